@@ -1,0 +1,289 @@
+/**
+ * The decision (DESIGN.md, "The decision"): one pure function, used by the server's `evaluate` and
+ * by the SDK alike.
+ *
+ * 1. unknown slice → UNKNOWN_SLICE; `ROLLED_BACK` → ROLLED_BACK; `ARCHIVED` → ARCHIVED (all LEGACY)
+ * 2. in any `exclude` segment → LEGACY, EXCLUDED (exclude always wins over include)
+ * 3. in any `include` segment → NEW, INCLUDED
+ * 4. the first rule whose segments all match gives the basis points (reason RULE + `ruleIndex`);
+ *    no rule matches → the slice's own basis points (reason ROLLOUT)
+ * 5. 0 → LEGACY, 10000 → NEW, with the step-4 reason and no id needed; otherwise a missing or
+ *    empty stickiness value → LEGACY, NO_STICKINESS, even when a rule chose the share: the
+ *    subject could not be placed, and that is the answer to "why LEGACY?"
+ * 6. NEW iff the subject's position (bucket.ts) < basis points, with the step-4 reason.
+ *
+ * Everything is prepared once per snapshot by {@link compileSnapshot}: each slice's hash state for
+ * `sliceKey + ":"`, its segments compiled and resolved, every possible `Decision` object. Deciding
+ * for a known ACTIVE slice with a context object then allocates nothing (measured: no young-GC
+ * over 10^7 decisions), except where a context value forces it: a `caseInsensitive` constraint
+ * lower-casing a value with capitals, a NUM_* value with more than 15 significant digits.
+ *
+ * Robustness, decided here:
+ * - `explain` never throws: a null, undefined or non-object context counts as empty; a non-string
+ *   attribute value counts as missing; anything unexpected gives LEGACY with reason ERROR.
+ * - A slice that refers to a segment missing from the snapshot treats it as matching nobody (an
+ *   include or exclude through it applies to no one; a rule through it never applies). The server
+ *   must therefore refuse to delete a segment that a slice still uses.
+ * - A slice that is not well-formed (unknown state, basis points that are not integers 0..10000,
+ *   targeting that is not lists of segment keys, no stickiness attribute) decides LEGACY with
+ *   reason ERROR (after ROLLED_BACK / ARCHIVED, which need nothing else).
+ * - `compileSnapshot` throws a `TypeError` only when the definition is not shaped like a snapshot
+ *   (not an object, no numeric revision, lists that are not lists, keys that are not strings,
+ *   duplicate keys): the SDK keeps its last good snapshot then.
+ * - `now` is not defaulted here: only a date constraint on `currentTime` without a context value
+ *   reads the clock, when it is evaluated (see constraint-match.ts), so the common path neither
+ *   reads the clock nor boxes a timestamp.
+ */
+
+import type {
+  Decision,
+  EvaluationContext,
+  Path,
+  SegmentDefinition,
+  SliceDefinition,
+  SliceState,
+  SnapshotDefinition,
+} from './types.js';
+import { isBasisPoints, MAX_BASIS_POINTS } from './basis-points.js';
+import { positionWithPrefix } from './bucket.js';
+import { compileSegment, readAttribute, type ContextPredicate } from './constraint-match.js';
+import { prepareHashPrefix, type HashPrefix } from './murmur3.js';
+
+/** A snapshot prepared for deciding: immutable, safe to share, cheap to query. */
+export interface CompiledSnapshot {
+  /** The revision of the snapshot this was compiled from. */
+  readonly revision: number;
+  /** True when the snapshot defines `sliceKey` (in any state). */
+  hasSlice(sliceKey: string): boolean;
+  /**
+   * The path for a subject and why. Never throws. The returned object is shared and frozen:
+   * do not mutate it.
+   *
+   * @param sliceKey - the slice to decide for.
+   * @param context - the subject's attributes; anything that is not an object counts as empty.
+   * @param now - the decision time in epoch milliseconds, for date constraints on `currentTime`
+   *   when the context has none; omitted, such a constraint reads the clock when evaluated.
+   */
+  explain(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Decision;
+  /** The path only: `explain(...).path`. Never throws. */
+  decide(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Path;
+}
+
+function decision(path: Path, reason: Decision['reason'], ruleIndex?: number): Decision {
+  return Object.freeze(ruleIndex === undefined ? { path, reason } : { path, reason, ruleIndex });
+}
+
+const UNKNOWN_SLICE = decision('LEGACY', 'UNKNOWN_SLICE');
+const ROLLED_BACK = decision('LEGACY', 'ROLLED_BACK');
+const ARCHIVED = decision('LEGACY', 'ARCHIVED');
+const EXCLUDED = decision('LEGACY', 'EXCLUDED');
+const INCLUDED = decision('NEW', 'INCLUDED');
+const NO_STICKINESS = decision('LEGACY', 'NO_STICKINESS');
+const ROLLOUT_NEW = decision('NEW', 'ROLLOUT');
+const ROLLOUT_LEGACY = decision('LEGACY', 'ROLLOUT');
+
+/** The fallback when deciding failed: LEGACY, the safe path in a migration, with reason ERROR. */
+export const ERROR_DECISION: Decision = decision('LEGACY', 'ERROR');
+
+const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
+const MATCHES_NOBODY: ContextPredicate = () => false;
+
+/** A share of subjects, with the two decisions it can give (preallocated: deciding allocates nothing). */
+interface Share {
+  readonly basisPoints: number;
+  readonly onNew: Decision;
+  readonly onLegacy: Decision;
+}
+
+interface CompiledRule extends Share {
+  readonly segments: readonly ContextPredicate[];
+}
+
+interface CompiledSlice {
+  readonly state: SliceState;
+  /** Set when the definition is not well-formed: ACTIVE decides ERROR. */
+  readonly malformed: boolean;
+  readonly stickinessAttribute: string;
+  readonly hashPrefix: HashPrefix;
+  readonly exclude: readonly ContextPredicate[];
+  readonly include: readonly ContextPredicate[];
+  readonly rules: readonly CompiledRule[];
+  readonly rollout: Share;
+}
+
+const KNOWN_STATES: readonly unknown[] = ['ACTIVE', 'ROLLED_BACK', 'ARCHIVED'];
+
+function isStringList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, ContextPredicate>): CompiledSlice {
+  const resolve = (key: string): ContextPredicate => segments.get(key) ?? MATCHES_NOBODY;
+  const targeting: unknown = slice.targeting;
+  const t = (typeof targeting === 'object' && targeting !== null ? targeting : {}) as Partial<Record<string, unknown>>;
+  const rulesDef: unknown = t.rules;
+
+  let malformed =
+    !KNOWN_STATES.includes(slice.state) ||
+    !isBasisPoints(slice.basisPoints) ||
+    typeof slice.stickinessAttribute !== 'string' ||
+    slice.stickinessAttribute.length === 0 ||
+    !isStringList(t.include) ||
+    !isStringList(t.exclude) ||
+    !Array.isArray(rulesDef);
+
+  const rules: CompiledRule[] = [];
+  if (Array.isArray(rulesDef)) {
+    rulesDef.forEach((rule: unknown, index) => {
+      const r = (typeof rule === 'object' && rule !== null ? rule : {}) as Partial<Record<string, unknown>>;
+      if (!isStringList(r.segments) || !isBasisPoints(r.basisPoints)) {
+        malformed = true;
+        return;
+      }
+      rules.push({
+        segments: r.segments.map(resolve),
+        basisPoints: r.basisPoints,
+        onNew: decision('NEW', 'RULE', index),
+        onLegacy: decision('LEGACY', 'RULE', index),
+      });
+    });
+  }
+
+  return {
+    state: slice.state,
+    malformed,
+    stickinessAttribute: typeof slice.stickinessAttribute === 'string' ? slice.stickinessAttribute : '',
+    hashPrefix: prepareHashPrefix(slice.key + ':'),
+    exclude: isStringList(t.exclude) ? t.exclude.map(resolve) : [],
+    include: isStringList(t.include) ? t.include.map(resolve) : [],
+    rules,
+    rollout: {
+      basisPoints: isBasisPoints(slice.basisPoints) ? slice.basisPoints : 0,
+      onNew: ROLLOUT_NEW,
+      onLegacy: ROLLOUT_LEGACY,
+    },
+  };
+}
+
+type Now = number | undefined;
+
+function anyMatches(predicates: readonly ContextPredicate[], context: EvaluationContext, now: Now): boolean {
+  for (let i = 0; i < predicates.length; i++) {
+    if ((predicates[i] as ContextPredicate)(context, now)) return true;
+  }
+  return false;
+}
+
+function allMatch(predicates: readonly ContextPredicate[], context: EvaluationContext, now: Now): boolean {
+  for (let i = 0; i < predicates.length; i++) {
+    if (!(predicates[i] as ContextPredicate)(context, now)) return false;
+  }
+  return true;
+}
+
+/** Steps 1 (state) to 6 for a known slice. May throw only on a hostile context (a throwing getter). */
+function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decision {
+  if (slice.state === 'ROLLED_BACK') return ROLLED_BACK;
+  if (slice.state === 'ARCHIVED') return ARCHIVED;
+  if (slice.malformed) return ERROR_DECISION;
+
+  const context = typeof rawContext === 'object' && rawContext !== null ? (rawContext as EvaluationContext) : EMPTY_CONTEXT;
+  if (anyMatches(slice.exclude, context, now)) return EXCLUDED;
+  if (anyMatches(slice.include, context, now)) return INCLUDED;
+
+  let share: Share = slice.rollout;
+  const rules = slice.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule;
+    if (allMatch(rule.segments, context, now)) {
+      share = rule;
+      break;
+    }
+  }
+
+  if (share.basisPoints <= 0) return share.onLegacy;
+  if (share.basisPoints >= MAX_BASIS_POINTS) return share.onNew;
+  const id = readAttribute(context, slice.stickinessAttribute);
+  if (id === undefined) return NO_STICKINESS;
+  return positionWithPrefix(slice.hashPrefix, id) < share.basisPoints ? share.onNew : share.onLegacy;
+}
+
+class Snapshot implements CompiledSnapshot {
+  constructor(
+    readonly revision: number,
+    private readonly slices: ReadonlyMap<string, CompiledSlice>,
+  ) {}
+
+  hasSlice(sliceKey: string): boolean {
+    return this.slices.has(sliceKey);
+  }
+
+  explain(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Decision {
+    try {
+      const slice = this.slices.get(sliceKey);
+      return slice === undefined ? UNKNOWN_SLICE : decideSlice(slice, context, now);
+    } catch {
+      return ERROR_DECISION;
+    }
+  }
+
+  decide(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Path {
+    return this.explain(sliceKey, context, now).path;
+  }
+}
+
+function keyed<T extends { readonly key: string }>(list: unknown, what: string): readonly T[] {
+  if (!Array.isArray(list)) throw new TypeError(`snapshot ${what}s must be a list`);
+  const seen = new Set<string>();
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null || typeof (item as T).key !== 'string') {
+      throw new TypeError(`every snapshot ${what} needs a string key`);
+    }
+    if (seen.has((item as T).key)) throw new TypeError(`duplicate ${what} key "${(item as T).key}"`);
+    seen.add((item as T).key);
+  }
+  return list as T[];
+}
+
+/**
+ * Prepares a snapshot for deciding: compile once per revision, then call `explain` / `decide`
+ * as often as needed.
+ *
+ * @throws TypeError when `def` is not shaped like a snapshot (see the module comment); finer
+ * problems never throw but give reason ERROR for the slice concerned.
+ */
+export function compileSnapshot(def: SnapshotDefinition): CompiledSnapshot {
+  if (typeof def !== 'object' || def === null) throw new TypeError('a snapshot must be an object');
+  if (typeof def.revision !== 'number' || !Number.isFinite(def.revision)) {
+    throw new TypeError('a snapshot needs a numeric revision');
+  }
+  const segmentDefs = keyed<SegmentDefinition>(def.segments, 'segment');
+  const sliceDefs = keyed<SliceDefinition>(def.slices, 'slice');
+
+  const segments = new Map<string, ContextPredicate>();
+  for (const segment of segmentDefs) segments.set(segment.key, compileSegment(segment));
+
+  const slices = new Map<string, CompiledSlice>();
+  for (const slice of sliceDefs) slices.set(slice.key, compileSlice(slice, segments));
+
+  return new Snapshot(def.revision, slices);
+}
+
+/**
+ * Decides for one slice without a prepared snapshot: compiles on every call, so use it for
+ * one-off checks (previews, tools, tests), not on a request path. Never throws.
+ *
+ * @param segments - the segment definitions the slice may refer to.
+ */
+export function evaluateSlice(
+  slice: SliceDefinition,
+  segments: readonly SegmentDefinition[],
+  context: EvaluationContext | null | undefined,
+  now?: number,
+): Decision {
+  try {
+    return compileSnapshot({ revision: 0, slices: [slice], segments }).explain(slice.key, context, now);
+  } catch {
+    return ERROR_DECISION;
+  }
+}

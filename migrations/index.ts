@@ -1,0 +1,4 @@
+import { CreateControlPlane1764000000000 } from './1764000000000-CreateControlPlane.js';
+
+/** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
+export const MIGRATIONS = [CreateControlPlane1764000000000];

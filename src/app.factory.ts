@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { ConsoleLogger, type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/env.js';
+
+export interface CreateAppOptions {
+  /** Defaults to structured JSON logs (or text with LOG_FORMAT=text). `false` silences Nest. */
+  readonly logger?: LoggerService | false;
+}
+
+/**
+ * Builds the application exactly as `main.ts` runs it (tests use this too, so what they test is
+ * what runs): body limit, shutdown hooks, then init.
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
+  const logger =
+    options.logger === undefined ? new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'text' }) : options.logger;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger,
+    // While draining on SIGTERM, new requests get 503 so a load balancer retries elsewhere.
+    return503OnClosing: true,
+    abortOnError: false,
+  });
+  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,47 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { AuthModule } from './auth/auth.module.js';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { graphqlOptions } from './common/graphql/graphql.config.js';
+import { requestIdMiddleware } from './common/http/request-id.middleware.js';
+import { createValidationPipe } from './common/validation/validation.js';
+import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/env.js';
+import { DatabaseModule } from './database/database.module.js';
+import { DecisionModule } from './decision/decision.module.js';
+import { HealthModule } from './health/health.module.js';
+import { HistoryModule } from './history/history.module.js';
+import { RollbackModule } from './rollback/rollback.module.js';
+import { SegmentsModule } from './segments/segments.module.js';
+import { SlicesModule } from './slices/slices.module.js';
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions(config)),
+        AuthModule,
+        HistoryModule,
+        SegmentsModule,
+        SlicesModule,
+        RollbackModule,
+        DecisionModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requestIdMiddleware).forRoutes('*path');
+  }
+}

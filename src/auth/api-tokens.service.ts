@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { HistoryAction } from '../history/history-action.js';
+import type { Actor } from './auth.decorators.js';
+import { AuthException } from './auth.exception.js';
+import { ApiTokenEntity } from './api-token.entity.js';
+import { ApiTokensRepository } from './api-tokens.repository.js';
+import type { CreateTokenArgs, RevokeTokenArgs } from './dto/token.args.js';
+import type { Principal, Role } from './roles.js';
+import { hashTokenSecret, newTokenSecret } from './token-secret.js';
+
+/** A token as history and idempotency store it: never the secret, never its hash. */
+interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface CreatedToken {
+  readonly token: ApiTokenEntity;
+  /** Null when answering an idempotent retry: the secret exists only in the first response. */
+  readonly secret: string | null;
+}
+
+const CREATED_CODEC: ResultCodec<CreatedToken> = {
+  encode: (r) => toRecord(r.token),
+  decode: (json) => ({ token: fromRecord(json as TokenRecord), secret: null }),
+};
+const TOKEN_CODEC: ResultCodec<ApiTokenEntity> = { encode: toRecord, decode: (json) => fromRecord(json as TokenRecord) };
+
+@Injectable()
+export class ApiTokensService {
+  constructor(
+    private readonly tokens: ApiTokensRepository,
+    private readonly changes: ChangeService,
+  ) {}
+
+  /** The caller behind a bearer secret, or UNAUTHENTICATED. */
+  async authenticate(secret: string, now: Date = new Date()): Promise<Principal> {
+    const token = await this.tokens.findByHash(hashTokenSecret(secret));
+    if (token === null) throw AuthException.unauthenticated('Unknown token.');
+    if (token.revokedAt !== null) throw AuthException.unauthenticated('This token was revoked.');
+    if (token.expiresAt !== null && token.expiresAt <= now) throw AuthException.unauthenticated('This token has expired.');
+    return { tokenId: token.id, name: token.name, role: token.role };
+  }
+
+  list(): Promise<ApiTokenEntity[]> {
+    return this.tokens.list();
+  }
+
+  create(args: CreateTokenArgs, actor: Actor): Promise<CreatedToken> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation: 'createToken',
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: CREATED_CODEC,
+      execute: async (tx, now) => {
+        if (args.expiresAt && args.expiresAt <= now) throw InvalidInputException.field('expiresAt', 'must be in the future');
+        const created = await this.insertToken(tx, args.name, args.role, actor.name, args.expiresAt ?? null, now);
+        return {
+          result: created,
+          history: [{ action: HistoryAction.TOKEN_CREATED, before: null, after: toRecord(created.token) }],
+        };
+      },
+    });
+  }
+
+  revoke(args: RevokeTokenArgs, actor: Actor): Promise<ApiTokenEntity> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation: 'revokeToken',
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: TOKEN_CODEC,
+      execute: async (tx, now) => {
+        const current = await this.tokens.findById(args.id, tx);
+        if (current === null) throw new SwitchyardException('TOKEN_NOT_FOUND', `No token with id ${args.id}.`, { id: args.id });
+        if (current.revokedAt !== null) {
+          throw new SwitchyardException('TOKEN_ALREADY_REVOKED', `Token "${current.name}" is already revoked.`, { id: args.id });
+        }
+        await this.tokens.revoke(tx, current.id, now);
+        const next = Object.assign(new ApiTokenEntity(), current, { revokedAt: now });
+        return { result: next, history: [{ action: HistoryAction.TOKEN_REVOKED, before: toRecord(current), after: toRecord(next) }] };
+      },
+    });
+  }
+
+  /**
+   * First start: with no token at all, install the bootstrap admin token, from
+   * SWITCHYARD_ADMIN_TOKEN when set, else a fresh one that the caller prints once.
+   * Returns null when tokens already exist.
+   */
+  bootstrapAdmin(configured: string | null): Promise<{ secret: string; generated: boolean } | null> {
+    const actor: Actor = { name: 'system', requestId: null };
+    return this.changes.run({
+      operation: 'bootstrapAdmin',
+      input: null,
+      actor,
+      reason: 'first start: bootstrap admin token',
+      codec: { encode: (r) => r, decode: (j) => j as { secret: string; generated: boolean } | null },
+      execute: async (tx, now) => {
+        if ((await this.tokens.count(tx)) > 0) return { result: null, history: [] };
+        const secret = configured ?? newTokenSecret();
+        const created = await this.insertToken(tx, 'bootstrap-admin', 'admin', 'system', null, now, secret);
+        return {
+          result: { secret, generated: configured === null },
+          history: [{ action: HistoryAction.TOKEN_CREATED, before: null, after: toRecord(created.token) }],
+        };
+      },
+    });
+  }
+
+  private async insertToken(
+    tx: EntityManager,
+    name: string,
+    role: Role,
+    createdBy: string,
+    expiresAt: Date | null,
+    now: Date,
+    secret: string = newTokenSecret(),
+  ): Promise<CreatedToken> {
+    if ((await this.tokens.findByName(name, tx)) !== null) {
+      throw new SwitchyardException('TOKEN_NAME_TAKEN', `A token named "${name}" exists; names are unique (they are history's actors).`, { name });
+    }
+    const token = Object.assign(new ApiTokenEntity(), {
+      id: randomUUID(),
+      name,
+      role,
+      tokenHash: hashTokenSecret(secret),
+      createdBy,
+      createdAt: now,
+      expiresAt,
+      revokedAt: null,
+    });
+    await this.tokens.insert(tx, token);
+    return { token, secret };
+  }
+}
+
+function toRecord(t: ApiTokenEntity): TokenRecord {
+  return {
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    createdBy: t.createdBy,
+    createdAt: t.createdAt.toISOString(),
+    expiresAt: t.expiresAt?.toISOString() ?? null,
+    revokedAt: t.revokedAt?.toISOString() ?? null,
+  };
+}
+
+function fromRecord(r: TokenRecord): ApiTokenEntity {
+  return Object.assign(new ApiTokenEntity(), {
+    ...r,
+    tokenHash: '',
+    createdAt: new Date(r.createdAt),
+    expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt),
+    revokedAt: r.revokedAt === null ? null : new Date(r.revokedAt),
+  });
+}

@@ -1,0 +1,13 @@
+import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+
+export class AuthException extends SwitchyardException {
+  override readonly name = 'AuthException';
+
+  static unauthenticated(message = 'Send a valid token: Authorization: Bearer <token>.'): AuthException {
+    return new AuthException('UNAUTHENTICATED', message);
+  }
+
+  static forbidden(role: string, permission: string): AuthException {
+    return new AuthException('FORBIDDEN', `Role ${role} may not do this (needs ${permission}).`, { role, permission });
+  }
+}

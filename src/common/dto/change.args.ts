@@ -1,0 +1,35 @@
+import { ArgsType, Field } from '@nestjs/graphql';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+/** What every mutation accepts: a retry key and, where it matters, why. */
+@ArgsType()
+export class ChangeArgs {
+  @Field(() => String, {
+    nullable: true,
+    description: 'A retry with the same key and input returns the first result and writes nothing.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,200}$/, { message: 'idempotencyKey must be 1 to 200 printable ASCII characters' })
+  idempotencyKey?: string | null;
+}
+
+@ArgsType()
+export class ChangeWithReasonArgs extends ChangeArgs {
+  @Field(() => String, { nullable: true, description: 'Why: recorded in history.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string | null;
+}
+
+/** For calls where a reason is required (rollback, rollbackAll, resume). */
+@ArgsType()
+export class ChangeWithRequiredReasonArgs extends ChangeArgs {
+  @Field({ description: 'Why: required, recorded in history.' })
+  @IsString()
+  @Matches(/\S/, { message: 'reason must not be blank' })
+  @MinLength(1)
+  @MaxLength(2000)
+  reason!: string;
+}

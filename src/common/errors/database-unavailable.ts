@@ -1,0 +1,63 @@
+/**
+ * Is this error the database being unreachable (as opposed to a bug or bad SQL)?
+ * Such errors become SERVICE_UNAVAILABLE: the client may retry, nothing was written.
+ */
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+// SQLSTATE classes/codes: 08 connection exception, 53 insufficient resources, 57P01..57P03
+// shutdown / cannot connect now, 3D000 database does not exist (dropped under us).
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '3D000']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+  'PGlite is closed',
+  'PGlite is closing',
+  'Driver not Connected',
+];
+
+/**
+ * A closed (or crashed) embedded engine: PGlite drops its WASM module on close, and the
+ * node-postgres adapter's protocol calls do not check for that first, so what surfaces is a
+ * TypeError reading one of the module's exports (`_PostgresSendReadyForQueryIfNecessary`,
+ * `_pgl_...`, `_pq_...`) off `undefined`. Matched by those export names only (pg rewrites the
+ * stack, so no PGlite frame is left to check), so an ordinary bug reading some other property
+ * of undefined is still reported as INTERNAL.
+ */
+const EMBEDDED_ENGINE_GONE = /^Cannot read properties of undefined \(reading '_(Postgres|pgl_|pq_|IsTransactionBlock)/;
+
+function isEmbeddedEngineGone(e: Error): boolean {
+  return e.name === 'TypeError' && EMBEDDED_ENGINE_GONE.test(e.message);
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; isErrorLike(e) && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
+      if (/^(08|53)/.test(code) && code.length === 5) return true;
+    }
+    if (UNAVAILABLE_MESSAGES.some((m) => (e as Error).message.includes(m))) return true;
+    if (isEmbeddedEngineGone(e as Error)) return true;
+    e = (e as { driverError?: unknown }).driverError ?? (e as { cause?: unknown }).cause ?? emittedError(e as Error);
+  }
+  return false;
+}
+
+/**
+ * An 'error' event emitted with no listener becomes ERR_UNHANDLED_ERROR carrying the original
+ * error as `context`. PGlite's node-postgres adapter emits one per queued protocol message once
+ * its engine is gone, and later queries on that connection fail with it.
+ */
+function emittedError(e: Error): unknown {
+  return (e as { code?: unknown }).code === 'ERR_UNHANDLED_ERROR' ? (e as { context?: unknown }).context : undefined;
+}
+
+/**
+ * Not `instanceof Error`: errors made by Node itself (ERR_UNHANDLED_ERROR) or in another realm
+ * (a vm context, as under Jest) fail that test, and the walk would stop one link short.
+ */
+function isErrorLike(e: unknown): e is Error {
+  return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string';
+}

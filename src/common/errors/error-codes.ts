@@ -1,0 +1,63 @@
+/**
+ * Every error the service can return, each with its category.
+ *
+ * The category is what clients switch on: it is `extensions.code` in GraphQL (the codes GraphQL
+ * clients already know) and decides the HTTP status on REST endpoints. The specific code is
+ * `extensions.errorCode`: stable, documented, for logs and for clients that need the detail
+ * ("which conflict?"). Messages are for people and may change; tests assert codes.
+ *
+ * Adding a code: add it here with its category; the `satisfies` below makes a missing or
+ * misspelt category a compile error, and the mapper needs no change.
+ */
+export type ErrorCategory =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export const ERROR_CATEGORIES = {
+  INVALID_INPUT: 'BAD_USER_INPUT',
+  UNKNOWN_SEGMENT_REFERENCE: 'BAD_USER_INPUT',
+  QUERY_TOO_DEEP: 'BAD_USER_INPUT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+
+  SLICE_NOT_FOUND: 'NOT_FOUND',
+  SEGMENT_NOT_FOUND: 'NOT_FOUND',
+  TOKEN_NOT_FOUND: 'NOT_FOUND',
+  ROUTE_NOT_FOUND: 'NOT_FOUND',
+
+  SLICE_ALREADY_EXISTS: 'CONFLICT',
+  SLICE_VERSION_CONFLICT: 'CONFLICT',
+  SLICE_NOT_ACTIVE: 'CONFLICT',
+  SLICE_NOT_ROLLED_BACK: 'CONFLICT',
+  SLICE_ARCHIVED: 'CONFLICT',
+  SEGMENT_ALREADY_EXISTS: 'CONFLICT',
+  SEGMENT_VERSION_CONFLICT: 'CONFLICT',
+  SEGMENT_IN_USE: 'CONFLICT',
+  TOKEN_NAME_TAKEN: 'CONFLICT',
+  TOKEN_ALREADY_REVOKED: 'CONFLICT',
+  IDEMPOTENCY_KEY_REUSED: 'CONFLICT',
+
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+
+  DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+} as const satisfies Record<string, ErrorCategory>;
+
+export type ErrorCode = keyof typeof ERROR_CATEGORIES;
+
+export const HTTP_STATUS: Record<ErrorCategory, number> = {
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  PAYLOAD_TOO_LARGE: 413,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};

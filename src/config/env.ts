@@ -1,0 +1,79 @@
+/**
+ * The service's configuration: read from the environment once, validated, frozen.
+ * Nothing else in the service reads `process.env` (see STYLE.md): inject `AppConfig` instead.
+ */
+
+export interface AppConfig {
+  readonly port: number;
+  /** PostgreSQL server; null means the embedded engine (PGlite). */
+  readonly databaseUrl: string | null;
+  /** Embedded engine's directory; `memory:` keeps it in memory (tests, throwaway runs). */
+  readonly dataDir: string;
+  /** Apply pending migrations at start-up (turn off when a deploy step runs them). */
+  readonly runMigrations: boolean;
+  /** Bootstrap admin token, honoured only while no token exists yet. */
+  readonly adminToken: string | null;
+  readonly logFormat: 'json' | 'text';
+  /** GraphQL documents nested deeper than this are refused before execution. */
+  readonly maxQueryDepth: number;
+  /** Largest accepted request body, in bytes (a 10,000-id segment fits comfortably). */
+  readonly maxBodyBytes: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${env[name]}"`);
+    return fallback;
+  };
+
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const adminToken = env.SWITCHYARD_ADMIN_TOKEN?.trim() || null;
+  if (adminToken !== null && adminToken.length < 24) {
+    problems.push('SWITCHYARD_ADMIN_TOKEN must be at least 24 characters');
+  }
+  const logFormat = env.LOG_FORMAT?.trim() || 'json';
+  if (logFormat !== 'json' && logFormat !== 'text') {
+    problems.push(`LOG_FORMAT must be json or text, got "${logFormat}"`);
+  }
+
+  const config: AppConfig = {
+    port: int('PORT', 4000, 0, 65535),
+    databaseUrl,
+    dataDir: env.SWITCHYARD_DATA_DIR?.trim() || './.switchyard-data',
+    runMigrations: bool('SWITCHYARD_RUN_MIGRATIONS', true),
+    adminToken,
+    logFormat: logFormat === 'text' ? 'text' : 'json',
+    maxQueryDepth: int('SWITCHYARD_MAX_QUERY_DEPTH', 10, 2, 100),
+    maxBodyBytes: int('SWITCHYARD_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+  }
+  return Object.freeze(config);
+}

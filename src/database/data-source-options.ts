@@ -1,0 +1,41 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { ENTITIES } from './entities.js';
+
+/**
+ * TypeORM options for either engine. Same entities, same migrations, same SQL.
+ *
+ * The embedded engine is reached through PGlite's own node-postgres adapter on a pool of one
+ * connection: PGlite has a single session, and one pooled connection is what serializes
+ * transactions correctly (a driver that multiplexes connections onto that session would mix
+ * transactions).
+ */
+export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite | null): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each' as const,
+    // Schema changes only through migrations, run explicitly (see run-migrations.ts).
+    synchronize: false,
+    migrationsRun: false,
+  };
+  if (databaseUrl !== null) {
+    return {
+      ...common,
+      url: databaseUrl,
+      poolSize: 10,
+      extra: {
+        connectionTimeoutMillis: 5_000,
+        // A request must not hang forever on a wedged database; rollback stays fast to fail.
+        query_timeout: 15_000,
+        application_name: 'switchyard',
+      },
+    };
+  }
+  if (embedded === null) throw new Error('embedded database required when DATABASE_URL is unset');
+  return { ...common, poolSize: 1, extra: { ...createPgConfig(embedded), max: 1 } };
+}

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Actor } from '../auth/auth.decorators.js';
+import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { canonicalJson, chainHash, GENESIS_HASH } from './hash-chain.js';
+import type { HistoryDraft } from './history-action.js';
+import { HistoryRepository, type HistoryRow } from './history.repository.js';
+
+/** Turns a result into JSON for the idempotency table and back, so a retry gets the same answer. */
+export interface ResultCodec<T> {
+  encode(result: T): unknown;
+  decode(json: unknown): T;
+}
+
+export interface ChangeRequest<T> {
+  /** The mutation's name; part of what an idempotency key is bound to. */
+  readonly operation: string;
+  /** The mutation's input without the idempotency key: a retry must send the same. */
+  readonly input: unknown;
+  readonly actor: Actor;
+  readonly reason?: string | null;
+  readonly idempotencyKey?: string | null;
+  readonly codec: ResultCodec<T>;
+  /**
+   * Does the change on `tx` and says what history to append. Runs after the append lock is
+   * held, so what it reads is the latest committed state and nothing changes under it.
+   * Returning no history rows means nothing changed.
+   */
+  execute(tx: EntityManager, now: Date): Promise<{ result: T; history: readonly HistoryDraft[] }>;
+}
+
+/**
+ * Runs every change to the control plane: one transaction holding the state change, its history
+ * rows (hash-chained) and the idempotency record, all or nothing.
+ */
+@Injectable()
+export class ChangeService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly history: HistoryRepository,
+    private readonly idempotency: IdempotencyRepository,
+  ) {}
+
+  async run<T>(request: ChangeRequest<T>): Promise<T> {
+    const requestHash = request.idempotencyKey ? hashRequest(request.operation, request.input) : null;
+    return this.dataSource.transaction(async (tx) => {
+      await this.history.lockForAppend(tx);
+
+      if (request.idempotencyKey && requestHash !== null) {
+        const stored = await this.idempotency.find(tx, request.idempotencyKey);
+        if (stored !== null) {
+          if (stored.operation !== request.operation || stored.requestHash !== requestHash || stored.actor !== request.actor.name) {
+            throw new SwitchyardException(
+              'IDEMPOTENCY_KEY_REUSED',
+              'This idempotency key was already used for a different request; use a new key for a new change.',
+              { idempotencyKey: request.idempotencyKey },
+            );
+          }
+          return request.codec.decode(stored.response);
+        }
+      }
+
+      const now = new Date();
+      const { result, history } = await request.execute(tx, now);
+      if (history.length > 0) await this.append(tx, request, history, now);
+      if (request.idempotencyKey && requestHash !== null) {
+        await this.idempotency.insert(
+          tx,
+          request.idempotencyKey,
+          { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) },
+          now,
+        );
+      }
+      return result;
+    });
+  }
+
+  private async append(tx: EntityManager, request: ChangeRequest<unknown>, drafts: readonly HistoryDraft[], now: Date): Promise<void> {
+    const head = await this.history.head(tx);
+    const sequences = await this.history.nextSequences(tx, drafts.length);
+    const recordedAt = now.toISOString();
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    const rows: HistoryRow[] = drafts.map((draft, i) => {
+      const row = {
+        sequence: sequences[i]!,
+        sliceKey: draft.sliceKey ?? null,
+        segmentKey: draft.segmentKey ?? null,
+        action: draft.action,
+        // Round-trip through JSON so what is hashed is exactly what JSONB will hand back.
+        before: jsonClone(draft.before),
+        after: jsonClone(draft.after),
+        actor: request.actor.name,
+        reason: request.reason ?? null,
+        idempotencyKey: request.idempotencyKey ?? null,
+        requestId: request.actor.requestId,
+        recordedAt,
+        prevHash,
+      };
+      const hash = chainHash(row);
+      prevHash = hash;
+      return { ...row, hash };
+    });
+    await this.history.insertMany(tx, rows);
+  }
+}
+
+function hashRequest(operation: string, input: unknown): string {
+  return createHash('sha256').update(operation).update('\n').update(canonicalJson(input)).digest('hex');
+}
+
+function jsonClone(value: unknown): unknown {
+  return value === undefined || value === null ? null : JSON.parse(JSON.stringify(value));
+}

@@ -1,0 +1,30 @@
+import { registerEnumType } from '@nestjs/graphql';
+
+/** Every kind of change the history records. Stored as text; never rename a value. */
+export enum HistoryAction {
+  SLICE_CREATED = 'SLICE_CREATED',
+  SLICE_UPDATED = 'SLICE_UPDATED',
+  ROLLOUT_SET = 'ROLLOUT_SET',
+  TARGETING_SET = 'TARGETING_SET',
+  SLICE_ROLLED_BACK = 'SLICE_ROLLED_BACK',
+  SLICE_RESUMED = 'SLICE_RESUMED',
+  SLICE_ARCHIVED = 'SLICE_ARCHIVED',
+  /** Global: one row for the call, beside the per-slice SLICE_ROLLED_BACK rows it caused. */
+  ROLLBACK_ALL = 'ROLLBACK_ALL',
+  SEGMENT_CREATED = 'SEGMENT_CREATED',
+  SEGMENT_UPDATED = 'SEGMENT_UPDATED',
+  SEGMENT_DELETED = 'SEGMENT_DELETED',
+  TOKEN_CREATED = 'TOKEN_CREATED',
+  TOKEN_REVOKED = 'TOKEN_REVOKED',
+}
+registerEnumType(HistoryAction, { name: 'HistoryAction' });
+
+/** A history row before it is chained: what the changing service hands over. */
+export interface HistoryDraft {
+  readonly action: HistoryAction;
+  readonly sliceKey?: string | null;
+  readonly segmentKey?: string | null;
+  /** Complete configuration before and after (null when created / deleted). JSON only. */
+  readonly before: unknown;
+  readonly after: unknown;
+}

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { HistoryEntity } from './history.entity.js';
+import type { ChainedRow } from './hash-chain.js';
+
+/** Arbitrary constant: the transaction-scoped advisory lock that serializes history appends. */
+const HISTORY_APPEND_LOCK = 7_346_100;
+const INSERT_CHUNK = 500;
+
+export type HistoryRow = ChainedRow & { readonly hash: string };
+
+export interface HistoryFilter {
+  readonly sliceKey?: string;
+  readonly segmentKey?: string;
+}
+
+/** History rows: insert and select only. The table refuses anything else (trigger). */
+@Injectable()
+export class HistoryRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Serializes every change: taken first in each changing transaction and held until commit, so
+   * the chain never forks and each transaction reads the state the previous one committed.
+   */
+  async lockForAppend(tx: EntityManager): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [HISTORY_APPEND_LOCK]);
+  }
+
+  async head(tx: EntityManager): Promise<{ sequence: string; hash: string } | null> {
+    const rows: { sequence: string; hash: string }[] = await tx.query(
+      // ORDER BY the column, not the text alias: text order would put "9" after "10".
+      'SELECT h.sequence::text AS sequence, h.hash FROM history h ORDER BY h.sequence DESC LIMIT 1',
+    );
+    return rows[0] ?? null;
+  }
+
+  async nextSequences(tx: EntityManager, count: number): Promise<string[]> {
+    const rows: { s: string }[] = await tx.query(
+      "SELECT nextval('history_sequence_seq')::text AS s FROM generate_series(1, $1::int) ORDER BY 1",
+      [count],
+    );
+    // nextval is evaluated row by row in order; sort numerically to be certain.
+    return rows.map((r) => r.s).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  }
+
+  async insertMany(tx: EntityManager, rows: readonly HistoryRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const params: unknown[] = [];
+      const tuples = chunk.map((r) => {
+        const at = params.length;
+        params.push(
+          r.sequence, r.sliceKey, r.segmentKey, r.action, json(r.before), json(r.after),
+          r.actor, r.reason, r.idempotencyKey, r.requestId, r.recordedAt, r.prevHash, r.hash,
+        );
+        const p = (n: number) => `$${at + n}`;
+        return `(${p(1)}::bigint, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}::jsonb, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}::timestamptz, ${p(12)}, ${p(13)})`;
+      });
+      await tx.query(
+        `INSERT INTO history (sequence, slice_key, segment_key, action, before, after, actor, reason,
+                              idempotency_key, request_id, recorded_at, prev_hash, hash)
+         VALUES ${tuples.join(', ')}`,
+        params,
+      );
+    }
+  }
+
+  /** Newest first, `first` rows strictly older than `beforeSequence`. */
+  async page(filter: HistoryFilter, first: number, beforeSequence: string | null): Promise<HistoryRow[]> {
+    const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');
+    if (filter.sliceKey !== undefined) qb.andWhere('h.slice_key = :sliceKey', { sliceKey: filter.sliceKey });
+    if (filter.segmentKey !== undefined) qb.andWhere('h.segment_key = :segmentKey', { segmentKey: filter.segmentKey });
+    if (beforeSequence !== null) qb.andWhere('h.sequence < :before', { before: beforeSequence });
+    const rows = await qb.orderBy('h.sequence', 'DESC').limit(first).getMany();
+    return rows.map(toRow);
+  }
+
+  /** Oldest first, `limit` rows after `afterSequence` (for verification and replay). */
+  async scan(afterSequence: string | null, limit: number): Promise<HistoryRow[]> {
+    const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');
+    if (afterSequence !== null) qb.where('h.sequence > :after', { after: afterSequence });
+    const rows = await qb.orderBy('h.sequence', 'ASC').limit(limit).getMany();
+    return rows.map(toRow);
+  }
+}
+
+/** JSON text for a jsonb parameter; SQL NULL for "no configuration" (created / deleted). */
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function toRow(e: HistoryEntity): HistoryRow {
+  return {
+    sequence: e.sequence,
+    sliceKey: e.sliceKey,
+    segmentKey: e.segmentKey,
+    action: e.action,
+    before: e.before,
+    after: e.after,
+    actor: e.actor,
+    reason: e.reason,
+    idempotencyKey: e.idempotencyKey,
+    requestId: e.requestId,
+    recordedAt: e.recordedAt.toISOString(),
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}

@@ -1,0 +1,29 @@
+import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { type Actor, CurrentActor, Requires } from '../auth/auth.decorators.js';
+import { Permission } from '../auth/roles.js';
+import { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
+import { RollbackAllResult, Slice } from '../slices/models/slice.model.js';
+import { RollbackService } from './rollback.service.js';
+
+@Resolver()
+export class RollbackResolver {
+  constructor(private readonly rollbacks: RollbackService) {}
+
+  @Mutation(() => Slice, { description: 'Everyone in this slice to LEGACY, now. Keeps the configuration for resume.' })
+  @Requires(Permission.ROLLBACK)
+  async rollback(@Args() args: RollbackArgs, @CurrentActor() actor: Actor): Promise<Slice> {
+    return Slice.from(await this.rollbacks.rollback(args, actor));
+  }
+
+  @Mutation(() => RollbackAllResult, { description: 'Every ACTIVE slice (or every one with the tag) to LEGACY in one transaction.' })
+  @Requires(Permission.ROLLBACK)
+  rollbackAll(@Args() args: RollbackAllArgs, @CurrentActor() actor: Actor): Promise<RollbackAllResult> {
+    return this.rollbacks.rollbackAll(args, actor);
+  }
+
+  @Mutation(() => Slice, { description: 'Restore exactly the configuration the slice had before its rollback.' })
+  @Requires(Permission.CHANGE_CONFIG)
+  async resume(@Args() args: ResumeArgs, @CurrentActor() actor: Actor): Promise<Slice> {
+    return Slice.from(await this.rollbacks.resume(args, actor));
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '../auth/auth.decorators.js';
+import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
+import type { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
+import type { SliceRecord } from '../slices/slice-record.js';
+import { SliceException } from '../slices/slices.exception.js';
+import { SLICE_CODEC, SlicesService } from '../slices/slices.service.js';
+import { SlicesRepository } from '../slices/slices.repository.js';
+
+export interface RollbackAllOutcome {
+  readonly count: number;
+  readonly sliceKeys: string[];
+}
+
+const ROLLBACK_ALL_CODEC: ResultCodec<RollbackAllOutcome> = { encode: (r) => r, decode: (j) => j as RollbackAllOutcome };
+
+/**
+ * The incident responder's calls. Rollback has no precondition beyond a reason and the role:
+ * no expected version, no check that would make it fail at 2 a.m. Rolling back a slice that is
+ * already on LEGACY (rolled back or archived) succeeds and changes nothing.
+ */
+@Injectable()
+export class RollbackService {
+  constructor(
+    private readonly slices: SlicesRepository,
+    private readonly slicesService: SlicesService,
+    private readonly changes: ChangeService,
+  ) {}
+
+  rollback(args: RollbackArgs, actor: Actor): Promise<SliceRecord> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation: 'rollback',
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: SLICE_CODEC,
+      execute: async (tx, now) => {
+        const current = await this.slicesService.loadForChange(tx, args.key);
+        if (current.state !== 'ACTIVE') return { result: current, history: [] };
+        // Only the state changes: rollout and targeting are kept, so resume restores them exactly.
+        const next: SliceRecord = { ...current, state: 'ROLLED_BACK', version: current.version + 1, updatedAt: now.toISOString() };
+        await this.slices.save(tx, next);
+        return { result: next, history: [{ action: HistoryAction.SLICE_ROLLED_BACK, sliceKey: next.key, before: current, after: next }] };
+      },
+    });
+  }
+
+  /** Every ACTIVE slice (or every one with the tag) to LEGACY in one transaction: all or nothing. */
+  rollbackAll(args: RollbackAllArgs, actor: Actor): Promise<RollbackAllOutcome> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation: 'rollbackAll',
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: ROLLBACK_ALL_CODEC,
+      execute: async (tx, now) => {
+        const before = await this.slices.lockActive(tx, args.tag ?? null);
+        const sliceKeys = before.map((s) => s.key);
+        if (sliceKeys.length === 0) return { result: { count: 0, sliceKeys }, history: [] };
+        const after = new Map((await this.slices.setStates(tx, sliceKeys, 'ROLLED_BACK', now)).map((s) => [s.key, s]));
+        const history: HistoryDraft[] = before.map((b) => ({
+          action: HistoryAction.SLICE_ROLLED_BACK,
+          sliceKey: b.key,
+          before: b,
+          after: after.get(b.key),
+        }));
+        history.push({ action: HistoryAction.ROLLBACK_ALL, before: null, after: { tag: args.tag ?? null, sliceKeys } });
+        return { result: { count: sliceKeys.length, sliceKeys }, history };
+      },
+    });
+  }
+
+  /** Back to exactly the configuration the slice had before its rollback. */
+  resume(args: ResumeArgs, actor: Actor): Promise<SliceRecord> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation: 'resume',
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: SLICE_CODEC,
+      execute: async (tx, now) => {
+        const current = await this.slicesService.loadForChange(tx, args.key, args.expectedVersion);
+        if (current.state !== 'ROLLED_BACK') {
+          throw new SliceException('SLICE_NOT_ROLLED_BACK', `Slice "${current.key}" is ${current.state}, not rolled back: nothing to resume.`, {
+            sliceKey: current.key,
+            state: current.state,
+          });
+        }
+        const next: SliceRecord = { ...current, state: 'ACTIVE', version: current.version + 1, updatedAt: now.toISOString() };
+        await this.slices.save(tx, next);
+        return { result: next, history: [{ action: HistoryAction.SLICE_RESUMED, sliceKey: next.key, before: current, after: next }] };
+      },
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '../config/env.js';
+import { dataSourceOptions } from '../database/data-source-options.js';
+import { openEmbeddedDatabase } from '../database/embedded-database.js';
+import { runMigrations } from '../database/run-migrations.js';
+
+/**
+ * `npm run migration:run | migration:revert | migration:show`, on the database the service would
+ * use (DATABASE_URL, else the embedded one under SWITCHYARD_DATA_DIR).
+ */
+const USAGE = 'usage: migrate.js run | revert | show';
+
+async function main(command: string | undefined): Promise<number> {
+  if (command !== 'run' && command !== 'revert' && command !== 'show') {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const pglite = config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir) : null;
+  const dataSource = await new DataSource(dataSourceOptions(config.databaseUrl, pglite)).initialize();
+  try {
+    if (command === 'run') {
+      const applied = await runMigrations(dataSource, { lock: pglite === null });
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n');
+    } else if (command === 'revert') {
+      await dataSource.undoLastMigration({ transaction: 'each' });
+      process.stdout.write('reverted the last migration\n');
+    } else {
+      const pending = await dataSource.showMigrations();
+      process.stdout.write(pending ? 'migrations pending\n' : 'all migrations applied\n');
+    }
+    return 0;
+  } finally {
+    await dataSource.destroy();
+    await pglite?.close();
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `migration failed: ${String((error as Error)?.stack ?? error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,252 @@
+import { applyDecorators } from '@nestjs/common';
+import { ArgsType, Field, Float, InputType, Int } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { ATTRIBUTE_NAME_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
+import { ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';
+import { IsPercent } from '../../common/validation/validation.js';
+import { MAX_TAGS, TAG_PATTERN } from '../../common/validation/patterns.js';
+import { SliceStateValue } from '../models/slice.model.js';
+
+const KEY_MESSAGE = 'must be lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -';
+const MAX_TARGETING_SEGMENTS = 100;
+
+const KeyField = () =>
+  applyDecorators(Field(() => String, { description: 'The slice key.' }), IsString(), Matches(SLICE_KEY_PATTERN, { message: `$property ${KEY_MESSAGE}` }));
+
+const ExpectedVersionField = () =>
+  applyDecorators(
+    Field(() => Int, { nullable: true, description: 'Refuse with CONFLICT unless the slice is at this version.' }),
+    IsOptional(),
+    IsInt(),
+    Min(1),
+  );
+
+@InputType()
+export class RuleInput {
+  @Field(() => [String], { description: 'All of these segments must match.' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @Matches(SLICE_KEY_PATTERN, { each: true, message: 'each segment key must be a valid key' })
+  segments!: string[];
+
+  @Field(() => Float)
+  @IsPercent()
+  percent!: number;
+}
+
+@InputType()
+export class TargetingInput {
+  @Field(() => [String], { defaultValue: [] })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @Matches(SLICE_KEY_PATTERN, { each: true, message: 'each segment key must be a valid key' })
+  include!: string[];
+
+  @Field(() => [String], { defaultValue: [] })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @Matches(SLICE_KEY_PATTERN, { each: true, message: 'each segment key must be a valid key' })
+  exclude!: string[];
+
+  @Field(() => [RuleInput], { defaultValue: [] })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @ValidateNested({ each: true })
+  @Type(() => RuleInput)
+  rules!: RuleInput[];
+}
+
+@ArgsType()
+export class CreateSliceArgs extends ChangeWithReasonArgs {
+  @KeyField()
+  key!: string;
+
+  @Field({ defaultValue: '' })
+  @IsString()
+  @MaxLength(2000)
+  description!: string;
+
+  @Field({ defaultValue: '', description: 'Team or person accountable for this slice.' })
+  @IsString()
+  @MaxLength(200)
+  owner!: string;
+
+  @Field(() => [String], { defaultValue: [] })
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be lowercase: a-z 0-9 . _ : / - (up to 64)' })
+  tags!: string[];
+
+  @Field({ defaultValue: 'userId' })
+  @IsString()
+  @Matches(ATTRIBUTE_NAME_PATTERN, { message: 'stickinessAttribute must be an attribute name' })
+  stickinessAttribute!: string;
+
+  @Field(() => Float, { defaultValue: 0, description: 'Initial share on NEW; 0 unless you say so.' })
+  @IsPercent()
+  percent!: number;
+
+  @Field(() => TargetingInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TargetingInput)
+  targeting?: TargetingInput | null;
+}
+
+@ArgsType()
+export class UpdateSliceArgs extends ChangeWithReasonArgs {
+  @KeyField()
+  key!: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  owner?: string | null;
+
+  @Field(() => [String], { nullable: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be lowercase: a-z 0-9 . _ : / - (up to 64)' })
+  tags?: string[] | null;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
+@ArgsType()
+export class SetRolloutArgs extends ChangeWithReasonArgs {
+  @KeyField()
+  key!: string;
+
+  @Field(() => Float, { description: 'Share on NEW, 0 to 100, two decimals at most (0.25 is a quarter of a percent).' })
+  @IsPercent()
+  percent!: number;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
+@ArgsType()
+export class SetTargetingArgs extends ChangeWithReasonArgs {
+  @KeyField()
+  key!: string;
+
+  @Field(() => [String], { defaultValue: [], description: 'Segments forced to NEW.' })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @Matches(SLICE_KEY_PATTERN, { each: true, message: 'each segment key must be a valid key' })
+  include!: string[];
+
+  @Field(() => [String], { defaultValue: [], description: 'Segments forced to LEGACY (always wins).' })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @Matches(SLICE_KEY_PATTERN, { each: true, message: 'each segment key must be a valid key' })
+  exclude!: string[];
+
+  @Field(() => [RuleInput], { defaultValue: [], description: 'Ordered; the first matching rule decides the percentage.' })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETING_SEGMENTS)
+  @ValidateNested({ each: true })
+  @Type(() => RuleInput)
+  rules!: RuleInput[];
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Change the attribute that identifies a subject. Reshuffles who is on NEW: use with care.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(ATTRIBUTE_NAME_PATTERN, { message: 'stickinessAttribute must be an attribute name' })
+  stickinessAttribute?: string | null;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
+@ArgsType()
+export class RollbackArgs extends ChangeWithRequiredReasonArgs {
+  @KeyField()
+  key!: string;
+}
+
+@ArgsType()
+export class RollbackAllArgs extends ChangeWithRequiredReasonArgs {
+  @Field(() => String, { nullable: true, description: 'Only slices with this tag; every ACTIVE slice when absent.' })
+  @IsOptional()
+  @IsString()
+  @Matches(TAG_PATTERN, { message: 'tag must be a valid tag' })
+  tag?: string | null;
+}
+
+@ArgsType()
+export class ResumeArgs extends ChangeWithRequiredReasonArgs {
+  @KeyField()
+  key!: string;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
+@ArgsType()
+export class ArchiveSliceArgs extends ChangeWithReasonArgs {
+  @KeyField()
+  key!: string;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
+@ArgsType()
+export class SliceKeyArgs {
+  @KeyField()
+  key!: string;
+}
+
+@ArgsType()
+export class SlicesArgs {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsString()
+  @Matches(TAG_PATTERN, { message: 'tag must be a valid tag' })
+  tag?: string | null;
+
+  @Field(() => SliceStateValue, { nullable: true })
+  @IsOptional()
+  @IsIn(Object.values(SliceStateValue))
+  state?: SliceStateValue | null;
+
+  @Field(() => Int, { defaultValue: 50 })
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  after?: string | null;
+}

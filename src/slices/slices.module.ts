@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { HistoryModule } from '../history/history.module.js';
+import { SegmentsModule } from '../segments/segments.module.js';
+import { SlicesRepository } from './slices.repository.js';
+import { SlicesResolver } from './slices.resolver.js';
+import { SlicesService } from './slices.service.js';
+
+@Module({
+  imports: [HistoryModule, SegmentsModule],
+  providers: [SlicesRepository, SlicesService, SlicesResolver],
+  exports: [SlicesRepository, SlicesService],
+})
+export class SlicesModule {}

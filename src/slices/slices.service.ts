@@ -1,0 +1,209 @@
+import { Injectable } from '@nestjs/common';
+import { percentToBasisPoints } from '@switchyard/client-sdk/core';
+import type { EntityManager } from 'typeorm';
+import type { Actor } from '../auth/auth.decorators.js';
+import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { decodeCursor, toPage } from '../common/graphql/cursor.js';
+import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { HistoryAction } from '../history/history-action.js';
+import { SegmentsRepository } from '../segments/segments.repository.js';
+import type {
+  ArchiveSliceArgs,
+  CreateSliceArgs,
+  RuleInput,
+  SetRolloutArgs,
+  SetTargetingArgs,
+  SlicesArgs,
+  UpdateSliceArgs,
+} from './dto/slice.args.js';
+import { EMPTY_TARGETING, type SliceRecord, type StoredTargeting } from './slice-record.js';
+import { SliceException } from './slices.exception.js';
+import { SlicesRepository } from './slices.repository.js';
+
+/** A SliceRecord is plain JSON already: stored and returned as is on an idempotent retry. */
+export const SLICE_CODEC: ResultCodec<SliceRecord> = {
+  encode: (r) => r,
+  decode: (json) => json as SliceRecord,
+};
+
+/** Creating slices and changing their configuration. Rollback and resume live in RollbackService. */
+@Injectable()
+export class SlicesService {
+  constructor(
+    private readonly slices: SlicesRepository,
+    private readonly segments: SegmentsRepository,
+    private readonly changes: ChangeService,
+  ) {}
+
+  async get(key: string): Promise<SliceRecord> {
+    const slice = await this.slices.find(key);
+    if (slice === null) throw SliceException.notFound(key);
+    return slice;
+  }
+
+  async list(args: SlicesArgs) {
+    const after = decodeCursor(args.after);
+    const rows = await this.slices.list({ tag: args.tag, state: args.state }, args.first + 1, after);
+    return toPage(rows, args.first, (r) => r.key);
+  }
+
+  create(args: CreateSliceArgs, actor: Actor): Promise<SliceRecord> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation: 'createSlice',
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: SLICE_CODEC,
+      execute: async (tx, now) => {
+        if ((await this.slices.find(args.key, tx)) !== null) {
+          throw new SliceException('SLICE_ALREADY_EXISTS', `Slice "${args.key}" already exists.`, { sliceKey: args.key });
+        }
+        const targeting = args.targeting ? toStoredTargeting(args.targeting) : EMPTY_TARGETING;
+        await this.ensureSegmentsExist(tx, targeting, 'targeting.');
+        const at = now.toISOString();
+        const record: SliceRecord = {
+          key: args.key,
+          description: args.description,
+          owner: args.owner,
+          tags: dedupe(args.tags),
+          stickinessAttribute: args.stickinessAttribute,
+          basisPoints: toBasisPoints(args.percent),
+          targeting,
+          state: 'ACTIVE',
+          version: 1,
+          createdAt: at,
+          updatedAt: at,
+        };
+        await this.slices.insert(tx, record);
+        return { result: record, history: [{ action: HistoryAction.SLICE_CREATED, sliceKey: record.key, before: null, after: record }] };
+      },
+    });
+  }
+
+  update(args: UpdateSliceArgs, actor: Actor): Promise<SliceRecord> {
+    return this.change('updateSlice', args, actor, HistoryAction.SLICE_UPDATED, async (_tx, current) => {
+      if (current.state === 'ARCHIVED') throw archived(current);
+      return {
+        ...current,
+        description: args.description ?? current.description,
+        owner: args.owner ?? current.owner,
+        tags: args.tags ? dedupe(args.tags) : current.tags,
+      };
+    });
+  }
+
+  setRollout(args: SetRolloutArgs, actor: Actor): Promise<SliceRecord> {
+    return this.change('setRollout', args, actor, HistoryAction.ROLLOUT_SET, async (_tx, current) => {
+      requireActive(current);
+      return { ...current, basisPoints: toBasisPoints(args.percent) };
+    });
+  }
+
+  setTargeting(args: SetTargetingArgs, actor: Actor): Promise<SliceRecord> {
+    return this.change('setTargeting', args, actor, HistoryAction.TARGETING_SET, async (tx, current) => {
+      requireActive(current);
+      const targeting = toStoredTargeting(args);
+      await this.ensureSegmentsExist(tx, targeting, '');
+      return { ...current, targeting, stickinessAttribute: args.stickinessAttribute ?? current.stickinessAttribute };
+    });
+  }
+
+  archive(args: ArchiveSliceArgs, actor: Actor): Promise<SliceRecord> {
+    return this.change('archiveSlice', args, actor, HistoryAction.SLICE_ARCHIVED, async (_tx, current) => {
+      if (current.state === 'ARCHIVED') throw archived(current);
+      return { ...current, state: 'ARCHIVED' };
+    });
+  }
+
+  /**
+   * The shape of every single-slice change: lock, load, check the expected version, apply,
+   * bump the version, write, record history. `apply` returns the next configuration.
+   */
+  private change(
+    operation: string,
+    args: { key: string; expectedVersion?: number | null; reason?: string | null; idempotencyKey?: string | null },
+    actor: Actor,
+    action: HistoryAction,
+    apply: (tx: EntityManager, current: SliceRecord) => Promise<SliceRecord>,
+  ): Promise<SliceRecord> {
+    const { idempotencyKey, reason, ...input } = args;
+    return this.changes.run({
+      operation,
+      input,
+      actor,
+      reason,
+      idempotencyKey,
+      codec: SLICE_CODEC,
+      execute: async (tx, now) => {
+        const current = await this.loadForChange(tx, args.key, args.expectedVersion);
+        const applied = await apply(tx, current);
+        const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
+        await this.slices.save(tx, next);
+        if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
+        return { result: next, history: [{ action, sliceKey: next.key, before: current, after: next }] };
+      },
+    });
+  }
+
+  /** Loads a slice inside a change (the append lock is held) and checks its version. */
+  async loadForChange(tx: EntityManager, key: string, expectedVersion?: number | null): Promise<SliceRecord> {
+    const current = await this.slices.find(key, tx);
+    if (current === null) throw SliceException.notFound(key);
+    if (expectedVersion != null && expectedVersion !== current.version) {
+      throw SliceException.staleVersion(key, expectedVersion, current.version);
+    }
+    return current;
+  }
+
+  private async ensureSegmentsExist(tx: EntityManager, t: StoredTargeting, prefix: string): Promise<void> {
+    const named: { field: string; key: string }[] = [
+      ...t.include.map((key, i) => ({ field: `${prefix}include[${i}]`, key })),
+      ...t.exclude.map((key, i) => ({ field: `${prefix}exclude[${i}]`, key })),
+      ...t.rules.flatMap((r, i) => r.segments.map((key, j) => ({ field: `${prefix}rules[${i}].segments[${j}]`, key }))),
+    ];
+    if (named.length === 0) return;
+    const found = new Set((await this.segments.findMany([...new Set(named.map((n) => n.key))], tx)).map((s) => s.key));
+    const violations = named.filter((n) => !found.has(n.key)).map((n) => ({ field: n.field, message: `no segment "${n.key}"` }));
+    if (violations.length > 0) {
+      throw new SwitchyardException('UNKNOWN_SEGMENT_REFERENCE', `${violations[0]!.field}: ${violations[0]!.message}`, {
+        field: violations[0]!.field,
+        violations,
+      });
+    }
+  }
+}
+
+function toStoredTargeting(t: { include: string[]; exclude: string[]; rules: RuleInput[] }): StoredTargeting {
+  return {
+    include: dedupe(t.include),
+    exclude: dedupe(t.exclude),
+    rules: t.rules.map((r) => ({ segments: dedupe(r.segments), basisPoints: toBasisPoints(r.percent) })),
+  };
+}
+
+/** Inputs were validated by IsPercent; this cannot fail for them. */
+function toBasisPoints(percent: number): number {
+  const bp = percentToBasisPoints(percent);
+  if (bp === null) throw new Error(`unvalidated percent ${percent}`);
+  return bp;
+}
+
+function dedupe(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function requireActive(slice: SliceRecord): void {
+  if (slice.state === 'ACTIVE') return;
+  if (slice.state === 'ARCHIVED') throw archived(slice);
+  throw new SliceException(
+    'SLICE_NOT_ACTIVE',
+    `Slice "${slice.key}" is rolled back: resume it first (resume restores the configuration it had).`,
+    { sliceKey: slice.key, state: slice.state },
+  );
+}
+
+function archived(slice: SliceRecord): SliceException {
+  return new SliceException('SLICE_ARCHIVED', `Slice "${slice.key}" is archived and can no longer change.`, { sliceKey: slice.key });
+}

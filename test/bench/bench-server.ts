@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import pg from 'pg';
+
+/** A Switchyard service in a child process, as production runs it (`node dist/src/main.js`). */
+export interface BenchServer {
+  readonly engine: 'embedded' | 'postgres';
+  readonly baseUrl: string;
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export async function startServer(engine: 'embedded' | 'postgres', pgUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG_URL): Promise<BenchServer> {
+  const token = `sy_bench_${randomBytes(16).toString('hex')}`;
+  const port = await freePort();
+  let databaseUrl: string | null = null;
+  let dbName: string | null = null;
+  if (engine === 'postgres') {
+    dbName = `switchyard_bench_test_${randomBytes(4).toString('hex')}`;
+    await adminQuery(pgUrl, `CREATE DATABASE ${dbName}`);
+    const url = new URL(pgUrl);
+    url.pathname = `/${dbName}`;
+    databaseUrl = url.toString();
+  }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    SWITCHYARD_ADMIN_TOKEN: token,
+    SWITCHYARD_DATA_DIR: 'memory:',
+    LOG_FORMAT: 'json',
+  };
+  delete env.DATABASE_URL;
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  const child = spawn(process.execPath, [resolve('dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitReady(baseUrl, child);
+  return {
+    engine,
+    baseUrl,
+    token,
+    stop: async () => {
+      await new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      });
+      if (dbName) await adminQuery(pgUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    },
+  };
+}
+
+export async function graphql<T>(server: BenchServer, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${server.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data as T;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${baseUrl}/health/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server not ready in 60 s');
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
