@@ -12,7 +12,7 @@ export interface CreateAppOptions {
 
 /**
  * Builds the application exactly as `main.ts` runs it (tests use this too, so what they test is
- * what runs): body limit, shutdown hooks, then init.
+ * what runs): body limit, then init. Signals are main.ts's business.
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const logger =
@@ -24,7 +24,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   app.useBodyParser('json', { limit: config.maxBodyBytes });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   return app;
 }

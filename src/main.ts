@@ -5,8 +5,24 @@ import { ConfigError, loadConfig } from './config/env.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
+  const logger = new Logger('Switchyard');
+  // Graceful shutdown: stop accepting requests, let in-flight ones finish, close the pool and the
+  // embedded database (so nothing is lost), then exit 0. A second signal exits at once.
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.log({ msg: 'shutting down', signal });
+    process.once(signal, () => process.exit(1));
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ msg: 'unclean shutdown', error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen(config.port);
-  new Logger('Switchyard').log({
+  logger.log({
     msg: 'listening',
     port: config.port,
     graphql: `http://localhost:${config.port}/graphql`,

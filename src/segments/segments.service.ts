@@ -5,6 +5,7 @@ import type { Actor } from '../auth/auth.decorators.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { canonicalJson } from '../history/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import type { ConstraintInput, CreateSegmentArgs, DeleteSegmentArgs, SegmentsArgs, UpdateSegmentArgs } from './dto/segment.args.js';
 import { normalizeConstraint, type SegmentRecord } from './segment-record.js';
@@ -70,10 +71,16 @@ export class SegmentsService {
       codec: SEGMENT_CODEC,
       execute: async (tx, now) => {
         const current = await this.loadForChange(tx, args.key, args.expectedVersion);
+        const description = args.description ?? current.description;
+        const nextConstraints = constraints ?? current.constraints;
+        // Asking for what is already so changes nothing: no new version, no history row.
+        if (description === current.description && canonicalJson(nextConstraints) === canonicalJson(current.constraints)) {
+          return { result: current, history: [] };
+        }
         const next: SegmentRecord = {
           ...current,
-          description: args.description ?? current.description,
-          constraints: constraints ?? current.constraints,
+          description,
+          constraints: nextConstraints,
           version: current.version + 1,
           updatedAt: now.toISOString(),
         };

@@ -5,6 +5,7 @@ import type { Actor } from '../auth/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { canonicalJson } from '../history/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type {
@@ -139,6 +140,8 @@ export class SlicesService {
       execute: async (tx, now) => {
         const current = await this.loadForChange(tx, args.key, args.expectedVersion);
         const applied = await apply(tx, current);
+        // Asking for what is already so changes nothing: no new version, no history row.
+        if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
         const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
         await this.slices.save(tx, next);
         if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);

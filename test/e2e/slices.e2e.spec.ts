@@ -117,6 +117,14 @@ describe('slices', () => {
       expect(await sliceHistory(t.admin, key)).toHaveLength(2);
     });
 
+    it('setting the percentage it already has changes nothing: same version, no history row', async () => {
+      const key = uniqueKey('same');
+      await createSlice(t.admin, { key, percent: 5 });
+      const again = (await t.admin.ok<{ setRollout: SliceView }>(SET_ROLLOUT, { key, percent: 5 })).setRollout;
+      expect(again).toMatchObject({ percent: 5, version: 1 });
+      expect(await sliceHistory(t.admin, key)).toHaveLength(1);
+    });
+
     it('answers NOT_FOUND for an unknown slice', async () => {
       const error = await t.admin.error(SET_ROLLOUT, { key: uniqueKey('ghost'), percent: 5 });
       expect(error.extensions).toMatchObject({ code: 'NOT_FOUND', errorCode: 'SLICE_NOT_FOUND' });

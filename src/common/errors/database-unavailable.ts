@@ -46,9 +46,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
- * An 'error' event emitted with no listener becomes ERR_UNHANDLED_ERROR carrying the original
- * error as `context`. PGlite's node-postgres adapter emits one per queued protocol message once
- * its engine is gone, and later queries on that connection fail with it.
+ * PGlite's node-postgres adapter, once its engine is gone, emits 'error' for each queued
+ * protocol message, some with no listener left; the throw rejects its queue, and later queries
+ * on that connection fail with what was thrown. Node throws an Error as it is, but anything it
+ * does not recognise as an Error (one from another realm, as under Jest) as ERR_UNHANDLED_ERROR
+ * with the original as `context`.
  */
 function emittedError(e: Error): unknown {
   return (e as { code?: unknown }).code === 'ERR_UNHANDLED_ERROR' ? (e as { context?: unknown }).context : undefined;
