@@ -29,6 +29,8 @@ export interface CreatedToken {
   readonly secret: string | null;
 }
 
+const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
+
 const CREATED_CODEC: ResultCodec<CreatedToken> = {
   encode: (r) => toRecord(r.token),
   decode: (json) => ({ token: fromRecord(json as TokenRecord), secret: null }),
@@ -41,6 +43,13 @@ export class ApiTokensService {
     private readonly tokens: ApiTokensRepository,
     private readonly changes: ChangeService,
   ) {}
+
+  /** The caller behind an `Authorization: Bearer <token>` header, or UNAUTHENTICATED. */
+  authenticateHeader(header: string | undefined): Promise<Principal> {
+    const match = BEARER.exec(header ?? '');
+    if (match === null) return Promise.reject(AuthException.unauthenticated());
+    return this.authenticate(match[1]!);
+  }
 
   /** The caller behind a bearer secret, or UNAUTHENTICATED. */
   async authenticate(secret: string, now: Date = new Date()): Promise<Principal> {

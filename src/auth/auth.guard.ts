@@ -5,11 +5,10 @@ import { AuthException } from './auth.exception.js';
 import { ApiTokensService } from './api-tokens.service.js';
 import { type Permission, roleGrants } from './roles.js';
 
-const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
-
 /**
  * Global guard: every GraphQL operation and HTTP route needs a valid bearer token whose role
- * grants the permission the handler declares. A handler that declares none is refused
+ * grants the permission the handler declares. (GraphQL requests are authenticated earlier, for
+ * the whole request, so that not even introspection answers without a token.) A handler that declares none is refused
  * (fail closed), so forgetting `@Requires` cannot open an endpoint.
  */
 @Injectable()
@@ -26,9 +25,8 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
 
     const req = requestOf(context);
-    const match = BEARER.exec(req.header('authorization') ?? '');
-    if (match === null) throw AuthException.unauthenticated();
-    const principal = await this.tokens.authenticate(match[1]!);
+    // GraphQL requests were authenticated once, before parsing (see graphql.config.ts).
+    const principal = req.principal ?? (await this.tokens.authenticateHeader(req.header('authorization')));
     req.principal = principal;
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);

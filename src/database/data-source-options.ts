@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { EventEmitter } from 'node:events';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
@@ -37,5 +38,20 @@ export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite |
     };
   }
   if (embedded === null) throw new Error('embedded database required when DATABASE_URL is unset');
-  return { ...common, poolSize: 1, extra: { ...createPgConfig(embedded), max: 1 } };
+  const pgConfig = createPgConfig(embedded);
+  keepErrorsHeard(pgConfig.connection);
+  return { ...common, poolSize: 1, extra: { ...pgConfig, max: 1 } };
+}
+
+/**
+ * PGlite's adapter shares one connection object among all pool clients, and a client's `end()`
+ * removes every listener from it. If the engine fails mid-query, the rest of that query's
+ * protocol messages are then emitted as 'error' with nobody listening, and an unheard 'error'
+ * throws: under `npm start` that ends the process. The failed query already reports the error to
+ * its caller (it becomes SERVICE_UNAVAILABLE), so an 'error' nobody listens to is dropped here.
+ */
+function keepErrorsHeard(connection: EventEmitter): void {
+  const emit = connection.emit.bind(connection);
+  connection.emit = (event: string | symbol, ...args: unknown[]): boolean =>
+    event === 'error' && connection.listenerCount('error') === 0 ? false : emit(event, ...args);
 }

@@ -41,7 +41,9 @@ export function depthLimitRule(maxDepth: number) {
           context.reportError(
             new GraphQLError(`Query is nested ${depth} levels deep; the limit is ${maxDepth}.`, {
               nodes: [node],
-              extensions: { code: 'BAD_USER_INPUT', errorCode: 'QUERY_TOO_DEEP', maxDepth },
+              // Apollo reports every validation failure as GRAPHQL_VALIDATION_FAILED (HTTP 400);
+              // errorCode says which.
+              extensions: { errorCode: 'QUERY_TOO_DEEP', maxDepth },
             }),
           );
         }
