@@ -65,13 +65,10 @@ export class ApiTokensService {
   }
 
   create(args: CreateTokenArgs, actor: Actor): Promise<CreatedToken> {
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'createToken',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: CREATED_CODEC,
       execute: async (tx, now) => {
         if (args.expiresAt && args.expiresAt <= now) throw InvalidInputException.field('expiresAt', 'must be in the future');
@@ -85,13 +82,10 @@ export class ApiTokensService {
   }
 
   revoke(args: RevokeTokenArgs, actor: Actor): Promise<ApiTokenEntity> {
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'revokeToken',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: TOKEN_CODEC,
       execute: async (tx, now) => {
         const current = await this.tokens.findById(args.id, tx);
@@ -115,9 +109,8 @@ export class ApiTokensService {
     const actor: Actor = { name: 'system', requestId: null };
     return this.changes.run({
       operation: 'bootstrapAdmin',
-      input: null,
+      args: { reason: 'first start: bootstrap admin token' },
       actor,
-      reason: 'first start: bootstrap admin token',
       codec: { encode: (r) => r, decode: (j) => j as { secret: string; generated: boolean } | null },
       execute: async (tx, now) => {
         if ((await this.tokens.count(tx)) > 0) return { result: null, history: [] };

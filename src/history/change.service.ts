@@ -15,14 +15,21 @@ export interface ResultCodec<T> {
   decode(json: unknown): T;
 }
 
+/** What every mutation's arguments carry besides its own input. */
+export interface ChangeArgs {
+  readonly idempotencyKey?: string | null;
+  readonly reason?: string | null;
+}
+
 export interface ChangeRequest<T> {
   /** The mutation's name; part of what an idempotency key is bound to. */
   readonly operation: string;
-  /** The mutation's input without the idempotency key: a retry must send the same. */
-  readonly input: unknown;
+  /**
+   * The mutation's arguments as received. The reason goes to history; everything but the
+   * idempotency key is what a retry must send again unchanged.
+   */
+  readonly args: ChangeArgs;
   readonly actor: Actor;
-  readonly reason?: string | null;
-  readonly idempotencyKey?: string | null;
   readonly codec: ResultCodec<T>;
   /**
    * Does the change on `tx` and says what history to append. Runs after the append lock is
@@ -45,18 +52,19 @@ export class ChangeService {
   ) {}
 
   async run<T>(request: ChangeRequest<T>): Promise<T> {
-    const requestHash = request.idempotencyKey ? hashRequest(request.operation, request.input) : null;
+    const { idempotencyKey, ...input } = request.args;
+    const requestHash = idempotencyKey ? hashRequest(request.operation, input) : null;
     return this.dataSource.transaction(async (tx) => {
       await this.history.lockForAppend(tx);
 
-      if (request.idempotencyKey && requestHash !== null) {
-        const stored = await this.idempotency.find(tx, request.idempotencyKey);
+      if (idempotencyKey && requestHash !== null) {
+        const stored = await this.idempotency.find(tx, idempotencyKey);
         if (stored !== null) {
           if (stored.operation !== request.operation || stored.requestHash !== requestHash || stored.actor !== request.actor.name) {
             throw new SwitchyardException(
               'IDEMPOTENCY_KEY_REUSED',
               'This idempotency key was already used for a different request; use a new key for a new change.',
-              { idempotencyKey: request.idempotencyKey },
+              { idempotencyKey },
             );
           }
           return request.codec.decode(stored.response);
@@ -66,10 +74,10 @@ export class ChangeService {
       const now = new Date();
       const { result, history } = await request.execute(tx, now);
       if (history.length > 0) await this.append(tx, request, history, now);
-      if (request.idempotencyKey && requestHash !== null) {
+      if (idempotencyKey && requestHash !== null) {
         await this.idempotency.insert(
           tx,
-          request.idempotencyKey,
+          idempotencyKey,
           { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) },
           now,
         );
@@ -93,8 +101,8 @@ export class ChangeService {
         before: jsonClone(draft.before),
         after: jsonClone(draft.after),
         actor: request.actor.name,
-        reason: request.reason ?? null,
-        idempotencyKey: request.idempotencyKey ?? null,
+        reason: request.args.reason ?? null,
+        idempotencyKey: request.args.idempotencyKey ?? null,
         requestId: request.actor.requestId,
         recordedAt,
         prevHash,

@@ -5,7 +5,7 @@ import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
 import type { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
 import type { SliceRecord } from '../slices/slice-record.js';
 import { SliceException } from '../slices/slices.exception.js';
-import { SLICE_CODEC, SlicesService } from '../slices/slices.service.js';
+import { SlicesService } from '../slices/slices.service.js';
 import { SlicesRepository } from '../slices/slices.repository.js';
 
 export interface RollbackAllOutcome {
@@ -29,34 +29,19 @@ export class RollbackService {
   ) {}
 
   rollback(args: RollbackArgs, actor: Actor): Promise<SliceRecord> {
-    const { idempotencyKey, reason, ...input } = args;
-    return this.changes.run({
-      operation: 'rollback',
-      input,
-      actor,
-      reason,
-      idempotencyKey,
-      codec: SLICE_CODEC,
-      execute: async (tx, now) => {
-        const current = await this.slicesService.loadForChange(tx, args.key);
-        if (current.state !== 'ACTIVE') return { result: current, history: [] };
-        // Only the state changes: rollout and targeting are kept, so resume restores them exactly.
-        const next: SliceRecord = { ...current, state: 'ROLLED_BACK', version: current.version + 1, updatedAt: now.toISOString() };
-        await this.slices.save(tx, next);
-        return { result: next, history: [{ action: HistoryAction.SLICE_ROLLED_BACK, sliceKey: next.key, before: current, after: next }] };
-      },
-    });
+    // Only the state changes: rollout and targeting are kept, so resume restores them exactly.
+    // A slice already on LEGACY (rolled back, archived) comes back unchanged: nothing written.
+    return this.slicesService.change('rollback', args, actor, HistoryAction.SLICE_ROLLED_BACK, async (_tx, current) =>
+      current.state === 'ACTIVE' ? { ...current, state: 'ROLLED_BACK' } : current,
+    );
   }
 
   /** Every ACTIVE slice (or every one with the tag) to LEGACY in one transaction: all or nothing. */
   rollbackAll(args: RollbackAllArgs, actor: Actor): Promise<RollbackAllOutcome> {
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'rollbackAll',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: ROLLBACK_ALL_CODEC,
       execute: async (tx, now) => {
         const before = await this.slices.lockActive(tx, args.tag ?? null);
@@ -77,26 +62,14 @@ export class RollbackService {
 
   /** Back to exactly the configuration the slice had before its rollback. */
   resume(args: ResumeArgs, actor: Actor): Promise<SliceRecord> {
-    const { idempotencyKey, reason, ...input } = args;
-    return this.changes.run({
-      operation: 'resume',
-      input,
-      actor,
-      reason,
-      idempotencyKey,
-      codec: SLICE_CODEC,
-      execute: async (tx, now) => {
-        const current = await this.slicesService.loadForChange(tx, args.key, args.expectedVersion);
-        if (current.state !== 'ROLLED_BACK') {
-          throw new SliceException('SLICE_NOT_ROLLED_BACK', `Slice "${current.key}" is ${current.state}, not rolled back: nothing to resume.`, {
-            sliceKey: current.key,
-            state: current.state,
-          });
-        }
-        const next: SliceRecord = { ...current, state: 'ACTIVE', version: current.version + 1, updatedAt: now.toISOString() };
-        await this.slices.save(tx, next);
-        return { result: next, history: [{ action: HistoryAction.SLICE_RESUMED, sliceKey: next.key, before: current, after: next }] };
-      },
+    return this.slicesService.change('resume', args, actor, HistoryAction.SLICE_RESUMED, async (_tx, current) => {
+      if (current.state !== 'ROLLED_BACK') {
+        throw new SliceException('SLICE_NOT_ROLLED_BACK', `Slice "${current.key}" is ${current.state}, not rolled back: nothing to resume.`, {
+          sliceKey: current.key,
+          state: current.state,
+        });
+      }
+      return { ...current, state: 'ACTIVE' };
     });
   }
 }

@@ -38,13 +38,10 @@ export class SegmentsService {
 
   create(args: CreateSegmentArgs, actor: Actor): Promise<SegmentRecord> {
     const constraints = toConstraints(args.constraints);
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'createSegment',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: SEGMENT_CODEC,
       execute: async (tx, now) => {
         if ((await this.segments.find(args.key, tx)) !== null) {
@@ -61,13 +58,10 @@ export class SegmentsService {
   /** Changes every slice that uses the segment, at once: recorded as one segment change. */
   update(args: UpdateSegmentArgs, actor: Actor): Promise<SegmentRecord> {
     const constraints = args.constraints ? toConstraints(args.constraints) : null;
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'updateSegment',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: SEGMENT_CODEC,
       execute: async (tx, now) => {
         const current = await this.loadForChange(tx, args.key, args.expectedVersion);
@@ -92,13 +86,10 @@ export class SegmentsService {
 
   /** Refused while any slice's targeting names the segment (the foreign key refuses it too). */
   delete(args: DeleteSegmentArgs, actor: Actor): Promise<SegmentRecord> {
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'deleteSegment',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: SEGMENT_CODEC,
       execute: async (tx) => {
         const current = await this.loadForChange(tx, args.key, args.expectedVersion);

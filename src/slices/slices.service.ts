@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { Actor } from '../auth/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
-import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { type ChangeArgs, ChangeService, type ResultCodec } from '../history/change.service.js';
 import { canonicalJson } from '../history/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
@@ -49,13 +49,10 @@ export class SlicesService {
   }
 
   create(args: CreateSliceArgs, actor: Actor): Promise<SliceRecord> {
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation: 'createSlice',
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: SLICE_CODEC,
       execute: async (tx, now) => {
         if ((await this.slices.find(args.key, tx)) !== null) {
@@ -119,23 +116,21 @@ export class SlicesService {
   }
 
   /**
-   * The shape of every single-slice change: lock, load, check the expected version, apply,
-   * bump the version, write, record history. `apply` returns the next configuration.
+   * The shape of every single-slice change (RollbackService's too): load under the append lock,
+   * check the expected version, apply, bump the version, write, record history. `apply` returns
+   * the next configuration; returning the current one unchanged writes nothing.
    */
-  private change(
+  change(
     operation: string,
-    args: { key: string; expectedVersion?: number | null; reason?: string | null; idempotencyKey?: string | null },
+    args: ChangeArgs & { key: string; expectedVersion?: number | null },
     actor: Actor,
     action: HistoryAction,
     apply: (tx: EntityManager, current: SliceRecord) => Promise<SliceRecord>,
   ): Promise<SliceRecord> {
-    const { idempotencyKey, reason, ...input } = args;
     return this.changes.run({
       operation,
-      input,
+      args,
       actor,
-      reason,
-      idempotencyKey,
       codec: SLICE_CODEC,
       execute: async (tx, now) => {
         const current = await this.loadForChange(tx, args.key, args.expectedVersion);
@@ -151,7 +146,7 @@ export class SlicesService {
   }
 
   /** Loads a slice inside a change (the append lock is held) and checks its version. */
-  async loadForChange(tx: EntityManager, key: string, expectedVersion?: number | null): Promise<SliceRecord> {
+  private async loadForChange(tx: EntityManager, key: string, expectedVersion?: number | null): Promise<SliceRecord> {
     const current = await this.slices.find(key, tx);
     if (current === null) throw SliceException.notFound(key);
     if (expectedVersion != null && expectedVersion !== current.version) {

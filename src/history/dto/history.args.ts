@@ -1,5 +1,6 @@
-import { ArgsType, Field, Int } from '@nestjs/graphql';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArgsType, Field } from '@nestjs/graphql';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { AfterField, FirstField } from '../../common/dto/fields.js';
 import { SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 
 @ArgsType()
@@ -16,15 +17,9 @@ export class HistoryArgs {
   @Matches(SLICE_KEY_PATTERN, { message: 'segmentKey must be a valid key' })
   segmentKey?: string | null;
 
-  @Field(() => Int, { defaultValue: 50 })
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @FirstField()
   first!: number;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page (newest first).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @AfterField()
   after?: string | null;
 }

@@ -1,32 +1,22 @@
-import { applyDecorators } from '@nestjs/common';
-import { ArgsType, Field, InputType, Int } from '@nestjs/graphql';
+import { ArgsType, Field, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
-import { ATTRIBUTE_NAME_PATTERN, MAX_CONSTRAINT_VALUES, OPERATORS, type Operator, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
+import { ATTRIBUTE_NAME_PATTERN, MAX_CONSTRAINT_VALUES, OPERATORS, type Operator } from '@switchyard/client-sdk/core';
+import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
 import { ChangeWithReasonArgs } from '../../common/dto/change.args.js';
 import { ConstraintOperator } from '../models/segment.model.js';
 
 const MAX_CONSTRAINTS = 50;
-
-const KeyField = () =>
-  applyDecorators(
-    Field(() => String, { description: 'The segment key.' }),
-    IsString(),
-    Matches(SLICE_KEY_PATTERN, { message: '$property must be lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -' }),
-  );
 
 @InputType()
 export class ConstraintInput {
@@ -59,7 +49,7 @@ export class ConstraintInput {
 
 @ArgsType()
 export class CreateSegmentArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The segment key.')
   key!: string;
 
   @Field({ defaultValue: '' })
@@ -77,7 +67,7 @@ export class CreateSegmentArgs extends ChangeWithReasonArgs {
 
 @ArgsType()
 export class UpdateSegmentArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The segment key.')
   key!: string;
 
   @Field(() => String, { nullable: true })
@@ -94,42 +84,30 @@ export class UpdateSegmentArgs extends ChangeWithReasonArgs {
   @Type(() => ConstraintInput)
   constraints?: ConstraintInput[] | null;
 
-  @Field(() => Int, { nullable: true, description: 'Refuse with CONFLICT unless the segment is at this version.' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @ExpectedVersionField()
   expectedVersion?: number | null;
 }
 
 @ArgsType()
 export class DeleteSegmentArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The segment key.')
   key!: string;
 
-  @Field(() => Int, { nullable: true })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @ExpectedVersionField()
   expectedVersion?: number | null;
 }
 
 @ArgsType()
 export class SegmentKeyArgs {
-  @KeyField()
+  @KeyField('The segment key.')
   key!: string;
 }
 
 @ArgsType()
 export class SegmentsArgs {
-  @Field(() => Int, { defaultValue: 50 })
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @FirstField()
   first!: number;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @AfterField()
   after?: string | null;
 }

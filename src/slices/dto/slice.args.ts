@@ -1,39 +1,24 @@
-import { applyDecorators } from '@nestjs/common';
-import { ArgsType, Field, Float, InputType, Int } from '@nestjs/graphql';
+import { ArgsType, Field, Float, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
 import { ATTRIBUTE_NAME_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
+import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
 import { ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';
 import { IsPercent } from '../../common/validation/validation.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../common/validation/patterns.js';
 import { SliceStateValue } from '../models/slice.model.js';
 
-const KEY_MESSAGE = 'must be lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -';
 const MAX_TARGETING_SEGMENTS = 100;
-
-const KeyField = () =>
-  applyDecorators(Field(() => String, { description: 'The slice key.' }), IsString(), Matches(SLICE_KEY_PATTERN, { message: `$property ${KEY_MESSAGE}` }));
-
-const ExpectedVersionField = () =>
-  applyDecorators(
-    Field(() => Int, { nullable: true, description: 'Refuse with CONFLICT unless the slice is at this version.' }),
-    IsOptional(),
-    IsInt(),
-    Min(1),
-  );
 
 @InputType()
 export class RuleInput {
@@ -73,7 +58,7 @@ export class TargetingInput {
 
 @ArgsType()
 export class CreateSliceArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 
   @Field({ defaultValue: '' })
@@ -110,7 +95,7 @@ export class CreateSliceArgs extends ChangeWithReasonArgs {
 
 @ArgsType()
 export class UpdateSliceArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 
   @Field(() => String, { nullable: true })
@@ -138,7 +123,7 @@ export class UpdateSliceArgs extends ChangeWithReasonArgs {
 
 @ArgsType()
 export class SetRolloutArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 
   @Field(() => Float, { description: 'Share on NEW, 0 to 100, two decimals at most (0.25 is a quarter of a percent).' })
@@ -151,7 +136,7 @@ export class SetRolloutArgs extends ChangeWithReasonArgs {
 
 @ArgsType()
 export class SetTargetingArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 
   @Field(() => [String], { defaultValue: [], description: 'Segments forced to NEW.' })
@@ -188,7 +173,7 @@ export class SetTargetingArgs extends ChangeWithReasonArgs {
 
 @ArgsType()
 export class RollbackArgs extends ChangeWithRequiredReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 }
 
@@ -203,7 +188,7 @@ export class RollbackAllArgs extends ChangeWithRequiredReasonArgs {
 
 @ArgsType()
 export class ResumeArgs extends ChangeWithRequiredReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 
   @ExpectedVersionField()
@@ -212,7 +197,7 @@ export class ResumeArgs extends ChangeWithRequiredReasonArgs {
 
 @ArgsType()
 export class ArchiveSliceArgs extends ChangeWithReasonArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 
   @ExpectedVersionField()
@@ -221,7 +206,7 @@ export class ArchiveSliceArgs extends ChangeWithReasonArgs {
 
 @ArgsType()
 export class SliceKeyArgs {
-  @KeyField()
+  @KeyField('The slice key.')
   key!: string;
 }
 
@@ -238,15 +223,9 @@ export class SlicesArgs {
   @IsIn(Object.values(SliceStateValue))
   state?: SliceStateValue | null;
 
-  @Field(() => Int, { defaultValue: 50 })
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @FirstField()
   first!: number;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @AfterField()
   after?: string | null;
 }
