@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { HealthRepository } from './health.repository.js';
 
 export interface Readiness {
   readonly status: 'ok' | 'unavailable';
@@ -15,17 +14,17 @@ export class HealthService {
   /** Once every migration is applied it stays so for this process: no need to ask again. */
   private migrationsApplied = false;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly database: HealthRepository) {}
 
   async readiness(): Promise<Readiness> {
     try {
-      await withTimeout(this.dataSource.query('SELECT 1'), PROBE_TIMEOUT_MS);
+      await withTimeout(this.database.ping(), PROBE_TIMEOUT_MS);
     } catch {
       return { status: 'unavailable', database: 'unreachable', migrations: this.migrationsApplied ? 'applied' : 'unknown' };
     }
     if (!this.migrationsApplied) {
       try {
-        this.migrationsApplied = !(await withTimeout(this.dataSource.showMigrations(), PROBE_TIMEOUT_MS));
+        this.migrationsApplied = !(await withTimeout(this.database.hasPendingMigrations(), PROBE_TIMEOUT_MS));
       } catch {
         return { status: 'unavailable', database: 'ok', migrations: 'unknown' };
       }

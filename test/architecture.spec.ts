@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/**
+ * The layering rules of STYLE.md, checked on the source text (no dependency needed):
+ *  - the decision core imports nothing outside itself (no Node, no npm, no service code);
+ *  - SQL and transactions live in repositories, database/ and migrations/ only (ChangeService,
+ *    the one unit of work, opens the transaction);
+ *  - resolvers call services, never repositories.
+ */
+const ROOT = process.cwd();
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts'))
+    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
+    (m) => m[1]!,
+  );
+}
+
+describe('architecture', () => {
+  it('client-sdk/src/core imports only its own modules', () => {
+    const files = sources('client-sdk/src/core');
+    expect(files.length).toBeGreaterThan(5);
+    const escapes = files.flatMap((f) => importsOf(f).filter((spec) => !/^\.\/[a-z0-9-]+\.js$/.test(spec)).map((spec) => `${f} -> ${spec}`));
+    expect(escapes).toEqual([]);
+  });
+
+  it('only repositories, database/ and migrations run SQL or open transactions', () => {
+    const allowed = (f: string) => f.endsWith('.repository.ts') || f.startsWith('src/database/') || f.startsWith('src/scripts/') || f === 'src/history/change.service.ts';
+    const offenders = sources('src').filter((f) => !allowed(f) && /\.(query|transaction|createQueryBuilder)\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('resolvers do not import repositories', () => {
+    const offenders = sources('src')
+      .filter((f) => f.endsWith('.resolver.ts'))
+      .flatMap((f) => importsOf(f).filter((spec) => spec.endsWith('.repository.js')).map((spec) => `${f} -> ${spec}`));
+    expect(offenders).toEqual([]);
+  });
+});
