@@ -12,6 +12,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DecisionModule } from './decision/decision.module.js';
+import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { RollbackModule } from './rollback/rollback.module.js';
@@ -38,6 +39,7 @@ export class AppModule implements NestModule {
         SlicesModule,
         RollbackModule,
         DecisionModule,
+        DeliveryModule,
         HealthModule,
       ],
       providers: [

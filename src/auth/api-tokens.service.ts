@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';
 import { HistoryAction } from '../history/history-action.js';
 import type { Actor } from './auth.decorators.js';
@@ -9,6 +11,7 @@ import { AuthException } from './auth.exception.js';
 import { ApiTokenEntity } from './api-token.entity.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import type { CreateTokenArgs, RevokeTokenArgs } from './dto/token.args.js';
+import { PrincipalCache } from './principal-cache.js';
 import type { Principal, Role } from './roles.js';
 import { hashTokenSecret, newTokenSecret } from './token-secret.js';
 
@@ -39,10 +42,15 @@ const TOKEN_CODEC: ResultCodec<ApiTokenEntity> = { encode: toRecord, decode: (js
 
 @Injectable()
 export class ApiTokensService {
+  private readonly cache: PrincipalCache;
+
   constructor(
     private readonly tokens: ApiTokensRepository,
     private readonly changes: ChangeService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cache = new PrincipalCache(config.tokenCacheMs);
+  }
 
   /** The caller behind an `Authorization: Bearer <token>` header, or UNAUTHENTICATED. */
   authenticateHeader(header: string | undefined): Promise<Principal> {
@@ -51,13 +59,30 @@ export class ApiTokensService {
     return this.authenticate(match[1]!);
   }
 
-  /** The caller behind a bearer secret, or UNAUTHENTICATED. */
+  /**
+   * The caller behind a bearer secret, or UNAUTHENTICATED. Verified against the database at most
+   * once per tokenCacheMs per token; when the database is unreachable, a token verified before
+   * is still accepted (unless it has expired), so reads from memory (SDK delivery) go on.
+   */
   async authenticate(secret: string, now: Date = new Date()): Promise<Principal> {
-    const token = await this.tokens.findByHash(hashTokenSecret(secret));
-    if (token === null) throw AuthException.unauthenticated('Unknown token.');
-    if (token.revokedAt !== null) throw AuthException.unauthenticated('This token was revoked.');
-    if (token.expiresAt !== null && token.expiresAt <= now) throw AuthException.unauthenticated('This token has expired.');
-    return { tokenId: token.id, name: token.name, role: token.role };
+    const tokenHash = hashTokenSecret(secret);
+    const cached = this.cache.lookup(tokenHash, now.getTime());
+    if (cached?.fresh) return cached.principal;
+    let token: ApiTokenEntity | null;
+    try {
+      token = await this.tokens.findByHash(tokenHash);
+    } catch (error) {
+      if (cached !== null && isDatabaseUnavailable(error)) return cached.principal;
+      throw error;
+    }
+    if (token === null || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) {
+      this.cache.forget(tokenHash);
+      if (token === null) throw AuthException.unauthenticated('Unknown token.');
+      throw AuthException.unauthenticated(token.revokedAt !== null ? 'This token was revoked.' : 'This token has expired.');
+    }
+    const principal: Principal = { tokenId: token.id, name: token.name, role: token.role };
+    this.cache.remember(tokenHash, principal, token.expiresAt, now.getTime());
+    return principal;
   }
 
   list(): Promise<ApiTokenEntity[]> {
@@ -81,8 +106,8 @@ export class ApiTokensService {
     });
   }
 
-  revoke(args: RevokeTokenArgs, actor: Actor): Promise<ApiTokenEntity> {
-    return this.changes.run({
+  async revoke(args: RevokeTokenArgs, actor: Actor): Promise<ApiTokenEntity> {
+    const revoked = await this.changes.run({
       operation: 'revokeToken',
       args,
       actor,
@@ -98,6 +123,9 @@ export class ApiTokensService {
         return { result: next, history: [{ action: HistoryAction.TOKEN_REVOKED, before: toRecord(current), after: toRecord(next) }] };
       },
     });
+    // This instance refuses the token from the next request on; others within tokenCacheMs.
+    this.cache.forgetToken(revoked.id);
+    return revoked;
   }
 
   /**

@@ -18,6 +18,19 @@ export interface AppConfig {
   readonly maxQueryDepth: number;
   /** Largest accepted request body, in bytes (a 10,000-id segment fits comfortably). */
   readonly maxBodyBytes: number;
+  /** SDK streams get a heartbeat this often, so dead connections are noticed on both ends. */
+  readonly streamHeartbeatMs: number;
+  /**
+   * The snapshot is rebuilt on every change notification; this is the safety net that also
+   * compares revisions this often, in case a notification was lost.
+   */
+  readonly snapshotResyncMs: number;
+  /**
+   * How long a verified token is trusted without asking the database again. A revocation reaches
+   * other instances within this time (the revoking instance forgets at once); while the database
+   * is unreachable, tokens seen before keep working, so SDK delivery goes on.
+   */
+  readonly tokenCacheMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -71,6 +84,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logFormat: logFormat === 'text' ? 'text' : 'json',
     maxQueryDepth: int('SWITCHYARD_MAX_QUERY_DEPTH', 10, 2, 100),
     maxBodyBytes: int('SWITCHYARD_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
+    snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),
+    tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);

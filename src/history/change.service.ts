@@ -6,7 +6,7 @@ import type { Actor } from '../auth/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './hash-chain.js';
-import type { HistoryDraft } from './history-action.js';
+import { changesConfiguration, type HistoryDraft } from './history-action.js';
 import { HistoryRepository, type HistoryRow } from './history.repository.js';
 
 /** Turns a result into JSON for the idempotency table and back, so a retry gets the same answer. */
@@ -112,6 +112,8 @@ export class ChangeService {
       return { ...row, hash };
     });
     await this.history.insertMany(tx, rows);
+    const lastConfigurationRow = rows.findLast((row) => changesConfiguration(row.action));
+    if (lastConfigurationRow !== undefined) await this.history.notifyRevision(tx, lastConfigurationRow.sequence);
   }
 }
 

@@ -19,6 +19,19 @@ export enum HistoryAction {
 }
 registerEnumType(HistoryAction, { name: 'HistoryAction' });
 
+/** Actions that change what SDKs evaluate (everything but tokens): they advance the snapshot revision. */
+export const NON_CONFIGURATION_ACTIONS: readonly HistoryAction[] = [HistoryAction.TOKEN_CREATED, HistoryAction.TOKEN_REVOKED];
+
+export function changesConfiguration(action: HistoryAction | string): boolean {
+  return !NON_CONFIGURATION_ACTIONS.includes(action as HistoryAction);
+}
+
+/**
+ * The PostgreSQL channel on which every committed configuration change is announced, with the
+ * new revision as payload. NOTIFY is transactional: listeners hear it only after the commit.
+ */
+export const CHANGES_CHANNEL = 'switchyard_changes';
+
 /** A history row before it is chained: what the changing service hands over. */
 export interface HistoryDraft {
   readonly action: HistoryAction;

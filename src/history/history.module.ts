@@ -8,6 +8,6 @@ import { HistoryService } from './history.service.js';
 /** History, and the change runner that writes it: every other module changes state through it. */
 @Module({
   providers: [HistoryRepository, HistoryService, HistoryResolver, IdempotencyRepository, ChangeService],
-  exports: [ChangeService, HistoryService],
+  exports: [ChangeService, HistoryService, HistoryRepository],
 })
 export class HistoryModule {}

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HistoryEntity } from './history.entity.js';
 import type { ChainedRow } from './hash-chain.js';
+import { CHANGES_CHANNEL, NON_CONFIGURATION_ACTIONS } from './history-action.js';
 
 /** Arbitrary constant: the transaction-scoped advisory lock that serializes history appends. */
 const HISTORY_APPEND_LOCK = 7_346_100;
@@ -65,6 +66,20 @@ export class HistoryRepository {
         params,
       );
     }
+  }
+
+  /** Announces a new configuration revision; delivered to listeners when `tx` commits. */
+  async notifyRevision(tx: EntityManager, revision: string): Promise<void> {
+    await tx.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, revision]);
+  }
+
+  /** The sequence of the last row that changed the evaluable configuration (0 when none). */
+  async configurationRevision(tx: EntityManager = this.dataSource.manager): Promise<string> {
+    const rows: { revision: string }[] = await tx.query(
+      'SELECT COALESCE(max(h.sequence), 0)::text AS revision FROM history h WHERE h.action <> ALL($1::text[])',
+      [NON_CONFIGURATION_ACTIONS],
+    );
+    return rows[0]!.revision;
   }
 
   /** Newest first, `first` rows strictly older than `beforeSequence`. */

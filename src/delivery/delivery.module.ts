@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { EMBEDDED_DATABASE, type EmbeddedDatabaseHandle } from '../database/embedded-database.module.js';
+import { HistoryModule } from '../history/history.module.js';
+import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
+import { DeliveryController } from './delivery.controller.js';
+import { EmbeddedChangeFeed } from './embedded-change-feed.js';
+import { PostgresChangeFeed } from './postgres-change-feed.js';
+import { SnapshotRepository } from './snapshot.repository.js';
+import { SnapshotService } from './snapshot.service.js';
+import { StreamHub } from './stream-hub.service.js';
+
+/** Live delivery of the evaluable configuration to SDKs: snapshot, stream, change feed. */
+@Module({
+  imports: [HistoryModule],
+  controllers: [DeliveryController],
+  providers: [
+    SnapshotRepository,
+    SnapshotService,
+    StreamHub,
+    {
+      provide: CHANGE_FEED,
+      inject: [APP_CONFIG, EMBEDDED_DATABASE],
+      useFactory: (config: AppConfig, embedded: EmbeddedDatabaseHandle): ChangeFeed =>
+        config.databaseUrl !== null ? new PostgresChangeFeed(config.databaseUrl) : new EmbeddedChangeFeed(embedded.pglite!),
+    },
+  ],
+  exports: [SnapshotService, StreamHub],
+})
+export class DeliveryModule {}

@@ -1,0 +1,97 @@
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { type PublishedSnapshot, SnapshotService } from './snapshot.service.js';
+
+/** Tells EventSource-style clients how soon to reconnect after a drop. */
+const RETRY_HINT_MS = 1_000;
+
+/**
+ * One SDK stream. Events are whole snapshots, so a slow reader needs only the newest: while its
+ * socket buffer is full, newer snapshots replace the pending one instead of piling up in memory.
+ */
+class SdkStream {
+  private pending: PublishedSnapshot | null = null;
+
+  constructor(readonly res: Response) {
+    res.on('drain', () => {
+      const pending = this.pending;
+      this.pending = null;
+      if (pending !== null) this.send(pending);
+    });
+  }
+
+  send(snapshot: PublishedSnapshot): void {
+    if (this.res.writableNeedDrain) {
+      this.pending = snapshot;
+      return;
+    }
+    this.res.write(snapshot.event);
+  }
+
+  write(chunk: Buffer | string): void {
+    if (!this.res.writableNeedDrain) this.res.write(chunk);
+  }
+}
+
+/** Every open SDK stream of this instance: fan-out of new snapshots and heartbeats. */
+@Injectable()
+export class StreamHub implements BeforeApplicationShutdown {
+  private readonly streams = new Set<SdkStream>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly snapshots: SnapshotService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.unsubscribe = snapshots.subscribe((snapshot) => {
+      for (const stream of this.streams) stream.send(snapshot);
+    });
+    this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** How many SDK streams are open on this instance. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Starts a stream on `res`: the current snapshot first, unless the client already holds it
+   * (`Last-Event-ID`), then every new one as it is published.
+   */
+  open(req: Request, res: Response, current: PublishedSnapshot): void {
+    req.socket.setNoDelay(true);
+    req.socket.setKeepAlive(true);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Proxies (nginx) must not buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    const stream = new SdkStream(res);
+    stream.write(`retry: ${RETRY_HINT_MS}\n\n`);
+    if (req.header('last-event-id')?.trim() !== String(current.revision)) stream.send(current);
+    this.streams.add(stream);
+    const close = () => this.streams.delete(stream);
+    res.on('close', close);
+    res.on('error', close);
+  }
+
+  /** Before the HTTP server closes: it waits for open responses, and a stream never ends by itself. */
+  beforeApplicationShutdown(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    // SDKs reconnect (to another instance) and keep their snapshot meanwhile.
+    for (const stream of this.streams) stream.res.end();
+    this.streams.clear();
+  }
+
+  private beat(): void {
+    const revision = this.snapshots.current()?.revision ?? 0;
+    const event = Buffer.from(`event: heartbeat\ndata: {"revision":${revision}}\n\n`);
+    for (const stream of this.streams) stream.write(event);
+  }
+}

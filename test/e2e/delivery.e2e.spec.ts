@@ -1,0 +1,129 @@
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
+import { openEventStream, type EventStream } from '../utils/event-stream.js';
+
+interface Snapshot {
+  revision: number;
+  generatedAt: string;
+  slices: { key: string; state: string; basisPoints: number; stickinessAttribute: string; targeting: unknown }[];
+  segments: { key: string; constraints: unknown[] }[];
+}
+
+describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
+  let t: TestApp;
+  let sdkToken: string;
+  beforeAll(async () => {
+    t = await createTestApp({ SWITCHYARD_STREAM_HEARTBEAT_MS: '200' });
+    sdkToken = await t.tokenFor('sdk');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const get = (path: string, headers: Record<string, string> = {}, token: string | null = sdkToken) =>
+    fetch(`${t.baseUrl}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+
+  /** Waits until the in-memory snapshot has caught up with the committed change. */
+  async function snapshotAt(minRevision: number): Promise<Snapshot> {
+    for (let i = 0; i < 100; i++) {
+      const body = (await (await get('/sdk/v1/snapshot')).json()) as Snapshot;
+      if (body.revision >= minRevision) return body;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`snapshot never reached revision ${minRevision}`);
+  }
+
+  async function headRevision(): Promise<number> {
+    const rows: { r: string }[] = await t.dataSource.query(
+      "SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')",
+    );
+    return Number(rows[0]!.r ?? 0);
+  }
+
+  it('serves the whole evaluable configuration with its revision as ETag, and 304 for If-None-Match', async () => {
+    const segment = uniqueKey('kenya');
+    await createSegment(t.admin, segment, [{ attribute: 'country', operator: 'IN', values: ['KE'] }]);
+    const key = uniqueKey('api.route');
+    await createSlice(t.admin, { key, percent: 12.5, targeting: { include: [], exclude: [segment], rules: [] } });
+    const snapshot = await snapshotAt(await headRevision());
+
+    expect(snapshot.slices.find((s) => s.key === key)).toEqual({
+      key,
+      state: 'ACTIVE',
+      basisPoints: 1250,
+      stickinessAttribute: 'userId',
+      targeting: { include: [], exclude: [segment], rules: [] },
+    });
+    expect(snapshot.segments.find((s) => s.key === segment)?.constraints).toHaveLength(1);
+
+    const res = await get('/sdk/v1/snapshot');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe(`"${snapshot.revision}"`);
+    const notModified = await get('/sdk/v1/snapshot', { 'if-none-match': `"${snapshot.revision}"` });
+    expect(notModified.status).toBe(304);
+    expect(await notModified.text()).toBe('');
+    expect((await get('/sdk/v1/snapshot', { 'if-none-match': '"1"' })).status).toBe(200);
+  });
+
+  it('does not serve segments no slice uses', async () => {
+    const unused = uniqueKey('unused');
+    await createSegment(t.admin, unused, [{ attribute: 'plan', operator: 'IN', values: ['free'] }]);
+    const snapshot = await snapshotAt(await headRevision());
+    expect(snapshot.segments.map((s) => s.key)).not.toContain(unused);
+  });
+
+  it('refuses without a token (401) and with a role that may not read (none: every role may), never from the database', async () => {
+    expect((await get('/sdk/v1/snapshot', {}, null)).status).toBe(401);
+    expect((await get('/sdk/v1/snapshot', {}, 'sy_unknown_token_0123456789abcdef')).status).toBe(401);
+    const viewer = await t.tokenFor('viewer');
+    expect((await get('/sdk/v1/snapshot', {}, viewer)).status).toBe(200);
+  });
+
+  it('a token change does not move the revision (tokens are not configuration)', async () => {
+    const before = await snapshotAt(await headRevision());
+    await t.tokenFor('viewer');
+    const after = (await (await get('/sdk/v1/snapshot')).json()) as Snapshot;
+    expect(after.revision).toBe(before.revision);
+  });
+
+  describe('stream', () => {
+    let stream: EventStream | null = null;
+    afterEach(() => stream?.close());
+
+    it('sends the current snapshot first, then one event per new revision, and heartbeats', async () => {
+      const key = uniqueKey('streamed');
+      await createSlice(t.admin, { key });
+      const start = await snapshotAt(await headRevision());
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream`, { authorization: `Bearer ${sdkToken}` });
+      const first = await stream.next('snapshot');
+      expect(first.id).toBe(String(start.revision));
+      expect((JSON.parse(first.data) as Snapshot).revision).toBe(start.revision);
+
+      await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "stream test") { key } }', { key });
+      const next = await stream.next('snapshot');
+      const snapshot = JSON.parse(next.data) as Snapshot;
+      expect(snapshot.revision).toBeGreaterThan(start.revision);
+      expect(next.id).toBe(String(snapshot.revision));
+      expect(snapshot.slices.find((s) => s.key === key)?.state).toBe('ROLLED_BACK');
+
+      const beat = await stream.next('heartbeat');
+      expect(JSON.parse(beat.data)).toEqual({ revision: snapshot.revision });
+    });
+
+    it('sends no snapshot first when Last-Event-ID is the current revision', async () => {
+      const current = await snapshotAt(await headRevision());
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream`, {
+        authorization: `Bearer ${sdkToken}`,
+        'last-event-id': String(current.revision),
+      });
+      const event = await stream.next();
+      expect(event.event).toBe('heartbeat');
+    });
+
+    it('refuses a stream without a valid token', async () => {
+      const res = await get('/sdk/v1/stream', { accept: 'text/event-stream' }, null);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    });
+  });
+});
