@@ -26,8 +26,18 @@ export interface TestApp {
  * The real service, on a real port, over a fresh database (see createTestDatabase), configured
  * as `npm start` configures it (createApp), logs silenced.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export interface CreateTestAppOptions {
+  /**
+   * Run on this database instead of a fresh one: a second instance of the service over the same
+   * PostgreSQL database. The database is then dropped by whoever created it, not by this app.
+   */
+  readonly shareDatabaseOf?: TestApp;
+}
+
+export async function createTestApp(env: Record<string, string> = {}, options: CreateTestAppOptions = {}): Promise<TestApp> {
+  const shared = options.shareDatabaseOf?.database;
+  if (shared !== undefined && shared.url === null) throw new Error('only a PostgreSQL database can be shared by two instances');
+  const database: TestDatabase = shared !== undefined ? { ...shared, drop: async () => {} } : await createTestDatabase();
   const config = loadConfig({
     PORT: '0',
     SWITCHYARD_DATA_DIR: 'memory:',
