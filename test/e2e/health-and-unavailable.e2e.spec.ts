@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
-import { EMBEDDED_DATABASE, type EmbeddedDatabaseHandle } from '../../src/database/embedded-database.module.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import type { GraphqlError } from '../utils/graphql-client.js';
+import { takeDatabaseAway } from '../utils/outage.js';
 
 /** Known before any app starts: createTestDatabase decides the same way. */
 const ON_EMBEDDED_ENGINE = !process.env.DATABASE_URL?.trim();
@@ -29,24 +29,7 @@ describe('health and an unavailable database', () => {
     return { status: res.status, body: await res.json() };
   }
 
-  /** Takes the database away from under the running service. */
-  async function makeDatabaseUnavailable(): Promise<void> {
-    if (t.database.engine === 'postgres') {
-      const name = new URL(t.database.url!).pathname.slice(1);
-      expect(name).toMatch(/^switchyard_test_[a-z0-9_]+$/);
-      // From another connection: terminate the service's sessions and drop the database.
-      const server = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });
-      await server.initialize();
-      try {
-        await server.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      } finally {
-        await server.destroy();
-      }
-    } else {
-      const handle = t.app.get<EmbeddedDatabaseHandle>(EMBEDDED_DATABASE);
-      await handle.pglite!.close();
-    }
-  }
+  const makeDatabaseUnavailable = () => takeDatabaseAway(t);
 
   function expectUnavailable(error: GraphqlError | undefined): void {
     expect(error?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', errorCode: 'DATABASE_UNAVAILABLE' });
