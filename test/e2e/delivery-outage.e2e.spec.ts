@@ -22,23 +22,23 @@ describe('delivery while the database is down', () => {
     const key = uniqueKey('api.route');
     await createSlice(t.admin, { key, percent: 30 });
     const auth = { authorization: `Bearer ${token}` };
-    let before: { revision: number; slices: { key: string }[] } | null = null;
-    for (let i = 0; i < 100 && !before?.slices.some((s) => s.key === key); i++) {
-      before = (await (await fetch(`${t.baseUrl}/sdk/v1/snapshot`, { headers: auth })).json()) as typeof before;
-    }
-    expect(before!.slices.some((s) => s.key === key)).toBe(true);
+    type Snapshot = { revision: number; slices: { key: string }[] };
+    const read = async () => (await (await fetch(`${t.baseUrl}/sdk/v1/snapshot`, { headers: auth })).json()) as Snapshot;
+    let before = await read();
+    for (let i = 0; i < 100 && !before.slices.some((s) => s.key === key); i++) before = await read();
+    expect(before.slices.some((s) => s.key === key)).toBe(true);
 
     await takeDatabaseAway(t);
 
     const res = await fetch(`${t.baseUrl}/sdk/v1/snapshot`, { headers: auth });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { revision: number }).revision).toBe(before!.revision);
-    expect((await fetch(`${t.baseUrl}/sdk/v1/snapshot`, { headers: { ...auth, 'if-none-match': `"${before!.revision}"` } })).status).toBe(304);
+    expect(((await res.json()) as { revision: number }).revision).toBe(before.revision);
+    expect((await fetch(`${t.baseUrl}/sdk/v1/snapshot`, { headers: { ...auth, 'if-none-match': `"${before.revision}"` } })).status).toBe(304);
 
     const stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream`, auth);
     try {
-      expect(JSON.parse((await stream.next('snapshot')).data)).toMatchObject({ revision: before!.revision });
-      expect(JSON.parse((await stream.next('heartbeat')).data)).toEqual({ revision: before!.revision });
+      expect(JSON.parse((await stream.next('snapshot')).data)).toMatchObject({ revision: before.revision });
+      expect(JSON.parse((await stream.next('heartbeat')).data)).toEqual({ revision: before.revision });
     } finally {
       stream.close();
     }
