@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type PublishedSnapshot, SnapshotService } from './snapshot.service.js';
@@ -36,7 +36,7 @@ class SdkStream {
 
 /** Every open SDK stream of this instance: fan-out of new snapshots and heartbeats. */
 @Injectable()
-export class StreamHub implements BeforeApplicationShutdown {
+export class StreamHub implements OnModuleDestroy {
   private readonly streams = new Set<SdkStream>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -80,8 +80,13 @@ export class StreamHub implements BeforeApplicationShutdown {
     res.on('error', close);
   }
 
-  /** Before the HTTP server closes: it waits for open responses, and a stream never ends by itself. */
-  beforeApplicationShutdown(): void {
+  /**
+   * First thing at shutdown (onModuleDestroy, not a later hook): Apollo's drain, in GraphQLModule's
+   * own onModuleDestroy, closes the HTTP server and waits up to 10 s for open responses, and a
+   * stream never ends by itself. DeliveryModule is imported after GraphQLModule, so Nest destroys
+   * it first (test/e2e/sdk-resilience checks that a shutdown with SDKs attached is quick).
+   */
+  onModuleDestroy(): void {
     clearInterval(this.heartbeat);
     this.unsubscribe();
     // SDKs reconnect (to another instance) and keep their snapshot meanwhile.

@@ -126,4 +126,15 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
       expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
     });
   });
+
+  it('a shutdown ends open streams cleanly instead of leaving them to be cut', async () => {
+    const other = await createTestApp();
+    const token = await other.tokenFor('sdk');
+    const stream = await openEventStream(`${other.baseUrl}/sdk/v1/stream`, { authorization: `Bearer ${token}` });
+    await stream.next('snapshot');
+    const ended = stream.end();
+    await other.close();
+    // Were the stream left to Apollo's drain, the connection would be destroyed after its grace period.
+    expect(await ended).toBe('clean');
+  });
 });

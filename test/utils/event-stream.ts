@@ -6,6 +6,8 @@ export interface ServerSentEvent {
 }
 
 export interface EventStream {
+  /** Reads to the end: 'clean' when the server ended the response, 'error' when the connection broke. */
+  end(): Promise<'clean' | 'error'>;
   /** The next event (of this type, skipping others), or a rejection after timeoutMs. */
   next(type?: string, timeoutMs?: number): Promise<ServerSentEvent>;
   close(): void;
@@ -36,6 +38,13 @@ export async function openEventStream(url: string, headers: Record<string, strin
   };
 
   return {
+    async end() {
+      try {
+        for (;;) if ((await reader.read()).done) return 'clean';
+      } catch {
+        return 'error';
+      }
+    },
     async next(type, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
