@@ -12,7 +12,7 @@
 
 import type { Path } from './types.js';
 import { MAX_BASIS_POINTS } from './basis-points.js';
-import { hashWithPrefix, murmur3, type HashPrefix } from './murmur3.js';
+import { hashWithPrefixInt32, murmur3, type HashPrefix } from './murmur3.js';
 
 /** Number of positions on the rollout line: one per basis point. */
 export const POSITIONS = MAX_BASIS_POINTS;
@@ -39,7 +39,9 @@ export function positionFor(sliceKey: string, stickinessValue: string): number {
  * Allocates nothing.
  */
 export function positionWithPrefix(prefix: HashPrefix, stickinessValue: string): number {
-  return positionOf(hashWithPrefix(prefix, stickinessValue));
+  // The unsigned hash never leaves this function, so it is never boxed (see murmur3's finishInt32).
+  const hash = hashWithPrefixInt32(prefix, stickinessValue) >>> 0;
+  return (hash % 100) * 100 + (Math.floor(hash / 100) % 100);
 }
 
 /**

@@ -1,0 +1,82 @@
+/**
+ * What the SDK reports through `onError` and `status().lastError`: a closed set of codes, one
+ * class. The SDK never throws these at the host from `decide` / `explain` / `route`; they only
+ * describe trouble in the background (transport, files, listeners) so that it is visible.
+ */
+
+/**
+ * Why something failed in the background. A closed set: hosts may switch on it.
+ *
+ * - `UNAUTHORIZED`: the service answered 401 (no token, unknown, revoked or expired token). Retried
+ *   only at the capped backoff rate: a bad token does not fix itself.
+ * - `FORBIDDEN`: 403, the token's role may not read the configuration. Retried like `UNAUTHORIZED`.
+ * - `HTTP_ERROR`: any other unexpected answer (5xx, 429, 404, a stream that is not
+ *   `text/event-stream`); retried with backoff. `httpStatus` is set.
+ * - `NETWORK_ERROR`: no answer at all (connection refused or reset, DNS); retried with backoff.
+ * - `TIMEOUT`: nothing received for `heartbeatTimeoutMs` (a silent stream, a hung request).
+ * - `STREAM_PROTOCOL`: the stream carried something unreadable (a heartbeat without a revision, a line
+ *   longer than the SDK accepts); the SDK ignores that event, or reconnects when it cannot go on.
+ * - `INVALID_SNAPSHOT`: a snapshot that is not JSON or not shaped like a snapshot. The last good
+ *   snapshot keeps answering.
+ * - `STALE_SNAPSHOT`: the service sent a revision older than the one held (an instance lagging behind
+ *   the others). Ignored: revisions only grow, and going back would flip subjects between stacks.
+ * - `BOOTSTRAP_FAILED`: the `bootstrap` data or file could not be read or compiled (the backup file,
+ *   if any, is tried next).
+ * - `BACKUP_READ_FAILED` / `BACKUP_WRITE_FAILED`: the backup file could not be read at start (it is
+ *   ignored) or written after a new revision (the next revision tries again).
+ * - `LISTENER_FAILED`: an `onChange` listener threw; the others still ran.
+ * - `INTERNAL_ERROR`: a bug in the SDK's background work (please report it). Contained: it never
+ *   reaches the host as an exception or an unhandled rejection, and decisions go on from the last
+ *   snapshot.
+ */
+export type SwitchyardErrorCode =
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'HTTP_ERROR'
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'STREAM_PROTOCOL'
+  | 'INVALID_SNAPSHOT'
+  | 'STALE_SNAPSHOT'
+  | 'BOOTSTRAP_FAILED'
+  | 'BACKUP_READ_FAILED'
+  | 'BACKUP_WRITE_FAILED'
+  | 'LISTENER_FAILED'
+  | 'INTERNAL_ERROR';
+
+/** Which background activity failed. */
+export type SwitchyardOperation = 'stream' | 'poll' | 'bootstrap' | 'backup' | 'listener';
+
+/** A failure in the SDK's background work, as passed to `onError`. */
+export class SwitchyardError extends Error {
+  override readonly name = 'SwitchyardError';
+
+  /**
+   * @param code - what went wrong (a closed set, see {@link SwitchyardErrorCode}).
+   * @param operation - which background activity it happened in.
+   * @param message - a human-readable description; do not match on it, match on `code`.
+   * @param details - the HTTP status and the service's own error code when the service answered,
+   *   and the underlying error.
+   */
+  constructor(
+    readonly code: SwitchyardErrorCode,
+    readonly operation: SwitchyardOperation,
+    message: string,
+    details: { readonly httpStatus?: number; readonly serviceCode?: string; readonly cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.httpStatus = details.httpStatus;
+    this.serviceCode = details.serviceCode;
+  }
+
+  /** The HTTP status when the service answered with an error. */
+  readonly httpStatus: number | undefined;
+
+  /** The service's `extensions.errorCode` (or `code`) when its error body had one. */
+  readonly serviceCode: string | undefined;
+}
+
+/** True for the failures that retrying soon cannot fix (a bad token, a role without read access). */
+export function isAuthFailure(error: SwitchyardError): boolean {
+  return error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN';
+}

@@ -1,0 +1,51 @@
+/** Snapshots and client options for the SDK's tests. Not part of the SDK build. */
+import type { ClientOptions, SwitchyardClient } from '../client.js';
+import { createClient } from '../client.js';
+import type { SnapshotDefinition } from '../core/index.js';
+import type { SwitchyardError } from '../errors.js';
+
+/**
+ * Two slices: `checkout` at `checkoutBasisPoints` (all NEW by default), and `search` at 0 % with the
+ * `staff` segment (userId IN `staff`) included, so a change of the segment alone changes `search`.
+ */
+export function snapshotAt(revision: number, checkoutBasisPoints = 10_000, staff: readonly string[] = ['alice']): SnapshotDefinition {
+  return {
+    revision,
+    slices: [
+      { key: 'checkout', state: 'ACTIVE', basisPoints: checkoutBasisPoints, stickinessAttribute: 'userId', targeting: { include: [], exclude: [], rules: [] } },
+      { key: 'search', state: 'ACTIVE', basisPoints: 0, stickinessAttribute: 'userId', targeting: { include: ['staff'], exclude: [], rules: [] } },
+    ],
+    segments: [{ key: 'staff', constraints: [{ attribute: 'userId', operator: 'IN', values: [...staff], inverted: false, caseInsensitive: false }] }],
+  };
+}
+
+/** Creates clients with short timings, records their errors, and closes them all in `closeAll`. */
+export class ClientFactory {
+  readonly errors: SwitchyardError[] = [];
+  private readonly clients: SwitchyardClient[] = [];
+
+  async create(url: string, options: Partial<ClientOptions> = {}): Promise<SwitchyardClient> {
+    const client = await createClient({
+      url,
+      token: 'sy_test_sdk_token',
+      appName: 'sdk-test',
+      initTimeoutMs: 1_000,
+      pollIntervalMs: 50,
+      heartbeatTimeoutMs: 1_000,
+      backoff: { initialMs: 10, maxMs: 100 },
+      onError: (e) => this.errors.push(e),
+      ...options,
+    });
+    this.clients.push(client);
+    return client;
+  }
+
+  codes(): string[] {
+    return this.errors.map((e) => e.code);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.close()));
+    this.errors.length = 0;
+  }
+}

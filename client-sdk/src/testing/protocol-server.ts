@@ -1,0 +1,147 @@
+/**
+ * A protocol peer for the SDK's tests: a real HTTP server (node:http) that speaks PROTOCOL.md by
+ * default and can be told to misbehave in the ways the real service will not on demand (errors,
+ * malformed events, a silent stream, a dropped connection, a heartbeat ahead of the stream).
+ * Not part of the SDK build; type-checked with the tests.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SnapshotDefinition } from '../core/index.js';
+
+export interface RecordedRequest {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly at: number;
+}
+
+/** Takes over a request; return false to let the default protocol behaviour answer it. */
+export type Handler = (request: IncomingMessage, response: ServerResponse, server: ProtocolServer) => boolean | void;
+
+export const STREAM = '/sdk/v1/stream';
+export const SNAPSHOT = '/sdk/v1/snapshot';
+
+export class ProtocolServer {
+  readonly requests: RecordedRequest[] = [];
+  /** Open stream responses. */
+  readonly streams = new Set<ServerResponse>();
+  /** Overrides per path (STREAM / SNAPSHOT); null for the default behaviour. */
+  streamHandler: Handler | null = null;
+  snapshotHandler: Handler | null = null;
+
+  private server: Server | null = null;
+  private port = 0;
+
+  private constructor(public snapshot: SnapshotDefinition) {}
+
+  /** Starts a server holding `snapshot`, on `port` (0: any free port). */
+  static async start(snapshot: SnapshotDefinition, port = 0): Promise<ProtocolServer> {
+    const peer = new ProtocolServer(snapshot);
+    await peer.listen(port);
+    return peer;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.server !== null;
+  }
+
+  requestsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  /** (Re)starts listening, on the same port as before when there was one. */
+  async listen(port = this.port): Promise<void> {
+    const server = createServer((request, response) => this.handle(request, response));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Stops listening and cuts every connection (the service going down). State is kept for `listen()`. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    this.server = null;
+    this.dropStreams();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Makes `snapshot` current and sends it to every open stream. */
+  publish(snapshot: SnapshotDefinition): void {
+    this.snapshot = snapshot;
+    this.broadcast(snapshotEvent(snapshot));
+  }
+
+  /** Sends a heartbeat (by default announcing the current revision) to every open stream. */
+  heartbeat(revision: number = this.snapshot.revision): void {
+    this.broadcast(`event: heartbeat\ndata: {"revision":${revision}}\n\n`);
+  }
+
+  /** Writes raw event-stream text to every open stream. */
+  broadcast(text: string): void {
+    for (const stream of this.streams) stream.write(text);
+  }
+
+  /** Destroys the connection of every open stream (a crash, a network cut). */
+  dropStreams(): void {
+    for (const stream of this.streams) stream.socket?.destroy();
+    this.streams.clear();
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    this.requests.push({ path, headers: request.headers, at: Date.now() });
+    if (path === STREAM) {
+      if (this.streamHandler?.(request, response, this) === true) return;
+      this.openStream(request, response);
+    } else if (path === SNAPSHOT) {
+      if (this.snapshotHandler?.(request, response, this) === true) return;
+      this.serveSnapshot(request, response);
+    } else {
+      respondStatus(404)(request, response, this);
+    }
+  }
+
+  /** The protocol's stream: retry hint, the snapshot unless Last-Event-ID is current, then whatever is published. */
+  openStream(request: IncomingMessage, response: ServerResponse): void {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    response.write('retry: 1000\n\n');
+    if (request.headers['last-event-id'] !== String(this.snapshot.revision)) response.write(snapshotEvent(this.snapshot));
+    this.register(response);
+  }
+
+  /** Tracks an open stream response so that publish / heartbeat / dropStreams reach it. */
+  register(response: ServerResponse): void {
+    this.streams.add(response);
+    response.on('close', () => this.streams.delete(response));
+  }
+
+  private serveSnapshot(request: IncomingMessage, response: ServerResponse): void {
+    const etag = `"${this.snapshot.revision}"`;
+    if (request.headers['if-none-match'] === etag) {
+      response.writeHead(304, { etag }).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json', etag, 'cache-control': 'no-cache' }).end(JSON.stringify(this.snapshot));
+  }
+}
+
+/** The `snapshot` event for a snapshot, as the protocol sends it. */
+export function snapshotEvent(snapshot: SnapshotDefinition): string {
+  return `event: snapshot\nid: ${snapshot.revision}\ndata: ${JSON.stringify(snapshot)}\n\n`;
+}
+
+/** A handler answering `status` with the service's error body. */
+export function respondStatus(status: number, code = `HTTP_${status}`): Handler {
+  return (_request, response) => {
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `status ${status}`, extensions: { code, errorCode: code } }] }));
+    return true;
+  };
+}
