@@ -3,6 +3,9 @@ import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type PublishedSnapshot, SnapshotService } from './snapshot.service.js';
 
+/** How long a shutdown waits for streams to flush their end (a stuck client must not hold it up). */
+const SHUTDOWN_FLUSH_MS = 1_000;
+
 /** Tells EventSource-style clients how soon to reconnect after a drop. */
 const RETRY_HINT_MS = 1_000;
 
@@ -86,12 +89,23 @@ export class StreamHub implements OnModuleDestroy {
    * stream never ends by itself. DeliveryModule is imported after GraphQLModule, so Nest destroys
    * it first (test/e2e/sdk-resilience checks that a shutdown with SDKs attached is quick).
    */
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    // SDKs reconnect (to another instance) and keep their snapshot meanwhile.
-    for (const stream of this.streams) stream.res.end();
+    // SDKs reconnect (to another instance) and keep their snapshot meanwhile. Each stream is
+    // ended, flushed, and its socket half-closed (FIN) before the drain may destroy idle sockets:
+    // a destroyed socket can reset the connection before the client has read the end.
+    const ends = [...this.streams].map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          stream.res.end(() => {
+            stream.res.socket?.end();
+            resolve();
+          });
+        }),
+    );
     this.streams.clear();
+    await Promise.race([Promise.all(ends), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
   }
 
   private beat(): void {
