@@ -3,6 +3,7 @@ import { ConsoleLogger, type INestApplication, type LoggerService } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { DeliveryHttpHandler } from './delivery/delivery-http.handler.js';
 import type { AppConfig } from './config/env.js';
 
 export interface CreateAppOptions {
@@ -25,5 +26,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   await app.init();
+  // SDK delivery answers before Express (see DeliveryHttpHandler for why).
+  app.get(DeliveryHttpHandler).install(app.getHttpServer());
   return app;
 }

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { EMBEDDED_DATABASE, type EmbeddedDatabaseHandle } from '../database/embedded-database.module.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { HistoryModule } from '../history/history.module.js';
 import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
-import { DeliveryController } from './delivery.controller.js';
+import { DeliveryHttpHandler } from './delivery-http.handler.js';
 import { EmbeddedChangeFeed } from './embedded-change-feed.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { SnapshotRepository } from './snapshot.repository.js';
@@ -12,12 +13,12 @@ import { StreamHub } from './stream-hub.service.js';
 
 /** Live delivery of the evaluable configuration to SDKs: snapshot, stream, change feed. */
 @Module({
-  imports: [HistoryModule],
-  controllers: [DeliveryController],
+  imports: [HistoryModule, AuthModule],
   providers: [
     SnapshotRepository,
     SnapshotService,
     StreamHub,
+    DeliveryHttpHandler,
     {
       provide: CHANGE_FEED,
       inject: [APP_CONFIG, EMBEDDED_DATABASE],
@@ -25,6 +26,6 @@ import { StreamHub } from './stream-hub.service.js';
         config.databaseUrl !== null ? new PostgresChangeFeed(config.databaseUrl) : new EmbeddedChangeFeed(embedded.pglite!),
     },
   ],
-  exports: [SnapshotService, StreamHub],
+  exports: [SnapshotService, StreamHub, DeliveryHttpHandler],
 })
 export class DeliveryModule {}

@@ -2,18 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
-import { SnapshotRepository } from './snapshot.repository.js';
+import { PublishedSnapshot } from './published-snapshot.js';
 
-/** A snapshot as served: serialized once, written as is to every request and stream. */
-export interface PublishedSnapshot {
-  readonly revision: number;
-  readonly etag: string;
-  readonly definition: SnapshotDefinition;
-  /** The JSON body of GET /sdk/v1/snapshot. */
-  readonly body: Buffer;
-  /** The same snapshot as one Server-Sent Event. */
-  readonly event: Buffer;
-}
+export { PublishedSnapshot };
+import { SnapshotRepository } from './snapshot.repository.js';
 
 /**
  * Keeps the current snapshot in memory, so delivery costs no query and goes on while the
@@ -101,14 +93,7 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private publish(definition: SnapshotDefinition): void {
-    const json = JSON.stringify({ ...definition, generatedAt: new Date().toISOString() });
-    const snapshot: PublishedSnapshot = {
-      revision: definition.revision,
-      etag: `"${definition.revision}"`,
-      definition,
-      body: Buffer.from(json),
-      event: Buffer.from(`id: ${definition.revision}\nevent: snapshot\ndata: ${json}\n\n`),
-    };
+    const snapshot = new PublishedSnapshot(definition);
     this.published = snapshot;
     for (const listener of this.listeners) {
       try {

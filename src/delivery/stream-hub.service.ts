@@ -1,10 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { type PublishedSnapshot, SnapshotService } from './snapshot.service.js';
+import type { PublishedSnapshot } from './published-snapshot.js';
+import { SnapshotService } from './snapshot.service.js';
 
 /** How long a shutdown waits for streams to flush their end (a stuck client must not hold it up). */
 const SHUTDOWN_FLUSH_MS = 1_000;
+
+/** Streams written per turn of the event loop when a new snapshot fans out. */
+const FANOUT_BATCH = 500;
 
 /** Tells EventSource-style clients how soon to reconnect after a drop. */
 const RETRY_HINT_MS = 1_000;
@@ -16,7 +20,7 @@ const RETRY_HINT_MS = 1_000;
 class SdkStream {
   private pending: PublishedSnapshot | null = null;
 
-  constructor(readonly res: Response) {
+  constructor(readonly res: ServerResponse) {
     res.on('drain', () => {
       const pending = this.pending;
       this.pending = null;
@@ -41,6 +45,7 @@ class SdkStream {
 @Injectable()
 export class StreamHub implements OnModuleDestroy {
   private readonly streams = new Set<SdkStream>();
+  private latest: PublishedSnapshot | null = null;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
@@ -48,9 +53,7 @@ export class StreamHub implements OnModuleDestroy {
     private readonly snapshots: SnapshotService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.unsubscribe = snapshots.subscribe((snapshot) => {
-      for (const stream of this.streams) stream.send(snapshot);
-    });
+    this.unsubscribe = snapshots.subscribe((snapshot) => this.broadcast(snapshot));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -64,7 +67,7 @@ export class StreamHub implements OnModuleDestroy {
    * Starts a stream on `res`: the current snapshot first, unless the client already holds it
    * (`Last-Event-ID`), then every new one as it is published.
    */
-  open(req: Request, res: Response, current: PublishedSnapshot): void {
+  open(req: IncomingMessage, res: ServerResponse, current: PublishedSnapshot): void {
     req.socket.setNoDelay(true);
     req.socket.setKeepAlive(true);
     res.writeHead(200, {
@@ -76,7 +79,8 @@ export class StreamHub implements OnModuleDestroy {
     });
     const stream = new SdkStream(res);
     stream.write(`retry: ${RETRY_HINT_MS}\n\n`);
-    if (req.header('last-event-id')?.trim() !== String(current.revision)) stream.send(current);
+    const lastEventId = req.headers['last-event-id'];
+    if (typeof lastEventId !== 'string' || lastEventId.trim() !== String(current.revision)) stream.send(current);
     this.streams.add(stream);
     const close = () => this.streams.delete(stream);
     res.on('close', close);
@@ -106,6 +110,26 @@ export class StreamHub implements OnModuleDestroy {
     );
     this.streams.clear();
     await Promise.race([Promise.all(ends), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
+  }
+
+  /**
+   * Writes the snapshot to every stream, FANOUT_BATCH streams per turn of the event loop: writing
+   * to 10,000 sockets takes a few hundred ms of CPU, which must not block every other request
+   * (or the next rollback) meanwhile. A stream opened during the fan-out got the snapshot on open.
+   */
+  private broadcast(snapshot: PublishedSnapshot): void {
+    const streams = [...this.streams];
+    const writeFrom = (start: number) => {
+      const end = Math.min(start + FANOUT_BATCH, streams.length);
+      for (let i = start; i < end; i++) {
+        const stream = streams[i]!;
+        // A newer broadcast may have overtaken this one: never send an older snapshot after it.
+        if (this.streams.has(stream) && this.latest === snapshot) stream.send(snapshot);
+      }
+      if (end < streams.length) setImmediate(writeFrom, end);
+    };
+    this.latest = snapshot;
+    writeFrom(0);
   }
 
   private beat(): void {

@@ -1,3 +1,5 @@
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 import { openEventStream, type EventStream } from '../utils/event-stream.js';
@@ -63,6 +65,25 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
     expect(notModified.status).toBe(304);
     expect(await notModified.text()).toBe('');
     expect((await get('/sdk/v1/snapshot', { 'if-none-match': '"1"' })).status).toBe(200);
+  });
+
+  it('compresses for clients that accept it (brotli, else gzip), same JSON, and echoes the request id', async () => {
+    const plain = await (await get('/sdk/v1/snapshot')).text();
+    for (const [accept, encoding, decode] of [
+      ['gzip, deflate, br', 'br', brotliDecompressSync],
+      ['gzip', 'gzip', gunzipSync],
+      ['br;q=0, gzip;q=1', 'gzip', gunzipSync],
+    ] as const) {
+      const res = await rawGet(`${t.baseUrl}/sdk/v1/snapshot`, { authorization: `Bearer ${sdkToken}`, 'accept-encoding': accept, 'x-request-id': 'req-42' });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-encoding']).toBe(encoding);
+      expect(res.headers['x-request-id']).toBe('req-42');
+      expect(res.body.length).toBeLessThan(Buffer.byteLength(plain));
+      expect(decode(res.body).toString('utf8')).toBe(plain);
+    }
+    const identity = await rawGet(`${t.baseUrl}/sdk/v1/snapshot`, { authorization: `Bearer ${sdkToken}` });
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.body.toString('utf8')).toBe(plain);
   });
 
   it('does not serve segments no slice uses', async () => {
@@ -138,3 +159,15 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
     expect(await ended).toBe('clean');
   });
 });
+
+/** A GET that shows the bytes as sent (fetch would decompress them). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}

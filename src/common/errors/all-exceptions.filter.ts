@@ -34,9 +34,7 @@ export class AllExceptionsFilter implements GqlExceptionFilter {
     if (!res.headersSent) {
       // The GraphQL error shape on plain HTTP too (an oversized or malformed body never reaches
       // Apollo), so a client reads `errors[0].extensions.code` whichever layer refused it.
-      res.status(HTTP_STATUS[mapped.category]).json({
-        errors: [{ message: mapped.message, extensions: { ...mapped.details, code: mapped.category, errorCode: mapped.code } }],
-      });
+      res.status(HTTP_STATUS[mapped.category]).json(httpErrorBody(mapped));
     }
     return undefined;
   }
@@ -48,6 +46,11 @@ export class AllExceptionsFilter implements GqlExceptionFilter {
       this.logger.error({ msg: 'unexpected error', requestId, operation, error: String((exception as Error)?.message ?? exception) }, (exception as Error)?.stack);
     }
   }
+}
+
+/** The body of an HTTP error response: GraphQL's error shape, whichever layer refused. */
+export function httpErrorBody(mapped: PublicError) {
+  return { errors: [{ message: mapped.message, extensions: { ...mapped.details, code: mapped.category, errorCode: mapped.code } }] };
 }
 
 export function toGraphQLError(mapped: PublicError): GraphQLError {

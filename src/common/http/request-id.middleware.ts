@@ -13,8 +13,12 @@ export interface SwitchyardRequest extends Request {
  * echoes it in the response and lets logs and history rows carry it.
  */
 export function requestIdMiddleware(req: SwitchyardRequest, res: Response, next: NextFunction): void {
-  const incoming = req.header('x-request-id');
-  req.requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  req.requestId = requestIdFor(req.header('x-request-id'));
   res.setHeader('x-request-id', req.requestId);
   next();
+}
+
+/** The caller's request id when it is sane, else a new one. */
+export function requestIdFor(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
