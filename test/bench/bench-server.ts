@@ -9,17 +9,41 @@ export interface BenchServer {
   readonly engine: 'embedded' | 'postgres';
   readonly baseUrl: string;
   readonly token: string;
+  /** The service process, e.g. to read its RSS from /proc/<pid>/status. */
+  readonly pid: number;
+  /** The PostgreSQL database it runs on (null on the embedded engine). */
+  readonly databaseUrl: string | null;
   stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /**
+   * Run over the database of this (PostgreSQL) server instead of creating one: a second instance
+   * of the same service, with the same admin token. The database is dropped by whoever created it.
+   */
+  readonly sameDatabaseAs?: BenchServer;
+  /** Extra flags for the service's node process (e.g. `--cpu-prof`, `--cpu-prof-dir=...`). */
+  readonly nodeArgs?: readonly string[];
+  /** Extra environment for the service. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export async function startServer(engine: 'embedded' | 'postgres', pgUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG_URL): Promise<BenchServer> {
-  const token = `sy_bench_${randomBytes(16).toString('hex')}`;
+export async function startServer(
+  engine: 'embedded' | 'postgres',
+  pgUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG_URL,
+  options: StartOptions = {},
+): Promise<BenchServer> {
+  const shared = options.sameDatabaseAs;
+  if (shared !== undefined && (engine !== 'postgres' || shared.databaseUrl === null)) {
+    throw new Error('only a PostgreSQL server can share its database');
+  }
+  const token = shared?.token ?? `sy_bench_${randomBytes(16).toString('hex')}`;
   const port = await freePort();
-  let databaseUrl: string | null = null;
+  let databaseUrl: string | null = shared?.databaseUrl ?? null;
   let dbName: string | null = null;
-  if (engine === 'postgres') {
+  if (engine === 'postgres' && shared === undefined) {
     dbName = `switchyard_bench_test_${randomBytes(4).toString('hex')}`;
     await adminQuery(pgUrl, `CREATE DATABASE ${dbName}`);
     const url = new URL(pgUrl);
@@ -32,21 +56,37 @@ export async function startServer(engine: 'embedded' | 'postgres', pgUrl = proce
     SWITCHYARD_ADMIN_TOKEN: token,
     SWITCHYARD_DATA_DIR: 'memory:',
     LOG_FORMAT: 'json',
+    ...options.env,
   };
   delete env.DATABASE_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  const child = spawn(process.execPath, [resolve('dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), resolve('dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitReady(baseUrl, child);
+  try {
+    await waitReady(baseUrl, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    if (dbName) await adminQuery(pgUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    throw error;
+  }
   return {
     engine,
     baseUrl,
     token,
+    pid: child.pid!,
+    databaseUrl,
     stop: async () => {
-      await new Promise<void>((done) => {
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      });
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((done) => {
+          // Graceful first; a service that does not exit within 15 s is killed (bench runs stay bounded).
+          const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            done();
+          });
+          child.kill('SIGTERM');
+        });
+      }
       if (dbName) await adminQuery(pgUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     },
   };
