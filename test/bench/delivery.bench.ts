@@ -12,7 +12,9 @@
  * the same machine in the same run: the ceiling any Node service can reach here.
  * Prints figures; asserts nothing.
  *
- * BENCH_ENGINES=embedded,postgres  BENCH_DURATION=10 (s)  BENCH_CONNECTIONS=50  BENCH_BARE=0 skips the ceiling
+ * Requests carry `accept-encoding: gzip, deflate`, as Node's fetch (and so the SDK) sends it.
+ *
+ * BENCH_ENCODING=identity (uncompressed bodies)  BENCH_ENGINES=embedded,postgres  BENCH_DURATION=10 (s)  BENCH_CONNECTIONS=50  BENCH_BARE=0 skips the ceiling
  * BENCH_CPU_PROF=dir: run the service under --cpu-prof, profiles written to dir on exit.
  */
 import autocannon, { type Result } from 'autocannon';
@@ -27,6 +29,7 @@ import { cpuMs, createSdkToken, fetchSnapshot, fmt, REALISTIC, seedRealisticConf
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = 3;
+const ENCODING = process.env.BENCH_ENCODING ?? 'gzip, deflate';
 const UNLEASH = { plain: 2800, etag: 3300 };
 const TARGET_RATIO = 3;
 
@@ -58,7 +61,8 @@ async function cannon(target: Target, headers: Record<string, string>, seconds: 
 }
 
 async function measure(name: string, target: Target, token: string, etag: string): Promise<Pick<Figures, 'plain' | 'etag'>> {
-  const auth = { authorization: `Bearer ${token}` };
+  // What the SDK (Node's fetch) sends; BENCH_ENCODING=identity measures uncompressed bodies.
+  const auth = { authorization: `Bearer ${token}`, ...(ENCODING === 'identity' ? {} : { 'accept-encoding': ENCODING }) };
   process.stderr.write(`[${name}] warming up ${WARMUP_S} s\n`);
   await cannon(target, auth, WARMUP_S);
   process.stderr.write(`[${name}] (a) without If-None-Match, ${DURATION_S} s\n`);
