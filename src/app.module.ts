@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { ApiTokensService } from './auth/api-tokens.service.js';
 import { AuthModule } from './auth/auth.module.js';
+import { UnleashCompatModule } from './compat/unleash/unleash-compat.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { graphqlOptions } from './common/graphql/graphql.config.js';
 import { requestIdMiddleware } from './common/http/request-id.middleware.js';
@@ -41,6 +42,7 @@ export class AppModule implements NestModule {
         DecisionModule,
         DeliveryModule,
         HealthModule,
+        UnleashCompatModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -33,6 +33,8 @@ export interface CreatedToken {
 }
 
 const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
+/** The token alone, without a scheme: how official Unleash SDKs send it. */
+const BARE_TOKEN = /^\s*(\S{1,512})\s*$/;
 
 const CREATED_CODEC: ResultCodec<CreatedToken> = {
   encode: (r) => toRecord(r.token),
@@ -52,9 +54,13 @@ export class ApiTokensService {
     this.cache = new PrincipalCache(config.tokenCacheMs);
   }
 
-  /** The caller behind an `Authorization: Bearer <token>` header, or UNAUTHENTICATED. */
-  authenticateHeader(header: string | undefined): Promise<Principal> {
-    const match = BEARER.exec(header ?? '');
+  /**
+   * The caller behind an `Authorization: Bearer <token>` header, or UNAUTHENTICATED. With
+   * `allowBareToken`, `Authorization: <token>` too: only the Unleash client API asks for that
+   * (official Unleash SDKs send the token without a scheme); everywhere else a scheme is required.
+   */
+  authenticateHeader(header: string | undefined, options: { readonly allowBareToken?: boolean } = {}): Promise<Principal> {
+    const match = BEARER.exec(header ?? '') ?? (options.allowBareToken === true ? BARE_TOKEN.exec(header ?? '') : null);
     if (match === null) return Promise.reject(AuthException.unauthenticated());
     return this.authenticate(match[1]!);
   }

@@ -1,0 +1,157 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { type PublishedSnapshot, SnapshotService } from '../../delivery/snapshot.service.js';
+import { describeApproximations, describeInexpressible, mapSnapshot, type ToggleMapping } from './toggle-mapper.js';
+import type { UnleashDelta, UnleashDeltaEvent, UnleashFeature, UnleashFeaturesResponse } from './unleash-protocol.js';
+
+/** The toggles of one snapshot, serialized once for every request and stream. */
+export interface PublishedToggles {
+  readonly revision: number;
+  /** The snapshot's ETag (its revision), shared with GET /sdk/v1/snapshot. */
+  readonly etag: string;
+  /**
+   * The first revision, as far as this instance knows, with exactly these toggles: a client that
+   * holds any revision from `sameSince` to `revision` needs nothing.
+   */
+  readonly sameSince: number;
+  readonly features: readonly UnleashFeature[];
+  /** The body of GET /api/client/features (no filter). */
+  readonly body: Buffer;
+  /** `unleash-connected` with a hydration: the whole state, for a client that has none. */
+  readonly connected: Buffer;
+  /** `unleash-updated` with a hydration: the whole state, for a client too far behind for `delta`. */
+  readonly rehydrate: Buffer;
+  /**
+   * `unleash-updated` with `feature-updated` / `feature-removed` events, for a client holding the
+   * previous toggles (any revision in `from`); null when there were none before or nothing changed.
+   */
+  readonly delta: { readonly from: { readonly sameSince: number; readonly revision: number }; readonly event: Buffer } | null;
+}
+
+const QUERY = { inlineSegmentConstraints: true } as const;
+
+/**
+ * Keeps the Unleash view of the current snapshot: recomputed once per published snapshot (from any
+ * instance, via SnapshotService), never per request, never from the database.
+ */
+@Injectable()
+export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(UnleashFeaturesService.name);
+  private published: PublishedToggles | null = null;
+  /** Each published feature as JSON, by name: what the next revision is diffed against. */
+  private publishedJson = new Map<string, string>();
+  private readonly listeners = new Set<(toggles: PublishedToggles) => void>();
+  /** Slices logged as not exactly expressible, with the reason: logged once per slice and reason. */
+  private readonly reported = new Map<string, string>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  /**
+   * SnapshotService is looked up, not injected: importing DeliveryModule here would make it one
+   * level deeper in the module graph than GraphQLModule, so Nest would destroy GraphQLModule first
+   * at shutdown and Apollo's drain would wait out its grace period for the SDK streams that
+   * StreamHub ends in its onModuleDestroy (see stream-hub.service.ts; test/e2e/delivery checks
+   * it). Every instance exists by onModuleInit; the first snapshot is published later, at
+   * bootstrap.
+   */
+  onModuleInit(): void {
+    const snapshots = this.moduleRef.get(SnapshotService, { strict: false });
+    this.unsubscribe = snapshots.subscribe((snapshot) => this.publish(snapshot));
+    const current = snapshots.current();
+    if (current !== null) this.publish(current);
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+
+  /** The toggles being served, or null before the first snapshot. */
+  current(): PublishedToggles | null {
+    return this.published;
+  }
+
+  /** Called with every newly published set of toggles. Returns the unsubscribe function. */
+  subscribe(listener: (toggles: PublishedToggles) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The features response restricted to names starting with `namePrefix` (serialized per request: rare). */
+  filteredBody(toggles: PublishedToggles, namePrefix: string): Buffer {
+    const response: UnleashFeaturesResponse = {
+      version: 2,
+      features: toggles.features.filter((f) => f.name.startsWith(namePrefix)),
+      query: { ...QUERY, namePrefix },
+    };
+    return Buffer.from(JSON.stringify(response));
+  }
+
+  private publish(snapshot: PublishedSnapshot): void {
+    const previous = this.published;
+    if (previous !== null && snapshot.revision <= previous.revision) return;
+    const mappings = mapSnapshot(snapshot.definition);
+    this.report(mappings);
+    const features = mappings.map((m) => m.feature);
+    const revision = snapshot.revision;
+
+    const json = new Map(features.map((f) => [f.name, JSON.stringify(f)]));
+    const events: UnleashDeltaEvent[] = [];
+    if (previous !== null) {
+      const before = this.publishedJson;
+      for (const f of features) if (before.get(f.name) !== json.get(f.name)) events.push({ type: 'feature-updated', eventId: revision, feature: f });
+      for (const name of before.keys()) if (!json.has(name)) events.push({ type: 'feature-removed', eventId: revision, featureName: name, project: 'default' });
+    }
+    const unchanged = previous !== null && events.length === 0;
+
+    const response: UnleashFeaturesResponse = { version: 2, features, query: QUERY };
+    const hydration: UnleashDelta = { events: [{ type: 'hydration', eventId: revision, features, segments: [] }] };
+    const hydrationJson = JSON.stringify(hydration);
+    const toggles: PublishedToggles = {
+      revision,
+      etag: snapshot.etag,
+      sameSince: unchanged ? previous.sameSince : revision,
+      features,
+      body: Buffer.from(JSON.stringify(response)),
+      connected: sseEvent(revision, 'unleash-connected', hydrationJson),
+      rehydrate: sseEvent(revision, 'unleash-updated', hydrationJson),
+      delta:
+        previous === null || unchanged
+          ? null
+          : { from: { sameSince: previous.sameSince, revision: previous.revision }, event: sseEvent(revision, 'unleash-updated', JSON.stringify({ events })) },
+    };
+    this.published = toggles;
+    this.publishedJson = json;
+    for (const listener of this.listeners) {
+      try {
+        listener(toggles);
+      } catch (error) {
+        this.logger.error({ msg: 'toggles listener failed', error: (error as Error).message });
+      }
+    }
+  }
+
+  /**
+   * Logs once per slice (and again when the reason changes) when an ACTIVE slice is served disabled
+   * or with strategies left out. Fractional percents are expected (documented) and not logged.
+   */
+  private report(mappings: readonly ToggleMapping[]): void {
+    for (const m of mappings) {
+      const sliceKey = m.feature.name;
+      const surprising = m.approximations.filter((a) => a !== 'FRACTIONAL_PERCENT');
+      const reason =
+        m.inexpressible !== null ? `served disabled (everyone LEGACY): ${describeInexpressible(m.inexpressible)}` : surprising.length > 0 ? `conservative form: ${describeApproximations(surprising)}` : null;
+      if (reason === null) {
+        this.reported.delete(sliceKey);
+        continue;
+      }
+      if (this.reported.get(sliceKey) === reason) continue;
+      this.reported.set(sliceKey, reason);
+      this.logger.warn({ msg: 'slice not exactly expressible for Unleash SDKs', sliceKey, code: m.inexpressible?.code ?? surprising.join(','), reason });
+    }
+  }
+}
+
+function sseEvent(id: number, event: string, data: string): Buffer {
+  return Buffer.from(`id: ${id}\nevent: ${event}\ndata: ${data}\n\n`);
+}

@@ -1,0 +1,130 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../../config/env.js';
+import { type ClientHeaders, UnleashClientRegistry } from './unleash-client-registry.service.js';
+import { type PublishedToggles, UnleashFeaturesService } from './unleash-features.service.js';
+
+/** Tells the SDK's EventSource how soon to reconnect after a drop (it backs off from there). */
+const RETRY_HINT_MS = 1_000;
+
+/**
+ * A comment line: every EventSource ignores it, and it keeps the connection's read timeout from
+ * firing (unleash-client gives up on a silent stream after 60 s). Not an event: the Go SDK warns
+ * about every event type it does not know.
+ */
+const HEARTBEAT = Buffer.from(': heartbeat\n\n');
+
+/**
+ * One Unleash SDK stream. `held` is the revision whose toggles the client holds. While the socket
+ * buffer is full nothing is written; on 'drain' the client catches up in one event.
+ */
+class UnleashStream {
+  held: number;
+
+  constructor(
+    readonly res: Response,
+    held: number,
+    /** Told the revision of every event written (the registry: which SDK holds what). */
+    private readonly served: (revision: number) => void,
+  ) {
+    this.held = held;
+  }
+
+  /** Brings the client to `current`: nothing if it holds it, a delta if it holds the previous toggles, else a hydration. */
+  catchUp(current: PublishedToggles): void {
+    if (this.res.writableNeedDrain || isCurrent(this.held, current)) return;
+    const delta = current.delta;
+    const event = delta !== null && this.held >= delta.from.sameSince && this.held <= delta.from.revision ? delta.event : current.rehydrate;
+    this.res.write(event);
+    this.held = current.revision;
+    this.served(current.revision);
+  }
+
+  write(chunk: Buffer | string): void {
+    if (!this.res.writableNeedDrain) this.res.write(chunk);
+  }
+}
+
+function isCurrent(held: number, current: PublishedToggles): boolean {
+  return held >= current.sameSince && held <= current.revision;
+}
+
+/** Parses `Last-Event-ID`: a revision, or -1 when absent or not one. */
+function lastEventId(req: Request): number {
+  const raw = req.header('last-event-id')?.trim();
+  return raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
+}
+
+/**
+ * Every open Unleash streaming connection of this instance (GET /api/client/streaming), in the
+ * format of unleash-client 6.x's streaming mode (repository/streaming-fetcher.js): on connect
+ * `unleash-connected` with a hydration (skipped when `Last-Event-ID` shows the client current),
+ * then `unleash-updated` with the changes of every new revision, each event's `id` its revision.
+ */
+@Injectable()
+export class UnleashStreamHub implements OnModuleDestroy {
+  private readonly streams = new Set<UnleashStream>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly features: UnleashFeaturesService,
+    private readonly registry: UnleashClientRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.unsubscribe = features.subscribe((toggles) => {
+      for (const stream of this.streams) stream.catchUp(toggles);
+    });
+    this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** How many Unleash streams are open on this instance. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Starts a stream on `res` for the SDK named by `client` (recorded in the registry as it is served). */
+  open(req: Request, res: Response, current: PublishedToggles, client: ClientHeaders): void {
+    req.socket.setNoDelay(true);
+    req.socket.setKeepAlive(true);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: ${RETRY_HINT_MS}\n\n`);
+    const held = lastEventId(req);
+    const stream = new UnleashStream(res, held, (revision) => this.registry.recordServed(client, revision));
+    if (!isCurrent(held, current)) {
+      res.write(current.connected);
+      stream.held = current.revision;
+    }
+    this.registry.recordServed(client, current.revision);
+    res.on('drain', () => {
+      const latest = this.features.current();
+      if (latest !== null) stream.catchUp(latest);
+    });
+    this.streams.add(stream);
+    const close = () => this.streams.delete(stream);
+    res.on('close', close);
+    res.on('error', close);
+  }
+
+  /**
+   * First thing at shutdown, for the reason StreamHub gives (src/delivery/stream-hub.service.ts):
+   * a stream never ends by itself, and Apollo's drain would wait for it. The SDKs reconnect, to
+   * another instance, and keep their toggles meanwhile.
+   */
+  onModuleDestroy(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const stream of this.streams) stream.res.end();
+    this.streams.clear();
+  }
+
+  private beat(): void {
+    for (const stream of this.streams) stream.write(HEARTBEAT);
+  }
+}
