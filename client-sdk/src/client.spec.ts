@@ -4,7 +4,7 @@
  * fixed sleeps except where the point is that nothing happens.
  */
 import { ClientFactory, snapshotAt } from './testing/fixtures.js';
-import { ProtocolServer, respondStatus, SNAPSHOT, snapshotEvent, STREAM } from './testing/protocol-server.js';
+import { deltaEvent, ProtocolServer, respondStatus, SNAPSHOT, snapshotEvent, STREAM } from './testing/protocol-server.js';
 import { nextChange, waitFor } from './testing/wait-for.js';
 import { SDK_VERSION } from './version.js';
 
@@ -86,6 +86,48 @@ describe('SwitchyardClient transport', () => {
       expect(client.decide('search', bob)).toBe('NEW');
       expect(events).toHaveLength(2);
       expect(client.status()).toMatchObject({ state: 'streaming', revision: 3 });
+    });
+
+    it('asks for deltas and applies them on top of the revision it holds', async () => {
+      const client = await clients.create(server.url);
+      expect(server.requestsTo(STREAM)[0]?.query).toBe('delta=1');
+      let change = nextChange(client);
+      server.publishDelta(snapshotAt(2, 0));
+      expect(await change).toEqual({ revision: 2, previousRevision: 1, changedSlices: ['checkout'] });
+      expect(client.decide('checkout', alice)).toBe('LEGACY');
+      expect(client.decide('search', alice)).toBe('NEW');
+
+      // A segment changed alone: the slices using it are reported (and decide by the new segment).
+      change = nextChange(client);
+      server.publishDelta(snapshotAt(3, 0, ['bob']));
+      expect(await change).toEqual({ revision: 3, previousRevision: 2, changedSlices: ['search'] });
+      expect([client.decide('search', alice), client.decide('search', bob)]).toEqual(['LEGACY', 'NEW']);
+      expect(server.requestsTo(SNAPSHOT)).toHaveLength(0);
+      expect(clients.errors).toEqual([]);
+    });
+
+    it('does not apply a delta to another revision than its base: it fetches the whole snapshot', async () => {
+      const client = await clients.create(server.url);
+      // A delta from 2 to 3 reaches a client that holds 1 (it missed revision 2, where carol replaced alice in staff).
+      server.snapshot = snapshotAt(3, 0, ['carol']);
+      server.broadcast(deltaEvent(snapshotAt(2, 10_000, ['carol']), snapshotAt(3, 0, ['carol'])));
+      await waitFor(() => client.status().revision === 3, 2_000, 'revision 3 by a poll');
+      expect(server.requestsTo(SNAPSHOT).length).toBeGreaterThanOrEqual(1);
+      // The poll's snapshot: the delta patched onto 1 would have kept alice in staff.
+      expect(client.decide('search', alice)).toBe('LEGACY');
+      expect(client.decide('search', { userId: 'carol' })).toBe('NEW');
+    });
+
+    it.each([
+      ['not JSON', 'event: delta\ndata: {nope\n\n'],
+      ['naming a slice twice', `event: delta\ndata: ${JSON.stringify({ revision: 2, baseRevision: 1, slices: [snapshotAt(2).slices[0], snapshotAt(2).slices[0]], removedSlices: [], segments: [], removedSegments: [] })}\n\n`],
+    ])('reports a delta %s (INVALID_SNAPSHOT) and repairs from the snapshot', async (_name, event) => {
+      const client = await clients.create(server.url);
+      server.snapshot = snapshotAt(2, 0);
+      server.broadcast(event);
+      await waitFor(() => client.status().revision === 2, 2_000, 'revision 2 by a poll');
+      expect(clients.codes()).toContain('INVALID_SNAPSHOT');
+      expect(client.decide('checkout', alice)).toBe('LEGACY');
     });
 
     it('reconnects after the service drops the stream, sending Last-Event-ID, and does not poll while streaming', async () => {

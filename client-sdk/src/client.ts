@@ -13,6 +13,7 @@
 import {
   compileSnapshot,
   ERROR_DECISION,
+  patchSnapshot,
   type CompiledSnapshot,
   type Decision,
   type EvaluationContext,
@@ -151,6 +152,18 @@ export interface SwitchyardClient {
    * unsubscribes. A listener that throws is reported (`LISTENER_FAILED`) and does not stop the others.
    */
   onChange(listener: (event: ChangeEvent) => void): () => void;
+  /**
+   * Calls `listener` with the new `status()` when the service starts or stops being heard
+   * (`connected` flips) and after each background failure (a new `lastError`), so that an
+   * integration (the OpenFeature provider) can follow staleness without polling `status()`.
+   * Returns the function that unsubscribes. A listener that throws is reported (`LISTENER_FAILED`).
+   */
+  onStatusChange(listener: (status: ClientStatus) => void): () => void;
+  /**
+   * The context attribute that identifies subjects of `slice` (its stickiness attribute, e.g.
+   * `userId`) in the snapshot in use, or undefined when the slice is unknown. No I/O, no allocation.
+   */
+  stickinessAttribute(slice: string): string | undefined;
   /** Connection state, snapshot revision and source, staleness, last error. */
   status(): ClientStatus;
   /** Decisions per slice and path since creation (`decide`, `explain` and `route` all count). A copy. */
@@ -219,6 +232,9 @@ class Client implements SwitchyardClient {
 
   private readonly counters = new Map<string, MutableCounts>();
   private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private readonly statusListeners = new Set<(status: ClientStatus) => void>();
+  /** Set while status listeners run: a failure they cause is reported without calling them again. */
+  private emittingStatus = false;
 
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -308,6 +324,18 @@ class Client implements SwitchyardClient {
     return () => {
       this.listeners.delete(entry);
     };
+  }
+
+  onStatusChange(listener: (status: ClientStatus) => void): () => void {
+    const entry = (status: ClientStatus): void => listener(status);
+    this.statusListeners.add(entry);
+    return () => {
+      this.statusListeners.delete(entry);
+    };
+  }
+
+  stickinessAttribute(slice: string): string | undefined {
+    return this.compiled.stickinessAttribute(slice);
   }
 
   status(): ClientStatus {
@@ -470,6 +498,9 @@ class Client implements SwitchyardClient {
       case 'snapshot':
         this.offer(event.data, 'stream');
         return;
+      case 'delta':
+        this.offerDelta(event.data);
+        return;
       case 'heartbeat':
         this.onHeartbeat(event.data);
         return;
@@ -620,11 +651,52 @@ class Client implements SwitchyardClient {
       this.report(new SwitchyardError(code, operation, `unusable snapshot from the ${source}: ${describe(error)}`, { cause: error }));
       return false;
     }
+    this.use(definition as SnapshotDefinition, compiled, source, text);
+    return true;
+  }
 
+  /**
+   * A `delta` event's JSON text: the change from the revision we hold to the next (PROTOCOL.md).
+   * Applied only on top of exactly its base revision, reusing every compiled slice it leaves alone;
+   * otherwise (an event was missed, or a poll moved us) the whole snapshot is fetched instead.
+   */
+  private offerDelta(text: string): void {
+    if (this.closed) return;
+    let delta: { revision?: unknown; baseRevision?: unknown } | null;
+    try {
+      delta = JSON.parse(text) as typeof delta;
+    } catch (error) {
+      this.report(new SwitchyardError('INVALID_SNAPSHOT', 'stream', `the service sent a delta that is not JSON: ${describe(error)}`, { cause: error }));
+      this.requestPoll();
+      return;
+    }
+    const held = this.heldServiceRevision();
+    const revision = delta?.revision;
+    // Already in use (a poll brought it first).
+    if (held !== undefined && typeof revision === 'number' && revision <= held) return;
+    if (held === undefined || this.definition === null || delta?.baseRevision !== held) {
+      this.requestPoll();
+      return;
+    }
+    let next: SnapshotDefinition;
+    let compiled: CompiledSnapshot;
+    try {
+      next = patchSnapshot(this.definition, delta);
+      compiled = compileSnapshot(next, this.compiled);
+    } catch (error) {
+      this.report(new SwitchyardError('INVALID_SNAPSHOT', 'stream', `unusable delta from the service: ${describe(error)}`, { cause: error }));
+      this.requestPoll();
+      return;
+    }
+    this.use(next, compiled, 'service');
+  }
+
+  /** Switches decisions to `compiled`; for what the service sent, also keeps the backup and tells listeners. */
+  private use(definition: SnapshotDefinition, compiled: CompiledSnapshot, source: Exclude<SnapshotSource, 'none'>, text?: string): void {
     const previous = this.definition;
     const previousRevision = this.revision;
     this.compiled = compiled;
-    this.definition = definition as SnapshotDefinition;
+    this.definition = definition;
     this.revision = compiled.revision;
     this.source = source;
 
@@ -634,7 +706,6 @@ class Client implements SwitchyardClient {
       this.resolveServiceWaiters();
       this.emitChange(previous, previousRevision, this.definition);
     }
-    return true;
   }
 
   private emitChange(previous: SnapshotDefinition | null, previousRevision: number | null, next: SnapshotDefinition): void {
@@ -656,13 +727,34 @@ class Client implements SwitchyardClient {
   // ---------------------------------------------------------------- bookkeeping
 
   private markConnected(): void {
+    const flipped = !this.connected;
     this.connected = true;
     this.staleSince = null;
+    if (flipped) this.emitStatus();
   }
 
   private markDisconnected(): void {
+    const flipped = this.connected;
     this.connected = false;
     this.staleSince ??= new Date();
+    if (flipped) this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    if (this.statusListeners.size === 0 || this.emittingStatus) return;
+    this.emittingStatus = true;
+    try {
+      const status = this.status();
+      for (const listener of [...this.statusListeners]) {
+        try {
+          listener(status);
+        } catch (error) {
+          this.report(new SwitchyardError('LISTENER_FAILED', 'listener', `an onStatusChange listener threw: ${describe(error)}`, { cause: error }));
+        }
+      }
+    } finally {
+      this.emittingStatus = false;
+    }
   }
 
   private report(error: SwitchyardError): void {
@@ -673,6 +765,7 @@ class Client implements SwitchyardClient {
       ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
       at: new Date(),
     };
+    this.emitStatus();
     const onError = this.options.onError;
     if (onError === undefined) return;
     try {

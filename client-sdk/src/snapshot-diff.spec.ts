@@ -1,5 +1,6 @@
 import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './core/index.js';
-import { changedSlices, jsonEqual } from './snapshot-diff.js';
+import { jsonEqual } from './core/index.js';
+import { changedSlices } from './snapshot-diff.js';
 
 const segment = (key: string, values: string[]): SegmentDefinition => ({
   key,

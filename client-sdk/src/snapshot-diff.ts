@@ -3,7 +3,7 @@
  * (not the compiled form), plus every slice that uses a segment whose definition changed, since
  * such a slice may decide differently although its own definition is the same. Pure.
  */
-import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './core/index.js';
+import { jsonEqual, type SegmentDefinition, type SliceDefinition, type SnapshotDefinition } from './core/index.js';
 
 /**
  * The keys of the slices that were added, removed or changed between `previous` and `next`, or
@@ -48,23 +48,4 @@ function usesAny(slice: SliceDefinition, segments: ReadonlySet<string>): boolean
   const hit = (keys: unknown): boolean => Array.isArray(keys) && keys.some((key) => segments.has(key as string));
   if (hit(targeting.include) || hit(targeting.exclude)) return true;
   return Array.isArray(targeting.rules) && targeting.rules.some((rule) => typeof rule === 'object' && rule !== null && hit(rule.segments));
-}
-
-/** Deep equality of JSON values (what snapshots are made of); object key order does not matter. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  for (const key of aKeys) {
-    if (!Object.prototype.hasOwnProperty.call(b, key)) return false;
-    if (!jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }

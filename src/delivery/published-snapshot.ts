@@ -1,5 +1,5 @@
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import type { SnapshotDefinition } from '@switchyard/client-sdk/core';
+import { diffSnapshots, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 
 export type ContentEncoding = 'br' | 'gzip';
 
@@ -14,13 +14,31 @@ export class PublishedSnapshot {
   readonly body: Buffer;
   /** The same snapshot as one Server-Sent Event. */
   readonly event: Buffer;
+  /**
+   * The change from the snapshot published before this one, as one `delta` event, for the streams
+   * that hold exactly `baseRevision` (PROTOCOL.md); null for the first snapshot, or when the delta
+   * would not be smaller than the snapshot itself.
+   */
+  readonly deltaEvent: Buffer | null = null;
+  readonly baseRevision: number | null = null;
   private readonly compressed = new Map<ContentEncoding, Buffer>();
 
-  constructor(readonly definition: SnapshotDefinition) {
+  /** @param previous - the snapshot this one replaces, if any: the delta is computed from it, once. */
+  constructor(
+    readonly definition: SnapshotDefinition,
+    previous: PublishedSnapshot | null = null,
+  ) {
     const json = JSON.stringify({ ...definition, generatedAt: new Date().toISOString() });
     this.etag = `"${definition.revision}"`;
     this.body = Buffer.from(json);
     this.event = Buffer.from(`id: ${definition.revision}\nevent: snapshot\ndata: ${json}\n\n`);
+    if (previous !== null && previous.revision < definition.revision) {
+      const delta = JSON.stringify(diffSnapshots(previous.definition, definition));
+      if (delta.length < json.length) {
+        this.deltaEvent = Buffer.from(`id: ${definition.revision}\nevent: delta\ndata: ${delta}\n\n`);
+        this.baseRevision = previous.revision;
+      }
+    }
   }
 
   get revision(): number {

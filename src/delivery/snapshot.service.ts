@@ -93,7 +93,7 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private publish(definition: SnapshotDefinition): void {
-    const snapshot = new PublishedSnapshot(definition);
+    const snapshot = new PublishedSnapshot(definition, this.published);
     this.published = snapshot;
     for (const listener of this.listeners) {
       try {

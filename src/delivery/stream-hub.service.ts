@@ -14,13 +14,24 @@ const FANOUT_BATCH = 500;
 const RETRY_HINT_MS = 1_000;
 
 /**
- * One SDK stream. Events are whole snapshots, so a slow reader needs only the newest: while its
- * socket buffer is full, newer snapshots replace the pending one instead of piling up in memory.
+ * One SDK stream. It remembers the revision it last wrote, so that a stream which asked for
+ * deltas (`?delta=1`) and holds exactly a new snapshot's base revision gets the small `delta`
+ * event, and any other gets the whole snapshot. A slow reader needs only the newest state: while
+ * its socket buffer is full, newer snapshots replace the pending one instead of piling up in
+ * memory, and what is finally written is chosen against the revision actually written before.
  */
 class SdkStream {
   private pending: PublishedSnapshot | null = null;
 
-  constructor(readonly res: ServerResponse) {
+  /**
+   * @param revision - the revision the client holds (its Last-Event-ID), or -1.
+   * @param acceptsDelta - the client asked for `delta` events.
+   */
+  constructor(
+    readonly res: ServerResponse,
+    private revision: number,
+    private readonly acceptsDelta: boolean,
+  ) {
     res.on('drain', () => {
       const pending = this.pending;
       this.pending = null;
@@ -33,7 +44,9 @@ class SdkStream {
       this.pending = snapshot;
       return;
     }
-    this.res.write(snapshot.event);
+    const delta = this.acceptsDelta && snapshot.baseRevision === this.revision ? snapshot.deltaEvent : null;
+    this.res.write(delta ?? snapshot.event);
+    this.revision = snapshot.revision;
   }
 
   write(chunk: Buffer | string): void {
@@ -77,10 +90,11 @@ export class StreamHub implements OnModuleDestroy {
       // Proxies (nginx) must not buffer the stream.
       'x-accel-buffering': 'no',
     });
-    const stream = new SdkStream(res);
+    const held = heldRevision(req.headers['last-event-id']);
+    const stream = new SdkStream(res, held, acceptsDelta(req.url));
     stream.write(`retry: ${RETRY_HINT_MS}\n\n`);
-    const lastEventId = req.headers['last-event-id'];
-    if (typeof lastEventId !== 'string' || lastEventId.trim() !== String(current.revision)) stream.send(current);
+    // Nothing to send when the client holds the current revision; a delta when it holds the one before.
+    if (held !== current.revision) stream.send(current);
     this.streams.add(stream);
     const close = () => this.streams.delete(stream);
     res.on('close', close);
@@ -137,4 +151,18 @@ export class StreamHub implements OnModuleDestroy {
     const event = Buffer.from(`event: heartbeat\ndata: {"revision":${revision}}\n\n`);
     for (const stream of this.streams) stream.write(event);
   }
+}
+
+/** The revision named by Last-Event-ID (a non-negative integer), or -1. */
+function heldRevision(header: string | string[] | undefined): number {
+  const text = typeof header === 'string' ? header.trim() : '';
+  return /^\d{1,15}$/.test(text) ? Number(text) : -1;
+}
+
+/** `?delta=1` (or `true`): the client applies `delta` events (older clients ignore unknown events, so it must ask). */
+function acceptsDelta(url: string | undefined): boolean {
+  const query = url?.indexOf('?') ?? -1;
+  if (query < 0) return false;
+  const value = new URLSearchParams(url!.slice(query + 1)).get('delta');
+  return value === '1' || value === 'true';
 }

@@ -3,6 +3,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 import { openEventStream, type EventStream } from '../utils/event-stream.js';
+import { patchSnapshot, type SnapshotDefinition, type SnapshotDelta } from '@switchyard/client-sdk/core';
 
 interface Snapshot {
   revision: number;
@@ -141,6 +142,59 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
       expect(event.event).toBe('heartbeat');
     });
 
+    it('with ?delta=1, sends each new revision as a delta on top of the one the stream holds', async () => {
+      const key = uniqueKey('delta');
+      await createSlice(t.admin, { key, percent: 40 });
+      const start = await snapshotAt(await headRevision());
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream?delta=1`, { authorization: `Bearer ${sdkToken}` });
+      const first = await stream.next('snapshot');
+      expect((JSON.parse(first.data) as Snapshot).revision).toBe(start.revision);
+
+      await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "delta test") { key } }', { key });
+      const event = await stream.next();
+      expect(event.event).toBe('delta');
+      const delta = JSON.parse(event.data) as SnapshotDelta;
+      const after = await snapshotAt(delta.revision);
+      expect(event.id).toBe(String(after.revision));
+      expect(delta).toEqual({
+        revision: after.revision,
+        baseRevision: start.revision,
+        slices: [after.slices.find((s) => s.key === key)],
+        removedSlices: [],
+        segments: [],
+        removedSegments: [],
+      });
+      expect(delta.slices[0]!.state).toBe('ROLLED_BACK');
+      // What the SDK does with it gives exactly the service's snapshot.
+      const { generatedAt: _generatedAt, ...definition } = JSON.parse(first.data) as Snapshot;
+      const patched = patchSnapshot(definition as unknown as SnapshotDefinition, delta);
+      expect(sortedByKey(patched)).toEqual(sortedByKey(after));
+    });
+
+    it('with ?delta=1 and a Last-Event-ID one revision behind, starts with the delta; further behind, with the snapshot', async () => {
+      const key = uniqueKey('behind');
+      await createSlice(t.admin, { key, percent: 10 });
+      const before = await snapshotAt(await headRevision());
+      await t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 20, reason: "behind") { key } }', { key });
+      const current = await snapshotAt(before.revision + 1);
+
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream?delta=1`, { authorization: `Bearer ${sdkToken}`, 'last-event-id': String(before.revision) });
+      const delta = await stream.next();
+      expect(delta.event).toBe('delta');
+      expect(JSON.parse(delta.data)).toMatchObject({ revision: current.revision, baseRevision: before.revision });
+      stream.close();
+
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream?delta=1`, { authorization: `Bearer ${sdkToken}`, 'last-event-id': String(before.revision - 1) });
+      const snapshot = await stream.next();
+      expect(snapshot.event).toBe('snapshot');
+      expect((JSON.parse(snapshot.data) as Snapshot).revision).toBe(current.revision);
+      stream.close();
+
+      // Without delta=1 (an older SDK), always the whole snapshot.
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream`, { authorization: `Bearer ${sdkToken}`, 'last-event-id': String(before.revision) });
+      expect((await stream.next()).event).toBe('snapshot');
+    });
+
     it('refuses a stream without a valid token', async () => {
       const res = await get('/sdk/v1/stream', { accept: 'text/event-stream' }, null);
       expect(res.status).toBe(401);
@@ -159,6 +213,11 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
     expect(await ended).toBe('clean');
   });
 });
+
+function sortedByKey(snapshot: { revision: number; slices: readonly { key: string }[]; segments: readonly { key: string }[] }) {
+  const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return { revision: snapshot.revision, slices: [...snapshot.slices].sort(byKey), segments: [...snapshot.segments].sort(byKey) };
+}
 
 /** A GET that shows the bytes as sent (fetch would decompress them). */
 function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {

@@ -67,6 +67,11 @@ export interface CompiledSnapshot {
   explain(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Decision;
   /** The path only: `explain(...).path`. Never throws. */
   decide(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Path;
+  /**
+   * The context attribute that identifies subjects of `sliceKey` (e.g. `userId`), or undefined when
+   * the snapshot has no such slice or the slice names none. One map lookup, no allocation.
+   */
+  stickinessAttribute(sliceKey: string): string | undefined;
 }
 
 function decision(path: Path, reason: Decision['reason'], ruleIndex?: number): Decision {
@@ -109,6 +114,8 @@ interface CompiledSlice {
   readonly include: readonly ContextPredicate[];
   readonly rules: readonly CompiledRule[];
   readonly rollout: Share;
+  /** Every segment key the targeting names: the slice must be compiled again when one of them changes. */
+  readonly segmentKeys: readonly string[];
 }
 
 const KNOWN_STATES: readonly unknown[] = ['ACTIVE', 'ROLLED_BACK', 'ARCHIVED'];
@@ -149,6 +156,11 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Cont
     });
   }
 
+  const segmentKeys = new Set<string>();
+  const named = [t.include, t.exclude];
+  if (Array.isArray(rulesDef)) for (const rule of rulesDef) named.push(typeof rule === 'object' && rule !== null ? (rule as { segments?: unknown }).segments : undefined);
+  for (const list of named) if (isStringList(list)) for (const key of list) segmentKeys.add(key);
+
   return {
     state: slice.state,
     malformed,
@@ -162,6 +174,7 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Cont
       onNew: ROLLOUT_NEW,
       onLegacy: ROLLOUT_LEGACY,
     },
+    segmentKeys: [...segmentKeys],
   };
 }
 
@@ -208,10 +221,21 @@ function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decis
   return positionWithPrefix(slice.hashPrefix, id) < share.basisPoints ? share.onNew : share.onLegacy;
 }
 
+/** A compiled slice or segment with the definition object it was compiled from (for reuse by identity). */
+interface Compiled<D, C> {
+  readonly definition: D;
+  readonly compiled: C;
+}
+
 class Snapshot implements CompiledSnapshot {
   constructor(
     readonly revision: number,
     private readonly slices: ReadonlyMap<string, CompiledSlice>,
+    /** What the next compileSnapshot may reuse. */
+    readonly sources: {
+      readonly slices: ReadonlyMap<string, Compiled<SliceDefinition, CompiledSlice>>;
+      readonly segments: ReadonlyMap<string, Compiled<SegmentDefinition, ContextPredicate>>;
+    },
   ) {}
 
   hasSlice(sliceKey: string): boolean {
@@ -229,6 +253,11 @@ class Snapshot implements CompiledSnapshot {
 
   decide(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Path {
     return this.explain(sliceKey, context, now).path;
+  }
+
+  stickinessAttribute(sliceKey: string): string | undefined {
+    const attribute = this.slices.get(sliceKey)?.stickinessAttribute;
+    return attribute === '' ? undefined : attribute;
   }
 }
 
@@ -249,10 +278,14 @@ function keyed<T extends { readonly key: string }>(list: unknown, what: string):
  * Prepares a snapshot for deciding: compile once per revision, then call `explain` / `decide`
  * as often as needed.
  *
+ * @param previous - a snapshot compiled before: its compiled segments and slices are reused where
+ *   `def` holds the very same definition objects (as `patchSnapshot` leaves the unchanged ones) and,
+ *   for a slice, none of the segments it names changed. A rollback among 200 slices then compiles
+ *   one slice. Definitions that are equal but not identical (a freshly parsed snapshot) are compiled.
  * @throws TypeError when `def` is not shaped like a snapshot (see the module comment); finer
  * problems never throw but give reason ERROR for the slice concerned.
  */
-export function compileSnapshot(def: SnapshotDefinition): CompiledSnapshot {
+export function compileSnapshot(def: SnapshotDefinition, previous?: CompiledSnapshot): CompiledSnapshot {
   if (typeof def !== 'object' || def === null) throw new TypeError('a snapshot must be an object');
   if (typeof def.revision !== 'number' || !Number.isFinite(def.revision)) {
     throw new TypeError('a snapshot needs a numeric revision');
@@ -260,13 +293,34 @@ export function compileSnapshot(def: SnapshotDefinition): CompiledSnapshot {
   const segmentDefs = keyed<SegmentDefinition>(def.segments, 'segment');
   const sliceDefs = keyed<SliceDefinition>(def.slices, 'slice');
 
+  const reuse = previous instanceof Snapshot ? previous.sources : undefined;
+
   const segments = new Map<string, ContextPredicate>();
-  for (const segment of segmentDefs) segments.set(segment.key, compileSegment(segment));
+  const segmentSources = new Map<string, Compiled<SegmentDefinition, ContextPredicate>>();
+  // Segment keys whose predicate is not the previous one (changed, added, removed): a slice naming one is compiled again.
+  const changedSegments = new Set<string>(reuse?.segments.keys());
+  for (const segment of segmentDefs) changedSegments.delete(segment.key);
+  for (const segment of segmentDefs) {
+    const before = reuse?.segments.get(segment.key);
+    const source = before !== undefined && before.definition === segment ? before : { definition: segment, compiled: compileSegment(segment) };
+    if (source !== before) changedSegments.add(segment.key);
+    segments.set(segment.key, source.compiled);
+    segmentSources.set(segment.key, source);
+  }
 
   const slices = new Map<string, CompiledSlice>();
-  for (const slice of sliceDefs) slices.set(slice.key, compileSlice(slice, segments));
+  const sliceSources = new Map<string, Compiled<SliceDefinition, CompiledSlice>>();
+  for (const slice of sliceDefs) {
+    const before = reuse?.slices.get(slice.key);
+    const source =
+      before !== undefined && before.definition === slice && !before.compiled.segmentKeys.some((key) => changedSegments.has(key))
+        ? before
+        : { definition: slice, compiled: compileSlice(slice, segments) };
+    slices.set(slice.key, source.compiled);
+    sliceSources.set(slice.key, source);
+  }
 
-  return new Snapshot(def.revision, slices);
+  return new Snapshot(def.revision, slices, { slices: sliceSources, segments: segmentSources });
 }
 
 /**

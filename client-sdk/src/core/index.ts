@@ -33,3 +33,5 @@ export { murmur3, prepareHashPrefix, hashWithPrefix, type HashPrefix } from './m
 export { parseSemver, isSemver, compareSemver, compareSemverText, type SemVer } from './semver.js';
 export { parseRfc3339, isRfc3339, compareRfc3339Text, compareEpochMillis, type Instant } from './rfc3339.js';
 export { parseDecimal } from './decimal.js';
+export { diffSnapshots, patchSnapshot, type SnapshotDelta } from './delta.js';
+export { jsonEqual } from './json-equal.js';

@@ -6,10 +6,12 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SnapshotDefinition } from '../core/index.js';
+import { diffSnapshots, type SnapshotDefinition } from '../core/index.js';
 
 export interface RecordedRequest {
   readonly path: string;
+  /** The query string, without `?` ('' when none). */
+  readonly query: string;
   readonly headers: IncomingHttpHeaders;
   readonly at: number;
 }
@@ -79,6 +81,13 @@ export class ProtocolServer {
     this.broadcast(snapshotEvent(snapshot));
   }
 
+  /** Makes `snapshot` current and sends the change from the previous one as a `delta` event to every open stream. */
+  publishDelta(snapshot: SnapshotDefinition): void {
+    const base = this.snapshot;
+    this.snapshot = snapshot;
+    this.broadcast(deltaEvent(base, snapshot));
+  }
+
   /** Sends a heartbeat (by default announcing the current revision) to every open stream. */
   heartbeat(revision: number = this.snapshot.revision): void {
     this.broadcast(`event: heartbeat\ndata: {"revision":${revision}}\n\n`);
@@ -96,8 +105,8 @@ export class ProtocolServer {
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '').split('?')[0] ?? '';
-    this.requests.push({ path, headers: request.headers, at: Date.now() });
+    const [path = '', query = ''] = (request.url ?? '').split('?');
+    this.requests.push({ path, query, headers: request.headers, at: Date.now() });
     if (path === STREAM) {
       if (this.streamHandler?.(request, response, this) === true) return;
       this.openStream(request, response);
@@ -136,6 +145,11 @@ export class ProtocolServer {
 /** The `snapshot` event for a snapshot, as the protocol sends it. */
 export function snapshotEvent(snapshot: SnapshotDefinition): string {
   return `event: snapshot\nid: ${snapshot.revision}\ndata: ${JSON.stringify(snapshot)}\n\n`;
+}
+
+/** The `delta` event from `base` to `next`, as the protocol sends it. */
+export function deltaEvent(base: SnapshotDefinition, next: SnapshotDefinition): string {
+  return `event: delta\nid: ${next.revision}\ndata: ${JSON.stringify(diffSnapshots(base, next))}\n\n`;
 }
 
 /** A handler answering `status` with the service's error body. */

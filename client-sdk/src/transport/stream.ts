@@ -15,7 +15,7 @@ export const STREAM_PATH = '/sdk/v1/stream';
 export interface StreamHandlers {
   /** The service accepted the stream (200, `text/event-stream`): the connection is up. */
   onOpen(): void;
-  /** One event (`snapshot`, `heartbeat`, or a type this SDK does not know, which it should ignore). */
+  /** One event (`snapshot`, `delta`, `heartbeat`, or a type this SDK does not know, which it should ignore). */
   onEvent(event: ServerSentEvent): void;
 }
 
@@ -38,7 +38,8 @@ export async function readStream(transport: TransportContext, lastEventId: numbe
   try {
     const headers: Record<string, string> = { ...transport.headers, accept: 'text/event-stream' };
     if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
-    const response = await transport.fetch(transport.baseUrl + STREAM_PATH, { headers, signal: controller.signal });
+    // delta=1: this SDK applies `delta` events (a changed slice instead of the whole snapshot).
+    const response = await transport.fetch(`${transport.baseUrl}${STREAM_PATH}?delta=1`, { headers, signal: controller.signal });
     watchdog.touch();
     if (!response.ok) throw await httpError(response, 'stream', `GET ${STREAM_PATH}`);
     const contentType = response.headers.get('content-type') ?? '';

@@ -1,8 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { type PublishedSnapshot, SnapshotService } from '../../delivery/snapshot.service.js';
-import { describeApproximations, describeInexpressible, mapSnapshot, type ToggleMapping } from './toggle-mapper.js';
-import type { UnleashDelta, UnleashDeltaEvent, UnleashFeature, UnleashFeaturesResponse } from './unleash-protocol.js';
+import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from '@switchyard/client-sdk/core';
+import { describeApproximations, describeInexpressible, mapSlice, type ToggleMapping } from './toggle-mapper.js';
+import type { UnleashDeltaEvent, UnleashFeature, UnleashFeaturesResponse } from './unleash-protocol.js';
 
 /** The toggles of one snapshot, serialized once for every request and stream. */
 export interface PublishedToggles {
@@ -43,6 +44,12 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<(toggles: PublishedToggles) => void>();
   /** Slices logged as not exactly expressible, with the reason: logged once per slice and reason. */
   private readonly reported = new Map<string, string>();
+  /**
+   * Each slice's mapping with what it was computed from (the slice's and its segments' JSON): the
+   * next snapshot maps again only the slices whose input changed. Expanding targeting into Unleash
+   * strategies costs up to milliseconds per slice; a rollback among 200 slices maps one.
+   */
+  private mappings = new Map<string, MappedSlice>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly moduleRef: ModuleRef) {}
@@ -90,12 +97,12 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
   private publish(snapshot: PublishedSnapshot): void {
     const previous = this.published;
     if (previous !== null && snapshot.revision <= previous.revision) return;
-    const mappings = mapSnapshot(snapshot.definition);
-    this.report(mappings);
-    const features = mappings.map((m) => m.feature);
+    const mapped = this.map(snapshot.definition);
+    this.report(mapped.map((m) => m.mapping));
+    const features = mapped.map((m) => m.mapping.feature);
     const revision = snapshot.revision;
 
-    const json = new Map(features.map((f) => [f.name, JSON.stringify(f)]));
+    const json = new Map(mapped.map((m) => [m.mapping.feature.name, m.json]));
     const events: UnleashDeltaEvent[] = [];
     if (previous !== null) {
       const before = this.publishedJson;
@@ -104,15 +111,17 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
     }
     const unchanged = previous !== null && events.length === 0;
 
-    const response: UnleashFeaturesResponse = { version: 2, features, query: QUERY };
-    const hydration: UnleashDelta = { events: [{ type: 'hydration', eventId: revision, features, segments: [] }] };
-    const hydrationJson = JSON.stringify(hydration);
+    // Assembled from each feature's JSON (kept with its mapping) rather than serializing every
+    // feature again: the same text as JSON.stringify of an UnleashFeaturesResponse / UnleashDelta.
+    const featuresJson = `[${mapped.map((m) => m.json).join(',')}]`;
+    const responseJson = `{"version":2,"features":${featuresJson},"query":${JSON.stringify(QUERY)}}`;
+    const hydrationJson = `{"events":[{"type":"hydration","eventId":${revision},"features":${featuresJson},"segments":[]}]}`;
     const toggles: PublishedToggles = {
       revision,
       etag: snapshot.etag,
       sameSince: unchanged ? previous.sameSince : revision,
       features,
-      body: Buffer.from(JSON.stringify(response)),
+      body: Buffer.from(responseJson),
       connected: sseEvent(revision, 'unleash-connected', hydrationJson),
       rehydrate: sseEvent(revision, 'unleash-updated', hydrationJson),
       delta:
@@ -129,6 +138,26 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
         this.logger.error({ msg: 'toggles listener failed', error: (error as Error).message });
       }
     }
+  }
+
+  /** mapSnapshot, reusing the previous mapping of every slice whose input is unchanged. */
+  private map(snapshot: SnapshotDefinition): MappedSlice[] {
+    const segments = new Map(snapshot.segments.map((s) => [s.key, s]));
+    const segmentJson = new Map<string, string>();
+    const next = new Map<string, MappedSlice>();
+    const result = snapshot.slices.map((slice) => {
+      const input = mappingInput(slice, segments, segmentJson);
+      const before = this.mappings.get(slice.key);
+      let entry = before;
+      if (entry === undefined || entry.input !== input) {
+        const mapping = mapSlice(slice, segments);
+        entry = { input, mapping, json: JSON.stringify(mapping.feature) };
+      }
+      next.set(slice.key, entry);
+      return entry;
+    });
+    this.mappings = next;
+    return result;
   }
 
   /**
@@ -154,4 +183,28 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
 
 function sseEvent(id: number, event: string, data: string): Buffer {
   return Buffer.from(`id: ${id}\nevent: ${event}\ndata: ${data}\n\n`);
+}
+
+interface MappedSlice {
+  /** What the mapping was computed from (see mappingInput). */
+  readonly input: string;
+  readonly mapping: ToggleMapping;
+  /** The feature's JSON, serialized once. */
+  readonly json: string;
+}
+
+/** What a slice's mapping depends on: its definition and the definitions of the segments it names (missing ones as null). */
+function mappingInput(slice: SliceDefinition, segments: ReadonlyMap<string, SegmentDefinition>, cache: Map<string, string>): string {
+  const t = slice.targeting;
+  const named = new Set([...t.include, ...t.exclude, ...t.rules.flatMap((rule) => rule.segments)]);
+  const parts = [JSON.stringify(slice)];
+  for (const key of [...named].sort()) {
+    let json = cache.get(key);
+    if (json === undefined) {
+      json = JSON.stringify(segments.get(key) ?? null);
+      cache.set(key, json);
+    }
+    parts.push(key, json);
+  }
+  return parts.join('\n');
 }

@@ -1,0 +1,142 @@
+import { diffSnapshots, patchSnapshot } from './delta.js';
+import { compileSnapshot } from './evaluate.js';
+import { jsonEqual } from './json-equal.js';
+import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './types.js';
+
+const segment = (key: string, countries: string[]): SegmentDefinition => ({
+  key,
+  constraints: [{ attribute: 'country', operator: 'IN', values: countries }],
+});
+
+const slice = (key: string, over: Partial<SliceDefinition> = {}): SliceDefinition => ({
+  key,
+  state: 'ACTIVE',
+  basisPoints: 5000,
+  stickinessAttribute: 'userId',
+  targeting: { include: [], exclude: [], rules: [] },
+  ...over,
+});
+
+const base: SnapshotDefinition = {
+  revision: 10,
+  slices: [
+    slice('a'),
+    slice('b', { targeting: { include: ['kenya'], exclude: [], rules: [] } }),
+    slice('c', { targeting: { include: [], exclude: [], rules: [{ segments: ['uganda'], basisPoints: 10000 }] } }),
+  ],
+  segments: [segment('kenya', ['KE']), segment('uganda', ['UG'])],
+};
+
+/** Sorted by key, so that two snapshots with the same content compare equal whatever their order. */
+const normalized = (def: SnapshotDefinition) => ({
+  revision: def.revision,
+  slices: [...def.slices].sort((x, y) => x.key.localeCompare(y.key)),
+  segments: [...def.segments].sort((x, y) => x.key.localeCompare(y.key)),
+});
+
+describe('diffSnapshots / patchSnapshot', () => {
+  it('carries only what changed, and patching gives the next snapshot back', () => {
+    const next: SnapshotDefinition = {
+      revision: 12,
+      slices: [slice('a', { state: 'ROLLED_BACK' }), base.slices[1]!, slice('d')],
+      segments: [segment('kenya', ['KE', 'TZ'])],
+    };
+    const delta = diffSnapshots(base, next);
+    expect(delta).toEqual({
+      revision: 12,
+      baseRevision: 10,
+      slices: [slice('a', { state: 'ROLLED_BACK' }), slice('d')],
+      removedSlices: ['c'],
+      segments: [segment('kenya', ['KE', 'TZ'])],
+      removedSegments: ['uganda'],
+    });
+    expect(normalized(patchSnapshot(base, JSON.parse(JSON.stringify(delta))))).toEqual(normalized(next));
+  });
+
+  it('keeps unchanged definitions as the same objects (what lets compileSnapshot reuse them)', () => {
+    const next = { ...base, revision: 11, slices: [slice('a', { basisPoints: 0 }), ...base.slices.slice(1)] };
+    const patched = patchSnapshot(base, JSON.parse(JSON.stringify(diffSnapshots(base, next))));
+    expect(patched.slices[0]).not.toBe(base.slices[0]);
+    expect(patched.slices[1]).toBe(base.slices[1]);
+    expect(patched.slices[2]).toBe(base.slices[2]);
+    expect(patched.segments).toEqual(base.segments);
+    expect(patched.segments[0]).toBe(base.segments[0]);
+  });
+
+  it('is empty between equal snapshots', () => {
+    const delta = diffSnapshots(base, { ...JSON.parse(JSON.stringify(base)), revision: 11 });
+    expect([delta.slices, delta.removedSlices, delta.segments, delta.removedSegments]).toEqual([[], [], [], []]);
+  });
+
+  it.each([
+    ['not an object', null],
+    ['another base revision', { revision: 12, baseRevision: 9, slices: [], removedSlices: [], segments: [], removedSegments: [] }],
+    ['no step forward', { revision: 10, baseRevision: 10, slices: [], removedSlices: [], segments: [], removedSegments: [] }],
+    ['lists missing', { revision: 11, baseRevision: 10 }],
+    ['a slice without a key', { revision: 11, baseRevision: 10, slices: [{ state: 'ACTIVE' }], removedSlices: [], segments: [], removedSegments: [] }],
+    ['a key changed and removed', { revision: 11, baseRevision: 10, slices: [slice('a')], removedSlices: ['a'], segments: [], removedSegments: [] }],
+    ['a key twice', { revision: 11, baseRevision: 10, slices: [], removedSlices: [], segments: [segment('x', []), segment('x', [])], removedSegments: [] }],
+    ['a removed key that is not a string', { revision: 11, baseRevision: 10, slices: [], removedSlices: [1], segments: [], removedSegments: [] }],
+  ])('refuses a delta with %s (TypeError)', (_name, delta) => {
+    expect(() => patchSnapshot(base, delta)).toThrow(TypeError);
+  });
+});
+
+describe('compileSnapshot(next, previous)', () => {
+  const contexts = Array.from({ length: 400 }, (_, i) => ({ userId: `u${i}`, country: ['KE', 'UG', 'TZ', 'NG'][i % 4]! }));
+  const decisions = (def: SnapshotDefinition, compiled = compileSnapshot(def)) =>
+    def.slices.flatMap((s) => contexts.map((c) => compiled.explain(s.key, c)));
+
+  it('decides exactly as a full compile after every kind of change', () => {
+    const previous = compileSnapshot(base);
+    const changes: SnapshotDefinition[] = [
+      // a segment changes: the slices naming it must see it
+      { ...base, revision: 11, segments: [segment('kenya', ['TZ']), base.segments[1]!] },
+      // a segment disappears: a rule through it applies to no one
+      { ...base, revision: 11, segments: [base.segments[0]!] },
+      // a segment appears that a slice named while it was missing
+      { revision: 11, slices: [...base.slices, slice('e', { targeting: { include: ['nigeria'], exclude: [], rules: [] } })], segments: base.segments },
+      { revision: 12, slices: [...base.slices, slice('e', { targeting: { include: ['nigeria'], exclude: [], rules: [] } })], segments: [...base.segments, segment('nigeria', ['NG'])] },
+      // a slice rolls back, another moves
+      { ...base, revision: 11, slices: [slice('a', { state: 'ROLLED_BACK' }), slice('b', { basisPoints: 100, targeting: base.slices[1]!.targeting }), base.slices[2]!] },
+    ];
+    for (const next of changes) {
+      const from = next.revision === 12 ? changes[2]! : base;
+      const patched = patchSnapshot(from, JSON.parse(JSON.stringify(diffSnapshots(from, next))));
+      const incremental = compileSnapshot(patched, from === base ? previous : compileSnapshot(from));
+      expect(incremental.revision).toBe(next.revision);
+      expect(decisions(next, incremental)).toEqual(decisions(next));
+    }
+  });
+
+  it('decides exactly as a full compile over random sequences of changes', () => {
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const keys = ['kenya', 'uganda', 'tanzania', 'nigeria'];
+    const randomSlice = (key: string) =>
+      slice(key, {
+        state: random(6) === 0 ? 'ROLLED_BACK' : 'ACTIVE',
+        basisPoints: random(10001),
+        targeting: {
+          include: random(3) === 0 ? [keys[random(4)]!] : [],
+          exclude: random(4) === 0 ? [keys[random(4)]!] : [],
+          rules: random(2) === 0 ? [{ segments: [keys[random(4)]!], basisPoints: random(10001) }] : [],
+        },
+      });
+    let def: SnapshotDefinition = base;
+    let compiled = compileSnapshot(def);
+    for (let step = 0; step < 60; step++) {
+      const slices = ['a', 'b', 'c', 'd', 'e'].filter(() => random(5) !== 0).map((key) => (random(3) === 0 ? randomSlice(key) : (def.slices.find((s) => s.key === key) ?? randomSlice(key))));
+      const segments = keys.filter(() => random(4) !== 0).map((key) => (random(3) === 0 ? segment(key, [['KE', 'UG', 'TZ', 'NG'][random(4)]!]) : (def.segments.find((s) => s.key === key) ?? segment(key, ['NG']))));
+      const next: SnapshotDefinition = { revision: def.revision + 1, slices, segments };
+      const patched = patchSnapshot(def, JSON.parse(JSON.stringify(diffSnapshots(def, next))));
+      expect(jsonEqual(normalized(patched), normalized(next))).toBe(true);
+      compiled = compileSnapshot(patched, compiled);
+      expect(decisions(next, compiled)).toEqual(decisions(next));
+      def = patched;
+    }
+  });
+});
