@@ -64,7 +64,9 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
    */
   onModuleInit(): void {
     const snapshots = this.moduleRef.get(SnapshotService, { strict: false });
-    this.unsubscribe = snapshots.subscribe((snapshot) => this.publish(snapshot));
+    // In the next turn of the event loop: the SDK streams (StreamHub, subscribed first) are written
+    // before the Unleash view is computed.
+    this.unsubscribe = snapshots.subscribe((snapshot) => setImmediate(() => this.publish(snapshot)));
     const current = snapshots.current();
     if (current !== null) this.publish(current);
   }
@@ -111,23 +113,40 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
     }
     const unchanged = previous !== null && events.length === 0;
 
-    // Assembled from each feature's JSON (kept with its mapping) rather than serializing every
-    // feature again: the same text as JSON.stringify of an UnleashFeaturesResponse / UnleashDelta.
-    const featuresJson = `[${mapped.map((m) => m.json).join(',')}]`;
-    const responseJson = `{"version":2,"features":${featuresJson},"query":${JSON.stringify(QUERY)}}`;
-    const hydrationJson = `{"events":[{"type":"hydration","eventId":${revision},"features":${featuresJson},"segments":[]}]}`;
+    // The serialized forms are built on first use (a features poll, a stream): with toggles that
+    // expand a 1,000-id segment into several strategies they are megabytes, and an instance no
+    // Unleash SDK talks to should not build them on every change. They are assembled from each
+    // feature's JSON (kept with its mapping): the same text as JSON.stringify of an
+    // UnleashFeaturesResponse / UnleashDelta.
+    const featuresJson = once(() => `[${mapped.map((m) => m.json).join(',')}]`);
+    const hydrationJson = once(() => `{"events":[{"type":"hydration","eventId":${revision},"features":${featuresJson()},"segments":[]}]}`);
+    const body = once(() => Buffer.from(`{"version":2,"features":${featuresJson()},"query":${JSON.stringify(QUERY)}}`));
+    const connected = once(() => sseEvent(revision, 'unleash-connected', hydrationJson()));
+    const rehydrate = once(() => sseEvent(revision, 'unleash-updated', hydrationJson()));
+    const deltaEvent = once(() => sseEvent(revision, 'unleash-updated', JSON.stringify({ events })));
     const toggles: PublishedToggles = {
       revision,
       etag: snapshot.etag,
       sameSince: unchanged ? previous.sameSince : revision,
       features,
-      body: Buffer.from(responseJson),
-      connected: sseEvent(revision, 'unleash-connected', hydrationJson),
-      rehydrate: sseEvent(revision, 'unleash-updated', hydrationJson),
+      get body() {
+        return body();
+      },
+      get connected() {
+        return connected();
+      },
+      get rehydrate() {
+        return rehydrate();
+      },
       delta:
         previous === null || unchanged
           ? null
-          : { from: { sameSince: previous.sameSince, revision: previous.revision }, event: sseEvent(revision, 'unleash-updated', JSON.stringify({ events })) },
+          : {
+              from: { sameSince: previous.sameSince, revision: previous.revision },
+              get event() {
+                return deltaEvent();
+              },
+            },
     };
     this.published = toggles;
     this.publishedJson = json;
@@ -179,6 +198,19 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy {
       this.logger.warn({ msg: 'slice not exactly expressible for Unleash SDKs', sliceKey, code: m.inexpressible?.code ?? surprising.join(','), reason });
     }
   }
+}
+
+/** `compute`, called at most once: later calls return the first result. */
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
 }
 
 function sseEvent(id: number, event: string, data: string): Buffer {
