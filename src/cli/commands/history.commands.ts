@@ -1,0 +1,119 @@
+import { type Command, Option } from 'commander';
+import { type Intent, READ_TOKENS } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { type Column, formatCount, formatTime, table } from '../output.js';
+import { parsePositiveInt } from '../parsers.js';
+import type { OpenSession } from '../session.js';
+
+interface HistoryEntry {
+  sequence: string;
+  recordedAt: string;
+  action: string;
+  actor: string;
+  reason: string | null;
+  sliceKey: string | null;
+  segmentKey: string | null;
+  idempotencyKey: string | null;
+  requestId: string | null;
+  before: unknown;
+  after: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+interface HistoryVerification {
+  ok: boolean;
+  checkedRows: number;
+  firstBrokenSequence: string | null;
+  headHash: string;
+}
+
+const PAGE_SIZE = 500; // the API's largest page
+const DEFAULT_LIMIT = 20;
+
+const HISTORY = `query($sliceKey: String, $first: Int!, $after: String) {
+  history(sliceKey: $sliceKey, first: $first, after: $after) {
+    nodes { sequence recordedAt action actor reason sliceKey segmentKey idempotencyKey requestId before after prevHash hash }
+    pageInfo { endCursor hasNextPage }
+  }
+}`;
+const VERIFY = '{ verifyHistory { ok checkedRows firstBrokenSequence headHash } }';
+
+export function registerHistoryCommands(program: Command, open: OpenSession): void {
+  program
+    .command('history')
+    .description("a slice's recorded changes, newest first (every change, global ones included, when no slice is named)")
+    .argument('[slice]', 'the slice key')
+    .addOption(new Option('--limit <n>', `show the newest n changes (default: ${DEFAULT_LIMIT})`).argParser(parsePositiveInt))
+    .action(async (sliceKey: string | undefined, options: { limit?: number }, command: Command) => {
+      const { client, out } = open(command);
+      const intent: Intent = { action: 'read history', allowedTokens: READ_TOKENS, sliceKey };
+      const limit = options.limit ?? DEFAULT_LIMIT;
+      const entries: HistoryEntry[] = [];
+      let after: string | null = null;
+      while (entries.length < limit) {
+        const page: { history: { nodes: HistoryEntry[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } } = await client.request(
+          HISTORY,
+          { sliceKey: sliceKey ?? null, first: Math.min(PAGE_SIZE, limit - entries.length), after },
+          intent,
+        );
+        entries.push(...page.history.nodes);
+        const next = page.history.pageInfo.endCursor;
+        if (!page.history.pageInfo.hasNextPage || next === null || next === after) break;
+        after = next;
+      }
+
+      out.result(entries, () => {
+        if (entries.length === 0) return sliceKey !== undefined ? `No recorded change for ${sliceKey}.` : 'No recorded change.';
+        const columns: Column<HistoryEntry>[] = [
+          { header: 'SEQUENCE', value: (e) => e.sequence, align: 'right' },
+          { header: 'TIME', value: (e) => formatTime(e.recordedAt) },
+          ...(sliceKey === undefined ? [{ header: 'SUBJECT', value: (e: HistoryEntry) => e.sliceKey ?? e.segmentKey ?? '-', shrinkTo: 12 }] : []),
+          { header: 'ACTION', value: (e) => e.action },
+          { header: 'ACTOR', value: (e) => e.actor, shrinkTo: 8 },
+          { header: 'CHANGE', value: (e) => summarize(e), shrinkTo: 8 },
+          { header: 'REASON', value: (e) => e.reason ?? '-', shrinkTo: 8 },
+        ];
+        return table(entries, columns, out.width);
+      });
+    });
+
+  program
+    .command('verify-history')
+    .description(`recompute the hash chain over every history row; exits ${ExitCode.HISTORY_BROKEN} when a row was altered or removed`)
+    .action(async (_options: unknown, command: Command) => {
+      const { client, out, exitWith } = open(command);
+      const { verifyHistory: v } = await client.request<{ verifyHistory: HistoryVerification }>(VERIFY, {}, { action: 'read history', allowedTokens: READ_TOKENS });
+      out.result(v, () =>
+        v.ok
+          ? `History verified: ${formatCount(v.checkedRows)} rows, every one linked to the one before and matching its hash.\n` +
+            `head hash: ${v.headHash}\n(publish it outside Switchyard, in a ticket or a log pipeline, to anchor the chain)`
+          : `History BROKEN at sequence ${v.firstBrokenSequence}: that row was altered, or a row before it removed (${formatCount(v.checkedRows)} rows checked).\n` +
+            `Treat every change from sequence ${v.firstBrokenSequence} on as unverified; compare with a head hash published earlier, and find who could write to the database directly.\n` +
+            `last verified hash: ${v.headHash}`,
+      );
+      if (!v.ok) exitWith(ExitCode.HISTORY_BROKEN);
+    });
+}
+
+/** What moved, in a few characters: `5% -> 50%`, `ACTIVE -> ROLLED_BACK`, `3 slices`. */
+function summarize(entry: HistoryEntry): string {
+  const before = asRecord(entry.before);
+  const after = asRecord(entry.after);
+  if (entry.action === 'ROLLBACK_ALL' && Array.isArray(after?.sliceKeys)) {
+    const n = after.sliceKeys.length;
+    return `${n} slice${n === 1 ? '' : 's'}${typeof after.tag === 'string' ? ` tagged ${after.tag}` : ''}`;
+  }
+  if (entry.sliceKey === null) return '';
+  const parts: string[] = [];
+  if (typeof before?.state === 'string' && typeof after?.state === 'string' && before.state !== after.state) parts.push(`${before.state} -> ${after.state}`);
+  const from = typeof before?.basisPoints === 'number' ? before.basisPoints : undefined;
+  const to = typeof after?.basisPoints === 'number' ? after.basisPoints : undefined;
+  if (to !== undefined && from === undefined) parts.push(`${to / 100}%`);
+  else if (to !== undefined && from !== to) parts.push(`${from! / 100}% -> ${to / 100}%`);
+  return parts.join(', ');
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

@@ -1,0 +1,155 @@
+import { ExitCode } from './exit-codes.js';
+
+/**
+ * Every failure the CLI reports: what went wrong (the service's own message when it refused),
+ * what to do about it, and the exit code scripts switch on. Thrown anywhere below `run`, printed
+ * once there (never with the token).
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  readonly exitCode: ExitCode;
+  /** What to do about it, in a sentence or two. */
+  readonly hint: string | undefined;
+  /** The service's `extensions.code` (or `NETWORK`, `TIMEOUT`, `HTTP`, `USAGE` for the CLI's own). */
+  readonly code: string;
+  /** The service's `extensions.errorCode`, when it gave one. */
+  readonly errorCode: string | undefined;
+  /** The rest of the service's extensions (`field`, `currentVersion`...), for `--json`. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(init: {
+    exitCode: ExitCode;
+    code: string;
+    message: string;
+    hint?: string;
+    errorCode?: string;
+    details?: Readonly<Record<string, unknown>>;
+  }) {
+    super(init.message);
+    this.exitCode = init.exitCode;
+    this.code = init.code;
+    this.hint = init.hint;
+    this.errorCode = init.errorCode;
+    this.details = init.details ?? {};
+  }
+
+  static usage(message: string, hint?: string): CliError {
+    return new CliError({ exitCode: ExitCode.USAGE, code: 'USAGE', message, hint });
+  }
+}
+
+/**
+ * What a request is for, so that a refusal can say what to do: which role would be allowed,
+ * which slice was meant, and whether a lost answer may hide an applied change.
+ */
+export interface Intent {
+  /** Completes "this token's role may not ...": `change a rollout`, `read slices`. */
+  readonly action: string;
+  /** Completes "use ...": `a release-manager (or admin) token`. */
+  readonly allowedTokens: string;
+  readonly sliceKey?: string;
+  /** Set for changes: the key that makes a retry safe (the user's, or one the CLI made up). */
+  readonly idempotencyKey?: string;
+}
+
+/** A GraphQL error as the service sends it. */
+export interface ServiceError {
+  readonly message: string;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** Anyone who may read: every role but `sdk`. */
+export const READ_TOKENS = 'a viewer, incident-responder, release-manager or admin token (an sdk token may not read)';
+export const CHANGE_TOKENS = 'a release-manager (or admin) token';
+export const ROLLBACK_TOKENS = 'an incident-responder, release-manager or admin token';
+
+const HOW_TO_GET_A_TOKEN =
+  'An admin creates one with the createToken mutation (role VIEWER to read, RELEASE_MANAGER to change, INCIDENT_RESPONDER to roll back); its secret is shown once.';
+
+export function missingTokenError(): CliError {
+  return CliError.usage('No token: set SWITCHYARD_TOKEN (or pass --token).', HOW_TO_GET_A_TOKEN);
+}
+
+/** The first error of a GraphQL response, as the exit code and advice that fit it. */
+export function serviceError(error: ServiceError, intent: Intent, requestId: string | null): CliError {
+  const { code: rawCode, errorCode: rawErrorCode, ...details } = error.extensions ?? {};
+  const code = typeof rawCode === 'string' ? rawCode : 'UNKNOWN';
+  const errorCode = typeof rawErrorCode === 'string' ? rawErrorCode : undefined;
+  const base = { code, errorCode, message: error.message, details };
+  const key = intent.sliceKey ?? '<slice>';
+
+  switch (code) {
+    case 'UNAUTHENTICATED':
+      return new CliError({
+        ...base,
+        exitCode: ExitCode.AUTH,
+        hint: `The token was refused: unknown, expired or revoked. Check SWITCHYARD_TOKEN or --token. ${HOW_TO_GET_A_TOKEN}`,
+      });
+    case 'FORBIDDEN': {
+      const role = typeof details.role === 'string' ? details.role : 'of this token';
+      return new CliError({ ...base, exitCode: ExitCode.AUTH, hint: `This token's role (${role}) may not ${intent.action}: use ${intent.allowedTokens}.` });
+    }
+    case 'NOT_FOUND':
+      if (errorCode === 'ROUTE_NOT_FOUND') {
+        // The service answered, but not at this path: a wrong --url, as good as unreachable.
+        return new CliError({
+          ...base,
+          exitCode: ExitCode.UNAVAILABLE,
+          hint: `Check --url / SWITCHYARD_URL: it should be the service's base URL, e.g. http://switchyard.internal:4000 (or that URL followed by /graphql).`,
+        });
+      }
+      return new CliError({
+        ...base,
+        exitCode: ExitCode.REFUSED,
+        hint: errorCode === 'SLICE_NOT_FOUND' ? 'Check the key (keys are lowercase); `switchyard status` lists every slice.' : undefined,
+      });
+    case 'CONFLICT':
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: conflictHint(errorCode, details, key) });
+    case 'BAD_USER_INPUT': {
+      const field = typeof details.field === 'string' ? details.field : undefined;
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: field ? `Fix ${field} and run the command again; nothing was changed.` : 'Nothing was changed.' });
+    }
+    case 'PAYLOAD_TOO_LARGE':
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: 'Send less at once; nothing was changed.' });
+    case 'GRAPHQL_VALIDATION_FAILED':
+    case 'GRAPHQL_PARSE_FAILED':
+      return new CliError({
+        ...base,
+        exitCode: ExitCode.REFUSED,
+        hint: 'The service does not understand what this CLI asked: it is probably older than the CLI (a field is missing). Upgrade the service, or use the CLI of its version.',
+      });
+    case 'SERVICE_UNAVAILABLE':
+      return new CliError({
+        ...base,
+        exitCode: ExitCode.UNAVAILABLE,
+        hint: 'The service cannot reach its database; nothing was changed. Retry shortly (SDKs keep deciding from their last configuration meanwhile).',
+      });
+    case 'INTERNAL_SERVER_ERROR':
+      return new CliError({
+        ...base,
+        exitCode: ExitCode.UNAVAILABLE,
+        hint: `The service failed unexpectedly; nothing was changed. Retry; if it persists, give the request id${requestId ? ` (${requestId})` : ''} to whoever runs the service.`,
+      });
+    default:
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED });
+  }
+}
+
+function conflictHint(errorCode: string | undefined, details: Readonly<Record<string, unknown>>, key: string): string | undefined {
+  switch (errorCode) {
+    case 'SLICE_VERSION_CONFLICT': {
+      const current = typeof details.currentVersion === 'number' ? details.currentVersion : undefined;
+      return `Someone changed the slice since you read it${current !== undefined ? ` (it is at version ${current} now)` : ''}. Look at it with \`switchyard status ${key}\`, then retry with --expected-version ${current ?? '<version>'} if the change still makes sense.`;
+    }
+    case 'SLICE_NOT_ACTIVE':
+      return `The slice is rolled back (or archived), so its rollout cannot change. Resume it first: switchyard resume ${key} --reason "..."`;
+    case 'SLICE_NOT_ROLLED_BACK':
+      return `The slice is not rolled back, so there is nothing to resume (\`switchyard status ${key}\` shows its state).`;
+    case 'SLICE_ARCHIVED':
+      return 'The slice is archived: its migration is over and it can no longer change.';
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 'This --idempotency-key was already used for a different change: use a new key.';
+    default:
+      return undefined;
+  }
+}

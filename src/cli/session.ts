@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { type GlobalOptions, resolveConfig } from './config.js';
+import type { ExitCode } from './exit-codes.js';
+import { GraphqlHttpClient } from './graphql-http-client.js';
+import { type CliIo, Output } from './output.js';
+
+/** What a command's action works with: a client for the global options, and the output. */
+export interface Session {
+  readonly client: GraphqlHttpClient;
+  readonly out: Output;
+  /** Exit with this code once the action returns, without an error (verify-history's broken chain). */
+  exitWith(code: ExitCode): void;
+}
+
+export type OpenSession = (command: Command) => Session;
+
+/** One invocation's state: what `run` returns once the command is done. */
+export interface RunState {
+  exitCode: ExitCode;
+}
+
+export function sessionFactory(io: CliIo, state: RunState, userAgent: string): OpenSession {
+  return (command) => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    return {
+      out: new Output(io, options.json === true),
+      client: new GraphqlHttpClient(resolveConfig(options, io.env), userAgent),
+      exitWith: (code) => {
+        state.exitCode = code;
+      },
+    };
+  };
+}
