@@ -2,8 +2,9 @@
  * SwitchyardClient: transport → snapshot → core.
  *
  * The client holds one compiled snapshot and answers every decision from it, synchronously, with
- * no I/O. In the background it keeps that snapshot current: the stream first (one complete
- * snapshot per revision, PROTOCOL.md), polling while the stream is unavailable, capped backoff
+ * no I/O. In the background it keeps that snapshot current: the stream first (a delta per
+ * revision on top of the one held, else the whole snapshot: PROTOCOL.md), polling while the
+ * stream is unavailable, capped backoff
  * with jitter between failed attempts. Whatever happens in the background, the last good snapshot
  * keeps answering, and trouble is reported through `onError` and `status()`, never thrown.
  *
