@@ -118,8 +118,8 @@ export const fmt = {
 };
 
 /**
- * A raw SSE connection to /sdk/v1/stream that notes when each complete `snapshot` event arrives
- * (wall clock, comparable across processes): separates the service's part of a propagation delay
+ * A raw SSE connection to /sdk/v1/stream?delta=1 (as the SDK opens it) that notes when each complete
+ * `snapshot` or `delta` event arrives (wall clock, comparable across processes): separates the service's part of a propagation delay
  * from the SDK clients' part. `waitFor(revision)` resolves with the arrival time of that revision.
  */
 export class StreamProbe {
@@ -130,7 +130,7 @@ export class StreamProbe {
   static async open(server: BenchServer, token: string, lastEventId: number): Promise<StreamProbe> {
     const probe = new StreamProbe();
     await new Promise<void>((resolveOpen, reject) => {
-      const req = request(`${server.baseUrl}/sdk/v1/stream`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'last-event-id': String(lastEventId) } }, (res) => {
+      const req = request(`${server.baseUrl}/sdk/v1/stream?delta=1`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'last-event-id': String(lastEventId) } }, (res) => {
         if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
         res.setEncoding('utf8');
         let buffer = '';
@@ -140,7 +140,7 @@ export class StreamProbe {
           while ((end = buffer.indexOf('\n\n')) !== -1) {
             const event = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            if (!/^event: snapshot$/m.test(event)) continue;
+            if (!/^event: (snapshot|delta)$/m.test(event)) continue;
             const id = /^id: (\d+)$/m.exec(event);
             if (id) probe.arrived(Number(id[1]));
           }
@@ -166,7 +166,7 @@ export class StreamProbe {
     }
   }
 
-  /** The arrival time of the first snapshot event at or above `revision` (waits up to timeoutMs; NaN if none). */
+  /** The arrival time of the first snapshot or delta event at or above `revision` (waits up to timeoutMs; NaN if none). */
   waitFor(revision: number, timeoutMs = 15_000): Promise<number> {
     for (const [r, at] of this.arrivals) if (r >= revision) return Promise.resolve(at);
     return new Promise((resolveWait) => {

@@ -12,9 +12,10 @@
  * Targets: p99 < 100 ms on one instance, < 250 ms across two. Unleash SDKs poll (15 s by default,
  * 1 s at the most aggressive): a change lands after half an interval on average, a whole one at worst.
  * Two configurations: the bench slice alone ("small": the snapshot is a few hundred bytes) and the
- * bench slice added to a realistic one (200 slices, 20 segments, a 1,000-id list, ~55 KB): every
- * client then parses and compiles ~55 KB per change, 250 clients per process on 2 shared cores,
- * where a real fleet has one client per host. The "first client" column (the earliest flip) is the
+ * bench slice added to a realistic one (200 slices, 20 segments, a 1,000-id list, ~55 KB): the
+ * rollback still travels as a delta of one slice (PROTOCOL.md), but the service reloads and diffs
+ * the whole configuration, and 250 clients per process share 2 cores where a real fleet has one
+ * client per host. The "first client" column (the earliest flip) is the
  * closest to what a single host sees; raw streams opened before and after the clients split the
  * rest into the service's part and the fan-out.
  * Prints figures; asserts nothing.
@@ -22,7 +23,7 @@
  * BENCH_CLIENTS=1000 BENCH_WORKERS=4 BENCH_ROUNDS=3 BENCH_CONFIGS=small,realistic
  * BENCH_SCENARIOS=embedded,postgres,two-instances BENCH_CPU_PROF=dir
  */
-import { compileSnapshot, type SnapshotDefinition } from '@switchyard/client-sdk/core';
+import { compileSnapshot, diffSnapshots, patchSnapshot, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type BenchServer, graphql, percentile, startServer } from './bench-server.js';
@@ -51,7 +52,7 @@ interface RoundFigures {
   resumeDelays: number[];
   missing: number;
   mutationMs: number;
-  /** When the new snapshot event reached the first raw stream of each instance, then the last (ms after the send). */
+  /** When the new revision's event reached the first raw stream of each instance, then the last (ms after the send). */
   eventMs: number[];
 }
 
@@ -59,13 +60,13 @@ interface ScenarioFigures {
   scenario: Scenario;
   config: 'small' | 'realistic';
   snapshotBytes: number;
-  applyMs: number;
+  applyMs: { delta: number; full: number };
   connectMs: number;
   ready: { clients: number; onNew: number; streaming: number };
   rounds: RoundFigures[];
 }
 
-async function setUp(config: 'small' | 'realistic', server: BenchServer): Promise<{ token: string; bytes: number; applyMs: number }> {
+async function setUp(config: 'small' | 'realistic', server: BenchServer): Promise<{ token: string; bytes: number; applyMs: { delta: number; full: number } }> {
   if (config === 'realistic') await seedRealisticConfiguration(server);
   await graphql(server, 'mutation($key: String!) { createSlice(key: $key, percent: 100) { key } }', { key: SLICE });
   const token = await createSdkToken(server);
@@ -74,20 +75,32 @@ async function setUp(config: 'small' | 'realistic', server: BenchServer): Promis
 }
 
 /**
- * What every SDK client spends at least on each new snapshot, measured here in one process:
- * JSON.parse of the event's data and compileSnapshot (median of 50 after warm-up; the client also
- * diffs the two snapshots for onChange and decodes and splits the stream, not counted here).
+ * What every SDK client spends at least per change, measured here in one process (median of 50
+ * after warm-up; the client also decodes and splits the stream and diffs for onChange, not counted):
+ * `delta`, what a streaming SDK does with the rollback's delta event (JSON.parse, patchSnapshot,
+ * compileSnapshot reusing the unchanged slices); `full`, what a whole snapshot costs (JSON.parse,
+ * compileSnapshot), as a poll or a reconnect after a missed event brings it.
  */
-function applyCost(body: Buffer): number {
+function applyCost(body: Buffer): { delta: number; full: number } {
   const text = body.toString('utf8');
-  const once = () => {
-    const start = performance.now();
-    compileSnapshot(JSON.parse(text) as SnapshotDefinition);
-    return performance.now() - start;
+  const base = JSON.parse(text) as SnapshotDefinition;
+  const rolledBack = { ...base, revision: base.revision + 1, slices: base.slices.map((s) => (s.key === SLICE ? { ...s, state: 'ROLLED_BACK' as const } : s)) };
+  const deltaText = JSON.stringify(diffSnapshots(base, rolledBack));
+  const compiledBase = compileSnapshot(base);
+  const median = (run: () => void) => {
+    const once = () => {
+      const start = performance.now();
+      run();
+      return performance.now() - start;
+    };
+    for (let i = 0; i < 20; i++) once();
+    const samples = Array.from({ length: 50 }, once).sort((a, b) => a - b);
+    return samples[25]!;
   };
-  for (let i = 0; i < 20; i++) once();
-  const samples = Array.from({ length: 50 }, once).sort((a, b) => a - b);
-  return samples[25]!;
+  return {
+    delta: median(() => compileSnapshot(patchSnapshot(base, JSON.parse(deltaText)), compiledBase)),
+    full: median(() => compileSnapshot(JSON.parse(text) as SnapshotDefinition)),
+  };
 }
 
 /** Arms every worker, runs `mutate`, returns each client's delay from the send to its flip. */
@@ -232,8 +245,8 @@ console.table(
   ),
 );
 console.log(
-  '\nWhere the time goes, per round (ms after sending the rollback): the mutation\'s answer; the snapshot event on a raw stream opened ' +
-    'before the clients (the first the service writes to) and after them (the last), per instance (A+B); what each client spends at least per snapshot (JSON.parse + compileSnapshot, measured in one process).',
+  '\nWhere the time goes, per round (ms after sending the rollback): the mutation\'s answer; the event (delta) on a raw stream opened ' +
+    'before the clients (the first the service writes to) and after them (the last), per instance (A+B); what each client spends at least per change (the delta) and per whole snapshot, measured in one process.',
 );
 console.table(
   Object.fromEntries(
@@ -247,7 +260,7 @@ console.table(
           'event at first stream': perRound((x) => half(x, false)),
           'event at last stream': perRound((x) => half(x, true)),
           'clients p50': perRound((x) => stats(x.rollbackDelays).p50.toFixed(0)),
-          'parse+compile per client': fmt.ms(r.applyMs),
+          'apply per client: delta / whole snapshot': `${fmt.ms(r.applyMs.delta)} / ${fmt.ms(r.applyMs.full)}`,
           'resume p99': fmt.ms(stats(r.rounds.flatMap((x) => x.resumeDelays)).p99),
           'clients up in': fmt.ms(r.connectMs),
         },
