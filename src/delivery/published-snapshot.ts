@@ -21,6 +21,13 @@ export class PublishedSnapshot {
    */
   readonly deltaEvent: Buffer | null = null;
   readonly baseRevision: number | null = null;
+  /**
+   * `event` and `deltaEvent` framed as HTTP/1.1 chunks (`<size hex>\r\n<bytes>\r\n`), once: a
+   * stream over chunked encoding writes them to its socket as they are, one write per stream and
+   * change (see StreamHub).
+   */
+  readonly eventChunk: Buffer;
+  readonly deltaChunk: Buffer | null = null;
   private readonly compressed = new Map<ContentEncoding, Buffer>();
 
   /** @param previous - the snapshot this one replaces, if any: the delta is computed from it, once. */
@@ -32,10 +39,12 @@ export class PublishedSnapshot {
     this.etag = `"${definition.revision}"`;
     this.body = Buffer.from(json);
     this.event = Buffer.from(`id: ${definition.revision}\nevent: snapshot\ndata: ${json}\n\n`);
+    this.eventChunk = httpChunk(this.event);
     if (previous !== null && previous.revision < definition.revision) {
       const delta = JSON.stringify(diffSnapshots(previous.definition, definition));
       if (delta.length < json.length) {
         this.deltaEvent = Buffer.from(`id: ${definition.revision}\nevent: delta\ndata: ${delta}\n\n`);
+        this.deltaChunk = httpChunk(this.deltaEvent);
         this.baseRevision = previous.revision;
       }
     }
@@ -58,4 +67,9 @@ export class PublishedSnapshot {
     }
     return buffer;
   }
+}
+
+/** `bytes` as one chunk of HTTP/1.1 chunked transfer coding (RFC 9112, 7.1). */
+function httpChunk(bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
 }

@@ -1,4 +1,5 @@
 import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
@@ -195,6 +196,28 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
       expect((await stream.next()).event).toBe('snapshot');
     });
 
+    it('streams to an HTTP/1.0 client too (no chunked encoding: events as they are, until the connection closes)', async () => {
+      const key = uniqueKey('http10');
+      await createSlice(t.admin, { key });
+      const start = await snapshotAt(await headRevision());
+      const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (text: string) => (received += text));
+      socket.write(`GET /sdk/v1/stream?delta=1 HTTP/1.0\r\nauthorization: Bearer ${sdkToken}\r\nlast-event-id: ${start.revision}\r\n\r\n`);
+      try {
+        await waitUntil(() => received.includes('retry:'));
+        await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "http/1.0") { key } }', { key });
+        await waitUntil(() => received.includes('event: delta'));
+        const [head, body] = received.split('\r\n\r\n') as [string, string];
+        expect(head).not.toMatch(/transfer-encoding/i);
+        // No chunk-size lines: the body is the event stream itself.
+        expect(body).toMatch(/^retry: \d+\n\nid: \d+\nevent: delta\ndata: \{/);
+      } finally {
+        socket.destroy();
+      }
+    });
+
     it('refuses a stream without a valid token', async () => {
       const res = await get('/sdk/v1/stream', { accept: 'text/event-stream' }, null);
       expect(res.status).toBe(401);
@@ -213,6 +236,14 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
     expect(await ended).toBe('clean');
   });
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 function sortedByKey(snapshot: { revision: number; slices: readonly { key: string }[]; segments: readonly { key: string }[] }) {
   const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
