@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { DeliveryHttpHandler } from './delivery/delivery-http.handler.js';
+import { HttpMetrics } from './metrics/http-metrics.js';
 import type { AppConfig } from './config/env.js';
 
 export interface CreateAppOptions {
@@ -28,5 +29,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   await app.init();
   // SDK delivery answers before Express (see DeliveryHttpHandler for why).
   app.get(DeliveryHttpHandler).install(app.getHttpServer());
+  // Every request counted and timed, delivery's included: first in line, so installed after it.
+  app.get(HttpMetrics).install(app.getHttpServer());
   return app;
 }

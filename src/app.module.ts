@@ -16,6 +16,8 @@ import { DecisionModule } from './decision/decision.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
+import { GraphqlMetrics } from './metrics/graphql-metrics.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RollbackModule } from './rollback/rollback.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
 import { SlicesModule } from './slices/slices.module.js';
@@ -30,9 +32,9 @@ export class AppModule implements NestModule {
         DatabaseModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          imports: [AuthModule],
-          inject: [ApiTokensService],
-          useFactory: (tokens: ApiTokensService) => graphqlOptions(config, tokens),
+          imports: [AuthModule, MetricsModule],
+          inject: [ApiTokensService, GraphqlMetrics],
+          useFactory: (tokens: ApiTokensService, metrics: GraphqlMetrics) => graphqlOptions(config, tokens, metrics),
         }),
         AuthModule,
         HistoryModule,
@@ -43,6 +45,7 @@ export class AppModule implements NestModule {
         DeliveryModule,
         HealthModule,
         UnleashCompatModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -31,6 +31,11 @@ export interface AppConfig {
    * is unreachable, tokens seen before keep working, so SDK delivery goes on.
    */
   readonly tokenCacheMs: number;
+  /**
+   * When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; when null it is open
+   * (scraped from inside the network). Not an API token: it grants nothing else.
+   */
+  readonly metricsToken: string | null;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -70,6 +75,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (adminToken !== null && adminToken.length < 24) {
     problems.push('SWITCHYARD_ADMIN_TOKEN must be at least 24 characters');
   }
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && (metricsToken.length < 24 || metricsToken.length > 512 || /\s/.test(metricsToken))) {
+    problems.push('METRICS_TOKEN must be 24 to 512 characters without spaces');
+  }
   const logFormat = env.LOG_FORMAT?.trim() || 'json';
   if (logFormat !== 'json' && logFormat !== 'text') {
     problems.push(`LOG_FORMAT must be json or text, got "${logFormat}"`);
@@ -87,6 +96,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
     snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
+    metricsToken,
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../auth/auth.decorators.js';
@@ -39,22 +39,43 @@ export interface ChangeRequest<T> {
   execute(tx: EntityManager, now: Date): Promise<{ result: T; history: readonly HistoryDraft[] }>;
 }
 
+/** What one committed change appended to history: told to `onCommit` listeners. */
+export interface CommittedChange {
+  readonly operation: string;
+  readonly history: readonly HistoryDraft[];
+}
+
 /**
  * Runs every change to the control plane: one transaction holding the state change, its history
  * rows (hash-chained) and the idempotency record, all or nothing.
  */
 @Injectable()
 export class ChangeService {
+  private readonly logger = new Logger(ChangeService.name);
+  private readonly commitListeners = new Set<(change: CommittedChange) => void>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly history: HistoryRepository,
     private readonly idempotency: IdempotencyRepository,
   ) {}
 
+  /**
+   * Called after each commit that appended history rows (metrics): never for a change that
+   * failed or rolled back, an idempotent retry, or a call that changed nothing. Returns the
+   * unsubscribe function.
+   */
+  onCommit(listener: (change: CommittedChange) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   async run<T>(request: ChangeRequest<T>): Promise<T> {
     const { idempotencyKey, ...input } = request.args;
     const requestHash = idempotencyKey ? hashRequest(request.operation, input) : null;
-    return this.dataSource.transaction(async (tx) => {
+    // Set inside the transaction, reported only once it has committed (transaction() resolved).
+    let appended: readonly HistoryDraft[] = [];
+    const outcome = await this.dataSource.transaction(async (tx) => {
       await this.history.lockForAppend(tx);
 
       if (idempotencyKey && requestHash !== null) {
@@ -73,7 +94,10 @@ export class ChangeService {
 
       const now = new Date();
       const { result, history } = await request.execute(tx, now);
-      if (history.length > 0) await this.append(tx, request, history, now);
+      if (history.length > 0) {
+        await this.append(tx, request, history, now);
+        appended = history;
+      }
       if (idempotencyKey && requestHash !== null) {
         await this.idempotency.insert(
           tx,
@@ -84,6 +108,19 @@ export class ChangeService {
       }
       return result;
     });
+    if (appended.length > 0) this.committed({ operation: request.operation, history: appended });
+    return outcome;
+  }
+
+  /** The change is committed whatever a listener does: its failure is logged, not thrown to the caller. */
+  private committed(change: CommittedChange): void {
+    for (const listener of this.commitListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.logger.error({ msg: 'commit listener failed', operation: change.operation, error: String(error) });
+      }
+    }
   }
 
   private async append(tx: EntityManager, request: ChangeRequest<unknown>, drafts: readonly HistoryDraft[], now: Date): Promise<void> {

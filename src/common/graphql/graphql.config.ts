@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { ApiTokensService } from '../../auth/api-tokens.service.js';
 import type { AuthenticatedRequest } from '../../auth/auth.decorators.js';
 import type { AppConfig } from '../../config/env.js';
+import type { GraphqlMetrics } from '../../metrics/graphql-metrics.js';
 import { HTTP_STATUS } from '../errors/error-codes.js';
 import { toPublicError } from '../errors/error-mapper.js';
 import { depthLimitRule } from './depth-limit.rule.js';
@@ -13,7 +14,7 @@ import { formatError } from './format-error.js';
  * `src/schema.graphql` is generated from it (`npm run schema:generate`) and a test fails when
  * the two differ.
  */
-export function graphqlOptions(config: AppConfig, tokens: ApiTokensService): ApolloDriverConfig {
+export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metrics: GraphqlMetrics): ApolloDriverConfig {
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -26,6 +27,7 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService): Apo
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(config.maxQueryDepth)],
     formatError,
+    plugins: [metrics.plugin()],
     // Every request needs a valid token, whatever it asks for (introspection and __typename
     // included, which no resolver guards): authenticate once here, before parsing.
     context: async ({ req }: { req: AuthenticatedRequest }) => {

@@ -1,0 +1,90 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { UnleashStreamHub } from '../compat/unleash/unleash-stream-hub.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { type PoolState, poolState } from '../database/pool-state.js';
+import { SnapshotService } from '../delivery/snapshot.service.js';
+import { StreamHub } from '../delivery/stream-hub.service.js';
+import type { StreamProtocol } from './http-metrics.js';
+import { MetricsService } from './metrics.service.js';
+
+/** What StreamHub and UnleashStreamHub have in common here. */
+interface OpenStreams {
+  readonly size: number;
+}
+
+/**
+ * Gauges sampled at each scrape from the services' own read-only getters, so nothing is added to
+ * any request path: open SDK streams, the snapshot revision being served, the database pool.
+ */
+@Injectable()
+export class StateMetrics implements OnModuleInit {
+  private snapshots: SnapshotService | null = null;
+  private hubs: readonly (readonly [StreamProtocol, OpenStreams])[] = [];
+
+  constructor(
+    metrics: MetricsService,
+    private readonly moduleRef: ModuleRef,
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const registers = [metrics.registry];
+    // prom-client calls `collect` on the metric (`this`); these read this service's lookups.
+    const hubs = () => this.hubs;
+    const revision = () => this.snapshots?.current()?.revision ?? 0;
+    new Gauge({
+      name: 'switchyard_sdk_streams_open',
+      help: 'SDK streams open on this instance, by protocol: "switchyard" (/sdk/v1/stream) or "unleash" (/api/client/streaming).',
+      labelNames: ['protocol'],
+      registers,
+      collect() {
+        for (const [protocol, hub] of hubs()) this.set({ protocol }, hub.size);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_snapshot_revision',
+      help: 'Revision of the snapshot this instance serves to SDKs (0 until the first one is loaded). Instances behind one database should agree within a second.',
+      registers,
+      collect() {
+        this.set(revision());
+      },
+    });
+
+    // Both engines sit behind a node-postgres pool (see pool-state.ts); the embedded one has one
+    // connection, so there `waiting` is the queue in front of PGlite's single session.
+    const engine = config.databaseUrl === null ? 'embedded' : 'postgresql';
+    const poolGauge = (name: string, help: string, read: (pool: PoolState) => number) =>
+      new Gauge({
+        name,
+        help: `${help} Engine "postgresql": the pool of DATABASE_URL connections; "embedded": a pool of one connection to PGlite's single session.`,
+        labelNames: ['engine'],
+        registers,
+        collect() {
+          const pool = poolState(dataSource);
+          // No pool while the DataSource is not connected: no sample rather than a made-up 0.
+          if (pool === null) this.reset();
+          else this.set({ engine }, read(pool));
+        },
+      });
+    poolGauge('switchyard_db_pool_connections', 'Database connections open in the pool (in use or idle).', (p) => p.total);
+    poolGauge('switchyard_db_pool_idle_connections', 'Database connections open and idle in the pool.', (p) => p.idle);
+    poolGauge('switchyard_db_pool_waiting_requests', 'Queries waiting for a pool connection because every one is in use.', (p) => p.waiting);
+    poolGauge('switchyard_db_pool_max_connections', 'The most connections the pool opens.', (p) => p.max);
+  }
+
+  /**
+   * Looked up rather than injected, so that MetricsModule imports no feature module: importing
+   * DeliveryModule would change the order in which Nest destroys modules at shutdown (see
+   * UnleashFeaturesService.onModuleInit). Every instance exists by onModuleInit.
+   */
+  onModuleInit(): void {
+    this.snapshots = this.moduleRef.get(SnapshotService, { strict: false });
+    this.hubs = [
+      ['switchyard', this.moduleRef.get(StreamHub, { strict: false })],
+      ['unleash', this.moduleRef.get(UnleashStreamHub, { strict: false })],
+    ];
+  }
+}
