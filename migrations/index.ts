@@ -1,4 +1,5 @@
 import { CreateControlPlane1764000000000 } from './1764000000000-CreateControlPlane.js';
+import { CreateTraffic1764100000000 } from './1764100000000-CreateTraffic.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
-export const MIGRATIONS = [CreateControlPlane1764000000000];
+export const MIGRATIONS = [CreateControlPlane1764000000000, CreateTraffic1764100000000];

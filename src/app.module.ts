@@ -21,6 +21,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { RollbackModule } from './rollback/rollback.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
 import { SlicesModule } from './slices/slices.module.js';
+import { TrafficModule } from './traffic/traffic.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -45,6 +46,7 @@ export class AppModule implements NestModule {
         DeliveryModule,
         HealthModule,
         UnleashCompatModule,
+        TrafficModule,
         MetricsModule,
       ],
       providers: [

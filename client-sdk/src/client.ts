@@ -26,6 +26,7 @@ import { changedSlices } from './snapshot-diff.js';
 import { BackupFileWriter, readSnapshotFile } from './storage/backup-file.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './transport/backoff.js';
 import type { TransportContext } from './transport/http.js';
+import { defaultInstanceId, MetricsReporter, syncOf } from './transport/metrics-reporter.js';
 import { fetchSnapshot } from './transport/poll.js';
 import type { ServerSentEvent } from './transport/sse-parser.js';
 import { readStream } from './transport/stream.js';
@@ -75,6 +76,16 @@ export interface ClientOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** The fetch implementation (default: Node's global `fetch`). */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Send usage reports to the service (default true): the decisions counted per slice and path
+   * (`counts()`), the revision in use and when it last synced, so that the service shows each
+   * slice's real NEW share and which instances hold its latest change. `false` sends nothing.
+   */
+  readonly metrics?: boolean;
+  /** How often a usage report is sent. Default 60000. A new revision from the service is also reported within a few seconds. */
+  readonly metricsIntervalMs?: number;
+  /** This instance in usage reports. Default: host name, process id and a random suffix. Printable ASCII, at most 256 characters. */
+  readonly instanceId?: string;
 }
 
 /** Where the client stands: `connecting` until the service is first heard, `streaming` while the stream is up, `polling` while it is not, `closed` after `close()`. */
@@ -170,7 +181,8 @@ export interface SwitchyardClient {
   /** Decisions per slice and path since creation (`decide`, `explain` and `route` all count). A copy. */
   counts(): Record<string, PathCounts>;
   /**
-   * Stops the stream, polling, timers and pending backup writes (resolves when all are done).
+   * Stops the stream, polling, timers and pending backup writes (resolves when all are done), and
+   * sends a last usage report (waiting at most a second for it).
    * A closed client keeps answering from its last snapshot.
    */
   close(): Promise<void>;
@@ -185,6 +197,8 @@ interface ResolvedOptions {
   readonly streaming: boolean;
   readonly pollIntervalMs: number;
   readonly backoff: BackoffOptions;
+  /** Null with `metrics: false`. */
+  readonly metrics: { readonly appName: string; readonly instanceId: string; readonly intervalMs: number } | null;
 }
 
 /**
@@ -261,6 +275,8 @@ class Client implements SwitchyardClient {
 
   private readonly backup: BackupFileWriter | undefined;
   private readonly serviceWaiters: (() => void)[] = [];
+  /** Usage reports (transport/metrics-reporter.ts); undefined with `metrics: false`. */
+  private readonly metrics: MetricsReporter | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.streamBackoff = new Backoff(options.backoff);
@@ -269,6 +285,14 @@ class Client implements SwitchyardClient {
       this.backup = new BackupFileWriter(options.backupFile, (error) =>
         this.report(new SwitchyardError('BACKUP_WRITE_FAILED', 'backup', `cannot write the backup file: ${describe(error)}`, { cause: error })),
       );
+    }
+    if (options.metrics !== null) {
+      this.metrics = new MetricsReporter({
+        ...options.metrics,
+        transport: options.transport,
+        source: { counts: () => this.counts(), sync: () => syncOf(this.status()) },
+        onFailure: (error) => this.report(error),
+      });
     }
   }
 
@@ -356,6 +380,8 @@ class Client implements SwitchyardClient {
   }
 
   private async shutdown(): Promise<void> {
+    // Started first, while the status is still the live one; bounded (metrics-reporter.ts).
+    const lastReport = this.metrics?.close();
     this.closed = true;
     this.streamOpen = false;
     this.markDisconnected();
@@ -364,6 +390,7 @@ class Client implements SwitchyardClient {
     this.resolveServiceWaiters();
     await Promise.allSettled([this.streamTask, this.pollTask]);
     await this.backup?.flush();
+    await lastReport;
   }
 
   // ---------------------------------------------------------------- start
@@ -418,6 +445,7 @@ class Client implements SwitchyardClient {
   start(): void {
     if (this.options.streaming) this.streamTask = this.runStream().catch((error: unknown) => this.internalError(error, 'stream'));
     else this.startPolling(0);
+    this.metrics?.start();
   }
 
   /**
@@ -706,6 +734,8 @@ class Client implements SwitchyardClient {
       this.backup?.write(text ?? JSON.stringify(definition));
       this.resolveServiceWaiters();
       this.emitChange(previous, previousRevision, this.definition);
+      // Tell the service soon (with jitter) that this instance holds the new revision.
+      this.metrics?.revisionChanged();
     }
   }
 
@@ -864,7 +894,19 @@ function resolveOptions(options: ClientOptions): ResolvedOptions {
     streaming: options.streaming ?? true,
     pollIntervalMs: positive(options.pollIntervalMs, 5_000, 'pollIntervalMs'),
     backoff: { initialMs: Math.min(initialMs, maxMs), maxMs },
+    metrics: resolveMetrics(options, appName),
   };
+}
+
+function resolveMetrics(options: ClientOptions, appName: string): ResolvedOptions['metrics'] {
+  if (options.metrics !== undefined && typeof options.metrics !== 'boolean') throw new TypeError('options.metrics must be true or false');
+  const { instanceId } = options;
+  if (instanceId !== undefined && (typeof instanceId !== 'string' || !HEADER_SAFE.test(instanceId) || instanceId.trim() === '' || instanceId.length > 256)) {
+    throw new TypeError('options.instanceId must be a non-empty string of printable ASCII, at most 256 characters');
+  }
+  const intervalMs = positive(options.metricsIntervalMs, 60_000, 'metricsIntervalMs');
+  if (options.metrics === false) return null;
+  return { appName, instanceId: instanceId ?? defaultInstanceId(), intervalMs };
 }
 
 /** setTimeout's limit: a longer delay would fire at once (Node warns and uses 1 ms). */

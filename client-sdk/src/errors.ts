@@ -44,8 +44,11 @@ export type SwitchyardErrorCode =
   | 'LISTENER_FAILED'
   | 'INTERNAL_ERROR';
 
-/** Which background activity failed. */
-export type SwitchyardOperation = 'stream' | 'poll' | 'bootstrap' | 'backup' | 'listener';
+/**
+ * Which background activity failed. `metrics`: sending a usage report (`POST /sdk/v1/metrics`);
+ * its counts are kept and sent with the next report, except when the service refused them (4xx).
+ */
+export type SwitchyardOperation = 'stream' | 'poll' | 'bootstrap' | 'backup' | 'listener' | 'metrics';
 
 /** A failure in the SDK's background work, as passed to `onError`. */
 export class SwitchyardError extends Error {

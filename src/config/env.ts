@@ -32,6 +32,13 @@ export interface AppConfig {
    */
   readonly tokenCacheMs: number;
   /**
+   * Traffic reports (POST /sdk/v1/metrics, Unleash /api/client/metrics) are buffered in memory and
+   * written to the database this often, in one statement per table (docs/traffic.md).
+   */
+  readonly trafficFlushMs: number;
+  /** Traffic buckets and SDK instances older than this many days are deleted (checked hourly). */
+  readonly trafficRetentionDays: number;
+  /**
    * When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; when null it is open
    * (scraped from inside the network). Not an API token: it grants nothing else.
    */
@@ -96,6 +103,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
     snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
+    trafficFlushMs: int('SWITCHYARD_TRAFFIC_FLUSH_MS', 5_000, 50, 600_000),
+    trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,
   };
   if (problems.length > 0) {

@@ -82,6 +82,32 @@ export class HistoryRepository {
     return rows[0]!.revision;
   }
 
+  /**
+   * For each slice, the sequence of the last history row that changed its decisions: a row of the
+   * slice whose state, basis points, stickiness attribute or targeting differ before and after
+   * (created, rollout, targeting, rollback, resume, archive; not description, owner or tags), or
+   * a constraints change of a segment the slice uses now (slice_segments). 0 for an unknown slice.
+   * An SDK holding a snapshot revision at or above it decides with that change.
+   */
+  async decisionRevisions(sliceKeys: readonly string[]): Promise<Map<string, string>> {
+    if (sliceKeys.length === 0) return new Map();
+    const rows: { key: string; revision: string }[] = await this.dataSource.query(
+      `SELECT k.key, COALESCE(GREATEST(
+         (SELECT max(h.sequence) FROM history h
+           WHERE h.slice_key = k.key
+             AND (h.before IS NULL OR h.after IS NULL
+                  OR (h.before->'state', h.before->'basisPoints', h.before->'stickinessAttribute', h.before->'targeting')
+                     IS DISTINCT FROM (h.after->'state', h.after->'basisPoints', h.after->'stickinessAttribute', h.after->'targeting'))),
+         (SELECT max(h.sequence) FROM slice_segments ss JOIN history h ON h.segment_key = ss.segment_key
+           WHERE ss.slice_key = k.key
+             AND (h.before IS NULL OR h.after IS NULL OR h.before->'constraints' IS DISTINCT FROM h.after->'constraints'))
+       ), 0)::text AS revision
+       FROM unnest($1::text[]) AS k(key)`,
+      [sliceKeys],
+    );
+    return new Map(rows.map((r) => [r.key, r.revision]));
+  }
+
   /** Newest first, `first` rows strictly older than `beforeSequence`. */
   async page(filter: HistoryFilter, first: number, beforeSequence: string | null): Promise<HistoryRow[]> {
     const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');

@@ -439,9 +439,7 @@ describe('switchyard CLI', () => {
   });
 
   describe('who-follows', () => {
-    // Skipped until the traffic GraphQL fields (Slice.changedAtRevision, followers, traffic) and
-    // POST /sdk/v1/metrics land with src/schema.graphql regenerated: remove `.skip` then.
-    it.skip('lists the SDK instances that follow a slice and marks those not up to date', async () => {
+    it('lists the SDK instances that follow a slice and marks those not up to date', async () => {
       const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
       const { slice: before } = await t.admin.ok<{ slice: { changedAtRevision: number } }>('query($key: String!) { slice(key: $key) { changedAtRevision } }', { key: slice.key });
       await cli(['set', slice.key, '20', '--reason', 'step']);

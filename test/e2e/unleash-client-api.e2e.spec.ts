@@ -1,4 +1,4 @@
-import { UnleashClientRegistry } from '../../src/compat/unleash/unleash-client-registry.service.js';
+import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { type EventStream, openEventStream } from '../utils/event-stream.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
@@ -127,11 +127,21 @@ describe('Unleash client API (/api/client/*)', () => {
     });
   });
 
-  describe('POST /api/client/register and /api/client/metrics', () => {
-    const registry = () => t.app.get(UnleashClientRegistry);
+  /** What the service knows of an Unleash SDK instance (the traffic tables, docs/traffic.md), once buffered reports are written. */
+  async function instance(appName: string, instanceId: string) {
+    await t.app.get(TrafficIngestService).flush();
+    const rows: { sdk_name: string | null; sdk_version: string | null; revision: number | null; last_synced_at: Date | null }[] = await t.dataSource.query(
+      "SELECT sdk_name, sdk_version, revision::int AS revision, last_synced_at FROM sdk_instances WHERE protocol = 'UNLEASH' AND app_name = $1 AND instance_id = $2",
+      [appName, instanceId],
+    );
+    return rows[0];
+  }
 
-    it('accepts what the SDKs send (202) and keeps the last of it per app and instance', async () => {
+  describe('POST /api/client/register and /api/client/metrics', () => {
+    it('accepts what the SDKs send (202) and counts it per slice for the app and instance', async () => {
       const appName = uniqueKey('uapi-app');
+      const key = uniqueKey('uapi.counted');
+      await createSlice(t.admin, { key, percent: 30 });
       const registration = {
         appName,
         instanceId: 'pod-1',
@@ -143,20 +153,27 @@ describe('Unleash client API (/api/client/*)', () => {
         yggdrasilVersion: null,
       };
       expect((await post('/api/client/register', registration)).status).toBe(202);
+      expect(await instance(appName, 'pod-1')).toMatchObject({ sdk_name: 'unleash-go-sdk', sdk_version: '5.0.0', revision: null });
+
       const start = new Date(Date.now() - 60_000).toISOString();
       const stop = new Date().toISOString();
-      // Written out: an object literal cannot hold a "__proto__" key, but a toggle may be named so.
+      // Written out: an object literal cannot hold a "__proto__" key, but a toggle may be named so
+      // (it cannot be a slice: skipped, not refused).
       const body = `{"appName":${JSON.stringify(appName)},"instanceId":"pod-1","specVersion":"5.2.0","bucket":{"start":"${start}","stop":"${stop}",
-        "toggles":{"api.a":{"yes":3,"no":7,"variants":{}},"__proto__":{"yes":1,"no":0}}}}`;
+        "toggles":{${JSON.stringify(key)}:{"yes":3,"no":7,"variants":{}},"not.a.slice":{"yes":2,"no":2},"__proto__":{"yes":1,"no":0}}}}`;
       const res = await fetch(`${t.baseUrl}/api/client/metrics`, { method: 'POST', headers: { authorization: sdkToken, 'content-type': 'application/json' }, body });
       expect(res.status).toBe(202);
+      await t.app.get(TrafficIngestService).flush();
 
-      const record = registry().get(appName, 'pod-1')!;
-      expect(record.sdk).toBe('unleash-go-sdk:5.0.0');
-      expect(record.registration).toMatchObject({ appName, instanceId: 'pod-1', strategies: ['default', 'flexibleRollout'], interval: 60000 });
-      expect(record.lastMetrics?.bucket.toggles['api.a']).toEqual({ yes: 3, no: 7, variants: {} });
-      expect(record.lastMetrics?.bucket.toggles['__proto__']).toEqual({ yes: 1, no: 0, variants: {} });
-      expect(Object.getPrototypeOf(record.lastMetrics?.bucket.toggles)).toBeNull();
+      const { slice } = await t.admin.ok<{ slice: { traffic: { lastHour: unknown; byApp: unknown[] }; followers: unknown[] } }>(
+        'query($key: String!) { slice(key: $key) { traffic { lastHour { new legacy } byApp { appName new legacy } } followers { appName instanceId protocol sdkName } } }',
+        { key },
+      );
+      expect(slice.traffic.lastHour).toEqual({ new: 3, legacy: 7 });
+      expect(slice.traffic.byApp).toEqual([{ appName, new: 3, legacy: 7 }]);
+      expect(slice.followers).toEqual([{ appName, instanceId: 'pod-1', protocol: 'UNLEASH', sdkName: 'unleash-go-sdk' }]);
+      const stored: { slice_key: string }[] = await t.dataSource.query('SELECT DISTINCT slice_key FROM traffic_buckets WHERE app_name = $1', [appName]);
+      expect(stored).toEqual([{ slice_key: key }]);
     });
 
     it.each([
@@ -175,9 +192,10 @@ describe('Unleash client API (/api/client/*)', () => {
     it('remembers which revision each SDK instance was last served', async () => {
       const appName = uniqueKey('uapi-follower');
       await get('/api/client/features', { 'unleash-appname': appName, 'unleash-instanceid': 'i-1', 'unleash-sdk': 'unleash-java-sdk:10.0.0' });
-      const record = registry().get(appName, 'i-1')!;
-      expect(record.sdk).toBe('unleash-java-sdk:10.0.0');
-      expect(record.lastServedRevision).toBeGreaterThan(0);
+      const record = (await instance(appName, 'i-1'))!;
+      expect(record).toMatchObject({ sdk_name: 'unleash-java-sdk', sdk_version: '10.0.0' });
+      expect(record.revision).toBeGreaterThan(0);
+      expect(record.last_synced_at).not.toBeNull();
     });
   });
 
@@ -202,8 +220,8 @@ describe('Unleash client API (/api/client/*)', () => {
       const delta = JSON.parse(updated.data) as Delta;
       expect(delta.events).toEqual([{ type: 'feature-updated', eventId: Number(updated.id), feature: expect.objectContaining({ name: key, enabled: true }) }]);
       expect((delta.events[0] as { feature: Feature }).feature.strategies[0]!.parameters.rollout).toBe('20');
-      // The registry knows which revision this SDK instance holds.
-      expect(t.app.get(UnleashClientRegistry).get(appName, 'pod-9')?.lastServedRevision).toBe(Number(updated.id));
+      // The service knows which revision this SDK instance holds.
+      expect((await instance(appName, 'pod-9'))?.revision).toBe(Number(updated.id));
     });
 
     it('resumes by Last-Event-ID: nothing resent when current (even across revisions that changed no toggle), a hydration when behind', async () => {

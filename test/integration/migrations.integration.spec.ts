@@ -6,7 +6,7 @@ import { runMigrations } from '../../src/database/run-migrations.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database.js';
 
-const TABLES = ['api_tokens', 'history', 'idempotency_keys', 'segments', 'slice_segments', 'slices'];
+const TABLES = ['api_tokens', 'history', 'idempotency_keys', 'sdk_instances', 'segments', 'slice_segments', 'slices', 'traffic_buckets', 'traffic_followers'];
 
 describe('migrations', () => {
   let database: TestDatabase;

@@ -21,6 +21,7 @@ export type Handler = (request: IncomingMessage, response: ServerResponse, serve
 
 export const STREAM = '/sdk/v1/stream';
 export const SNAPSHOT = '/sdk/v1/snapshot';
+export const METRICS = '/sdk/v1/metrics';
 
 export class ProtocolServer {
   readonly requests: RecordedRequest[] = [];
@@ -29,6 +30,9 @@ export class ProtocolServer {
   /** Overrides per path (STREAM / SNAPSHOT); null for the default behaviour. */
   streamHandler: Handler | null = null;
   snapshotHandler: Handler | null = null;
+  /** Usage reports received (POST METRICS bodies, parsed), oldest first; the default answer is 202. */
+  readonly reports: unknown[] = [];
+  metricsHandler: Handler | null = null;
 
   private server: Server | null = null;
   private port = 0;
@@ -113,6 +117,9 @@ export class ProtocolServer {
     } else if (path === SNAPSHOT) {
       if (this.snapshotHandler?.(request, response, this) === true) return;
       this.serveSnapshot(request, response);
+    } else if (path === METRICS && request.method === 'POST') {
+      if (this.metricsHandler?.(request, response, this) === true) return;
+      this.acceptReport(request, response);
     } else {
       respondStatus(404)(request, response, this);
     }
@@ -130,6 +137,20 @@ export class ProtocolServer {
   register(response: ServerResponse): void {
     this.streams.add(response);
     response.on('close', () => this.streams.delete(response));
+  }
+
+  /** Reads a usage report into `reports` and answers 202, as the service does. */
+  private acceptReport(request: IncomingMessage, response: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      try {
+        this.reports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        response.writeHead(202).end();
+      } catch {
+        respondStatus(400, 'INVALID_INPUT')(request, response, this);
+      }
+    });
   }
 
   private serveSnapshot(request: IncomingMessage, response: ServerResponse): void {

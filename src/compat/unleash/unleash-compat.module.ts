@@ -1,5 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { AuthModule } from '../../auth/auth.module.js';
+import { TrafficModule } from '../../traffic/traffic.module.js';
 import { UnleashAuthMiddleware } from './unleash-auth.middleware.js';
 import { UnleashClientApiController } from './unleash-client-api.controller.js';
 import { UnleashClientRegistry } from './unleash-client-registry.service.js';
@@ -12,7 +13,7 @@ import { UnleashStreamHub } from './unleash-stream-hub.service.js';
  * UnleashFeaturesService.onModuleInit for why.
  */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, TrafficModule],
   controllers: [UnleashClientApiController],
   providers: [UnleashFeaturesService, UnleashStreamHub, UnleashClientRegistry, UnleashAuthMiddleware],
   exports: [UnleashClientRegistry, UnleashFeaturesService],

@@ -1,0 +1,106 @@
+import { Field, Float, GraphQLISODateTime, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+
+/*
+ * Counts are Float, not Int: GraphQL's Int is 32-bit and a busy slice passes 2^31 decisions in a
+ * day. A double is exact up to 2^53 (some 9 × 10^15), beyond any window shown here; a string would
+ * be exact forever but makes every client parse it to compute a share.
+ */
+
+export enum SdkProtocol {
+  SWITCHYARD = 'SWITCHYARD',
+  UNLEASH = 'UNLEASH',
+}
+registerEnumType(SdkProtocol, {
+  name: 'SdkProtocol',
+  description: 'How an SDK instance talks to the service: the Switchyard SDK (/sdk/v1), or an official Unleash SDK (/api/client).',
+});
+
+@ObjectType({ description: 'Decisions on each path over a time window, as the SDKs reported them.' })
+export class TrafficTotals {
+  @Field(() => Float)
+  new!: number;
+
+  @Field(() => Float)
+  legacy!: number;
+
+  @Field(() => Float)
+  total!: number;
+
+  @Field(() => Float, { nullable: true, description: 'NEW / total; null with no decisions.' })
+  newShare!: number | null;
+
+  static of(counts: { new: number; legacy: number }): TrafficTotals {
+    const total = counts.new + counts.legacy;
+    return Object.assign(new TrafficTotals(), { new: counts.new, legacy: counts.legacy, total, newShare: total > 0 ? counts.new / total : null });
+  }
+}
+
+@ObjectType({ description: 'The decisions of one minute.' })
+export class TrafficBucket {
+  @Field(() => GraphQLISODateTime, { description: 'Start of the minute.' })
+  start!: Date;
+
+  @Field(() => Float)
+  new!: number;
+
+  @Field(() => Float)
+  legacy!: number;
+}
+
+@ObjectType({ description: 'The decisions of one app (all its instances).' })
+export class AppTraffic {
+  @Field()
+  appName!: string;
+
+  @Field(() => Float)
+  new!: number;
+
+  @Field(() => Float)
+  legacy!: number;
+}
+
+@ObjectType({
+  description:
+    'Decisions that SDKs (ours and Unleash SDKs) reported for a slice, in minute buckets. Windows end with the current minute, which is still filling: reports arrive every SDK metrics interval (60 s by default).',
+})
+export class SliceTraffic {
+  /** Not a GraphQL field: what the field resolvers read. */
+  sliceKey!: string;
+
+  static of(sliceKey: string): SliceTraffic {
+    return Object.assign(new SliceTraffic(), { sliceKey });
+  }
+}
+
+@ObjectType({ description: 'An SDK instance that reported decisions for the slice, with the configuration it holds.' })
+export class SliceFollower {
+  @Field()
+  appName!: string;
+
+  @Field()
+  instanceId!: string;
+
+  @Field(() => SdkProtocol)
+  protocol!: SdkProtocol;
+
+  @Field(() => String, { nullable: true })
+  sdkName!: string | null;
+
+  @Field(() => String, { nullable: true })
+  sdkVersion!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'The configuration revision the instance last reported or was last served; null when unknown.' })
+  revision!: number | null;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When it last received configuration (stream event, poll answer, Unleash features fetch).',
+  })
+  lastSyncedAt!: Date | null;
+
+  @Field(() => GraphQLISODateTime, { description: 'When the service last heard from it (a report, a registration, a fetch).' })
+  lastSeenAt!: Date;
+
+  @Field({ description: "revision >= the slice's changedAtRevision." })
+  upToDate!: boolean;
+}

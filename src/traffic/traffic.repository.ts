@@ -1,0 +1,251 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { TrafficBatch, TrafficPath } from './traffic-buffer.js';
+import type { TrafficProtocol } from './traffic-report.js';
+
+/** Sums per path; numbers (a sum above 2^53 would lose precision: some 9 × 10^15 decisions). */
+export interface PathTotals {
+  new: number;
+  legacy: number;
+}
+
+/** The three windows the Slice.traffic totals show, in one read. */
+export interface WindowTotals {
+  readonly last5Minutes: PathTotals;
+  readonly lastHour: PathTotals;
+  readonly last24Hours: PathTotals;
+}
+
+export interface WindowBounds {
+  /** Bucket starts at or after these are in the window; `until` (exclusive) ends all three. */
+  readonly last5Minutes: Date;
+  readonly lastHour: Date;
+  readonly last24Hours: Date;
+  readonly until: Date;
+}
+
+export interface FollowerRow {
+  readonly sliceKey: string;
+  readonly protocol: TrafficProtocol;
+  readonly appName: string;
+  readonly instanceId: string;
+  readonly sdkName: string | null;
+  readonly sdkVersion: string | null;
+  readonly revision: number | null;
+  readonly lastSyncedAt: Date | null;
+  readonly lastSeenAt: Date;
+}
+
+/** The traffic tables (migrations/1764100000000-CreateTraffic.ts). The only code that queries them. */
+@Injectable()
+export class TrafficRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Writes a drained buffer: one statement per table (arrays through unnest, so the statement and
+   * its 5 to 8 parameters stay the same size whatever the batch), in one transaction.
+   *
+   * - Rows go in primary-key order (the buffer sorts them), so that two service instances
+   *   flushing overlapping rows at once lock them in the same order instead of deadlocking.
+   * - Counts and follower marks of keys that are not slices are not kept (the join on `slices`):
+   *   a host asking for a misspelt or long-gone slice must not fill the tables.
+   * - Not idempotent: if the commit succeeds but its acknowledgement is lost, the caller puts the
+   *   batch back and its counts are written twice. Counts are an observation, not a ledger; the
+   *   alternative (dropping on every ambiguous failure) would lose far more.
+   */
+  async write(batch: TrafficBatch): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      if (batch.instances.length > 0) {
+        const i = batch.instances;
+        // The same rule as mergeInstance (traffic-buffer.ts): another instance of the service may
+        // have written a newer observation of this SDK instance in the meantime.
+        await tx.query(
+          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at)
+           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.last_seen_at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[]) WITH ORDINALITY
+                AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, n)
+           ORDER BY u.n
+           ON CONFLICT (protocol, app_name, instance_id) DO UPDATE SET
+             sdk_name = CASE WHEN EXCLUDED.sdk_name IS NOT NULL AND (i.sdk_name IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
+                             THEN EXCLUDED.sdk_name ELSE i.sdk_name END,
+             sdk_version = CASE WHEN EXCLUDED.sdk_name IS NOT NULL AND (i.sdk_name IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
+                                THEN EXCLUDED.sdk_version ELSE i.sdk_version END,
+             revision = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.revision ELSE i.revision END,
+             last_synced_at = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.last_synced_at ELSE i.last_synced_at END,
+             last_seen_at = GREATEST(i.last_seen_at, EXCLUDED.last_seen_at)`,
+          [
+            i.map((o) => o.protocol),
+            i.map((o) => o.appName),
+            i.map((o) => o.instanceId),
+            i.map((o) => o.sdkName),
+            i.map((o) => o.sdkVersion),
+            i.map((o) => (o.revision === null ? null : String(o.revision))),
+            i.map((o) => (o.syncedAt === null ? null : new Date(o.syncedAt).toISOString())),
+            i.map((o) => new Date(o.seenAt).toISOString()),
+          ],
+        );
+      }
+      if (batch.followers.length > 0) {
+        const f = batch.followers;
+        await tx.query(
+          `INSERT INTO traffic_followers AS f (slice_key, protocol, app_name, instance_id, last_reported_at)
+           SELECT u.slice_key, u.protocol, u.app_name, u.instance_id, u.last_reported_at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
+                AS u(slice_key, protocol, app_name, instance_id, last_reported_at, n)
+           WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
+           ORDER BY u.n
+           ON CONFLICT (slice_key, protocol, app_name, instance_id) DO UPDATE SET last_reported_at = EXCLUDED.last_reported_at
+             WHERE f.last_reported_at < EXCLUDED.last_reported_at`,
+          [
+            f.map((r) => r.sliceKey),
+            f.map((r) => r.protocol),
+            f.map((r) => r.appName),
+            f.map((r) => r.instanceId),
+            f.map((r) => new Date(r.reportedAt).toISOString()),
+          ],
+        );
+      }
+      if (batch.cells.length > 0) {
+        const c = batch.cells;
+        await tx.query(
+          `INSERT INTO traffic_buckets AS b (slice_key, app_name, path, bucket_start, count)
+           SELECT u.slice_key, u.app_name, u.path, u.bucket_start, u.count
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[]) WITH ORDINALITY
+                AS u(slice_key, app_name, path, bucket_start, count, n)
+           WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
+           ORDER BY u.n
+           ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET count = b.count + EXCLUDED.count`,
+          [
+            c.map((r) => r.sliceKey),
+            c.map((r) => r.appName),
+            c.map((r) => r.path),
+            c.map((r) => new Date(r.bucketStart).toISOString()),
+            c.map((r) => r.count.toString()),
+          ],
+        );
+      }
+    });
+  }
+
+  /** Deletes what is older than `before`. Returns the rows deleted per table. */
+  async prune(before: Date): Promise<{ buckets: number; followers: number; instances: number }> {
+    const count = async (sql: string): Promise<number> => {
+      const rows: { n: string }[] = await this.dataSource.query(`WITH d AS (${sql} RETURNING 1) SELECT count(*)::text AS n FROM d`, [before]);
+      return Number(rows[0]!.n);
+    };
+    return {
+      buckets: await count('DELETE FROM traffic_buckets WHERE bucket_start < $1'),
+      followers: await count('DELETE FROM traffic_followers WHERE last_reported_at < $1'),
+      instances: await count('DELETE FROM sdk_instances WHERE last_seen_at < $1'),
+    };
+  }
+
+  /** NEW / LEGACY sums of each slice in three windows (one scan of the widest). Slices without traffic are absent. */
+  async windowTotals(sliceKeys: readonly string[], bounds: WindowBounds): Promise<Map<string, WindowTotals>> {
+    const rows: { slice_key: string; path: TrafficPath; m5: string; h1: string; d1: string }[] = await this.dataSource.query(
+      `SELECT b.slice_key, b.path,
+              COALESCE(sum(b.count) FILTER (WHERE b.bucket_start >= $2), 0)::text AS m5,
+              COALESCE(sum(b.count) FILTER (WHERE b.bucket_start >= $3), 0)::text AS h1,
+              sum(b.count)::text AS d1
+       FROM traffic_buckets b
+       WHERE b.slice_key = ANY($1::text[]) AND b.bucket_start >= $4 AND b.bucket_start < $5
+       GROUP BY b.slice_key, b.path`,
+      [sliceKeys, bounds.last5Minutes, bounds.lastHour, bounds.last24Hours, bounds.until],
+    );
+    const out = new Map<string, WindowTotals>();
+    for (const r of rows) {
+      let totals = out.get(r.slice_key);
+      if (totals === undefined) {
+        totals = { last5Minutes: zero(), lastHour: zero(), last24Hours: zero() };
+        out.set(r.slice_key, totals);
+      }
+      const field = r.path === 'NEW' ? 'new' : 'legacy';
+      totals.last5Minutes[field] = Number(r.m5);
+      totals.lastHour[field] = Number(r.h1);
+      totals.last24Hours[field] = Number(r.d1);
+    }
+    return out;
+  }
+
+  /** Per-minute sums of one slice in [from, until), only the minutes that have any. */
+  async minuteTotals(sliceKey: string, from: Date, until: Date): Promise<{ bucketStart: Date; path: TrafficPath; count: number }[]> {
+    const rows: { bucket_start: Date; path: TrafficPath; count: string }[] = await this.dataSource.query(
+      `SELECT b.bucket_start, b.path, sum(b.count)::text AS count
+       FROM traffic_buckets b
+       WHERE b.slice_key = $1 AND b.bucket_start >= $2 AND b.bucket_start < $3
+       GROUP BY b.bucket_start, b.path`,
+      [sliceKey, from, until],
+    );
+    return rows.map((r) => ({ bucketStart: new Date(r.bucket_start), path: r.path, count: Number(r.count) }));
+  }
+
+  /** Sums of one slice per app in [from, until), by app name. */
+  async appTotals(sliceKey: string, from: Date, until: Date): Promise<{ appName: string; new: number; legacy: number }[]> {
+    const rows: { app_name: string; new: string; legacy: string }[] = await this.dataSource.query(
+      `SELECT b.app_name,
+              COALESCE(sum(b.count) FILTER (WHERE b.path = 'NEW'), 0)::text AS new,
+              COALESCE(sum(b.count) FILTER (WHERE b.path = 'LEGACY'), 0)::text AS legacy
+       FROM traffic_buckets b
+       WHERE b.slice_key = $1 AND b.bucket_start >= $2 AND b.bucket_start < $3
+       GROUP BY b.app_name
+       ORDER BY b.app_name COLLATE "C"`,
+      [sliceKey, from, until],
+    );
+    return rows.map((r) => ({ appName: r.app_name, new: Number(r.new), legacy: Number(r.legacy) }));
+  }
+
+  /**
+   * The instances that reported decisions for these slices since `since`, with what is known of
+   * each: at most `limit` per slice, ordered by app, then instance.
+   */
+  async followers(sliceKeys: readonly string[], since: Date, limit: number): Promise<FollowerRow[]> {
+    const rows: {
+      slice_key: string;
+      protocol: TrafficProtocol;
+      app_name: string;
+      instance_id: string;
+      sdk_name: string | null;
+      sdk_version: string | null;
+      revision: string | null;
+      last_synced_at: Date | null;
+      last_seen_at: Date;
+    }[] = await this.dataSource.query(
+      `SELECT k.key AS slice_key, i.protocol, i.app_name, i.instance_id, i.sdk_name, i.sdk_version,
+              i.revision::text AS revision, i.last_synced_at, i.last_seen_at
+       FROM unnest($1::text[]) AS k(key)
+       CROSS JOIN LATERAL (
+         SELECT i.*
+         FROM traffic_followers f
+         JOIN sdk_instances i ON i.protocol = f.protocol AND i.app_name = f.app_name AND i.instance_id = f.instance_id
+         WHERE f.slice_key = k.key AND f.last_reported_at >= $2
+         ORDER BY i.app_name COLLATE "C", i.instance_id COLLATE "C", i.protocol
+         LIMIT $3
+       ) i`,
+      [sliceKeys, since, limit],
+    );
+    return rows.map((r) => ({
+      sliceKey: r.slice_key,
+      protocol: r.protocol,
+      appName: r.app_name,
+      instanceId: r.instance_id,
+      sdkName: r.sdk_name,
+      sdkVersion: r.sdk_version,
+      revision: r.revision === null ? null : Number(r.revision),
+      lastSyncedAt: r.last_synced_at === null ? null : new Date(r.last_synced_at),
+      lastSeenAt: new Date(r.last_seen_at),
+    }));
+  }
+}
+
+/**
+ * Whether the incoming observation's revision is the one to keep (see mergeInstance): it says a
+ * revision, and its sync is the later one, or neither has a sync and it was seen later.
+ */
+const NEWER_SYNC = `(EXCLUDED.revision IS NOT NULL AND (
+  (EXCLUDED.last_synced_at IS NOT NULL AND (i.last_synced_at IS NULL OR EXCLUDED.last_synced_at >= i.last_synced_at))
+  OR (EXCLUDED.last_synced_at IS NULL AND i.last_synced_at IS NULL AND EXCLUDED.last_seen_at >= i.last_seen_at)))`;
+
+function zero(): PathTotals {
+  return { new: 0, legacy: 0 };
+}

@@ -1,0 +1,104 @@
+import { Args, Context, Int, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import type { AuthenticatedRequest } from '../auth/auth.decorators.js';
+import { AuthException } from '../auth/auth.exception.js';
+import { Permission, roleGrants } from '../auth/roles.js';
+import { Slice } from '../slices/models/slice.model.js';
+import { SliceFollowersArgs, TrafficMinutesArgs } from './dto/traffic.args.js';
+import { AppTraffic, SdkProtocol, SliceFollower, SliceTraffic, TrafficBucket, TrafficTotals } from './models/traffic.model.js';
+import { type TrafficReader, TrafficService } from './traffic.service.js';
+
+interface GraphqlContext {
+  readonly req?: AuthenticatedRequest;
+}
+
+/** One reader per GraphQL request: the request's loads are batched and share one `now`. */
+const readers = new WeakMap<object, TrafficReader>();
+
+/**
+ * Field resolvers run no guard (graphql.config.ts enables only filters for them, for speed), and
+ * a Slice is reached only through operations that require READ or more. Checked here as well, so
+ * that a future operation returning a Slice to a weaker role does not expose traffic by accident.
+ */
+function readerFor(service: TrafficService, context: GraphqlContext): TrafficReader {
+  const principal = context.req?.principal;
+  if (principal === undefined) throw AuthException.unauthenticated();
+  if (!roleGrants(principal.role, Permission.READ)) throw AuthException.forbidden(principal.role, Permission.READ);
+  let reader = readers.get(context);
+  if (reader === undefined) {
+    reader = service.reader();
+    readers.set(context, reader);
+  }
+  return reader;
+}
+
+/** Traffic and followers on the Slice type. */
+@Resolver(() => Slice)
+export class SliceTrafficFieldsResolver {
+  constructor(private readonly service: TrafficService) {}
+
+  @ResolveField(() => Int, {
+    description:
+      "The configuration revision at which this slice's decisions last changed (its own change or one of the segments it uses); a follower below it has not received that change.",
+  })
+  changedAtRevision(@Parent() slice: Slice, @Context() context: GraphqlContext): Promise<number> {
+    return readerFor(this.service, context).changedAtRevision(slice.key);
+  }
+
+  @ResolveField(() => SliceTraffic, { description: 'Decisions the SDKs reported for this slice, NEW against LEGACY.' })
+  traffic(@Parent() slice: Slice, @Context() context: GraphqlContext): SliceTraffic {
+    readerFor(this.service, context);
+    return SliceTraffic.of(slice.key);
+  }
+
+  @ResolveField(() => [SliceFollower], {
+    description: 'SDK instances that reported decisions for this slice recently, by app and instance, with the revision each holds.',
+  })
+  async followers(@Parent() slice: Slice, @Args() { withinMinutes }: SliceFollowersArgs, @Context() context: GraphqlContext): Promise<SliceFollower[]> {
+    const rows = await readerFor(this.service, context).followers(slice.key, withinMinutes);
+    return rows.map((r) =>
+      Object.assign(new SliceFollower(), {
+        appName: r.appName,
+        instanceId: r.instanceId,
+        protocol: r.protocol as SdkProtocol,
+        sdkName: r.sdkName,
+        sdkVersion: r.sdkVersion,
+        revision: r.revision,
+        lastSyncedAt: r.lastSyncedAt,
+        lastSeenAt: r.lastSeenAt,
+        upToDate: r.upToDate,
+      }),
+    );
+  }
+}
+
+@Resolver(() => SliceTraffic)
+export class SliceTrafficResolver {
+  constructor(private readonly service: TrafficService) {}
+
+  @ResolveField(() => TrafficTotals, { description: 'The last 5 minutes, the current one included.' })
+  async last5Minutes(@Parent() t: SliceTraffic, @Context() context: GraphqlContext): Promise<TrafficTotals> {
+    return TrafficTotals.of((await readerFor(this.service, context).windowTotals(t.sliceKey)).last5Minutes);
+  }
+
+  @ResolveField(() => TrafficTotals, { description: 'The last 60 minutes, the current one included.' })
+  async lastHour(@Parent() t: SliceTraffic, @Context() context: GraphqlContext): Promise<TrafficTotals> {
+    return TrafficTotals.of((await readerFor(this.service, context).windowTotals(t.sliceKey)).lastHour);
+  }
+
+  @ResolveField(() => TrafficTotals, { description: 'The last 1440 minutes, the current one included.' })
+  async last24Hours(@Parent() t: SliceTraffic, @Context() context: GraphqlContext): Promise<TrafficTotals> {
+    return TrafficTotals.of((await readerFor(this.service, context).windowTotals(t.sliceKey)).last24Hours);
+  }
+
+  @ResolveField(() => [TrafficBucket], { description: 'Per-minute buckets over the last `minutes` (1..1440), oldest first, empty minutes included.' })
+  async buckets(@Parent() t: SliceTraffic, @Args() { minutes }: TrafficMinutesArgs, @Context() context: GraphqlContext): Promise<TrafficBucket[]> {
+    const buckets = await readerFor(this.service, context).buckets(t.sliceKey, minutes);
+    return buckets.map((b) => Object.assign(new TrafficBucket(), b));
+  }
+
+  @ResolveField(() => [AppTraffic], { description: 'Totals per app over the last `minutes`.' })
+  async byApp(@Parent() t: SliceTraffic, @Args() { minutes }: TrafficMinutesArgs, @Context() context: GraphqlContext): Promise<AppTraffic[]> {
+    const apps = await readerFor(this.service, context).byApp(t.sliceKey, minutes);
+    return apps.map((a) => Object.assign(new AppTraffic(), a));
+  }
+}

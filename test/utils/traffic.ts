@@ -1,0 +1,57 @@
+import type { GraphqlClient } from './graphql-client.js';
+
+/** GraphQL reads of Slice.traffic / followers / changedAtRevision (docs/traffic.md), shared by the traffic e2e tests. */
+
+export interface TotalsView {
+  new: number;
+  legacy: number;
+  total: number;
+  newShare: number | null;
+}
+
+export interface FollowerView {
+  appName: string;
+  instanceId: string;
+  protocol: 'SWITCHYARD' | 'UNLEASH';
+  sdkName: string | null;
+  sdkVersion: string | null;
+  revision: number | null;
+  lastSyncedAt: string | null;
+  lastSeenAt: string;
+  upToDate: boolean;
+}
+
+export interface TrafficView {
+  changedAtRevision: number;
+  traffic: {
+    last5Minutes: TotalsView;
+    lastHour: TotalsView;
+    last24Hours: TotalsView;
+    buckets: { start: string; new: number; legacy: number }[];
+    byApp: { appName: string; new: number; legacy: number }[];
+  };
+  followers: FollowerView[];
+}
+
+const TOTALS = 'new legacy total newShare';
+const TRAFFIC_QUERY = `query($key: String!, $minutes: Int! = 5, $within: Int! = 1440) { slice(key: $key) {
+  changedAtRevision
+  traffic { last5Minutes { ${TOTALS} } lastHour { ${TOTALS} } last24Hours { ${TOTALS} }
+            buckets(minutes: $minutes) { start new legacy } byApp(minutes: $minutes) { appName new legacy } }
+  followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate } } }`;
+
+/** Everything the API shows about a slice's traffic (`minutes` for buckets and byApp, `within` for followers). */
+export async function readTraffic(client: GraphqlClient, key: string, vars: { minutes?: number; within?: number } = {}): Promise<TrafficView> {
+  return (await client.ok<{ slice: TrafficView }>(TRAFFIC_QUERY, { key, ...vars })).slice;
+}
+
+/** Reads until `done` holds (every 50 ms), or fails with the last value after `timeoutMs`. */
+export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
