@@ -12,9 +12,10 @@
  * one place, with the reason next to it.
  */
 import {
+  applyDelta,
   compileSnapshot,
+  definitionOf,
   ERROR_DECISION,
-  patchSnapshot,
   type CompiledSnapshot,
   type Decision,
   type EvaluationContext,
@@ -241,7 +242,6 @@ interface MutableCounts {
 class Client implements SwitchyardClient {
   // What decisions read. Replaced as a whole on every new revision, never mutated.
   private compiled: CompiledSnapshot = NO_CONFIGURATION;
-  private definition: SnapshotDefinition | null = null;
   private revision: number | null = null;
   private source: SnapshotSource = 'none';
 
@@ -680,7 +680,7 @@ class Client implements SwitchyardClient {
       this.report(new SwitchyardError(code, operation, `unusable snapshot from the ${source}: ${describe(error)}`, { cause: error }));
       return false;
     }
-    this.use(definition as SnapshotDefinition, compiled, source, text);
+    this.use(compiled, source, { text });
     return true;
   }
 
@@ -703,48 +703,52 @@ class Client implements SwitchyardClient {
     const revision = delta?.revision;
     // Already in use (a poll brought it first).
     if (held !== undefined && typeof revision === 'number' && revision <= held) return;
-    if (held === undefined || this.definition === null || delta?.baseRevision !== held) {
+    if (held === undefined || delta?.baseRevision !== held) {
       this.requestPoll();
       return;
     }
-    let next: SnapshotDefinition;
-    let compiled: CompiledSnapshot;
+    let applied: ReturnType<typeof applyDelta>;
     try {
-      next = patchSnapshot(this.definition, delta);
-      compiled = compileSnapshot(next, this.compiled);
+      // Cost in proportion to the change: the slices it carries are compiled, the rest reused.
+      applied = applyDelta(this.compiled, delta);
     } catch (error) {
       this.report(new SwitchyardError('INVALID_SNAPSHOT', 'stream', `unusable delta from the service: ${describe(error)}`, { cause: error }));
       this.requestPoll();
       return;
     }
-    this.use(next, compiled, 'service');
+    this.use(applied.snapshot, 'service', { changedSlices: applied.changedSlices });
   }
 
-  /** Switches decisions to `compiled`; for what the service sent, also keeps the backup and tells listeners. */
-  private use(definition: SnapshotDefinition, compiled: CompiledSnapshot, source: Exclude<SnapshotSource, 'none'>, text?: string): void {
-    const previous = this.definition;
+  /**
+   * Switches decisions to `compiled`; for what the service sent, also keeps the backup and tells
+   * listeners.
+   *
+   * @param change - the snapshot's JSON text when it came whole (written to the backup as is), the
+   *   changed slices when a delta said which (otherwise found by comparing the definitions).
+   */
+  private use(compiled: CompiledSnapshot, source: Exclude<SnapshotSource, 'none'>, change: { readonly text?: string; readonly changedSlices?: readonly string[] } = {}): void {
+    const previous = this.compiled;
     const previousRevision = this.revision;
     this.compiled = compiled;
-    this.definition = definition;
     this.revision = compiled.revision;
     this.source = source;
 
     if (source === 'service') {
       // Only what the service sent is worth keeping: a bootstrap or backup is already on disk somewhere.
-      this.backup?.write(text ?? JSON.stringify(definition));
+      this.backup?.write(change.text ?? JSON.stringify(definitionOf(compiled)));
       this.resolveServiceWaiters();
-      this.emitChange(previous, previousRevision, this.definition);
+      this.emitChange(previousRevision, compiled.revision, () => change.changedSlices ?? changedSlices(definitionOf(previous), definitionOf(compiled)));
       // Tell the service soon (with jitter) that this instance holds the new revision.
       this.metrics?.revisionChanged();
     }
   }
 
-  private emitChange(previous: SnapshotDefinition | null, previousRevision: number | null, next: SnapshotDefinition): void {
-    if (this.listeners.size === 0) return; // the comparison is not free; skip it when nobody listens
+  private emitChange(previousRevision: number | null, revision: number, changed: () => readonly string[]): void {
+    if (this.listeners.size === 0) return; // finding the changed slices is not free; skip it when nobody listens
     const event: ChangeEvent = Object.freeze({
-      revision: next.revision,
+      revision,
       previousRevision,
-      changedSlices: Object.freeze(changedSlices(previous, next)),
+      changedSlices: Object.freeze([...changed()]),
     });
     for (const listener of [...this.listeners]) {
       try {

@@ -20,10 +20,10 @@
  * rest into the service's part and the fan-out.
  * Prints figures; asserts nothing.
  *
- * BENCH_CLIENTS=1000 BENCH_WORKERS=4 BENCH_ROUNDS=3 BENCH_CONFIGS=small,realistic
+ * BENCH_CLIENTS=1000 BENCH_WORKERS=4 BENCH_ROUNDS=3 BENCH_GAP_MS=6000 BENCH_CONFIGS=small,realistic
  * BENCH_SCENARIOS=embedded,postgres,two-instances BENCH_CPU_PROF=dir
  */
-import { compileSnapshot, diffSnapshots, patchSnapshot, type SnapshotDefinition } from '@switchyard/client-sdk/core';
+import { applyDelta, compileSnapshot, diffSnapshots, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type BenchServer, graphql, percentile, startServer } from './bench-server.js';
@@ -38,6 +38,12 @@ const CONFIGS = (process.env.BENCH_CONFIGS ?? 'small,realistic').split(',') as (
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'embedded,postgres,two-instances').split(',') as Scenario[];
 const SLICE = 'bench.propagation';
 const OBSERVE_TIMEOUT_MS = 15_000;
+/**
+ * Pause before each measured change. SDKs acknowledge a new revision with a usage report at a random
+ * point of the next 5 s (docs/traffic.md): a change is measured once the fleet is quiet again, as an
+ * incident's rollback would find it, not in the middle of the previous change's reports.
+ */
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 6000);
 /** BENCH_CPU_PROF=dir: the service(s) and the workers run under --cpu-prof (profiles written on exit). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const TARGET_P99 = { one: 100, two: 250 };
@@ -77,8 +83,8 @@ async function setUp(config: 'small' | 'realistic', server: BenchServer): Promis
 /**
  * What every SDK client spends at least per change, measured here in one process (median of 50
  * after warm-up; the client also decodes and splits the stream and diffs for onChange, not counted):
- * `delta`, what a streaming SDK does with the rollback's delta event (JSON.parse, patchSnapshot,
- * compileSnapshot reusing the unchanged slices); `full`, what a whole snapshot costs (JSON.parse,
+ * `delta`, what a streaming SDK does with the rollback's delta event (JSON.parse, applyDelta:
+ * the changed slice compiled, the others reused); `full`, what a whole snapshot costs (JSON.parse,
  * compileSnapshot), as a poll or a reconnect after a missed event brings it.
  */
 function applyCost(body: Buffer): { delta: number; full: number } {
@@ -98,7 +104,7 @@ function applyCost(body: Buffer): { delta: number; full: number } {
     return samples[25]!;
   };
   return {
-    delta: median(() => compileSnapshot(patchSnapshot(base, JSON.parse(deltaText)), compiledBase)),
+    delta: median(() => applyDelta(compiledBase, JSON.parse(deltaText))),
     full: median(() => compileSnapshot(JSON.parse(text) as SnapshotDefinition)),
   };
 }
@@ -172,11 +178,11 @@ async function runScenario(scenario: Scenario, config: 'small' | 'realistic'): P
 
     const rounds: RoundFigures[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, GAP_MS));
       const rollback = await measureFlip(workers, probes, current, round, 'LEGACY', async () => {
         await graphql(servers[0]!, 'mutation($key: String!, $r: String!) { rollback(key: $key, reason: $r) { state } }', { key: SLICE, r: `bench round ${round}` });
       });
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, GAP_MS));
       const resume = await measureFlip(workers, probes, current, round, 'NEW', async () => {
         await graphql(servers[0]!, 'mutation($key: String!, $r: String!) { resume(key: $key, reason: $r) { state } }', { key: SLICE, r: `bench round ${round}` });
       });

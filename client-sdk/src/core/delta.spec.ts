@@ -1,5 +1,5 @@
 import { diffSnapshots, patchSnapshot } from './delta.js';
-import { compileSnapshot } from './evaluate.js';
+import { applyDelta, compileSnapshot, definitionOf, type CompiledSnapshot } from './evaluate.js';
 import { jsonEqual } from './json-equal.js';
 import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './types.js';
 
@@ -53,7 +53,7 @@ describe('diffSnapshots / patchSnapshot', () => {
     expect(normalized(patchSnapshot(base, JSON.parse(JSON.stringify(delta))))).toEqual(normalized(next));
   });
 
-  it('keeps unchanged definitions as the same objects (what lets compileSnapshot reuse them)', () => {
+  it('keeps unchanged definitions as the same objects', () => {
     const next = { ...base, revision: 11, slices: [slice('a', { basisPoints: 0 }), ...base.slices.slice(1)] };
     const patched = patchSnapshot(base, JSON.parse(JSON.stringify(diffSnapshots(base, next))));
     expect(patched.slices[0]).not.toBe(base.slices[0]);
@@ -82,34 +82,42 @@ describe('diffSnapshots / patchSnapshot', () => {
   });
 });
 
-describe('compileSnapshot(next, previous)', () => {
+describe('applyDelta', () => {
   const contexts = Array.from({ length: 400 }, (_, i) => ({ userId: `u${i}`, country: ['KE', 'UG', 'TZ', 'NG'][i % 4]! }));
   const decisions = (def: SnapshotDefinition, compiled = compileSnapshot(def)) =>
-    def.slices.flatMap((s) => contexts.map((c) => compiled.explain(s.key, c)));
+    [...def.slices.map((s) => s.key), 'missing'].flatMap((key) => contexts.map((c) => compiled.explain(key, c)));
+  /** The slices whose decisions differ anywhere between two snapshots (what changedSlices must include). */
+  const differing = (a: SnapshotDefinition, b: SnapshotDefinition) => {
+    const ca = compileSnapshot(a);
+    const cb = compileSnapshot(b);
+    const keys = new Set([...a.slices, ...b.slices].map((s) => s.key));
+    return [...keys].filter((key) => contexts.some((c) => !jsonEqual(ca.explain(key, c), cb.explain(key, c))));
+  };
+  const wire = (base: SnapshotDefinition, next: SnapshotDefinition) => JSON.parse(JSON.stringify(diffSnapshots(base, next))) as unknown;
 
-  it('decides exactly as a full compile after every kind of change', () => {
+  it('decides exactly as a full compile after every kind of change, and names what changed', () => {
     const previous = compileSnapshot(base);
-    const changes: SnapshotDefinition[] = [
-      // a segment changes: the slices naming it must see it
-      { ...base, revision: 11, segments: [segment('kenya', ['TZ']), base.segments[1]!] },
+    const withE = { revision: 11, slices: [...base.slices, slice('e', { targeting: { include: ['nigeria'], exclude: [], rules: [] } })], segments: base.segments };
+    const cases: [SnapshotDefinition, SnapshotDefinition, string[]][] = [
+      // a segment changes: the slices naming it are recompiled and reported
+      [base, { ...base, revision: 11, segments: [segment('kenya', ['TZ']), base.segments[1]!] }, ['b']],
       // a segment disappears: a rule through it applies to no one
-      { ...base, revision: 11, segments: [base.segments[0]!] },
+      [base, { ...base, revision: 11, segments: [base.segments[0]!] }, ['c']],
       // a segment appears that a slice named while it was missing
-      { revision: 11, slices: [...base.slices, slice('e', { targeting: { include: ['nigeria'], exclude: [], rules: [] } })], segments: base.segments },
-      { revision: 12, slices: [...base.slices, slice('e', { targeting: { include: ['nigeria'], exclude: [], rules: [] } })], segments: [...base.segments, segment('nigeria', ['NG'])] },
-      // a slice rolls back, another moves
-      { ...base, revision: 11, slices: [slice('a', { state: 'ROLLED_BACK' }), slice('b', { basisPoints: 100, targeting: base.slices[1]!.targeting }), base.slices[2]!] },
+      [withE, { ...withE, revision: 12, segments: [...base.segments, segment('nigeria', ['NG'])] }, ['e']],
+      // a slice rolls back, another moves, one goes, one comes
+      [base, { revision: 11, slices: [slice('a', { state: 'ROLLED_BACK' }), slice('b', { basisPoints: 100, targeting: base.slices[1]!.targeting }), slice('f')], segments: base.segments }, ['a', 'b', 'c', 'f']],
     ];
-    for (const next of changes) {
-      const from = next.revision === 12 ? changes[2]! : base;
-      const patched = patchSnapshot(from, JSON.parse(JSON.stringify(diffSnapshots(from, next))));
-      const incremental = compileSnapshot(patched, from === base ? previous : compileSnapshot(from));
-      expect(incremental.revision).toBe(next.revision);
-      expect(decisions(next, incremental)).toEqual(decisions(next));
+    for (const [from, next, expected] of cases) {
+      const { snapshot, changedSlices } = applyDelta(from === base ? previous : compileSnapshot(from), wire(from, next));
+      expect(snapshot.revision).toBe(next.revision);
+      expect(decisions(next, snapshot)).toEqual(decisions(next));
+      expect(changedSlices).toEqual(expected);
+      expect(normalized(definitionOf(snapshot))).toEqual(normalized(next));
     }
   });
 
-  it('decides exactly as a full compile over random sequences of changes', () => {
+  it('decides exactly as a full compile over random sequences of changes, reporting every slice that decides differently', () => {
     let seed = 42;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -132,11 +140,20 @@ describe('compileSnapshot(next, previous)', () => {
       const slices = ['a', 'b', 'c', 'd', 'e'].filter(() => random(5) !== 0).map((key) => (random(3) === 0 ? randomSlice(key) : (def.slices.find((s) => s.key === key) ?? randomSlice(key))));
       const segments = keys.filter(() => random(4) !== 0).map((key) => (random(3) === 0 ? segment(key, [['KE', 'UG', 'TZ', 'NG'][random(4)]!]) : (def.segments.find((s) => s.key === key) ?? segment(key, ['NG']))));
       const next: SnapshotDefinition = { revision: def.revision + 1, slices, segments };
-      const patched = patchSnapshot(def, JSON.parse(JSON.stringify(diffSnapshots(def, next))));
-      expect(jsonEqual(normalized(patched), normalized(next))).toBe(true);
-      compiled = compileSnapshot(patched, compiled);
-      expect(decisions(next, compiled)).toEqual(decisions(next));
-      def = patched;
+      const delta = wire(def, next);
+      expect(jsonEqual(normalized(patchSnapshot(def, delta)), normalized(next))).toBe(true);
+      const applied = applyDelta(compiled, delta);
+      expect(decisions(next, applied.snapshot)).toEqual(decisions(next));
+      for (const key of differing(def, next)) expect(applied.changedSlices).toContain(key);
+      compiled = applied.snapshot;
+      def = next;
     }
+  });
+
+  it('refuses a delta for another revision, and a snapshot it did not compile (TypeError)', () => {
+    const previous = compileSnapshot(base);
+    expect(() => applyDelta(previous, { revision: 12, baseRevision: 11, slices: [], removedSlices: [], segments: [], removedSegments: [] })).toThrow(TypeError);
+    const foreign = { revision: 10, hasSlice: () => false, explain: () => ({ path: 'LEGACY', reason: 'ERROR' }), decide: () => 'LEGACY', stickinessAttribute: () => undefined } as unknown as CompiledSnapshot;
+    expect(() => applyDelta(foreign, { revision: 11, baseRevision: 10, slices: [], removedSlices: [], segments: [], removedSegments: [] })).toThrow(TypeError);
   });
 });

@@ -4,9 +4,9 @@
  * were removed. A rollback is one slice (about 200 bytes) where the whole snapshot may be 55 KB.
  *
  * The service computes a delta once per new revision ({@link diffSnapshots}); an SDK that holds
- * exactly the base revision applies it ({@link patchSnapshot}) and anything else asks for the whole
- * snapshot. Patching keeps the unchanged definitions as the same objects, which is what lets
- * `compileSnapshot(next, previous)` reuse their compiled form. Pure, no dependencies.
+ * exactly the base revision applies it to its compiled snapshot (`applyDelta` in evaluate.ts, whose
+ * meaning is {@link patchSnapshot}) and anything else asks for the whole snapshot. Pure, no
+ * dependencies.
  */
 import { jsonEqual } from './json-equal.js';
 import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './types.js';
@@ -49,42 +49,62 @@ function diffByKey<T extends { readonly key: string }>(before: readonly T[], aft
 }
 
 /**
- * Applies `delta` to `base`. Unchanged slices and segments are the same objects as in `base`;
- * changed ones replace theirs in place, added ones come last, removed ones are dropped.
+ * Checks that `delta` is shaped like a SnapshotDelta: numeric revisions, lists of keyed definitions
+ * and of keys, no key named twice in the slices (or the segments) it adds, changes or removes.
+ * Definitions themselves are checked when compiled, as in a whole snapshot.
  *
- * @throws TypeError when `delta` is not shaped like a delta, does not apply to `base`'s revision,
- *   does not move forward, or names a key twice. The caller then needs the whole snapshot.
+ * @throws TypeError when it is not.
  */
-export function patchSnapshot(base: SnapshotDefinition, delta: unknown): SnapshotDefinition {
+export function readDelta(delta: unknown): SnapshotDelta {
   if (typeof delta !== 'object' || delta === null) throw new TypeError('a delta must be an object');
   const d = delta as Partial<Record<keyof SnapshotDelta, unknown>>;
-  if (typeof d.revision !== 'number' || !Number.isFinite(d.revision) || typeof d.baseRevision !== 'number') {
+  if (typeof d.revision !== 'number' || !Number.isFinite(d.revision) || typeof d.baseRevision !== 'number' || !Number.isFinite(d.baseRevision)) {
     throw new TypeError('a delta needs numeric revision and baseRevision');
   }
-  if (d.baseRevision !== base.revision) throw new TypeError(`the delta applies to revision ${d.baseRevision}, not ${base.revision}`);
-  if (d.revision <= base.revision) throw new TypeError(`the delta goes to revision ${d.revision}, not after ${base.revision}`);
-  return {
-    revision: d.revision,
-    slices: patchList<SliceDefinition>(base.slices, d.slices, d.removedSlices, 'slice'),
-    segments: patchList<SegmentDefinition>(base.segments, d.segments, d.removedSegments, 'segment'),
-  };
+  if (d.revision <= d.baseRevision) throw new TypeError(`the delta goes to revision ${d.revision}, not after ${d.baseRevision}`);
+  checkKeys(d.slices, d.removedSlices, 'slice');
+  checkKeys(d.segments, d.removedSegments, 'segment');
+  return delta as SnapshotDelta;
 }
 
-function patchList<T extends { readonly key: string }>(base: readonly T[], upserts: unknown, removals: unknown, what: string): T[] {
+function checkKeys(upserts: unknown, removals: unknown, what: string): void {
   if (!Array.isArray(upserts) || !Array.isArray(removals)) throw new TypeError(`a delta's ${what}s and removed ${what}s must be lists`);
-  const changed = new Map<string, T>();
+  const seen = new Set<string>();
   for (const item of upserts as unknown[]) {
     const key = typeof item === 'object' && item !== null ? (item as { key?: unknown }).key : undefined;
     if (typeof key !== 'string') throw new TypeError(`every ${what} of a delta needs a string key`);
-    if (changed.has(key)) throw new TypeError(`the delta names ${what} "${key}" twice`);
-    changed.set(key, item as T);
+    if (seen.has(key)) throw new TypeError(`the delta names ${what} "${key}" twice`);
+    seen.add(key);
   }
-  const removed = new Set<string>();
   for (const key of removals as unknown[]) {
     if (typeof key !== 'string') throw new TypeError(`removed ${what} keys must be strings`);
-    if (changed.has(key) || removed.has(key)) throw new TypeError(`the delta names ${what} "${key}" twice`);
-    removed.add(key);
+    if (seen.has(key)) throw new TypeError(`the delta names ${what} "${key}" twice`);
+    seen.add(key);
   }
+}
+
+/**
+ * Applies `delta` to `base`: the reference meaning of a delta (the SDK applies deltas to its
+ * compiled snapshot directly, with `applyDelta`, which must agree with this). Unchanged slices and
+ * segments are the same objects as in `base`; changed ones replace theirs in place, added ones come
+ * last, removed ones are dropped.
+ *
+ * @throws TypeError when `delta` is not shaped like a delta (see readDelta) or does not apply to
+ *   `base`'s revision.
+ */
+export function patchSnapshot(base: SnapshotDefinition, delta: unknown): SnapshotDefinition {
+  const d = readDelta(delta);
+  if (d.baseRevision !== base.revision) throw new TypeError(`the delta applies to revision ${d.baseRevision}, not ${base.revision}`);
+  return {
+    revision: d.revision,
+    slices: patchList(base.slices, d.slices, d.removedSlices),
+    segments: patchList(base.segments, d.segments, d.removedSegments),
+  };
+}
+
+function patchList<T extends { readonly key: string }>(base: readonly T[], upserts: readonly T[], removals: readonly string[]): T[] {
+  const changed = new Map(upserts.map((item) => [item.key, item]));
+  const removed = new Set(removals);
   const result: T[] = [];
   for (const item of base) {
     if (removed.has(item.key)) continue;

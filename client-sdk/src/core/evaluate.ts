@@ -47,6 +47,7 @@ import type {
 import { isBasisPoints, MAX_BASIS_POINTS } from './basis-points.js';
 import { positionWithPrefix } from './bucket.js';
 import { compileSegment, readAttribute, type ContextPredicate } from './constraint-match.js';
+import { readDelta } from './delta.js';
 import { prepareHashPrefix, type HashPrefix } from './murmur3.js';
 
 /** A snapshot prepared for deciding: immutable, safe to share, cheap to query. */
@@ -93,6 +94,17 @@ export const ERROR_DECISION: Decision = decision('LEGACY', 'ERROR');
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
 const MATCHES_NOBODY: ContextPredicate = () => false;
 
+/** A compiled slice or segment with the definition it was compiled from. */
+interface Compiled<D, C> {
+  readonly definition: D;
+  readonly compiled: C;
+}
+
+interface Sources {
+  readonly slices: ReadonlyMap<string, Compiled<SliceDefinition, CompiledSlice>>;
+  readonly segments: ReadonlyMap<string, Compiled<SegmentDefinition, ContextPredicate>>;
+}
+
 /** A share of subjects, with the two decisions it can give (preallocated: deciding allocates nothing). */
 interface Share {
   readonly basisPoints: number;
@@ -124,8 +136,8 @@ function isStringList(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, ContextPredicate>): CompiledSlice {
-  const resolve = (key: string): ContextPredicate => segments.get(key) ?? MATCHES_NOBODY;
+function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Compiled<SegmentDefinition, ContextPredicate>>): CompiledSlice {
+  const resolve = (key: string): ContextPredicate => segments.get(key)?.compiled ?? MATCHES_NOBODY;
   const targeting: unknown = slice.targeting;
   const t = (typeof targeting === 'object' && targeting !== null ? targeting : {}) as Partial<Record<string, unknown>>;
   const rulesDef: unknown = t.rules;
@@ -221,21 +233,13 @@ function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decis
   return positionWithPrefix(slice.hashPrefix, id) < share.basisPoints ? share.onNew : share.onLegacy;
 }
 
-/** A compiled slice or segment with the definition object it was compiled from (for reuse by identity). */
-interface Compiled<D, C> {
-  readonly definition: D;
-  readonly compiled: C;
-}
-
 class Snapshot implements CompiledSnapshot {
   constructor(
     readonly revision: number,
-    private readonly slices: ReadonlyMap<string, CompiledSlice>,
-    /** What the next compileSnapshot may reuse. */
-    readonly sources: {
-      readonly slices: ReadonlyMap<string, Compiled<SliceDefinition, CompiledSlice>>;
-      readonly segments: ReadonlyMap<string, Compiled<SegmentDefinition, ContextPredicate>>;
-    },
+    /** What decisions read: one lookup. */
+    readonly slices: ReadonlyMap<string, CompiledSlice>,
+    /** Every slice and segment with its definition: what applyDelta starts from and definitionOf returns. */
+    readonly sources: Sources,
   ) {}
 
   hasSlice(sliceKey: string): boolean {
@@ -278,14 +282,10 @@ function keyed<T extends { readonly key: string }>(list: unknown, what: string):
  * Prepares a snapshot for deciding: compile once per revision, then call `explain` / `decide`
  * as often as needed.
  *
- * @param previous - a snapshot compiled before: its compiled segments and slices are reused where
- *   `def` holds the very same definition objects (as `patchSnapshot` leaves the unchanged ones) and,
- *   for a slice, none of the segments it names changed. A rollback among 200 slices then compiles
- *   one slice. Definitions that are equal but not identical (a freshly parsed snapshot) are compiled.
  * @throws TypeError when `def` is not shaped like a snapshot (see the module comment); finer
  * problems never throw but give reason ERROR for the slice concerned.
  */
-export function compileSnapshot(def: SnapshotDefinition, previous?: CompiledSnapshot): CompiledSnapshot {
+export function compileSnapshot(def: SnapshotDefinition): CompiledSnapshot {
   if (typeof def !== 'object' || def === null) throw new TypeError('a snapshot must be an object');
   if (typeof def.revision !== 'number' || !Number.isFinite(def.revision)) {
     throw new TypeError('a snapshot needs a numeric revision');
@@ -293,34 +293,77 @@ export function compileSnapshot(def: SnapshotDefinition, previous?: CompiledSnap
   const segmentDefs = keyed<SegmentDefinition>(def.segments, 'segment');
   const sliceDefs = keyed<SliceDefinition>(def.slices, 'slice');
 
-  const reuse = previous instanceof Snapshot ? previous.sources : undefined;
-
-  const segments = new Map<string, ContextPredicate>();
-  const segmentSources = new Map<string, Compiled<SegmentDefinition, ContextPredicate>>();
-  // Segment keys whose predicate is not the previous one (changed, added, removed): a slice naming one is compiled again.
-  const changedSegments = new Set<string>(reuse?.segments.keys());
-  for (const segment of segmentDefs) changedSegments.delete(segment.key);
-  for (const segment of segmentDefs) {
-    const before = reuse?.segments.get(segment.key);
-    const source = before !== undefined && before.definition === segment ? before : { definition: segment, compiled: compileSegment(segment) };
-    if (source !== before) changedSegments.add(segment.key);
-    segments.set(segment.key, source.compiled);
-    segmentSources.set(segment.key, source);
-  }
+  const segments = new Map<string, Compiled<SegmentDefinition, ContextPredicate>>();
+  for (const segment of segmentDefs) segments.set(segment.key, { definition: segment, compiled: compileSegment(segment) });
 
   const slices = new Map<string, CompiledSlice>();
   const sliceSources = new Map<string, Compiled<SliceDefinition, CompiledSlice>>();
   for (const slice of sliceDefs) {
-    const before = reuse?.slices.get(slice.key);
-    const source =
-      before !== undefined && before.definition === slice && !before.compiled.segmentKeys.some((key) => changedSegments.has(key))
-        ? before
-        : { definition: slice, compiled: compileSlice(slice, segments) };
-    slices.set(slice.key, source.compiled);
-    sliceSources.set(slice.key, source);
+    const compiled = compileSlice(slice, segments);
+    slices.set(slice.key, compiled);
+    sliceSources.set(slice.key, { definition: slice, compiled });
+  }
+  return new Snapshot(def.revision, slices, { slices: sliceSources, segments });
+}
+
+/**
+ * Applies a delta (PROTOCOL.md, `event: delta`; delta.ts) to a compiled snapshot: compiles only the
+ * slices and segments it carries, and the slices that name a segment it changes or removes; every
+ * other compiled slice is reused. The result decides exactly as `compileSnapshot(patchSnapshot(
+ * definitionOf(previous), delta))` would, at a cost proportional to the change, not to the
+ * configuration: a rollback among 200 slices compiles one.
+ *
+ * @param previous - a snapshot from compileSnapshot or applyDelta.
+ * @returns the new snapshot, and the keys of the slices that may decide differently (added,
+ *   removed, changed, or naming a changed segment), sorted.
+ * @throws TypeError when `delta` is not shaped like a delta or does not apply to `previous`'s revision.
+ */
+export function applyDelta(previous: CompiledSnapshot, delta: unknown): { readonly snapshot: CompiledSnapshot; readonly changedSlices: string[] } {
+  if (!(previous instanceof Snapshot)) throw new TypeError('applyDelta needs a snapshot compiled by this module');
+  const d = readDelta(delta);
+  if (d.baseRevision !== previous.revision) throw new TypeError(`the delta applies to revision ${d.baseRevision}, not ${previous.revision}`);
+
+  const segments = new Map(previous.sources.segments);
+  const changedSegments = new Set<string>();
+  for (const key of d.removedSegments) if (segments.delete(key)) changedSegments.add(key);
+  for (const segment of d.segments) {
+    segments.set(segment.key, { definition: segment, compiled: compileSegment(segment) });
+    changedSegments.add(segment.key);
   }
 
-  return new Snapshot(def.revision, slices, { slices: sliceSources, segments: segmentSources });
+  const slices = new Map(previous.slices);
+  const sliceSources = new Map(previous.sources.slices);
+  const changed = new Set<string>();
+  const recompile = (slice: SliceDefinition): void => {
+    const compiled = compileSlice(slice, segments);
+    slices.set(slice.key, compiled);
+    sliceSources.set(slice.key, { definition: slice, compiled });
+    changed.add(slice.key);
+  };
+  for (const key of d.removedSlices) {
+    if (!sliceSources.delete(key)) continue;
+    slices.delete(key);
+    changed.add(key);
+  }
+  for (const slice of d.slices) recompile(slice);
+  // A changed segment changes the decisions of every slice naming it (rare: rollouts and rollbacks
+  // change no segment), found by one pass over the slices.
+  if (changedSegments.size > 0) {
+    for (const [key, source] of sliceSources) {
+      if (!changed.has(key) && source.compiled.segmentKeys.some((segment) => changedSegments.has(segment))) recompile(source.definition);
+    }
+  }
+  return { snapshot: new Snapshot(d.revision, slices, { slices: sliceSources, segments }), changedSlices: [...changed].sort() };
+}
+
+/** The definition a snapshot was compiled from (rebuilt from its parts: call it when needed, not per decision). */
+export function definitionOf(snapshot: CompiledSnapshot): SnapshotDefinition {
+  if (!(snapshot instanceof Snapshot)) throw new TypeError('definitionOf needs a snapshot compiled by this module');
+  return {
+    revision: snapshot.revision,
+    slices: [...snapshot.sources.slices.values()].map((s) => s.definition),
+    segments: [...snapshot.sources.segments.values()].map((s) => s.definition),
+  };
 }
 
 /**

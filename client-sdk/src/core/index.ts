@@ -6,7 +6,7 @@
  */
 
 export * from './types.js';
-export { compileSnapshot, evaluateSlice, ERROR_DECISION, type CompiledSnapshot } from './evaluate.js';
+export { compileSnapshot, applyDelta, definitionOf, evaluateSlice, ERROR_DECISION, type CompiledSnapshot } from './evaluate.js';
 export {
   compileConstraint,
   compileSegment,
@@ -33,5 +33,5 @@ export { murmur3, prepareHashPrefix, hashWithPrefix, type HashPrefix } from './m
 export { parseSemver, isSemver, compareSemver, compareSemverText, type SemVer } from './semver.js';
 export { parseRfc3339, isRfc3339, compareRfc3339Text, compareEpochMillis, type Instant } from './rfc3339.js';
 export { parseDecimal } from './decimal.js';
-export { diffSnapshots, patchSnapshot, type SnapshotDelta } from './delta.js';
+export { diffSnapshots, patchSnapshot, readDelta, type SnapshotDelta } from './delta.js';
 export { jsonEqual } from './json-equal.js';
