@@ -253,6 +253,31 @@ describe('SwitchyardClient without the service', () => {
     });
   });
 
+  it('streams through the fetch it is given too', async () => {
+    const server = await ProtocolServer.start(snapshotAt(3));
+    try {
+      const urls: string[] = [];
+      const client = await createClient({
+        url: server.url,
+        token: 't',
+        appName: 'a',
+        metrics: false,
+        fetch: (input, init) => {
+          urls.push(String(input));
+          return fetch(input, init);
+        },
+      });
+      expect(client.status()).toMatchObject({ state: 'streaming', revision: 3 });
+      const change = nextChange(client);
+      server.publishDelta(snapshotAt(4, 0));
+      expect(await change).toMatchObject({ revision: 4, changedSlices: ['checkout'] });
+      expect(urls).toContain(`${server.url}/sdk/v1/stream?delta=1`);
+      await client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('reports the version of its package.json', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', `file://${process.cwd()}/client-sdk/src/`), 'utf8')) as { version: string; dependencies?: object };
     expect(SDK_VERSION).toBe(pkg.version);

@@ -889,6 +889,7 @@ function resolveOptions(options: ClientOptions): ResolvedOptions {
         'x-switchyard-sdk': `${SDK_NAME}/${SDK_VERSION}`,
       },
       fetch: fetchImpl,
+      nodeStream: options.fetch === undefined,
       idleTimeoutMs: positive(options.heartbeatTimeoutMs, 25_000, 'heartbeatTimeoutMs'),
     },
     bootstrap: options.bootstrap,

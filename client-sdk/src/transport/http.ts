@@ -11,6 +11,8 @@ export interface TransportContext {
   /** Sent on every request: authorization, app name, SDK name and version. */
   readonly headers: Readonly<Record<string, string>>;
   readonly fetch: typeof globalThis.fetch;
+  /** True when `fetch` is Node's own (the host passed none): the stream then uses node:http directly (node-stream.ts). */
+  readonly nodeStream: boolean;
   /** Nothing received for this long: the request or stream is dead. */
   readonly idleTimeoutMs: number;
 }

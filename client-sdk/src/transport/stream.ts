@@ -1,11 +1,13 @@
 /**
- * The live stream: `GET /sdk/v1/stream` as Server-Sent Events over fetch (PROTOCOL.md), parsed by
- * our own {@link SseParser}. One call is one connection: it resolves when the service ends the
+ * The live stream: `GET /sdk/v1/stream` as Server-Sent Events (PROTOCOL.md), over node:http
+ * (node-stream.ts) or, when the host passed a `fetch` of its own (a proxy, mTLS), over that fetch;
+ * parsed by our own {@link SseParser}. One call is one connection: it resolves when the service ends the
  * stream and rejects when the connection fails or goes silent. Reconnecting, backing off and
  * falling back to polling are the client's decisions, not this module's.
  */
 import { SwitchyardError } from '../errors.js';
 import { httpError, linkAbort, toTransportError, Watchdog, type TransportContext } from './http.js';
+import { openNodeStream } from './node-stream.js';
 import { SseLimitError, SseParser, type ServerSentEvent } from './sse-parser.js';
 
 /** The path of the stream endpoint, relative to the service's base URL. */
@@ -39,27 +41,36 @@ export async function readStream(transport: TransportContext, lastEventId: numbe
     const headers: Record<string, string> = { ...transport.headers, accept: 'text/event-stream' };
     if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
     // delta=1: this SDK applies `delta` events (a changed slice instead of the whole snapshot).
-    const response = await transport.fetch(`${transport.baseUrl}${STREAM_PATH}?delta=1`, { headers, signal: controller.signal });
+    const url = `${transport.baseUrl}${STREAM_PATH}?delta=1`;
+    const parser = new SseParser((event) => handlers.onEvent(event));
+    const onText = (text: string): void => {
+      watchdog.touch();
+      parser.push(text);
+    };
+
+    if (transport.nodeStream) {
+      const response = await openNodeStream(url, headers, controller.signal);
+      watchdog.touch();
+      if (response.status < 200 || response.status > 299) throw await httpError(await response.toResponse(), 'stream', `GET ${STREAM_PATH}`);
+      if (!isEventStream(response.contentType)) throw notAnEventStream(response.status, response.contentType);
+      handlers.onOpen();
+      await response.pipe(onText);
+      return;
+    }
+
+    const response = await transport.fetch(url, { headers, signal: controller.signal });
     watchdog.touch();
     if (!response.ok) throw await httpError(response, 'stream', `GET ${STREAM_PATH}`);
     const contentType = response.headers.get('content-type') ?? '';
-    if (!contentType.toLowerCase().startsWith('text/event-stream') || response.body === null) {
-      // A proxy or an older service answering something else: treat it as a failed attempt, so
-      // the client backs off and polls instead of waiting for events that will never come.
-      throw new SwitchyardError('HTTP_ERROR', 'stream', `GET ${STREAM_PATH} answered ${response.status} with content-type "${contentType}", not an event stream`, {
-        httpStatus: response.status,
-      });
-    }
+    if (!isEventStream(contentType) || response.body === null) throw notAnEventStream(response.status, contentType);
     handlers.onOpen();
 
-    const parser = new SseParser((event) => handlers.onEvent(event));
     const decoder = new TextDecoder();
     const reader = response.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      watchdog.touch();
-      parser.push(decoder.decode(value, { stream: true }));
+      onText(decoder.decode(value, { stream: true }));
     }
   } catch (error) {
     if (error instanceof SseLimitError && !controller.signal.aborted) {
@@ -72,4 +83,18 @@ export async function readStream(transport: TransportContext, lastEventId: numbe
     // Closes the connection on every way out (error, protocol violation, client closing).
     controller.abort();
   }
+}
+
+function isEventStream(contentType: string): boolean {
+  return contentType.toLowerCase().startsWith('text/event-stream');
+}
+
+/**
+ * A proxy or an older service answering something else than an event stream: treated as a failed
+ * attempt, so the client backs off and polls instead of waiting for events that will never come.
+ */
+function notAnEventStream(status: number, contentType: string): SwitchyardError {
+  return new SwitchyardError('HTTP_ERROR', 'stream', `GET ${STREAM_PATH} answered ${status} with content-type "${contentType}", not an event stream`, {
+    httpStatus: status,
+  });
 }
