@@ -5,17 +5,17 @@
  * `decide`: no polling loop, so the workers do not steal the CPU the service needs.
  */
 import { createClient, type SwitchyardClient } from '@switchyard/client-sdk';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 
 export type ToWorker =
-  | { type: 'start'; url: string; token: string; count: number; offset: number; slice: string }
+  | { type: 'start'; urls: string[]; token: string; count: number; offset: number; slice: string }
   | { type: 'arm'; round: number; expect: 'NEW' | 'LEGACY'; timeoutMs: number }
   | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; clients: number; onNew: number; streaming: number; errors: number; connectMs: number }
+  | { type: 'ready'; clients: number; onNew: number; streaming: number; errors: number; connectMs: number; heapMiB: number }
   | { type: 'armed'; round: number }
-  | { type: 'observed'; round: number; times: number[]; missing: number }
+  | { type: 'observed'; round: number; times: number[]; missing: number; gcMs: number }
   | { type: 'closed' };
 
 /** Wall clock with sub-millisecond resolution, comparable across processes of one machine. */
@@ -29,7 +29,13 @@ interface Watched {
 const watched: Watched[] = [];
 let slice = '';
 let errors = 0;
-let armed: { round: number; expect: 'NEW' | 'LEGACY'; times: number[]; pending: number; timer: NodeJS.Timeout } | null = null;
+let armed: { round: number; expect: 'NEW' | 'LEGACY'; times: number[]; pending: number; timer: NodeJS.Timeout; gcAtArm: number } | null = null;
+
+/** Time this process spent in garbage collection (all kinds), from V8's gc performance entries. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
 
 function send(message: FromWorker): void {
   process.send!(message);
@@ -50,7 +56,7 @@ function report(): void {
   armed = null;
   clearTimeout(a.timer);
   const times = a.times.filter((t) => t !== -1);
-  send({ type: 'observed', round: a.round, times, missing: a.times.length - times.length });
+  send({ type: 'observed', round: a.round, times, missing: a.times.length - times.length, gcMs: gcMs - a.gcAtArm });
 }
 
 async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
@@ -60,8 +66,9 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const BATCH = 25;
   for (let i = 0; i < msg.count; i += BATCH) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(BATCH, msg.count - i) }, () =>
-        createClient({ url: msg.url, token: msg.token, appName: 'bench-propagation', initTimeoutMs: 10_000, onError: () => errors++ }),
+      Array.from({ length: Math.min(BATCH, msg.count - i) }, (_, j) =>
+        // Spread over the instances (one, or A and B alternately).
+        createClient({ url: msg.urls[(i + j) % msg.urls.length]!, token: msg.token, appName: 'bench-propagation', initTimeoutMs: 10_000, onError: () => errors++ }),
       ),
     );
     for (const client of batch) {
@@ -72,7 +79,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   }
   const onNew = watched.filter((w) => w.client.decide(slice, w.context) === 'NEW').length;
   const streaming = watched.filter((w) => w.client.status().state === 'streaming').length;
-  send({ type: 'ready', clients: watched.length, onNew, streaming, errors, connectMs: performance.now() - begin });
+  send({ type: 'ready', clients: watched.length, onNew, streaming, errors, connectMs: performance.now() - begin, heapMiB: process.memoryUsage().heapUsed / 2 ** 20 });
 }
 
 process.on('message', (msg: ToWorker) => {
@@ -90,6 +97,7 @@ process.on('message', (msg: ToWorker) => {
         times: watched.map(() => -1),
         pending: watched.length,
         timer: setTimeout(report, msg.timeoutMs),
+        gcAtArm: gcMs,
       };
       send({ type: 'armed', round: msg.round });
       // A client that already decides as expected (it should not) counts at once.

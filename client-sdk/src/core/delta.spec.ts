@@ -1,5 +1,5 @@
 import { diffSnapshots, patchSnapshot } from './delta.js';
-import { applyDelta, compileSnapshot, definitionOf, type CompiledSnapshot } from './evaluate.js';
+import { applyDelta, compactSnapshot, compileSnapshot, definitionOf, MAX_OVERLAY, type CompiledSnapshot } from './evaluate.js';
 import { jsonEqual } from './json-equal.js';
 import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './types.js';
 
@@ -145,9 +145,27 @@ describe('applyDelta', () => {
       const applied = applyDelta(compiled, delta);
       expect(decisions(next, applied.snapshot)).toEqual(decisions(next));
       for (const key of differing(def, next)) expect(applied.changedSlices).toContain(key);
-      compiled = applied.snapshot;
+      compiled = random(3) === 0 ? compactSnapshot(applied.snapshot) : applied.snapshot;
       def = next;
     }
+  });
+
+  it('stays exact across more changes than its overlay holds, and compacted', () => {
+    const many: SnapshotDefinition = { revision: 1, slices: Array.from({ length: 100 }, (_, i) => slice(`s${i}`, { basisPoints: i * 100 })), segments: base.segments };
+    let def = many;
+    let compiled = compileSnapshot(many);
+    // Each delta changes one more slice: the overlay passes MAX_OVERLAY and is folded on the way.
+    for (let step = 0; step < MAX_OVERLAY + 16; step++) {
+      const next: SnapshotDefinition = { ...def, revision: def.revision + 1, slices: def.slices.map((s, i) => (i === step ? { ...s, state: 'ROLLED_BACK' as const } : s)) };
+      compiled = applyDelta(compiled, wire(def, next)).snapshot;
+      def = next;
+      if (step % 10 === 0) expect(decisions(def, compiled)).toEqual(decisions(def));
+    }
+    expect(decisions(def, compiled)).toEqual(decisions(def));
+    const compacted = compactSnapshot(compiled);
+    expect(decisions(def, compacted)).toEqual(decisions(def));
+    expect(normalized(definitionOf(compacted))).toEqual(normalized(def));
+    expect(compactSnapshot(compacted)).toBe(compacted);
   });
 
   it('refuses a delta for another revision, and a snapshot it did not compile (TypeError)', () => {

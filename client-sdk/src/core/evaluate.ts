@@ -94,15 +94,10 @@ export const ERROR_DECISION: Decision = decision('LEGACY', 'ERROR');
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
 const MATCHES_NOBODY: ContextPredicate = () => false;
 
-/** A compiled slice or segment with the definition it was compiled from. */
-interface Compiled<D, C> {
-  readonly definition: D;
-  readonly compiled: C;
-}
-
-interface Sources {
-  readonly slices: ReadonlyMap<string, Compiled<SliceDefinition, CompiledSlice>>;
-  readonly segments: ReadonlyMap<string, Compiled<SegmentDefinition, ContextPredicate>>;
+/** A compiled segment with the definition it was compiled from. */
+interface CompiledSegment {
+  readonly definition: SegmentDefinition;
+  readonly compiled: ContextPredicate;
 }
 
 /** A share of subjects, with the two decisions it can give (preallocated: deciding allocates nothing). */
@@ -117,6 +112,8 @@ interface CompiledRule extends Share {
 }
 
 interface CompiledSlice {
+  /** What it was compiled from (for applyDelta and definitionOf). */
+  readonly definition: SliceDefinition;
   readonly state: SliceState;
   /** Set when the definition is not well-formed: ACTIVE decides ERROR. */
   readonly malformed: boolean;
@@ -136,7 +133,7 @@ function isStringList(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Compiled<SegmentDefinition, ContextPredicate>>): CompiledSlice {
+function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, CompiledSegment>): CompiledSlice {
   const resolve = (key: string): ContextPredicate => segments.get(key)?.compiled ?? MATCHES_NOBODY;
   const targeting: unknown = slice.targeting;
   const t = (typeof targeting === 'object' && targeting !== null ? targeting : {}) as Partial<Record<string, unknown>>;
@@ -174,6 +171,7 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Comp
   for (const list of named) if (isStringList(list)) for (const key of list) segmentKeys.add(key);
 
   return {
+    definition: slice,
     state: slice.state,
     malformed,
     stickinessAttribute: typeof slice.stickinessAttribute === 'string' ? slice.stickinessAttribute : '',
@@ -233,22 +231,41 @@ function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decis
   return positionWithPrefix(slice.hashPrefix, id) < share.basisPoints ? share.onNew : share.onLegacy;
 }
 
+/**
+ * Slices live in `base`, shared by the snapshots that applyDelta derives one from another, and in a
+ * small `overlay` of what changed since `base` was built (null: removed). A delta copies the
+ * overlay, not the whole configuration: with 200 slices, copying them per change was most of an
+ * SDK's work per change (and its garbage). The overlay is folded into a new base once it holds
+ * MAX_OVERLAY slices. Nothing is mutated once built: every snapshot stays valid and shareable.
+ */
 class Snapshot implements CompiledSnapshot {
   constructor(
     readonly revision: number,
-    /** What decisions read: one lookup. */
-    readonly slices: ReadonlyMap<string, CompiledSlice>,
-    /** Every slice and segment with its definition: what applyDelta starts from and definitionOf returns. */
-    readonly sources: Sources,
+    readonly base: ReadonlyMap<string, CompiledSlice>,
+    readonly overlay: ReadonlyMap<string, CompiledSlice | null>,
+    readonly segments: ReadonlyMap<string, CompiledSegment>,
   ) {}
 
+  /** The compiled slice, or undefined. One Map lookup while the overlay is empty, two at most. */
+  slice(sliceKey: string): CompiledSlice | undefined {
+    if (this.overlay.size === 0) return this.base.get(sliceKey);
+    const changed = this.overlay.get(sliceKey);
+    return changed === undefined ? this.base.get(sliceKey) : (changed ?? undefined);
+  }
+
+  /** Every slice, base and overlay merged. */
+  *slices(): IterableIterator<CompiledSlice> {
+    for (const [key, slice] of this.base) if (!this.overlay.has(key)) yield slice;
+    for (const slice of this.overlay.values()) if (slice !== null) yield slice;
+  }
+
   hasSlice(sliceKey: string): boolean {
-    return this.slices.has(sliceKey);
+    return this.slice(sliceKey) !== undefined;
   }
 
   explain(sliceKey: string, context: EvaluationContext | null | undefined, now?: number): Decision {
     try {
-      const slice = this.slices.get(sliceKey);
+      const slice = this.slice(sliceKey);
       return slice === undefined ? UNKNOWN_SLICE : decideSlice(slice, context, now);
     } catch {
       return ERROR_DECISION;
@@ -260,10 +277,15 @@ class Snapshot implements CompiledSnapshot {
   }
 
   stickinessAttribute(sliceKey: string): string | undefined {
-    const attribute = this.slices.get(sliceKey)?.stickinessAttribute;
+    const attribute = this.slice(sliceKey)?.stickinessAttribute;
     return attribute === '' ? undefined : attribute;
   }
 }
+
+/** Changed slices an overlay holds before applyDelta folds it into a new base. */
+export const MAX_OVERLAY = 64;
+
+const NO_OVERLAY: ReadonlyMap<string, CompiledSlice | null> = new Map();
 
 function keyed<T extends { readonly key: string }>(list: unknown, what: string): readonly T[] {
   if (!Array.isArray(list)) throw new TypeError(`snapshot ${what}s must be a list`);
@@ -293,17 +315,12 @@ export function compileSnapshot(def: SnapshotDefinition): CompiledSnapshot {
   const segmentDefs = keyed<SegmentDefinition>(def.segments, 'segment');
   const sliceDefs = keyed<SliceDefinition>(def.slices, 'slice');
 
-  const segments = new Map<string, Compiled<SegmentDefinition, ContextPredicate>>();
+  const segments = new Map<string, CompiledSegment>();
   for (const segment of segmentDefs) segments.set(segment.key, { definition: segment, compiled: compileSegment(segment) });
 
   const slices = new Map<string, CompiledSlice>();
-  const sliceSources = new Map<string, Compiled<SliceDefinition, CompiledSlice>>();
-  for (const slice of sliceDefs) {
-    const compiled = compileSlice(slice, segments);
-    slices.set(slice.key, compiled);
-    sliceSources.set(slice.key, { definition: slice, compiled });
-  }
-  return new Snapshot(def.revision, slices, { slices: sliceSources, segments });
+  for (const slice of sliceDefs) slices.set(slice.key, compileSlice(slice, segments));
+  return new Snapshot(def.revision, slices, NO_OVERLAY, segments);
 }
 
 /**
@@ -323,7 +340,7 @@ export function applyDelta(previous: CompiledSnapshot, delta: unknown): { readon
   const d = readDelta(delta);
   if (d.baseRevision !== previous.revision) throw new TypeError(`the delta applies to revision ${d.baseRevision}, not ${previous.revision}`);
 
-  const segments = new Map(previous.sources.segments);
+  const segments = new Map(previous.segments);
   const changedSegments = new Set<string>();
   for (const key of d.removedSegments) if (segments.delete(key)) changedSegments.add(key);
   for (const segment of d.segments) {
@@ -331,29 +348,43 @@ export function applyDelta(previous: CompiledSnapshot, delta: unknown): { readon
     changedSegments.add(segment.key);
   }
 
-  const slices = new Map(previous.slices);
-  const sliceSources = new Map(previous.sources.slices);
+  const overlay = new Map(previous.overlay);
   const changed = new Set<string>();
   const recompile = (slice: SliceDefinition): void => {
-    const compiled = compileSlice(slice, segments);
-    slices.set(slice.key, compiled);
-    sliceSources.set(slice.key, { definition: slice, compiled });
+    overlay.set(slice.key, compileSlice(slice, segments));
     changed.add(slice.key);
   };
   for (const key of d.removedSlices) {
-    if (!sliceSources.delete(key)) continue;
-    slices.delete(key);
+    if (previous.slice(key) === undefined) continue;
+    overlay.set(key, null);
     changed.add(key);
   }
   for (const slice of d.slices) recompile(slice);
   // A changed segment changes the decisions of every slice naming it (rare: rollouts and rollbacks
   // change no segment), found by one pass over the slices.
   if (changedSegments.size > 0) {
-    for (const [key, source] of sliceSources) {
-      if (!changed.has(key) && source.compiled.segmentKeys.some((segment) => changedSegments.has(segment))) recompile(source.definition);
+    for (const slice of previous.slices()) {
+      if (!changed.has(slice.definition.key) && slice.segmentKeys.some((segment) => changedSegments.has(segment))) recompile(slice.definition);
     }
   }
-  return { snapshot: new Snapshot(d.revision, slices, { slices: sliceSources, segments }), changedSlices: [...changed].sort() };
+
+  const snapshot = new Snapshot(d.revision, previous.base, overlay, segments);
+  return { snapshot: overlay.size > MAX_OVERLAY ? compactSnapshot(snapshot) : snapshot, changedSlices: [...changed].sort() };
+}
+
+/**
+ * The same snapshot with its changes since the last full compile folded into one map, so that each
+ * decision is one lookup again (an overlay costs about 4 ns a decision). Costs a copy of the slice
+ * map: the SDK does it a moment after a delta, off the path of the change itself.
+ */
+export function compactSnapshot(snapshot: CompiledSnapshot): CompiledSnapshot {
+  if (!(snapshot instanceof Snapshot) || snapshot.overlay.size === 0) return snapshot;
+  const base = new Map(snapshot.base);
+  for (const [key, slice] of snapshot.overlay) {
+    if (slice === null) base.delete(key);
+    else base.set(key, slice);
+  }
+  return new Snapshot(snapshot.revision, base, NO_OVERLAY, snapshot.segments);
 }
 
 /** The definition a snapshot was compiled from (rebuilt from its parts: call it when needed, not per decision). */
@@ -361,8 +392,8 @@ export function definitionOf(snapshot: CompiledSnapshot): SnapshotDefinition {
   if (!(snapshot instanceof Snapshot)) throw new TypeError('definitionOf needs a snapshot compiled by this module');
   return {
     revision: snapshot.revision,
-    slices: [...snapshot.sources.slices.values()].map((s) => s.definition),
-    segments: [...snapshot.sources.segments.values()].map((s) => s.definition),
+    slices: [...snapshot.slices()].map((slice) => slice.definition),
+    segments: [...snapshot.segments.values()].map((segment) => segment.definition),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 
 export * from './types.js';
-export { compileSnapshot, applyDelta, definitionOf, evaluateSlice, ERROR_DECISION, type CompiledSnapshot } from './evaluate.js';
+export { compileSnapshot, applyDelta, compactSnapshot, definitionOf, evaluateSlice, ERROR_DECISION, type CompiledSnapshot } from './evaluate.js';
 export {
   compileConstraint,
   compileSegment,
