@@ -20,7 +20,7 @@
  * rest into the service's part and the fan-out.
  * Prints figures; asserts nothing.
  *
- * BENCH_CLIENTS=1000 BENCH_WORKERS=1 BENCH_ROUNDS=3 BENCH_WARMUP=1 BENCH_GAP_MS=6000 BENCH_CONFIGS=small,realistic
+ * BENCH_CLIENTS=1000 BENCH_WORKERS=1 BENCH_ROUNDS=3 BENCH_WARMUP=1 BENCH_GAP_MS=11000 BENCH_CONFIGS=small,realistic
  * BENCH_SCENARIOS=embedded,postgres,two-instances BENCH_CPU_PROF=dir
  */
 import { applyDelta, compileSnapshot, diffSnapshots, type SnapshotDefinition } from '@switchyard/client-sdk/core';
@@ -52,10 +52,12 @@ const SLICE = 'bench.propagation';
 const OBSERVE_TIMEOUT_MS = 15_000;
 /**
  * Pause before each measured change. SDKs acknowledge a new revision with a usage report at a random
- * point of the next 5 s (docs/traffic.md): a change is measured once the fleet is quiet again, as an
- * incident's rollback would find it, not in the middle of the previous change's reports.
+ * point of the next 5 s, and the service writes reports to the database every 5 s
+ * (SWITCHYARD_TRAFFIC_FLUSH_MS, docs/traffic.md): a change is measured once the fleet and the service
+ * are quiet again, as an incident's rollback would find them, not during the previous change's
+ * reports and their flush.
  */
-const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 6000);
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 11_000);
 /** BENCH_CPU_PROF=dir: the service(s) and the workers run under --cpu-prof (profiles written on exit). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const TARGET_P99 = { one: 100, two: 250 };

@@ -1,23 +1,10 @@
 import type { GraphqlClient } from './graphql-client.js';
 
-/** Field selections and small operation factories shared by the e2e tests. */
-export const SLICE_FIELDS = `key description owner tags stickinessAttribute percent basisPoints state version createdAt updatedAt
-  targeting { include exclude rules { segments percent basisPoints } }`;
+// The CLI reads slices with the same selection: one definition, shared.
+import { SLICE_FIELDS, type SliceView } from '../../src/cli/commands/slice-view.js';
 
-export interface SliceView {
-  key: string;
-  description: string;
-  owner: string;
-  tags: string[];
-  stickinessAttribute: string;
-  percent: number;
-  basisPoints: number;
-  state: 'ACTIVE' | 'ROLLED_BACK' | 'ARCHIVED';
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  targeting: { include: string[]; exclude: string[]; rules: { segments: string[]; percent: number; basisPoints: number }[] };
-}
+/** Field selections and small operation factories shared by the e2e tests. */
+export { SLICE_FIELDS, type SliceView };
 
 export interface HistoryView {
   sequence: string;

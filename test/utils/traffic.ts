@@ -1,3 +1,4 @@
+import type { SliceFollower as FollowerView } from '../../src/cli/commands/who-follows.command.js';
 import type { GraphqlClient } from './graphql-client.js';
 
 /** GraphQL reads of Slice.traffic / followers / changedAtRevision (docs/traffic.md), shared by the traffic e2e tests. */
@@ -9,17 +10,7 @@ export interface TotalsView {
   newShare: number | null;
 }
 
-export interface FollowerView {
-  appName: string;
-  instanceId: string;
-  protocol: 'SWITCHYARD' | 'UNLEASH';
-  sdkName: string | null;
-  sdkVersion: string | null;
-  revision: number | null;
-  lastSyncedAt: string | null;
-  lastSeenAt: string;
-  upToDate: boolean;
-}
+export type { FollowerView };
 
 export interface TrafficView {
   changedAtRevision: number;

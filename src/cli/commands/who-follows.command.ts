@@ -4,7 +4,8 @@ import { formatAge, formatMinutes, table } from '../output.js';
 import { parsePositiveInt } from '../parsers.js';
 import type { OpenSession } from '../session.js';
 
-interface SliceFollower {
+/** A follower as the API returns it (Slice.followers). */
+export interface SliceFollower {
   appName: string;
   instanceId: string;
   protocol: 'SWITCHYARD' | 'UNLEASH';
