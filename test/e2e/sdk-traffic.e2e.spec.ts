@@ -93,7 +93,15 @@ describe('SDK usage reports against the service', () => {
     const total = all.new + all.legacy;
     expect(total).toBe(everyone.length);
 
-    const view = await readUntil(() => traffic(key), (v) => v.traffic.last5Minutes.total >= total, 'the reports');
+    // Each field is its own query, and a flush may land between them: wait until every one has it all.
+    const view = await readUntil(
+      () => traffic(key),
+      (v) =>
+        v.traffic.last5Minutes.total >= total &&
+        v.traffic.byApp.reduce((n, a) => n + a.new + a.legacy, 0) >= total &&
+        v.traffic.buckets.reduce((n, b) => n + b.new + b.legacy, 0) >= total,
+      'the reports',
+    );
     expect(view.traffic.last5Minutes).toEqual({ ...all, total, newShare: all.new / total });
     // What a release manager who set 30 % sees: the share that really went NEW.
     expect(view.traffic.last5Minutes.newShare).toBeGreaterThan(0.27);

@@ -267,7 +267,12 @@ describe('traffic: reports in, GraphQL out', () => {
       expect(yes / subjects).toBeGreaterThan(0.25);
       expect(yes / subjects).toBeLessThan(0.35);
 
-      const view = await readUntil(() => traffic(key), (v) => v.traffic.last5Minutes.total >= subjects, 'the metrics');
+      // Each field is its own query, and a flush may land between them: wait until every one has it all.
+      const view = await readUntil(
+        () => traffic(key),
+        (v) => v.traffic.last5Minutes.total >= subjects && v.traffic.byApp.reduce((n, a) => n + a.new + a.legacy, 0) >= subjects && v.followers.length > 0,
+        'the metrics',
+      );
       expect(view.traffic.last5Minutes).toEqual({ new: yes, legacy: subjects - yes, total: subjects, newShare: yes / subjects });
       expect(view.traffic.byApp).toEqual([{ appName: 'unleash-traffic-e2e', new: yes, legacy: subjects - yes }]);
       expect(view.followers).toEqual([
