@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { startEventStream } from './event-stream-response.js';
 import type { PublishedSnapshot } from './published-snapshot.js';
 import { SnapshotService } from './snapshot.service.js';
 
@@ -11,8 +12,6 @@ const SHUTDOWN_FLUSH_MS = 1_000;
 /** Streams written per turn of the event loop when a new snapshot fans out. */
 const FANOUT_BATCH = 500;
 
-/** Tells EventSource-style clients how soon to reconnect after a drop. */
-const RETRY_HINT_MS = 1_000;
 
 /**
  * One SDK stream. It remembers the revision it last wrote, so that a stream which asked for
@@ -95,18 +94,9 @@ export class StreamHub implements OnModuleDestroy {
    * (`Last-Event-ID`), then every new one as it is published.
    */
   open(req: IncomingMessage, res: ServerResponse, current: PublishedSnapshot): void {
-    req.socket.setNoDelay(true);
-    req.socket.setKeepAlive(true);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // Proxies (nginx) must not buffer the stream.
-      'x-accel-buffering': 'no',
-    });
+    startEventStream(req, res);
     const held = heldRevision(req.headers['last-event-id']);
     const stream = new SdkStream(res, held, acceptsDelta(req.url));
-    stream.write(`retry: ${RETRY_HINT_MS}\n\n`);
     // Nothing to send when the client holds the current revision; a delta when it holds the one before.
     if (held !== current.revision) stream.send(current);
     this.streams.add(stream);

@@ -1,11 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/env.js';
+import { startEventStream } from '../../delivery/event-stream-response.js';
 import { type ClientHeaders, UnleashClientRegistry } from './unleash-client-registry.service.js';
 import { type PublishedToggles, UnleashFeaturesService } from './unleash-features.service.js';
-
-/** Tells the SDK's EventSource how soon to reconnect after a drop (it backs off from there). */
-const RETRY_HINT_MS = 1_000;
 
 /**
  * A comment line: every EventSource ignores it, and it keeps the connection's read timeout from
@@ -86,15 +84,7 @@ export class UnleashStreamHub implements OnModuleDestroy {
 
   /** Starts a stream on `res` for the SDK named by `client` (recorded in the registry as it is served). */
   open(req: Request, res: Response, current: PublishedToggles, client: ClientHeaders): void {
-    req.socket.setNoDelay(true);
-    req.socket.setKeepAlive(true);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write(`retry: ${RETRY_HINT_MS}\n\n`);
+    startEventStream(req, res);
     const held = lastEventId(req);
     const stream = new UnleashStream(res, held, (revision) => this.registry.recordServed(client, revision));
     if (!isCurrent(held, current)) {
