@@ -83,6 +83,20 @@ export class HistoryRepository {
   }
 
   /**
+   * The slices and segments named by history rows after `sequence`: every row that changed a slice
+   * or a segment names it, so these are all the configuration could differ in since then.
+   */
+  async keysChangedAfter(tx: EntityManager, sequence: number): Promise<{ sliceKeys: string[]; segmentKeys: string[] }> {
+    const rows: { slice_keys: string[] | null; segment_keys: string[] | null }[] = await tx.query(
+      `SELECT array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
+              array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys
+         FROM history h WHERE h.sequence > $1::bigint`,
+      [sequence],
+    );
+    return { sliceKeys: rows[0]?.slice_keys ?? [], segmentKeys: rows[0]?.segment_keys ?? [] };
+  }
+
+  /**
    * For each slice, the sequence of the last history row that changed its decisions: a row of the
    * slice whose state, basis points, stickiness attribute or targeting differ before and after
    * (created, rollout, targeting, rollback, resume, archive; not description, owner or tags), or
