@@ -2,16 +2,9 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { startEventStream } from './event-stream-response.js';
+import { endEventStreams, fanOut, startEventStream } from './event-stream-response.js';
 import type { PublishedSnapshot } from './published-snapshot.js';
 import { SnapshotService } from './snapshot.service.js';
-
-/** How long a shutdown waits for streams to flush their end (a stuck client must not hold it up). */
-const SHUTDOWN_FLUSH_MS = 1_000;
-
-/** Streams written per turn of the event loop when a new snapshot fans out. */
-const FANOUT_BATCH = 500;
-
 
 /**
  * One SDK stream. It remembers the revision it last wrote, so that a stream which asked for
@@ -106,48 +99,28 @@ export class StreamHub implements OnModuleDestroy {
   }
 
   /**
-   * First thing at shutdown (onModuleDestroy, not a later hook): Apollo's drain, in GraphQLModule's
-   * own onModuleDestroy, closes the HTTP server and waits up to 10 s for open responses, and a
-   * stream never ends by itself. DeliveryModule is imported after GraphQLModule, so Nest destroys
-   * it first (test/e2e/sdk-resilience checks that a shutdown with SDKs attached is quick).
+   * First thing at shutdown: see endEventStreams. DeliveryModule is imported after GraphQLModule,
+   * so Nest destroys it first (test/e2e/sdk-resilience checks that a shutdown with SDKs attached is
+   * quick).
    */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    // SDKs reconnect (to another instance) and keep their snapshot meanwhile. Each stream is
-    // ended, flushed, and its socket half-closed (FIN) before the drain may destroy idle sockets:
-    // a destroyed socket can reset the connection before the client has read the end.
-    const ends = [...this.streams].map(
-      (stream) =>
-        new Promise<void>((resolve) => {
-          stream.res.end(() => {
-            stream.res.socket?.end();
-            resolve();
-          });
-        }),
-    );
+    const responses = [...this.streams].map((stream) => stream.res);
     this.streams.clear();
-    await Promise.race([Promise.all(ends), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
+    await endEventStreams(responses);
   }
 
-  /**
-   * Writes the snapshot to every stream, FANOUT_BATCH streams per turn of the event loop: writing
-   * to 10,000 sockets takes a few hundred ms of CPU, which must not block every other request
-   * (or the next rollback) meanwhile. A stream opened during the fan-out got the snapshot on open.
-   */
+  /** Writes the snapshot to every stream (see fanOut); a stream opened meanwhile got it on open. */
   private broadcast(snapshot: PublishedSnapshot): void {
-    const streams = [...this.streams];
-    const writeFrom = (start: number) => {
-      const end = Math.min(start + FANOUT_BATCH, streams.length);
-      for (let i = start; i < end; i++) {
-        const stream = streams[i]!;
-        // A newer broadcast may have overtaken this one: never send an older snapshot after it.
-        if (this.streams.has(stream) && this.latest === snapshot) stream.send(snapshot);
-      }
-      if (end < streams.length) setImmediate(writeFrom, end);
-    };
     this.latest = snapshot;
-    writeFrom(0);
+    fanOut(
+      [...this.streams],
+      (stream) => {
+        if (this.streams.has(stream)) stream.send(snapshot);
+      },
+      () => this.latest === snapshot,
+    );
   }
 
   private beat(): void {

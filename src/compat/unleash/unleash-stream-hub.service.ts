@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/env.js';
-import { startEventStream } from '../../delivery/event-stream-response.js';
+import { endEventStreams, fanOut, startEventStream } from '../../delivery/event-stream-response.js';
 import { type ClientHeaders, UnleashClientRegistry } from './unleash-client-registry.service.js';
 import { type PublishedToggles, UnleashFeaturesService } from './unleash-features.service.js';
 
@@ -62,6 +62,7 @@ function lastEventId(req: Request): number {
 @Injectable()
 export class UnleashStreamHub implements OnModuleDestroy {
   private readonly streams = new Set<UnleashStream>();
+  private latest: PublishedToggles | null = null;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
@@ -70,9 +71,7 @@ export class UnleashStreamHub implements OnModuleDestroy {
     private readonly registry: UnleashClientRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.unsubscribe = features.subscribe((toggles) => {
-      for (const stream of this.streams) stream.catchUp(toggles);
-    });
+    this.unsubscribe = features.subscribe((toggles) => this.broadcast(toggles));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -102,16 +101,25 @@ export class UnleashStreamHub implements OnModuleDestroy {
     res.on('error', close);
   }
 
-  /**
-   * First thing at shutdown, for the reason StreamHub gives (src/delivery/stream-hub.service.ts):
-   * a stream never ends by itself, and Apollo's drain would wait for it. The SDKs reconnect, to
-   * another instance, and keep their toggles meanwhile.
-   */
-  onModuleDestroy(): void {
+  /** First thing at shutdown, as for SDK streams: see endEventStreams. */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    for (const stream of this.streams) stream.res.end();
+    const responses = [...this.streams].map((stream) => stream.res);
     this.streams.clear();
+    await endEventStreams(responses);
+  }
+
+  /** Brings every stream to the new toggles (see fanOut); a stream opened meanwhile got them on open. */
+  private broadcast(toggles: PublishedToggles): void {
+    this.latest = toggles;
+    fanOut(
+      [...this.streams],
+      (stream) => {
+        if (this.streams.has(stream)) stream.catchUp(toggles);
+      },
+      () => this.latest === toggles,
+    );
   }
 
   private beat(): void {
