@@ -211,8 +211,9 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
         await waitUntil(() => received.includes('event: delta'));
         const [head, body] = received.split('\r\n\r\n') as [string, string];
         expect(head).not.toMatch(/transfer-encoding/i);
-        // No chunk-size lines: the body is the event stream itself.
-        expect(body).toMatch(/^retry: \d+\n\nid: \d+\nevent: delta\ndata: \{/);
+        // No chunk-size lines: the body is the event stream itself (heartbeats, every 200 ms here, may come between).
+        const events = body.replace(/event: heartbeat\ndata: \{"revision":\d+\}\n\n/g, '');
+        expect(events).toMatch(/^retry: \d+\n\nid: \d+\nevent: delta\ndata: \{/);
       } finally {
         socket.destroy();
       }
