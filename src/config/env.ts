@@ -39,6 +39,12 @@ export interface AppConfig {
   /** Traffic buckets and SDK instances older than this many days are deleted (checked hourly). */
   readonly trafficRetentionDays: number;
   /**
+   * Idempotency keys (the first result of a mutation sent with one) are kept this many days, then
+   * deleted (checked hourly): a retry within that time returns the first result; after it, the
+   * key is free again.
+   */
+  readonly idempotencyRetentionDays: number;
+  /**
    * When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; when null it is open
    * (scraped from inside the network). Not an API token: it grants nothing else.
    */
@@ -105,6 +111,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
     trafficFlushMs: int('SWITCHYARD_TRAFFIC_FLUSH_MS', 5_000, 50, 600_000),
     trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
+    idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,
   };
   if (problems.length > 0) {

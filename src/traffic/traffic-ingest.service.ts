@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
+import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import {
   bucketStartFor,
@@ -61,14 +62,13 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   private readonly logger = new Logger(TrafficIngestService.name);
   private readonly buffer: TrafficBuffer;
   private flushTimer: NodeJS.Timeout | undefined;
-  private pruneTimer: NodeJS.Timeout | undefined;
+  private stopPruning: (() => void) | undefined;
   private flushing: Promise<void> | undefined;
   private earlyFlush = false;
   private counters = { acceptedReports: 0, droppedReports: 0, droppedDecisions: 0, flushes: 0, failedFlushes: 0 };
   private droppedSinceLog = { reports: 0, decisions: 0 };
   private lastDropLog = 0;
   private failing = false;
-  private stopped = false;
 
   constructor(
     private readonly repository: TrafficRepository,
@@ -80,14 +80,16 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   onModuleInit(): void {
     this.flushTimer = setInterval(() => this.flushUnlessBusy(), this.config.trafficFlushMs);
     this.flushTimer.unref();
-    this.pruneTimer = setTimeout(() => this.scheduledPrune(), FIRST_PRUNE_AFTER_MS);
-    this.pruneTimer.unref();
+    this.stopPruning = startPeriodicTask(() => this.prune(), {
+      firstAfterMs: FIRST_PRUNE_AFTER_MS,
+      everyMs: PRUNE_EVERY_MS,
+      onError: (error) => this.logger.warn({ msg: 'pruning old traffic failed; retried later', error: String((error as Error)?.message ?? error) }),
+    });
   }
 
   onModuleDestroy(): void {
-    this.stopped = true;
     clearInterval(this.flushTimer);
-    clearTimeout(this.pruneTimer);
+    this.stopPruning?.();
   }
 
   /**
@@ -251,16 +253,6 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     this.lastDropLog = now;
     this.logger.warn({ msg: 'traffic dropped', reason, droppedReports: this.droppedSinceLog.reports, droppedDecisions: this.droppedSinceLog.decisions, ...this.buffer.size });
     this.droppedSinceLog = { reports: 0, decisions: 0 };
-  }
-
-  private scheduledPrune(): void {
-    this.prune()
-      .catch((error: unknown) => this.logger.warn({ msg: 'pruning old traffic failed; retried later', error: String((error as Error)?.message ?? error) }))
-      .finally(() => {
-        if (this.stopped) return;
-        this.pruneTimer = setTimeout(() => this.scheduledPrune(), PRUNE_EVERY_MS);
-        this.pruneTimer.unref();
-      });
   }
 }
 

@@ -1,3 +1,4 @@
+import { IdempotencyRetention } from '../../src/idempotency/idempotency-retention.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 
@@ -70,5 +71,26 @@ describe('idempotency keys', () => {
     const second = await t.admin.ok(all, { tag });
     expect(second).toEqual(first);
     expect(first).toEqual({ rollbackAll: { count: 1, sliceKeys: [key] } });
+  });
+
+  // Last: it deletes every key this suite recorded.
+  it('keeps keys for the retention (7 days by default), then deletes them and the key is free again', async () => {
+    const key = uniqueKey('retention');
+    await createSlice(t.admin, { key });
+    const idempotencyKey = `retention-${key}`;
+    await t.admin.ok(SET_ROLLOUT, { key, percent: 5, idempotencyKey });
+    const retention = t.app.get(IdempotencyRetention);
+    const count = async () => Number((await t.dataSource.query('SELECT count(*)::text AS n FROM idempotency_keys WHERE key = $1', [idempotencyKey]))[0].n);
+
+    // Six days on: kept, and a retry still returns the first result.
+    await retention.prune(Date.now() + 6 * 24 * 3600_000);
+    expect(await count()).toBe(1);
+    expect((await t.admin.error(SET_ROLLOUT, { key, percent: 50, idempotencyKey })).extensions).toMatchObject({ errorCode: 'IDEMPOTENCY_KEY_REUSED' });
+
+    // Eight days on: gone; the same key now names a new change.
+    expect(await retention.prune(Date.now() + 8 * 24 * 3600_000)).toBeGreaterThanOrEqual(1);
+    expect(await count()).toBe(0);
+    const again = (await t.admin.ok<{ setRollout: SliceView }>(SET_ROLLOUT, { key, percent: 50, idempotencyKey })).setRollout;
+    expect(again.percent).toBe(50);
   });
 });

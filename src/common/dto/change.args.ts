@@ -6,7 +6,7 @@ import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-valid
 export class ChangeArgs {
   @Field(() => String, {
     nullable: true,
-    description: 'A retry with the same key and input returns the first result and writes nothing.',
+    description: 'A retry with the same key and input returns the first result and writes nothing (keys are kept SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS, 7 by default).',
   })
   @IsOptional()
   @IsString()
