@@ -1,13 +1,14 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { UnleashStreamHub } from '../compat/unleash/unleash-stream-hub.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type PoolState, poolState } from '../database/pool-state.js';
 import { SnapshotService } from '../delivery/snapshot.service.js';
 import { StreamHub } from '../delivery/stream-hub.service.js';
+import { type TrafficIngestStats, TrafficIngestService } from '../traffic/traffic-ingest.service.js';
 import type { StreamProtocol } from './http-metrics.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -17,13 +18,15 @@ interface OpenStreams {
 }
 
 /**
- * Gauges sampled at each scrape from the services' own read-only getters, so nothing is added to
- * any request path: open SDK streams, the snapshot revision being served, the database pool.
+ * Metrics sampled at each scrape from the services' own read-only getters, so nothing is added to
+ * any request path: open SDK streams, the snapshot revision being served, the database pool, what
+ * became of the SDKs' usage reports.
  */
 @Injectable()
 export class StateMetrics implements OnModuleInit {
   private snapshots: SnapshotService | null = null;
   private hubs: readonly (readonly [StreamProtocol, OpenStreams])[] = [];
+  private traffic: TrafficIngestService | null = null;
 
   constructor(
     metrics: MetricsService,
@@ -73,6 +76,45 @@ export class StateMetrics implements OnModuleInit {
     poolGauge('switchyard_db_pool_idle_connections', 'Database connections open and idle in the pool.', (p) => p.idle);
     poolGauge('switchyard_db_pool_waiting_requests', 'Queries waiting for a pool connection because every one is in use.', (p) => p.waiting);
     poolGauge('switchyard_db_pool_max_connections', 'The most connections the pool opens.', (p) => p.max);
+
+    // Counters kept by TrafficIngestService, copied at each scrape (reset, then set to its totals).
+    const trafficStats = () => this.traffic?.stats() ?? null;
+    const trafficCounter = (name: string, help: string, labelName: string, read: (stats: TrafficIngestStats) => Record<string, number>) =>
+      new Counter({
+        name,
+        help,
+        labelNames: [labelName],
+        registers,
+        collect() {
+          const stats = trafficStats();
+          if (stats === null) return;
+          this.reset();
+          for (const [label, value] of Object.entries(read(stats))) this.inc({ [labelName]: label }, value);
+        },
+      });
+    trafficCounter(
+      'switchyard_traffic_reports_total',
+      'Usage reports from SDKs (POST /sdk/v1/metrics, Unleash /api/client/metrics): "accepted" into the buffer, or "dropped" whole because it was full (the database unreachable a while, or a flood).',
+      'outcome',
+      (s) => ({ accepted: s.acceptedReports, dropped: s.droppedReports }),
+    );
+    trafficCounter(
+      'switchyard_traffic_flushes_total',
+      'Writes of the buffered traffic to the database: "written", or "failed" (the batch is kept, as far as it fits, for the next one).',
+      'outcome',
+      (s) => ({ written: s.flushes, failed: s.failedFlushes }),
+    );
+    new Counter({
+      name: 'switchyard_traffic_dropped_decisions_total',
+      help: 'Decisions counted by SDKs that never reached the database: in dropped reports, or in batches that could neither be written nor kept.',
+      registers,
+      collect() {
+        const stats = trafficStats();
+        if (stats === null) return;
+        this.reset();
+        this.inc(stats.droppedDecisions);
+      },
+    });
   }
 
   /**
@@ -86,5 +128,6 @@ export class StateMetrics implements OnModuleInit {
       ['switchyard', this.moduleRef.get(StreamHub, { strict: false })],
       ['unleash', this.moduleRef.get(UnleashStreamHub, { strict: false })],
     ];
+    this.traffic = this.moduleRef.get(TrafficIngestService, { strict: false });
   }
 }

@@ -24,6 +24,9 @@ const METRICS: Record<string, string> = {
   switchyard_db_pool_idle_connections: 'gauge',
   switchyard_db_pool_waiting_requests: 'gauge',
   switchyard_db_pool_max_connections: 'gauge',
+  switchyard_traffic_reports_total: 'counter',
+  switchyard_traffic_flushes_total: 'counter',
+  switchyard_traffic_dropped_decisions_total: 'counter',
 };
 
 const REQUESTS = 'switchyard_http_requests_total';
@@ -95,6 +98,8 @@ describe('GET /metrics (Prometheus)', () => {
     // Counters with a closed set of labels exist from the start, at 0, so rate() works from the first change.
     for (const action of Object.values(HistoryAction)) expect(m.value(APPENDS, { action })).toBeDefined();
     for (const kind of ['single', 'all']) expect(m.value(ROLLBACKS, { kind })).toBeDefined();
+    for (const outcome of ['accepted', 'dropped']) expect(m.value('switchyard_traffic_reports_total', { outcome })).toBeDefined();
+    for (const outcome of ['written', 'failed']) expect(m.value('switchyard_traffic_flushes_total', { outcome })).toBeDefined();
     for (const protocol of ['switchyard', 'unleash']) {
       expect(m.value('switchyard_sdk_streams_opened_total', { protocol })).toBe(0);
       expect(m.value('switchyard_sdk_streams_open', { protocol })).toBe(0);

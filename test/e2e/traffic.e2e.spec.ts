@@ -2,6 +2,7 @@ import { type Context, InMemStorageProvider, Unleash } from 'unleash-client';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { TrafficRepository } from '../../src/traffic/traffic.repository.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { parseExposition } from '../utils/prometheus.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 import { takeDatabaseAway } from '../utils/outage.js';
 import { readTraffic, readUntil, type TotalsView } from '../utils/traffic.js';
@@ -309,5 +310,18 @@ describe('traffic: reports in, GraphQL out', () => {
     expect(after.acceptedReports).toBe(before.acceptedReports + 5);
     expect(after.failedFlushes).toBeGreaterThan(before.failedFlushes);
     expect(after.droppedDecisions).toBe(before.droppedDecisions);
+    // The same counts on GET /metrics, which answers with the database down (the suite's timer
+    // may fail one more flush between the reads: the scrape lies between the two stats()).
+    const metrics = parseExposition(await (await fetch(`${t.baseUrl}/metrics`)).text());
+    const later = service.stats();
+    expect({
+      accepted: metrics.value('switchyard_traffic_reports_total', { outcome: 'accepted' }),
+      dropped: metrics.value('switchyard_traffic_reports_total', { outcome: 'dropped' }),
+      written: metrics.value('switchyard_traffic_flushes_total', { outcome: 'written' }),
+      droppedDecisions: metrics.value('switchyard_traffic_dropped_decisions_total'),
+    }).toEqual({ accepted: after.acceptedReports, dropped: after.droppedReports, written: after.flushes, droppedDecisions: after.droppedDecisions });
+    const failed = metrics.value('switchyard_traffic_flushes_total', { outcome: 'failed' })!;
+    expect(failed).toBeGreaterThanOrEqual(after.failedFlushes);
+    expect(failed).toBeLessThanOrEqual(later.failedFlushes);
   });
 });
