@@ -13,8 +13,8 @@
  * 1 s at the most aggressive): a change lands after half an interval on average, a whole one at worst.
  * Two configurations: the bench slice alone ("small": the snapshot is a few hundred bytes) and the
  * bench slice added to a realistic one (200 slices, 20 segments, a 1,000-id list, ~55 KB): the
- * rollback still travels as a delta of one slice (PROTOCOL.md), but the service reloads and diffs
- * the whole configuration. A real fleet has one client per host; here 1,000 share a core, so the
+ * rollback travels as a delta of one slice (PROTOCOL.md) and the service reads only that slice, but
+ * every client holds, and the service diffs, the whole configuration. A real fleet has one client per host; here 1,000 share a core, so the
  * last flips wait for the clients before them. The "first client" column (the earliest flip) is the
  * closest to what a single host sees; raw streams opened before and after the clients split the
  * rest into the service's part and the fan-out.
