@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { endEventStreams, fanOut, startEventStream } from './event-stream-response.js';
+import { startEventStream } from './event-stream-response.js';
+import { EventStreamSet } from './event-stream-set.js';
 import type { PublishedSnapshot } from './published-snapshot.js';
 import { SnapshotService } from './snapshot.service.js';
 
@@ -47,7 +48,8 @@ class SdkStream {
       this.pending = snapshot;
       return;
     }
-    if (this.socket?.destroyed === true) return;
+    // Ended at shutdown (a 'drain' may still come after the final chunk), or gone.
+    if (this.res.writableEnded || this.socket?.destroyed === true) return;
     // baseRevision is set exactly when the snapshot has a delta (and never -1).
     const delta = this.acceptsDelta && snapshot.baseRevision === this.revision;
     if (this.socket !== null) this.socket.write((delta ? snapshot.deltaChunk : null) ?? snapshot.eventChunk);
@@ -63,8 +65,7 @@ class SdkStream {
 /** Every open SDK stream of this instance: fan-out of new snapshots and heartbeats. */
 @Injectable()
 export class StreamHub implements OnModuleDestroy {
-  private readonly streams = new Set<SdkStream>();
-  private latest: PublishedSnapshot | null = null;
+  private readonly streams = new EventStreamSet<SdkStream, PublishedSnapshot>((stream, snapshot) => stream.send(snapshot));
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
@@ -72,7 +73,7 @@ export class StreamHub implements OnModuleDestroy {
     private readonly snapshots: SnapshotService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.unsubscribe = snapshots.subscribe((snapshot) => this.broadcast(snapshot));
+    this.unsubscribe = snapshots.subscribe((snapshot) => this.streams.broadcast(snapshot));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -93,40 +94,23 @@ export class StreamHub implements OnModuleDestroy {
     // Nothing to send when the client holds the current revision; a delta when it holds the one before.
     if (held !== current.revision) stream.send(current);
     this.streams.add(stream);
-    const close = () => this.streams.delete(stream);
-    res.on('close', close);
-    res.on('error', close);
   }
 
   /**
-   * First thing at shutdown: see endEventStreams. DeliveryModule is imported after GraphQLModule,
-   * so Nest destroys it first (test/e2e/sdk-resilience checks that a shutdown with SDKs attached is
-   * quick).
+   * First thing at shutdown: see EventStreamSet.endAll. DeliveryModule is imported after
+   * GraphQLModule, so Nest destroys it first (test/e2e/sdk-resilience checks that a shutdown with
+   * SDKs attached is quick).
    */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    const responses = [...this.streams].map((stream) => stream.res);
-    this.streams.clear();
-    await endEventStreams(responses);
-  }
-
-  /** Writes the snapshot to every stream (see fanOut); a stream opened meanwhile got it on open. */
-  private broadcast(snapshot: PublishedSnapshot): void {
-    this.latest = snapshot;
-    fanOut(
-      [...this.streams],
-      (stream) => {
-        if (this.streams.has(stream)) stream.send(snapshot);
-      },
-      () => this.latest === snapshot,
-    );
+    await this.streams.endAll();
   }
 
   private beat(): void {
     const revision = this.snapshots.current()?.revision ?? 0;
     const event = Buffer.from(`event: heartbeat\ndata: {"revision":${revision}}\n\n`);
-    for (const stream of this.streams) stream.write(event);
+    this.streams.forEach((stream) => stream.write(event));
   }
 }
 

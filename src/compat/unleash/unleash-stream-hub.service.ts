@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/env.js';
-import { endEventStreams, fanOut, startEventStream } from '../../delivery/event-stream-response.js';
+import { startEventStream } from '../../delivery/event-stream-response.js';
+import { EventStreamSet } from '../../delivery/event-stream-set.js';
 import { type ClientHeaders, UnleashClientRegistry } from './unleash-client-registry.service.js';
 import { type PublishedToggles, UnleashFeaturesService } from './unleash-features.service.js';
 
@@ -30,7 +31,7 @@ class UnleashStream {
 
   /** Brings the client to `current`: nothing if it holds it, a delta if it holds the previous toggles, else a hydration. */
   catchUp(current: PublishedToggles): void {
-    if (this.res.writableNeedDrain || isCurrent(this.held, current)) return;
+    if (this.res.writableEnded || this.res.writableNeedDrain || isCurrent(this.held, current)) return;
     const delta = current.delta;
     const event = delta !== null && this.held >= delta.from.sameSince && this.held <= delta.from.revision ? delta.event : current.rehydrate;
     this.res.write(event);
@@ -61,8 +62,7 @@ function lastEventId(req: Request): number {
  */
 @Injectable()
 export class UnleashStreamHub implements OnModuleDestroy {
-  private readonly streams = new Set<UnleashStream>();
-  private latest: PublishedToggles | null = null;
+  private readonly streams = new EventStreamSet<UnleashStream, PublishedToggles>((stream, toggles) => stream.catchUp(toggles));
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
@@ -71,7 +71,7 @@ export class UnleashStreamHub implements OnModuleDestroy {
     private readonly registry: UnleashClientRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.unsubscribe = features.subscribe((toggles) => this.broadcast(toggles));
+    this.unsubscribe = features.subscribe((toggles) => this.streams.broadcast(toggles));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -96,33 +96,16 @@ export class UnleashStreamHub implements OnModuleDestroy {
       if (latest !== null) stream.catchUp(latest);
     });
     this.streams.add(stream);
-    const close = () => this.streams.delete(stream);
-    res.on('close', close);
-    res.on('error', close);
   }
 
-  /** First thing at shutdown, as for SDK streams: see endEventStreams. */
+  /** First thing at shutdown, as for SDK streams: see EventStreamSet.endAll. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    const responses = [...this.streams].map((stream) => stream.res);
-    this.streams.clear();
-    await endEventStreams(responses);
-  }
-
-  /** Brings every stream to the new toggles (see fanOut); a stream opened meanwhile got them on open. */
-  private broadcast(toggles: PublishedToggles): void {
-    this.latest = toggles;
-    fanOut(
-      [...this.streams],
-      (stream) => {
-        if (this.streams.has(stream)) stream.catchUp(toggles);
-      },
-      () => this.latest === toggles,
-    );
+    await this.streams.endAll();
   }
 
   private beat(): void {
-    for (const stream of this.streams) stream.write(HEARTBEAT);
+    this.streams.forEach((stream) => stream.write(HEARTBEAT));
   }
 }
