@@ -1,11 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { SnapshotDefinition } from '@switchyard/client-sdk/core';
+import { jsonEqual, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
 import { PublishedSnapshot } from './published-snapshot.js';
 
 export { PublishedSnapshot };
-import { SnapshotRepository } from './snapshot.repository.js';
+import { type LoadedConfiguration, SnapshotRepository } from './snapshot.repository.js';
+
+/**
+ * Every this many resyncs (5 minutes at the default 30 s), one of them reads the whole
+ * configuration and compares it with the one held (see `check`).
+ */
+const CHECK_EVERY_RESYNCS = 10;
 
 /**
  * Keeps the current snapshot in memory, so delivery costs no query and goes on while the
@@ -14,22 +20,25 @@ import { SnapshotRepository } from './snapshot.repository.js';
  * when a periodic revision check finds it behind. Updates never overlap: requests that arrive
  * during one are folded into a single follow-up.
  *
- * An update reads only what history names as changed since the snapshot held (loadSince): a
- * rollback costs the same with 20 slices or 20,000, and that read is on the path of every
- * rollback to the SDKs. The whole configuration is read at start and after each (re)connection
- * of the feed.
+ * An update reads only what history names as changed since the configuration held (loadSince):
+ * a rollback costs the same with 20 slices or 20,000, and that read is on the path of every
+ * rollback to the SDKs. The whole configuration is read at start, after each (re)connection of
+ * the feed, and every CHECK_EVERY_RESYNCS resyncs, when it is also compared with what is held.
  */
 @Injectable()
 export class SnapshotService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SnapshotService.name);
   private published: PublishedSnapshot | null = null;
+  /** What `published` was made from, with the hash of its revision's history row. */
+  private held: LoadedConfiguration | null = null;
   private readonly listeners = new Set<(snapshot: PublishedSnapshot) => void>();
   private running: Promise<void> | null = null;
   private rerun = false;
   private resyncTimer: NodeJS.Timeout | null = null;
   private failing = false;
-  /** The next update reads the whole configuration (at start, after the feed reconnected). */
+  /** The next update reads the whole configuration (at start, after the feed reconnected, to check). */
   private readWhole = true;
+  private resyncs = 0;
 
   constructor(
     private readonly repository: SnapshotRepository,
@@ -87,11 +96,11 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async loadAndPublish(): Promise<void> {
-    let definition: SnapshotDefinition;
-    const held = this.readWhole ? null : this.published;
+    const held = this.readWhole ? null : this.held;
     this.readWhole = false;
+    let loaded: LoadedConfiguration;
     try {
-      definition = held === null ? await this.repository.load() : await this.repository.loadSince(held.definition);
+      loaded = held === null ? await this.repository.load() : await this.repository.loadSince(held);
     } catch (error) {
       if (held === null) this.readWhole = true;
       // Keep serving what we have; the next announcement or resync tries again.
@@ -99,10 +108,33 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
       this.failing = true;
       return;
     }
-    if (this.failing) this.logger.log({ msg: 'snapshot reload works again', revision: definition.revision });
+    if (this.failing) this.logger.log({ msg: 'snapshot reload works again', revision: loaded.definition.revision });
     this.failing = false;
-    if (this.published !== null && definition.revision <= this.published.revision) return;
-    this.publish(definition);
+    const revision = loaded.definition.revision;
+    if (this.published !== null && revision <= this.published.revision) {
+      if (held === null && revision === this.held?.definition.revision) this.check(loaded);
+      return;
+    }
+    this.held = loaded;
+    this.publish(loaded.definition);
+  }
+
+  /**
+   * A whole read at the revision held must equal what is held. It differs only when the database
+   * was changed without going through Switchyard (a manual UPDATE: no history row, no revision),
+   * which history-based updates cannot see. The SDKs hold that revision and ignore a second
+   * snapshot of it, so the whole read becomes what the next change is read against: the delta
+   * published then carries these differences too. Logged as an error: such a change is not in
+   * the history, not hash-chained, and reaches the SDKs only with the next real change.
+   */
+  private check(whole: LoadedConfiguration): void {
+    const held = this.held!;
+    if (whole.hash === held.hash && jsonEqual(whole.definition, held.definition)) return;
+    this.logger.error({
+      msg: 'the configuration in the database differs from the snapshot of the same revision: it was changed outside Switchyard (no history); SDKs get it with the next change',
+      revision: whole.definition.revision,
+    });
+    this.held = whole;
   }
 
   private publish(definition: SnapshotDefinition): void {
@@ -120,7 +152,9 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   private async resync(): Promise<void> {
     try {
       const revision = await this.repository.revision();
-      if (this.published === null || revision > this.published.revision) await this.refresh();
+      const check = ++this.resyncs % CHECK_EVERY_RESYNCS === 0;
+      if (check) this.readWhole = true;
+      if (check || this.published === null || revision > this.published.revision) await this.refresh();
     } catch {
       // Database unreachable: nothing to compare with; the current snapshot stays.
     }

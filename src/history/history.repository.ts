@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HistoryEntity } from './history.entity.js';
 import type { ChainedRow } from './hash-chain.js';
-import { CHANGES_CHANNEL, NON_CONFIGURATION_ACTIONS } from './history-action.js';
+import { CHANGES_CHANNEL, HistoryAction, NON_CONFIGURATION_ACTIONS } from './history-action.js';
 
 /** Arbitrary constant: the transaction-scoped advisory lock that serializes history appends. */
 const HISTORY_APPEND_LOCK = 7_346_100;
@@ -73,27 +73,33 @@ export class HistoryRepository {
     await tx.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, revision]);
   }
 
-  /** The sequence of the last row that changed the evaluable configuration (0 when none). */
-  async configurationRevision(tx: EntityManager = this.dataSource.manager): Promise<string> {
-    const rows: { revision: string }[] = await tx.query(
-      'SELECT COALESCE(max(h.sequence), 0)::text AS revision FROM history h WHERE h.action <> ALL($1::text[])',
+  /** The last row that changed the evaluable configuration: its sequence (the revision) and hash; 0 and null when none. */
+  async configurationHead(tx: EntityManager = this.dataSource.manager): Promise<{ revision: number; hash: string | null }> {
+    const rows: { revision: string; hash: string }[] = await tx.query(
+      'SELECT h.sequence::text AS revision, h.hash FROM history h WHERE h.action <> ALL($1::text[]) ORDER BY h.sequence DESC LIMIT 1',
       [NON_CONFIGURATION_ACTIONS],
     );
-    return rows[0]!.revision;
+    return rows[0] === undefined ? { revision: 0, hash: null } : { revision: Number(rows[0].revision), hash: rows[0].hash };
   }
 
   /**
-   * The slices and segments named by history rows after `sequence`: every row that changed a slice
-   * or a segment names it, so these are all the configuration could differ in since then.
+   * What history says changed after row `sequence`: the slices and segments its rows name (every
+   * row that changes a slice or a segment names it), whether a configuration row names neither
+   * (then the keys are not the whole story: only a ROLLBACK_ALL row may, as its per-slice rows
+   * come with it), and the hash of row `sequence` itself, by which a reader can tell that the
+   * history it knew up to there is still this database's (not another timeline after a restore).
    */
-  async keysChangedAfter(tx: EntityManager, sequence: number): Promise<{ sliceKeys: string[]; segmentKeys: string[] }> {
-    const rows: { slice_keys: string[] | null; segment_keys: string[] | null }[] = await tx.query(
-      `SELECT array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
-              array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys
+  async changesAfter(tx: EntityManager, sequence: number): Promise<{ hashAt: string | null; sliceKeys: string[]; segmentKeys: string[]; unkeyed: boolean }> {
+    const rows: { hash_at: string | null; slice_keys: string[] | null; segment_keys: string[] | null; unkeyed: boolean | null }[] = await tx.query(
+      `SELECT (SELECT a.hash FROM history a WHERE a.sequence = $1::bigint) AS hash_at,
+              array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
+              array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys,
+              bool_or(h.slice_key IS NULL AND h.segment_key IS NULL AND h.action <> ALL($2::text[])) AS unkeyed
          FROM history h WHERE h.sequence > $1::bigint`,
-      [sequence],
+      [sequence, [...NON_CONFIGURATION_ACTIONS, HistoryAction.ROLLBACK_ALL]],
     );
-    return { sliceKeys: rows[0]?.slice_keys ?? [], segmentKeys: rows[0]?.segment_keys ?? [] };
+    const row = rows[0];
+    return { hashAt: row?.hash_at ?? null, sliceKeys: row?.slice_keys ?? [], segmentKeys: row?.segment_keys ?? [], unkeyed: row?.unkeyed === true };
   }
 
   /**
