@@ -9,6 +9,9 @@ export interface StoredResponse {
   readonly response: unknown;
 }
 
+/** How many expired keys one DELETE removes. */
+const PRUNE_BATCH = 5_000;
+
 /** First results of mutations sent with an idempotency key. */
 @Injectable()
 export class IdempotencyRepository {
@@ -31,12 +34,23 @@ export class IdempotencyRepository {
     );
   }
 
-  /** Deletes the keys recorded before `before`. Returns how many went. */
+  /**
+   * Deletes the keys recorded before `before`, PRUNE_BATCH at a time: the first run after an
+   * upgrade may find a long backlog, and one statement would hold its locks (and risk the query
+   * timeout) for all of it. Returns how many went.
+   */
   async prune(before: Date): Promise<number> {
-    const rows: { n: string }[] = await this.dataSource.query(
-      'WITH d AS (DELETE FROM idempotency_keys WHERE created_at < $1 RETURNING 1) SELECT count(*)::text AS n FROM d',
-      [before],
-    );
-    return Number(rows[0]!.n);
+    let total = 0;
+    for (;;) {
+      const rows: { n: string }[] = await this.dataSource.query(
+        `WITH d AS (DELETE FROM idempotency_keys WHERE key IN (
+                      SELECT key FROM idempotency_keys WHERE created_at < $1 LIMIT $2) RETURNING 1)
+         SELECT count(*)::text AS n FROM d`,
+        [before, PRUNE_BATCH],
+      );
+      const deleted = Number(rows[0]!.n);
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
   }
 }

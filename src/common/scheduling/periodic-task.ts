@@ -21,7 +21,9 @@ export function startPeriodicTask(task: () => Promise<unknown>, options: Periodi
     timer.unref();
   };
   const run = () => {
-    task()
+    // Through a promise, so that a task that throws before returning one is retried too.
+    Promise.resolve()
+      .then(task)
       .catch(options.onError)
       .finally(() => {
         if (!stopped) schedule(options.everyMs);
