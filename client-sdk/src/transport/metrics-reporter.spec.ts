@@ -87,6 +87,28 @@ describe('usage reports', () => {
     expect(clients.errors[0]).toMatchObject({ code: 'HTTP_ERROR', operation: 'metrics', httpStatus: 400, serviceCode: 'INVALID_INPUT' });
   });
 
+  it('backs off from a service without usage reports (404), says so once, and resumes when it has them', async () => {
+    let missing = 0;
+    server.metricsHandler = (request, response, peer) => {
+      if (missing >= 3) return false;
+      missing++;
+      return respondStatus(404, 'NOT_FOUND')(request, response, peer);
+    };
+    const client = await clients.create(server.url, { metricsIntervalMs: 60 });
+    client.decide('checkout', alice);
+    await waitFor(() => missing === 3, 5_000, 'three attempts answered 404');
+    client.decide('checkout', alice);
+    await waitFor(() => reported('checkout').NEW >= 1, 5_000, 'a report once the endpoint exists');
+    const at = server.requestsTo(METRICS).map((r) => r.at);
+    // The interval doubles after each 404: 120, 240, then 480 ms until the attempt that succeeds.
+    expect([at[1]! - at[0]!, at[2]! - at[1]!, at[3]! - at[2]!].map((gap, i) => gap >= 0.9 * 60 * 2 ** (i + 1))).toEqual([true, true, true]);
+    const metricsErrors = clients.errors.filter((e) => e.operation === 'metrics');
+    expect(metricsErrors).toHaveLength(1);
+    expect(metricsErrors[0]).toMatchObject({ code: 'HTTP_ERROR', httpStatus: 404 });
+    // Counts of refused reports are dropped (as for any 4xx); what came after is reported.
+    expect(reported('checkout').NEW).toBeLessThanOrEqual(2);
+  });
+
   it('acknowledges a new revision within a few seconds, long before the interval', async () => {
     const client = await clients.create(server.url, { metricsIntervalMs: 60_000 });
     client.decide('checkout', alice);

@@ -11,6 +11,9 @@
  *    10,000 slices), whatever the outage;
  *  - no tight loop: one attempt per interval, success or not; a refused report (a 4xx that
  *    retrying cannot fix) is dropped, anything else is kept and sent with the next one;
+ *  - a service without the endpoint (404: older than this SDK, or an older instance during a
+ *    rolling upgrade) is told to `onError` once, then asked again ever more rarely (the interval
+ *    doubled per 404, up to an hour) until it answers: no error every minute;
  *  - a new revision from the service is acknowledged within seconds: one report at a random point
  *    of the next few seconds (jitter, so that a fleet does not report at once), coalesced with
  *    the interval timer;
@@ -30,6 +33,8 @@ export const METRICS_PATH = '/sdk/v1/metrics';
 export const ACK_WINDOW_MS = 5_000;
 /** A report in flight is abandoned after this long (it is then kept, and sent with the next one). */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** The longest pause between attempts while the service answers 404 (it has no usage reports). */
+export const MAX_MISSING_BACKOFF_MS = 60 * 60_000;
 /** `close()` waits at most this long for the last report. */
 export const CLOSE_TIMEOUT_MS = 1_000;
 
@@ -75,6 +80,8 @@ export class MetricsReporter {
   /** A new revision arrived while a report was in flight: acknowledge it once that one is done. */
   private ackAfterFlight = false;
   private closed = false;
+  /** Consecutive 404s: the service has no usage reports (yet); attempts back off meanwhile. */
+  private missing = 0;
   /** Aborted when close() is done: a report still in flight then is abandoned, silently. */
   private readonly lifetime = new AbortController();
 
@@ -86,7 +93,8 @@ export class MetricsReporter {
 
   /** A new revision from the service is in use: report it soon (jitter), so followers are seen to hold it. */
   revisionChanged(): void {
-    if (this.closed) return;
+    // A service answering 404 would not record the acknowledgement either.
+    if (this.closed || this.missing > 0) return;
     if (this.inFlight !== undefined) {
       this.ackAfterFlight = true;
       return;
@@ -144,8 +152,10 @@ export class MetricsReporter {
       this.inFlight = undefined;
     }
     if (this.closed) return;
-    // The next report one interval after this one, success or not: never a tight loop.
-    this.schedule(this.options.intervalMs);
+    // The next report one interval after this one, success or not: never a tight loop; rarer
+    // while the service has no endpoint for it.
+    const interval = this.options.intervalMs;
+    this.schedule(this.missing === 0 ? interval : Math.min(interval * 2 ** Math.min(this.missing, 30), Math.max(interval, MAX_MISSING_BACKOFF_MS)));
     if (this.ackAfterFlight) {
       this.ackAfterFlight = false;
       this.revisionChanged();
@@ -205,12 +215,15 @@ export class MetricsReporter {
       if (response.ok) {
         await response.body?.cancel();
         outcome = 'sent';
+        this.missing = 0;
       } else {
         const error = await httpError(response, 'metrics', `POST ${METRICS_PATH}`);
         // 400, 404, 413...: the service will refuse these counts again; drop them rather than
         // resend them forever. 401/403 (a token fixed later), 408, 429 and 5xx: keep them.
         outcome = isPermanent(response.status) ? 'refused' : 'failed';
-        this.fail(error);
+        this.missing = response.status === 404 ? this.missing + 1 : 0;
+        // A service without usage reports is said once per streak, not at every attempt.
+        if (this.missing <= 1) this.fail(error);
       }
     } catch (error) {
       // Abandoned at close: not a failure worth telling the host about.
