@@ -1,6 +1,7 @@
-import { createClient, type ClientOptions, type EvaluationContext, type SwitchyardClient, type SwitchyardError } from '@switchyard/client-sdk';
+import { type ClientOptions, type EvaluationContext, type SwitchyardClient } from '@switchyard/client-sdk';
 import { nextChange, waitFor } from '../../client-sdk/src/testing/wait-for.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { SdkClients } from '../utils/sdk-clients.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 
 /**
@@ -11,25 +12,10 @@ import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 describe('SDK client against the service', () => {
   let t: TestApp;
   let token: string;
-  const clients: SwitchyardClient[] = [];
-  /** Background failures of the SDKs; none is expected unless a test passes its own onError. */
-  const errors: SwitchyardError[] = [];
-
-  async function sdk(options: Partial<ClientOptions> = {}): Promise<SwitchyardClient> {
-    const client = await createClient({
-      url: t.baseUrl,
-      token,
-      appName: 'sdk-e2e',
-      initTimeoutMs: 5_000,
-      heartbeatTimeoutMs: 2_000,
-      pollIntervalMs: 500,
-      backoff: { initialMs: 50, maxMs: 500 },
-      onError: (e) => errors.push(e),
-      ...options,
-    });
-    clients.push(client);
-    return client;
-  }
+  // Background failures of the SDKs (sdks.errors): none is expected unless a test passes its own onError.
+  const sdks = new SdkClients('sdk-e2e', () => ({ url: t.baseUrl, token }));
+  const errors = sdks.errors;
+  const sdk = (options: Partial<ClientOptions> = {}) => sdks.create(options);
 
   /** Runs `mutate` and resolves with the SDK's change event that names `key`. */
   async function changeOf(client: SwitchyardClient, key: string, mutate: () => Promise<unknown>) {
@@ -46,7 +32,7 @@ describe('SDK client against the service', () => {
     token = await t.tokenFor('sdk');
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await sdks.closeAll();
     expect(errors.splice(0).map((e) => `${e.code}: ${e.message}`)).toEqual([]);
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
-import { createClient, type ClientOptions, type SwitchyardClient, type SwitchyardError } from '@switchyard/client-sdk';
+import { type ClientOptions, type SwitchyardClient } from '@switchyard/client-sdk';
 import { waitFor } from '../../client-sdk/src/testing/wait-for.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { SdkClients } from '../utils/sdk-clients.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { readTraffic, readUntil } from '../utils/traffic.js';
@@ -13,24 +14,10 @@ import { readTraffic, readUntil } from '../utils/traffic.js';
 describe('SDK usage reports against the service', () => {
   let t: TestApp;
   let token: string;
-  const clients: SwitchyardClient[] = [];
-  const errors: SwitchyardError[] = [];
 
-  async function sdk(options: Partial<ClientOptions>): Promise<SwitchyardClient> {
-    const client = await createClient({
-      url: t.baseUrl,
-      token,
-      appName: 'sdk-traffic-e2e',
-      initTimeoutMs: 5_000,
-      heartbeatTimeoutMs: 2_000,
-      pollIntervalMs: 500,
-      backoff: { initialMs: 50, maxMs: 500 },
-      onError: (e) => errors.push(e),
-      ...options,
-    });
-    clients.push(client);
-    return client;
-  }
+  const sdks = new SdkClients('sdk-traffic-e2e', () => ({ url: t.baseUrl, token }));
+  const errors = sdks.errors;
+  const sdk = (options: Partial<ClientOptions> = {}) => sdks.create(options);
 
   const traffic = (key: string, within?: number) => readTraffic(t.admin, key, within === undefined ? {} : { within });
   const subjects = (n: number, prefix = 'user') => Array.from({ length: n }, (_, i) => ({ userId: `${prefix}-${i}` }));
@@ -60,7 +47,7 @@ describe('SDK usage reports against the service', () => {
     token = await t.tokenFor('sdk');
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await sdks.closeAll();
   });
   afterAll(async () => {
     await t?.close();
