@@ -1,7 +1,7 @@
 import { type ClientOptions, type EvaluationContext, type SwitchyardClient } from '@switchyard/client-sdk';
 import { nextChange, waitFor } from '../../client-sdk/src/testing/wait-for.js';
+import { ClientFactory } from '../../client-sdk/src/testing/fixtures.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { SdkClients } from '../utils/sdk-clients.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 
 /**
@@ -12,10 +12,9 @@ import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 describe('SDK client against the service', () => {
   let t: TestApp;
   let token: string;
-  // Background failures of the SDKs (sdks.errors): none is expected unless a test passes its own onError.
-  const sdks = new SdkClients('sdk-e2e', () => ({ url: t.baseUrl, token }));
-  const errors = sdks.errors;
-  const sdk = (options: Partial<ClientOptions> = {}) => sdks.create(options);
+  // Background failures of the SDKs, returned by closeAll: none is expected unless a test passes its own onError.
+  const sdks = new ClientFactory({ appName: 'sdk-e2e', initTimeoutMs: 5_000, heartbeatTimeoutMs: 2_000, pollIntervalMs: 500, backoff: { initialMs: 50, maxMs: 500 } });
+  const sdk = (options: Partial<ClientOptions> = {}) => sdks.create(t.baseUrl, { token, ...options });
 
   /** Runs `mutate` and resolves with the SDK's change event that names `key`. */
   async function changeOf(client: SwitchyardClient, key: string, mutate: () => Promise<unknown>) {
@@ -32,8 +31,7 @@ describe('SDK client against the service', () => {
     token = await t.tokenFor('sdk');
   });
   afterEach(async () => {
-    await sdks.closeAll();
-    expect(errors.splice(0).map((e) => `${e.code}: ${e.message}`)).toEqual([]);
+    expect((await sdks.closeAll()).map((e) => `${e.code}: ${e.message}`)).toEqual([]);
   });
   afterAll(async () => {
     await t?.close();

@@ -1,7 +1,7 @@
 import { type ClientOptions, type SwitchyardClient } from '@switchyard/client-sdk';
 import { waitFor } from '../../client-sdk/src/testing/wait-for.js';
+import { ClientFactory } from '../../client-sdk/src/testing/fixtures.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { SdkClients } from '../utils/sdk-clients.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { readTraffic, readUntil } from '../utils/traffic.js';
@@ -15,9 +15,9 @@ describe('SDK usage reports against the service', () => {
   let t: TestApp;
   let token: string;
 
-  const sdks = new SdkClients('sdk-traffic-e2e', () => ({ url: t.baseUrl, token }));
+  const sdks = new ClientFactory({ appName: 'sdk-traffic-e2e', initTimeoutMs: 5_000, heartbeatTimeoutMs: 2_000, pollIntervalMs: 500, backoff: { initialMs: 50, maxMs: 500 } });
   const errors = sdks.errors;
-  const sdk = (options: Partial<ClientOptions> = {}) => sdks.create(options);
+  const sdk = (options: Partial<ClientOptions> = {}) => sdks.create(t.baseUrl, { token, ...options });
 
   const traffic = (key: string, within?: number) => readTraffic(t.admin, key, within === undefined ? {} : { within });
   const subjects = (n: number, prefix = 'user') => Array.from({ length: n }, (_, i) => ({ userId: `${prefix}-${i}` }));
@@ -47,7 +47,8 @@ describe('SDK usage reports against the service', () => {
     token = await t.tokenFor('sdk');
   });
   afterEach(async () => {
-    await sdks.closeAll();
+    // Kept across tests: later ones check that none came up.
+    errors.push(...(await sdks.closeAll()));
   });
   afterAll(async () => {
     await t?.close();

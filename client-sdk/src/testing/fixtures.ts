@@ -24,6 +24,9 @@ export class ClientFactory {
   readonly errors: SwitchyardError[] = [];
   private readonly clients: SwitchyardClient[] = [];
 
+  /** @param defaults - options of every client, over the short timings (e.g. against a real service: token, app, longer timings). */
+  constructor(private readonly defaults: Partial<ClientOptions> = {}) {}
+
   async create(url: string, options: Partial<ClientOptions> = {}): Promise<SwitchyardClient> {
     const client = await createClient({
       url,
@@ -34,6 +37,7 @@ export class ClientFactory {
       heartbeatTimeoutMs: 1_000,
       backoff: { initialMs: 10, maxMs: 100 },
       onError: (e) => this.errors.push(e),
+      ...this.defaults,
       ...options,
     });
     this.clients.push(client);
@@ -44,8 +48,9 @@ export class ClientFactory {
     return this.errors.map((e) => e.code);
   }
 
-  async closeAll(): Promise<void> {
+  /** Closes every client, then forgets and returns the errors recorded (closing included). */
+  async closeAll(): Promise<SwitchyardError[]> {
     await Promise.all(this.clients.splice(0).map((c) => c.close()));
-    this.errors.length = 0;
+    return this.errors.splice(0);
   }
 }
