@@ -1,15 +1,14 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import type { EventEmitter } from 'node:events';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
+import { pgliteClientClass } from './pglite-connection.js';
 
 /**
  * TypeORM options for either engine. Same entities, same migrations, same SQL.
  *
- * The embedded engine is reached through PGlite's own node-postgres adapter on a pool of one
- * connection: PGlite has a single session, and one pooled connection is what serializes
+ * The embedded engine is reached through node-postgres with a connection of our own to PGlite
+ * (pglite-connection.ts says why not PGlite's adapter) on a pool of one connection: PGlite has a single session, and one pooled connection is what serializes
  * transactions correctly (a driver that multiplexes connections onto that session would mix
  * transactions).
  */
@@ -38,20 +37,5 @@ export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite |
     };
   }
   if (embedded === null) throw new Error('embedded database required when DATABASE_URL is unset');
-  const pgConfig = createPgConfig(embedded);
-  keepErrorsHeard(pgConfig.connection);
-  return { ...common, poolSize: 1, extra: { ...pgConfig, max: 1 } };
-}
-
-/**
- * PGlite's adapter shares one connection object among all pool clients, and a client's `end()`
- * removes every listener from it. If the engine fails mid-query, the rest of that query's
- * protocol messages are then emitted as 'error' with nobody listening, and an unheard 'error'
- * throws: under `npm start` that ends the process. The failed query already reports the error to
- * its caller (it becomes SERVICE_UNAVAILABLE), so an 'error' nobody listens to is dropped here.
- */
-function keepErrorsHeard(connection: EventEmitter): void {
-  const emit = connection.emit.bind(connection);
-  connection.emit = (event: string | symbol, ...args: unknown[]): boolean =>
-    event === 'error' && connection.listenerCount('error') === 0 ? false : emit(event, ...args);
+  return { ...common, poolSize: 1, extra: { Client: pgliteClientClass(embedded), max: 1 } };
 }

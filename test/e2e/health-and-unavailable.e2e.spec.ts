@@ -1,17 +1,6 @@
-import type { EventEmitter } from 'node:events';
-import { DataSource } from 'typeorm';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import type { GraphqlError } from '../utils/graphql-client.js';
 import { takeDatabaseAway } from '../utils/outage.js';
-
-/** Known before any app starts: createTestDatabase decides the same way. */
-const ON_EMBEDDED_ENGINE = !process.env.DATABASE_URL?.trim();
-
-/** The embedded engine's connection, shared by every client of TypeORM's pool (null on a server). */
-function embeddedConnection(dataSource: DataSource): EventEmitter | null {
-  const pool = (dataSource.driver as unknown as { master: { options: { connection?: EventEmitter } } }).master;
-  return pool.options.connection ?? null;
-}
 
 describe('health and an unavailable database', () => {
   let t: TestApp;
@@ -79,17 +68,5 @@ describe('health and an unavailable database', () => {
       // Still unavailable (and still alive) on the next request.
       expect((await get('/health/ready')).status).toBe(503);
     });
-
-    if (ON_EMBEDDED_ENGINE) {
-      // Once PGlite is gone, the adapter emits 'error' for each protocol message still queued, on a
-      // connection whose listeners a client's end() removed; unheard, that would throw and end the
-      // process (data-source-options.ts keeps it from doing so). The requests above already got
-      // their answers with no unhandled error; this pins the mechanism itself.
-      it('the embedded engine\'s connection drops an error nobody listens to instead of throwing', () => {
-        const connection = embeddedConnection(t.dataSource)!;
-        connection.removeAllListeners('error');
-        expect(() => connection.emit('error', new Error('late protocol message'))).not.toThrow();
-      });
-    }
   });
 });
