@@ -3,6 +3,7 @@ import { ConsoleLogger, type INestApplication, type LoggerService } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { markNonUtf8Body } from './common/http/storable-body.js';
 import { DeliveryHttpHandler } from './delivery/delivery-http.handler.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import type { AppConfig } from './config/env.js';
@@ -25,7 +26,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     return503OnClosing: true,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  // Nest's types leave `verify` out because Nest uses it for `rawBody`, which this app does not
+  // enable; the options are handed to body-parser as they are (platform-express useBodyParser).
+  app.useBodyParser('json', { limit: config.maxBodyBytes, verify: markNonUtf8Body } as { limit: number });
   await app.init();
   // SDK delivery answers before Express (see DeliveryHttpHandler for why).
   app.get(DeliveryHttpHandler).install(app.getHttpServer());

@@ -8,6 +8,7 @@ import { UnleashCompatModule } from './compat/unleash/unleash-compat.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { graphqlOptions } from './common/graphql/graphql.config.js';
 import { requestIdMiddleware } from './common/http/request-id.middleware.js';
+import { storableBodyMiddleware } from './common/http/storable-body.js';
 import { createValidationPipe } from './common/validation/validation.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/env.js';
@@ -58,5 +59,6 @@ export class AppModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(requestIdMiddleware).forRoutes('*path');
+    consumer.apply(storableBodyMiddleware).forRoutes('*path');
   }
 }

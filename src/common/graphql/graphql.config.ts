@@ -8,6 +8,7 @@ import { HTTP_STATUS } from '../errors/error-codes.js';
 import { toPublicError } from '../errors/error-mapper.js';
 import { depthLimitRule } from './depth-limit.rule.js';
 import { formatError } from './format-error.js';
+import { storableTextPlugin } from './storable-text.plugin.js';
 
 /**
  * GraphQL, code first. The schema is built in memory at start-up; the committed
@@ -27,7 +28,8 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metr
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(config.maxQueryDepth)],
     formatError,
-    plugins: [metrics.plugin()],
+    // Text PostgreSQL cannot store exactly is refused before any field runs (storable-text.ts).
+    plugins: [metrics.plugin(), storableTextPlugin()],
     // Every request needs a valid token, whatever it asks for (introspection and __typename
     // included, which no resolver guards): authenticate once here, before parsing.
     context: async ({ req }: { req: AuthenticatedRequest }) => {
