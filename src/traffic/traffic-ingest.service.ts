@@ -288,7 +288,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   }
 
   /** Counts input refused before it reached this service (e.g. an Unleash body of the wrong shape). */
-  refused(source: TrafficSource, reason: RefusalReason, carriesCounts: boolean): void {
+  countRefused(source: TrafficSource, reason: RefusalReason, carriesCounts: boolean): void {
     this.refuse(source, reason, carriesCounts ? 'report' : 'observation', 0n);
   }
 

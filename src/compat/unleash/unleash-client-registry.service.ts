@@ -75,7 +75,7 @@ export class UnleashClientRegistry {
 
   private orRefuse<T>(source: TrafficSource, carriesCounts: boolean, parsed: Parsed<T>): T {
     if (parsed.ok) return parsed.value;
-    this.traffic.refused(source, 'invalid', carriesCounts);
+    this.traffic.countRefused(source, 'invalid', carriesCounts);
     throw new InvalidInputException(parsed.violations);
   }
 }
