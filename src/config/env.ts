@@ -39,6 +39,30 @@ export interface AppConfig {
   /** Traffic buckets and SDK instances older than this many days are deleted (checked hourly). */
   readonly trafficRetentionDays: number;
   /**
+   * The most decisions one SDK instance is believed to make per second, over all its slices: a
+   * usage report claiming more than this times the span it covers (1 s to 1 day), for one slice or
+   * in all, is refused whole (docs/traffic.md, "Untrusted reports"). Default 1,000,000.
+   */
+  readonly trafficMaxDecisionsPerSecond: number;
+  /**
+   * Distinct SDK instances of one app that one service instance records per window
+   * (`trafficInstanceWindowMinutes`); the rest are ignored and counted until the next window.
+   * Default 10,000 (a fleet of 2,000 restarted twice within the window fits).
+   */
+  readonly trafficMaxInstancesPerApp: number;
+  /** Distinct SDK instances, of any app, reported with one token per window. Default 20,000. */
+  readonly trafficMaxInstancesPerToken: number;
+  /** The window of the two instance caps above, in minutes. Default 60. */
+  readonly trafficInstanceWindowMinutes: number;
+  /**
+   * Count cells (slice x app x path x minute) one app may hold in the traffic buffer between two
+   * flushes; a report needing more is dropped and counted. Default 20,000 (one report of the
+   * largest size: 10,000 slices on both paths). The whole buffer holds 100,000.
+   */
+  readonly trafficMaxCellsPerApp: number;
+  /** Count cells the reports of one token may hold in the traffic buffer. Default 50,000. */
+  readonly trafficMaxCellsPerToken: number;
+  /**
    * Idempotency keys (the first result of a mutation sent with one) are kept this many days, then
    * deleted (checked hourly): a retry within that time returns the first result; after it, the
    * key is free again.
@@ -111,6 +135,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
     trafficFlushMs: int('SWITCHYARD_TRAFFIC_FLUSH_MS', 5_000, 50, 600_000),
     trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
+    trafficMaxDecisionsPerSecond: int('SWITCHYARD_TRAFFIC_MAX_DECISIONS_PER_SECOND', 1_000_000, 1, 1_000_000_000_000),
+    trafficMaxInstancesPerApp: int('SWITCHYARD_TRAFFIC_MAX_INSTANCES_PER_APP', 10_000, 1, 1_000_000),
+    trafficMaxInstancesPerToken: int('SWITCHYARD_TRAFFIC_MAX_INSTANCES_PER_TOKEN', 20_000, 1, 1_000_000),
+    trafficInstanceWindowMinutes: int('SWITCHYARD_TRAFFIC_INSTANCE_WINDOW_MINUTES', 60, 1, 10_080),
+    trafficMaxCellsPerApp: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_APP', 20_000, 1, 100_000),
+    trafficMaxCellsPerToken: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_TOKEN', 50_000, 1, 100_000),
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,
   };

@@ -8,7 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type PoolState, poolState } from '../database/pool-state.js';
 import { SnapshotService } from '../delivery/snapshot.service.js';
 import { StreamHub } from '../delivery/stream-hub.service.js';
-import { type TrafficIngestStats, TrafficIngestService } from '../traffic/traffic-ingest.service.js';
+import { REFUSAL_REASONS, TRAFFIC_SOURCES, type TrafficIngestStats, TrafficIngestService } from '../traffic/traffic-ingest.service.js';
 import type { StreamProtocol } from './http-metrics.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -94,7 +94,7 @@ export class StateMetrics implements OnModuleInit {
       });
     trafficCounter(
       'switchyard_traffic_reports_total',
-      'Usage reports from SDKs (POST /sdk/v1/metrics, Unleash /api/client/metrics): "accepted" into the buffer, or "dropped" whole because it was full (the database unreachable a while, or a flood).',
+      'Usage reports from SDKs (POST /sdk/v1/metrics, Unleash /api/client/metrics): "accepted" into the buffer, or "dropped" whole (invalid, implausible, over a limit, or the buffer full: see switchyard_traffic_refused_total).',
       'outcome',
       (s) => ({ accepted: s.acceptedReports, dropped: s.droppedReports }),
     );
@@ -104,17 +104,46 @@ export class StateMetrics implements OnModuleInit {
       'outcome',
       (s) => ({ written: s.flushes, failed: s.failedFlushes }),
     );
+    // Both labels from closed sets (TRAFFIC_SOURCES, REFUSAL_REASONS), every pair present from start.
     new Counter({
-      name: 'switchyard_traffic_dropped_decisions_total',
-      help: 'Decisions counted by SDKs that never reached the database: in dropped reports, or in batches that could neither be written nor kept.',
+      name: 'switchyard_traffic_refused_total',
+      help: 'Traffic input not taken, by source ("sdk_metrics", "unleash_metrics", "unleash_register", "unleash_served") and reason ("invalid", "implausible", "instance_limit", "cell_limit", "buffer_full").',
+      labelNames: ['source', 'reason'],
       registers,
       collect() {
         const stats = trafficStats();
         if (stats === null) return;
         this.reset();
-        this.inc(stats.droppedDecisions);
+        for (const source of TRAFFIC_SOURCES) for (const reason of REFUSAL_REASONS) this.inc({ source, reason }, stats.refused[source][reason]);
       },
     });
+    const trafficTotal = (name: string, help: string, read: (stats: TrafficIngestStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const stats = trafficStats();
+          if (stats === null) return;
+          this.reset();
+          this.inc(read(stats));
+        },
+      });
+    trafficTotal(
+      'switchyard_traffic_dropped_decisions_total',
+      'Decisions of valid, plausible reports that never reached the database: refused for a limit or a full buffer, in batches that could neither be written nor kept, or in rows the database refused.',
+      (s) => s.droppedDecisions,
+    );
+    trafficTotal(
+      'switchyard_traffic_unknown_slices_total',
+      'Slice entries of usage reports dropped because no slice in the configuration this instance serves has that key.',
+      (s) => s.unknownSlices,
+    );
+    trafficTotal(
+      'switchyard_traffic_rejected_rows_total',
+      'Traffic rows the database refused while the rest of their batch was written (found by bisecting the batch). Should stay 0: anything else is a bug.',
+      (s) => s.rejectedRows,
+    );
   }
 
   /**

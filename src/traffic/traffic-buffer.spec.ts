@@ -1,4 +1,17 @@
-import { bucketStartFor, decisionsIn, type InstanceObservation, mergeInstance, MINUTE_MS, TrafficBuffer } from './traffic-buffer.js';
+import fc from 'fast-check';
+import {
+  type BufferLimits,
+  bucketStartFor,
+  DEFAULT_BUFFER_LIMITS,
+  decisionsIn,
+  type InstanceObservation,
+  MAX_CELL_COUNT,
+  mergeInstance,
+  MINUTE_MS,
+  rowsIn,
+  splitBatch,
+  TrafficBuffer,
+} from './traffic-buffer.js';
 
 const T0 = Date.parse('2026-01-01T12:00:00.000Z');
 
@@ -15,6 +28,8 @@ function instance(overrides: Partial<InstanceObservation> = {}): InstanceObserva
     ...overrides,
   };
 }
+
+const limits = (overrides: Partial<BufferLimits>): BufferLimits => ({ ...DEFAULT_BUFFER_LIMITS, ...overrides });
 
 const counts = (bucketStart: number, entries: Record<string, [number, number]>) => ({
   bucketStart,
@@ -63,9 +78,9 @@ describe('mergeInstance', () => {
 describe('TrafficBuffer', () => {
   it('adds counts per slice, app, path and minute, skipping zeros, and marks the instance a follower', () => {
     const buffer = new TrafficBuffer();
-    expect(buffer.add(instance(), counts(T0, { a: [3, 7], b: [0, 0], c: [0, 4] }))).toBe(true);
-    expect(buffer.add(instance({ seenAt: T0 + 30_000 }), counts(T0, { a: [1, 1] }))).toBe(true);
-    expect(buffer.add(instance({ appName: 'billing-api' }), counts(T0, { a: [5, 0] }))).toBe(true);
+    expect(buffer.add(instance(), counts(T0, { a: [3, 7], b: [0, 0], c: [0, 4] }), 'sdk-token')).toBe('accepted');
+    expect(buffer.add(instance({ seenAt: T0 + 30_000 }), counts(T0, { a: [1, 1] }), 'sdk-token')).toBe('accepted');
+    expect(buffer.add(instance({ appName: 'billing-api' }), counts(T0, { a: [5, 0] }), 'sdk-token')).toBe('accepted');
     const batch = buffer.drain();
     expect(buffer.isEmpty).toBe(true);
     expect(batch.cells.map((c) => [c.sliceKey, c.appName, c.path, c.count])).toEqual([
@@ -89,28 +104,28 @@ describe('TrafficBuffer', () => {
   it('sums beyond 2^53 exactly', () => {
     const buffer = new TrafficBuffer();
     const max = Number.MAX_SAFE_INTEGER;
-    buffer.add(instance(), counts(T0, { a: [max, 0] }));
-    buffer.add(instance(), counts(T0, { a: [max, 0] }));
+    buffer.add(instance(), counts(T0, { a: [max, 0] }), 'sdk-token');
+    buffer.add(instance(), counts(T0, { a: [max, 0] }), 'sdk-token');
     expect(buffer.drain().cells[0]!.count).toBe(2n * BigInt(max));
   });
 
   it('takes a report whole or not at all when full', () => {
-    const buffer = new TrafficBuffer({ maxCells: 3, maxInstances: 10, maxFollowers: 10 });
-    expect(buffer.add(instance(), counts(T0, { a: [1, 1] }))).toBe(true);
+    const buffer = new TrafficBuffer(limits({ maxCells: 3, maxInstances: 10, maxFollowers: 10 }));
+    expect(buffer.add(instance(), counts(T0, { a: [1, 1] }), 'sdk-token')).toBe('accepted');
     // Two more cells would make four: refused, nothing of it kept.
-    expect(buffer.add(instance({ instanceId: 'pod-2' }), counts(T0, { b: [1, 1] }))).toBe(false);
+    expect(buffer.add(instance({ instanceId: 'pod-2' }), counts(T0, { b: [1, 1] }), 'sdk-token')).toBe('buffer_full');
     expect(buffer.size).toEqual({ cells: 2, instances: 1, followers: 1 });
     // Existing cells still take more counts; one new cell still fits.
-    expect(buffer.add(instance(), counts(T0, { a: [5, 5], c: [1, 0] }))).toBe(true);
+    expect(buffer.add(instance(), counts(T0, { a: [5, 5], c: [1, 0] }), 'sdk-token')).toBe('accepted');
     expect(buffer.size.cells).toBe(3);
-    expect(new TrafficBuffer({ maxCells: 10, maxInstances: 1, maxFollowers: 10 }).add(instance(), undefined)).toBe(true);
+    expect(new TrafficBuffer(limits({ maxCells: 10, maxInstances: 1, maxFollowers: 10 })).add(instance(), undefined, 'sdk-token')).toBe('accepted');
   });
 
   it('restores a batch that could not be written, merged with what came since, dropping what does not fit', () => {
-    const buffer = new TrafficBuffer({ maxCells: 3, maxInstances: 10, maxFollowers: 10 });
-    buffer.add(instance(), counts(T0, { a: [1, 2] }));
+    const buffer = new TrafficBuffer(limits({ maxCells: 3, maxInstances: 10, maxFollowers: 10 }));
+    buffer.add(instance(), counts(T0, { a: [1, 2] }), 'sdk-token');
     const failed = buffer.drain();
-    buffer.add(instance({ revision: 11, syncedAt: T0 + 1_000, seenAt: T0 + 1_000 }), counts(T0, { a: [10, 0], b: [0, 7], c: [1, 0] }));
+    buffer.add(instance({ revision: 11, syncedAt: T0 + 1_000, seenAt: T0 + 1_000 }), counts(T0, { a: [10, 0], b: [0, 7], c: [1, 0] }), 'sdk-token');
     // a/NEW adds to the cell held; a/LEGACY would be a fourth cell: its 2 decisions are dropped.
     expect(buffer.restore(failed)).toBe(2n);
     const batch = buffer.drain();
@@ -126,5 +141,118 @@ describe('TrafficBuffer', () => {
       ['b', T0 + 1_000],
       ['c', T0 + 1_000],
     ]);
+  });
+});
+
+describe('TrafficBuffer shares and bounds', () => {
+  it('refuses a report that would take its app or its token past their share of cells, and no other', () => {
+    const buffer = new TrafficBuffer(limits({ maxCells: 100, maxCellsPerApp: 4, maxCellsPerToken: 6 }));
+    expect(buffer.add(instance({ appName: 'flood' }), counts(T0, { a: [1, 1], b: [1, 1] }), 'bad-token')).toBe('accepted');
+    // A fifth cell for the app: refused whole, nothing kept.
+    expect(buffer.add(instance({ appName: 'flood', instanceId: 'pod-2' }), counts(T0, { c: [1, 0] }), 'bad-token')).toBe('cell_limit');
+    expect(buffer.size).toEqual({ cells: 4, instances: 1, followers: 2 });
+    // Counts for cells it holds still add up (no new cell).
+    expect(buffer.add(instance({ appName: 'flood' }), counts(T0, { a: [5, 5] }), 'bad-token')).toBe('accepted');
+    // Another app of the same token: within its app's share, past the token's after two more cells.
+    expect(buffer.add(instance({ appName: 'flood-2' }), counts(T0, { a: [1, 1] }), 'bad-token')).toBe('accepted');
+    expect(buffer.add(instance({ appName: 'flood-3' }), counts(T0, { a: [1, 0] }), 'bad-token')).toBe('cell_limit');
+    expect(buffer.cellsOf({ token: 'bad-token' })).toBe(6);
+    // An honest app with another token is unaffected.
+    expect(buffer.add(instance({ appName: 'honest' }), counts(T0, { a: [3, 4], b: [1, 0] }), 'good-token')).toBe('accepted');
+    expect(buffer.cellsOf({ app: 'honest' })).toBe(3);
+    // A drain frees every share.
+    buffer.drain();
+    expect(buffer.add(instance({ appName: 'flood' }), counts(T0, { c: [1, 0] }), 'bad-token')).toBe('accepted');
+  });
+
+  it('saturates a cell at the largest bigint instead of overflowing', () => {
+    const buffer = new TrafficBuffer();
+    const max = Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < 1_100; i++) buffer.add(instance(), counts(T0, { a: [max, 0] }), 'sdk-token');
+    expect(buffer.drain().cells[0]!.count).toBe(MAX_CELL_COUNT);
+    const restored = new TrafficBuffer();
+    restored.add(instance(), counts(T0, { a: [max, 0] }), 'sdk-token');
+    expect(restored.restore({ cells: [{ sliceKey: 'a', appName: 'payments-api', path: 'NEW', bucketStart: T0, count: MAX_CELL_COUNT, owner: 'x' }], instances: [], followers: [] })).toBe(0n);
+    expect(restored.drain().cells[0]!.count).toBe(MAX_CELL_COUNT);
+  });
+
+  it('splits a batch into two halves that keep every row once, in order', () => {
+    const buffer = new TrafficBuffer();
+    buffer.add(instance(), counts(T0, { a: [1, 1], b: [1, 0], c: [0, 1] }), 'sdk-token');
+    buffer.add(instance({ instanceId: 'pod-2' }), counts(T0, { a: [2, 0] }), 'sdk-token');
+    const batch = buffer.drain();
+    const [first, second] = splitBatch(batch);
+    expect(rowsIn(first)).toBe(Math.ceil(rowsIn(batch) / 2));
+    expect(rowsIn(first) + rowsIn(second)).toBe(rowsIn(batch));
+    for (const kind of ['cells', 'instances', 'followers'] as const) expect([...first[kind], ...second[kind]]).toEqual(batch[kind]);
+    const [one, none] = splitBatch({ cells: [batch.cells[0]!], instances: [], followers: [] });
+    expect([rowsIn(one), rowsIn(none)]).toEqual([1, 0]);
+  });
+
+  /** Reports from a few apps, instances and tokens, with counts up to 2^53 - 1, drained now and then. */
+  const operation = fc.oneof(
+    {
+      weight: 9,
+      arbitrary: fc.record({
+        kind: fc.constant('add' as const),
+        app: fc.constantFrom('a1', 'a2', 'a3'),
+        instanceId: fc.constantFrom('i1', 'i2', 'i3', 'i4'),
+        token: fc.constantFrom('t1', 't2'),
+        minute: fc.integer({ min: 0, max: 3 }),
+        slices: fc.dictionary(
+          fc.constantFrom('s1', 's2', 's3', 's4', 's5'),
+          fc.record({ NEW: fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER)), LEGACY: fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER)) }),
+        ),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ kind: 'drain' as const }) },
+  );
+
+  it('never holds more than its bounds and shares allow, and keeps exactly the sums of what it accepted (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(operation, { maxLength: 60 }),
+        fc.record({ maxCells: fc.integer({ min: 1, max: 30 }), maxCellsPerApp: fc.integer({ min: 1, max: 20 }), maxCellsPerToken: fc.integer({ min: 1, max: 25 }), maxInstances: fc.integer({ min: 1, max: 8 }), maxFollowers: fc.integer({ min: 1, max: 30 }) }),
+        (operations, bounds) => {
+          const buffer = new TrafficBuffer(bounds);
+          let expected = new Map<string, bigint>();
+          const check = (drained: ReturnType<TrafficBuffer['drain']>) => {
+            const actual = new Map(drained.cells.map((c) => [`${c.sliceKey}|${c.appName}|${c.path}|${c.bucketStart}`, c.count]));
+            expect(actual).toEqual(expected);
+            for (const c of drained.cells) expect(c.count > 0n && c.count <= MAX_CELL_COUNT).toBe(true);
+            expected = new Map();
+          };
+          for (const op of operations) {
+            if (op.kind === 'drain') {
+              check(buffer.drain());
+              continue;
+            }
+            const before = buffer.size;
+            const entry = counts(T0 + op.minute * MINUTE_MS, Object.fromEntries(Object.entries(op.slices).map(([k, c]) => [k, [c.NEW, c.LEGACY]])));
+            const outcome = buffer.add(instance({ appName: op.app, instanceId: op.instanceId }), entry, op.token);
+            if (outcome !== 'accepted') {
+              expect(buffer.size).toEqual(before);
+            } else {
+              for (const [key, c] of entry.slices) {
+                for (const path of ['NEW', 'LEGACY'] as const) {
+                  if (c[path] === 0) continue;
+                  const cell = `${key}|${op.app}|${path}|${entry.bucketStart}`;
+                  const sum = (expected.get(cell) ?? 0n) + BigInt(c[path]);
+                  expected.set(cell, sum > MAX_CELL_COUNT ? MAX_CELL_COUNT : sum);
+                }
+              }
+            }
+            const size = buffer.size;
+            expect(size.cells).toBeLessThanOrEqual(bounds.maxCells);
+            expect(size.instances).toBeLessThanOrEqual(bounds.maxInstances);
+            expect(size.followers).toBeLessThanOrEqual(bounds.maxFollowers);
+            for (const app of ['a1', 'a2', 'a3']) expect(buffer.cellsOf({ app })).toBeLessThanOrEqual(bounds.maxCellsPerApp);
+            for (const token of ['t1', 't2']) expect(buffer.cellsOf({ token })).toBeLessThanOrEqual(bounds.maxCellsPerToken);
+          }
+          check(buffer.drain());
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

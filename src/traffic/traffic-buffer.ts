@@ -3,9 +3,14 @@
  * path and minute, the latest of what each SDK instance said, and which slices each instance
  * reported. Pure (no I/O, no timers, no clock): TrafficIngestService owns the schedule.
  *
- * Memory is bounded by entry counts. A report is taken whole or not at all: if its new entries
- * do not fit, it is refused (`add` returns false) and the caller counts it as dropped, so what
- * reaches the database is always complete reports, never half of one.
+ * Memory is bounded by entry counts: in all, and the count cells of each app and of each token
+ * (so that one reporter cannot take the room of the others). A report is taken whole or not at
+ * all: if its new entries do not fit, it is refused (`add` says why) and the caller counts it as
+ * dropped, so what reaches the database is always complete reports, never half of one.
+ *
+ * No cell can hold what the database cannot: counts saturate at MAX_CELL_COUNT (the largest
+ * PostgreSQL bigint), here and in TrafficRepository's upsert, so no report can make a flush fail
+ * with "bigint out of range".
  */
 import type { PathCounts, TrafficProtocol } from './traffic-report.js';
 
@@ -17,6 +22,9 @@ export const MINUTE_MS = 60_000;
 export const MAX_REPORT_SPAN_MS = 24 * 60 * MINUTE_MS;
 
 export type TrafficPath = 'NEW' | 'LEGACY';
+
+/** The largest PostgreSQL bigint: a cell's count saturates there (see TrafficRepository.write). */
+export const MAX_CELL_COUNT = 2n ** 63n - 1n;
 
 /** What the service learned about one SDK instance at `seenAt`. Times are the service's clock (epoch ms). */
 export interface InstanceObservation {
@@ -39,8 +47,10 @@ export interface BufferedCell {
   readonly path: TrafficPath;
   /** Start of the minute, epoch ms. */
   readonly bucketStart: number;
-  /** bigint: the sum of many reports' safe integers need not be one. */
+  /** bigint: the sum of many reports' safe integers need not be one. At most MAX_CELL_COUNT. */
   count: bigint;
+  /** The token whose report made the cell (its per-token share); not written. */
+  readonly owner: string;
 }
 
 export interface BufferedFollower {
@@ -62,14 +72,28 @@ export interface BufferLimits {
   readonly maxCells: number;
   readonly maxInstances: number;
   readonly maxFollowers: number;
+  /** Count cells of one app (by app name, whichever token reported them). */
+  readonly maxCellsPerApp: number;
+  /** Count cells made by the reports of one token. */
+  readonly maxCellsPerToken: number;
 }
 
 /**
  * About 200 bytes per entry: some 30 MB at most per service instance. A full report of the
  * largest size (10,000 slices, both paths) needs 20,000 cells; a fleet of 2,000 instances reporting
- * 20 slices each every minute needs about 80,000 cells per 5-second flush at worst.
+ * 20 slices each every minute needs about 80,000 cells per 5-second flush at worst. The per-app
+ * and per-token caps come from the configuration (SWITCHYARD_TRAFFIC_MAX_CELLS_PER_APP / _TOKEN).
  */
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxCells: 100_000, maxInstances: 20_000, maxFollowers: 100_000 };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = {
+  maxCells: 100_000,
+  maxInstances: 20_000,
+  maxFollowers: 100_000,
+  maxCellsPerApp: 20_000,
+  maxCellsPerToken: 50_000,
+};
+
+/** What became of a report offered to the buffer. */
+export type AddOutcome = 'accepted' | 'cell_limit' | 'buffer_full';
 
 /** The counts of one report, placed in one minute. */
 export interface CountsEntry {
@@ -133,6 +157,9 @@ export class TrafficBuffer {
   private cells = new Map<string, BufferedCell>();
   private instances = new Map<string, InstanceObservation>();
   private followers = new Map<string, BufferedFollower>();
+  /** Cells held per app name and per owner token: the shares the limits bound. */
+  private cellsPerApp = new Map<string, number>();
+  private cellsPerToken = new Map<string, number>();
 
   constructor(private readonly limits: BufferLimits = DEFAULT_BUFFER_LIMITS) {}
 
@@ -150,12 +177,18 @@ export class TrafficBuffer {
     return Math.max(this.cells.size / this.limits.maxCells, this.instances.size / this.limits.maxInstances, this.followers.size / this.limits.maxFollowers);
   }
 
+  /** Cells held now for one app, and for one token. */
+  cellsOf(share: { readonly app?: string; readonly token?: string }): number {
+    return share.app !== undefined ? (this.cellsPerApp.get(share.app) ?? 0) : (this.cellsPerToken.get(share.token ?? '') ?? 0);
+  }
+
   /**
-   * Adds an observation of an instance and, optionally, the decisions it reported (zero counts are
-   * skipped; a slice with decisions makes the instance its follower as of `seenAt`).
-   * Returns false, changing nothing, when the new entries do not fit.
+   * Adds an observation of an instance and, optionally, the decisions it reported under `token`
+   * (zero counts are skipped; a slice with decisions makes the instance its follower as of
+   * `seenAt`). Changes nothing unless the outcome is `accepted`: `cell_limit` when the app's or
+   * the token's share of cells would go over its cap, `buffer_full` when the buffer would.
    */
-  add(instance: InstanceObservation, counts?: CountsEntry): boolean {
+  add(instance: InstanceObservation, counts: CountsEntry | undefined, token: string): AddOutcome {
     const iKey = instanceKey(instance);
     const cellUpdates: { key: string; sliceKey: string; path: TrafficPath; count: bigint }[] = [];
     const followerKeys: { key: string; sliceKey: string }[] = [];
@@ -168,30 +201,42 @@ export class TrafficBuffer {
         followerKeys.push({ key: keyOf(sliceKey, iKey), sliceKey });
       }
     }
-    const newCells = cellUpdates.filter((u) => !this.cells.has(u.key)).length;
-    const newFollowers = followerKeys.filter((f) => !this.followers.has(f.key)).length;
+    const newCells = new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size;
+    const newFollowers = new Set(followerKeys.filter((f) => !this.followers.has(f.key)).map((f) => f.key)).size;
     const newInstance = this.instances.has(iKey) ? 0 : 1;
+    if (
+      newCells > 0 &&
+      (this.cellsOf({ app: instance.appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)
+    ) {
+      return 'cell_limit';
+    }
     if (
       this.cells.size + newCells > this.limits.maxCells ||
       this.followers.size + newFollowers > this.limits.maxFollowers ||
       this.instances.size + newInstance > this.limits.maxInstances
     ) {
-      return false;
+      return 'buffer_full';
     }
 
     const known = this.instances.get(iKey);
     this.instances.set(iKey, known === undefined ? instance : mergeInstance(known, instance));
     for (const u of cellUpdates) {
       const cell = this.cells.get(u.key);
-      if (cell !== undefined) cell.count += u.count;
-      else this.cells.set(u.key, { sliceKey: u.sliceKey, appName: instance.appName, path: u.path, bucketStart: counts!.bucketStart, count: u.count });
+      if (cell !== undefined) cell.count = saturatedSum(cell.count, u.count);
+      else this.putCell(u.key, { sliceKey: u.sliceKey, appName: instance.appName, path: u.path, bucketStart: counts!.bucketStart, count: saturatedSum(0n, u.count), owner: token });
     }
     for (const f of followerKeys) {
       const follower = this.followers.get(f.key);
       if (follower !== undefined) follower.reportedAt = Math.max(follower.reportedAt, instance.seenAt);
       else this.followers.set(f.key, { sliceKey: f.sliceKey, protocol: instance.protocol, appName: instance.appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
     }
-    return true;
+    return 'accepted';
+  }
+
+  private putCell(key: string, cell: BufferedCell): void {
+    this.cells.set(key, cell);
+    this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
+    this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
   }
 
   /** Takes everything out, sorted by primary key, and leaves the buffer empty. */
@@ -208,12 +253,16 @@ export class TrafficBuffer {
     this.cells = new Map();
     this.instances = new Map();
     this.followers = new Map();
+    this.cellsPerApp = new Map();
+    this.cellsPerToken = new Map();
     return batch;
   }
 
   /**
    * Puts back a batch that could not be written (the database is down), merged with what arrived
-   * since, as far as the limits allow. Returns the decisions that did not fit (dropped).
+   * since, as far as the buffer's bounds allow. Returns the decisions that did not fit (dropped).
+   * The per-app and per-token caps are not applied to what was taken once (its cells count
+   * towards them again, so new reports of a full share wait for the database).
    */
   restore(batch: TrafficBatch): bigint {
     let dropped = 0n;
@@ -226,8 +275,8 @@ export class TrafficBuffer {
     for (const cell of batch.cells) {
       const key = keyOf(cell.sliceKey, cell.bucketStart, cell.appName, cell.path);
       const held = this.cells.get(key);
-      if (held !== undefined) held.count += cell.count;
-      else if (this.cells.size < this.limits.maxCells) this.cells.set(key, { ...cell });
+      if (held !== undefined) held.count = saturatedSum(held.count, cell.count);
+      else if (this.cells.size < this.limits.maxCells) this.putCell(key, { ...cell });
       else dropped += cell.count;
     }
     for (const follower of batch.followers) {
@@ -243,6 +292,38 @@ export class TrafficBuffer {
 /** Code-unit order: the same on every service instance, whatever its locale (see TrafficRepository.write). */
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `a + b`, at most MAX_CELL_COUNT (counts are never negative). */
+export function saturatedSum(a: bigint, b: bigint): bigint {
+  const sum = a + b;
+  return sum > MAX_CELL_COUNT ? MAX_CELL_COUNT : sum;
+}
+
+/** Rows in a batch, all tables together. */
+export function rowsIn(batch: TrafficBatch): number {
+  return batch.cells.length + batch.instances.length + batch.followers.length;
+}
+
+/**
+ * Two batches of about half the rows each, every list still in primary-key order (see
+ * TrafficRepository.write): how a batch the database refused is narrowed down to the rows it
+ * refuses (TrafficIngestService), so that one bad row cannot cost the others.
+ */
+export function splitBatch(batch: TrafficBatch): [TrafficBatch, TrafficBatch] {
+  let room = Math.ceil(rowsIn(batch) / 2);
+  const take = <T>(list: readonly T[]): [T[], T[]] => {
+    const n = Math.min(room, list.length);
+    room -= n;
+    return [list.slice(0, n), list.slice(n)];
+  };
+  const [instancesA, instancesB] = take(batch.instances);
+  const [followersA, followersB] = take(batch.followers);
+  const [cellsA, cellsB] = take(batch.cells);
+  return [
+    { instances: instancesA, followers: followersA, cells: cellsA },
+    { instances: instancesB, followers: followersB, cells: cellsB },
+  ];
 }
 
 /** The decisions a batch holds. */

@@ -1,5 +1,6 @@
 import type { FieldViolation } from '../common/errors/switchyard.exception.js';
-import { MAX_REPORT_SLICES, parseSdkReport, splitSdkHeader } from './traffic-report.js';
+import fc from 'fast-check';
+import { isName, MAX_NAME_LENGTH, MAX_REPORT_SLICES, parseSdkReport, splitSdkHeader } from './traffic-report.js';
 
 const valid = () => ({
   appName: 'payments-api',
@@ -46,6 +47,10 @@ describe('parseSdkReport', () => {
     ['no app name', { ...valid(), appName: undefined }, 'appName'],
     ['a blank app name', { ...valid(), appName: '  ' }, 'appName'],
     ['a control character', { ...valid(), instanceId: 'pod\n1' }, 'instanceId'],
+    ['a NUL character', { ...valid(), appName: 'pay\u0000ments' }, 'appName'],
+    ['a lone high surrogate', { ...valid(), instanceId: 'pod-\uD83D' }, 'instanceId'],
+    ['a lone low surrogate', { ...valid(), appName: '\uDCB0payments' }, 'appName'],
+    ['a lone surrogate in the SDK name', { ...valid(), sdkName: 'sdk\uD800x' }, 'sdkName'],
     ['an over-long instance id', { ...valid(), instanceId: 'x'.repeat(257) }, 'instanceId'],
     ['an over-long sdk version', { ...valid(), sdkVersion: '1'.repeat(129) }, 'sdkVersion'],
     ['a negative revision', { ...valid(), revision: -1 }, 'revision'],
@@ -64,6 +69,11 @@ describe('parseSdkReport', () => {
     expect(violations(body).map((v) => v.field)).toContain(field);
   });
 
+  it('takes names with well-formed surrogate pairs (emoji), stored as sent', () => {
+    const parsed = parseSdkReport({ ...valid(), appName: 'payments-\uD83D\uDCB0' });
+    expect(parsed.ok && parsed.value.appName).toBe('payments-💰');
+  });
+
   it('refuses the whole report when one entry is bad: nothing of it is usable', () => {
     const body = { ...valid(), bucket: { ...valid().bucket, slices: { good: { NEW: 1, LEGACY: 1 }, bad: { NEW: -5, LEGACY: 0 } } } };
     expect(parseSdkReport(body).ok).toBe(false);
@@ -79,6 +89,60 @@ describe('parseSdkReport', () => {
     expect(violations({ ...valid(), bucket: { ...valid().bucket, slices: many } })).toEqual([{ field: 'bucket.slices', message: expect.stringContaining('10000') }]);
     const bad = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`s${i}`, { NEW: -1, LEGACY: 1 }]));
     expect(violations({ ...valid(), bucket: { ...valid().bucket, slices: bad } }).length).toBe(20);
+  });
+});
+
+describe('parseSdkReport on hostile input (property)', () => {
+  /** Anything in each field, often close to valid, so that every check is reached. */
+  const nearlyValid = fc.record(
+    {
+      appName: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constant('payments-api'), fc.anything()),
+      instanceId: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constant('pod-1'), fc.jsonValue()),
+      sdkName: fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 200 }), fc.jsonValue()),
+      revision: fc.oneof(fc.constant(null), fc.integer(), fc.double(), fc.jsonValue()),
+      syncedAt: fc.oneof(fc.constant(null), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+      bucket: fc.oneof(
+        fc.record({
+          start: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constant('2026-01-01T12:00:00Z'), fc.jsonValue()),
+          stop: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constant('2026-01-01T12:01:00Z'), fc.jsonValue()),
+          slices: fc.oneof(
+            fc.dictionary(
+              fc.oneof(fc.constantFrom('a', 'payments.x', '__proto__', 'constructor', 'toString'), fc.string({ unit: 'binary', maxLength: 140 })),
+              fc.oneof(
+                fc.record({ NEW: fc.oneof(fc.nat(), fc.maxSafeNat(), fc.double(), fc.bigInt().map(String)), LEGACY: fc.oneof(fc.nat(), fc.maxSafeNat(), fc.integer()) }),
+                fc.jsonValue(),
+              ),
+              { maxKeys: 40 },
+            ),
+            fc.jsonValue(),
+          ),
+        }),
+        fc.jsonValue(),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('never throws, lists at most 20 violations, and accepts only reports within every bound', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.anything(), nearlyValid), (body) => {
+        const parsed = parseSdkReport(body);
+        if (!parsed.ok) {
+          expect(parsed.violations.length).toBeGreaterThan(0);
+          expect(parsed.violations.length).toBeLessThanOrEqual(20);
+          return;
+        }
+        const r = parsed.value;
+        for (const name of [r.appName, r.instanceId]) expect(isName(name, MAX_NAME_LENGTH)).toBe(true);
+        expect(r.slices.size).toBeLessThanOrEqual(MAX_REPORT_SLICES);
+        expect(r.start).toBeLessThanOrEqual(r.stop);
+        for (const [key, c] of r.slices) {
+          expect(key).toMatch(/^[a-z0-9][a-z0-9._:/-]{0,127}$/);
+          for (const n of [c.NEW, c.LEGACY]) expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 

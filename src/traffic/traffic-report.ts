@@ -4,7 +4,8 @@
  *
  * Pure: no Nest, no I/O. Validation is all-or-nothing: a report with any violation is refused as a
  * whole (400 INVALID_INPUT naming every offending field), so nothing of it is counted. Unknown
- * fields are ignored, so that newer SDKs can add some without breaking older services.
+ * fields are ignored, so that newer SDKs can add some without breaking older services. Whether the
+ * counts are plausible is the next check (plausible-counts.ts), on a report of the right shape.
  */
 import { isRfc3339, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import type { FieldViolation } from '../common/errors/switchyard.exception.js';
@@ -47,6 +48,11 @@ const MAX_VIOLATIONS = 20;
 
 /** Control characters would end up in logs and terminals (the CLI prints app names). */
 const CONTROL = /[\x00-\x1f\x7f]/;
+/**
+ * A UTF-16 surrogate without its other half: PostgreSQL cannot store it (node-postgres would write
+ * U+FFFD instead), so two different ids would become one row, and the name read back would differ.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -59,9 +65,9 @@ export function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** A name (app, instance, SDK): non-blank, bounded, no control characters. */
+/** A name (app, instance, SDK): non-blank, bounded, no control characters, stored exactly as sent. */
 export function isName(value: unknown, maxLength: number): value is string {
-  return typeof value === 'string' && value.trim().length > 0 && value.length <= maxLength && !CONTROL.test(value);
+  return typeof value === 'string' && value.trim().length > 0 && value.length <= maxLength && !CONTROL.test(value) && !LONE_SURROGATE.test(value);
 }
 
 class Violations {
@@ -82,7 +88,7 @@ function instant(v: Violations, field: string, value: unknown): number | null {
 function name(v: Violations, body: Json, field: string): string {
   const value = body[field];
   if (!isName(value, MAX_NAME_LENGTH)) {
-    v.add(field, `must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, without control characters`);
+    v.add(field, `must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, without control characters or unpaired surrogates`);
     return '';
   }
   return value;
@@ -92,7 +98,7 @@ function optionalSdkField(v: Violations, body: Json, field: string): string | nu
   const value = body[field];
   if (value === undefined || value === null) return null;
   if (!isName(value, MAX_SDK_FIELD_LENGTH)) {
-    v.add(field, `must be null or a non-empty string of at most ${MAX_SDK_FIELD_LENGTH} characters, without control characters`);
+    v.add(field, `must be null or a non-empty string of at most ${MAX_SDK_FIELD_LENGTH} characters, without control characters or unpaired surrogates`);
     return null;
   }
   return value;

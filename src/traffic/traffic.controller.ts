@@ -1,8 +1,6 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { Requires } from '../auth/auth.decorators.js';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { type AuthenticatedRequest, Requires } from '../auth/auth.decorators.js';
 import { Permission } from '../auth/roles.js';
-import { InvalidInputException } from '../common/errors/switchyard.exception.js';
-import { parseSdkReport } from './traffic-report.js';
 import { TrafficIngestService } from './traffic-ingest.service.js';
 
 /**
@@ -14,8 +12,9 @@ import { TrafficIngestService } from './traffic-ingest.service.js';
  * error filter and request instrumentation like every other route. The same token and role rule
  * as /sdk/v1/snapshot: READ_CONFIG, so a token of role `sdk` is enough.
  *
- * 202 as soon as the report is validated and buffered: the database is written later, in batches,
- * and its being down never fails the SDK's request (TrafficIngestService).
+ * 202 as soon as the report is validated and buffered (or dropped for a limit: counted, see
+ * TrafficIngestService): the database is written later, in batches, and its being down never
+ * fails the SDK's request. 400 for a report of the wrong shape or with implausible counts.
  */
 @Controller('sdk/v1')
 export class SdkMetricsController {
@@ -24,9 +23,8 @@ export class SdkMetricsController {
   @Post('metrics')
   @HttpCode(202)
   @Requires(Permission.READ_CONFIG)
-  report(@Body() body: unknown): void {
-    const parsed = parseSdkReport(body);
-    if (!parsed.ok) throw new InvalidInputException(parsed.violations);
-    this.ingest.recordSdkReport(parsed.value);
+  report(@Req() req: AuthenticatedRequest, @Body() body: unknown): void {
+    // AuthGuard has run (the route requires a permission): the principal is set.
+    this.ingest.receiveSdkReport(body, req.principal!.name);
   }
 }

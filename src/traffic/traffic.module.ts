@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HistoryModule } from '../history/history.module.js';
 import { SdkMetricsController } from './traffic.controller.js';
+import { KnownSlices } from './known-slices.js';
 import { TrafficIngestService } from './traffic-ingest.service.js';
 import { TrafficRepository } from './traffic.repository.js';
 import { SliceTrafficFieldsResolver, SliceTrafficResolver } from './traffic.resolver.js';
@@ -13,7 +14,7 @@ import { TrafficService } from './traffic.service.js';
 @Module({
   imports: [HistoryModule],
   controllers: [SdkMetricsController],
-  providers: [TrafficRepository, TrafficIngestService, TrafficService, SliceTrafficFieldsResolver, SliceTrafficResolver],
+  providers: [TrafficRepository, KnownSlices, TrafficIngestService, TrafficService, SliceTrafficFieldsResolver, SliceTrafficResolver],
   exports: [TrafficIngestService],
 })
 export class TrafficModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { TrafficBatch, TrafficPath } from './traffic-buffer.js';
+import { MAX_CELL_COUNT, type TrafficBatch, type TrafficPath } from './traffic-buffer.js';
 import type { TrafficProtocol } from './traffic-report.js';
 
 /** Sums per path; numbers (a sum above 2^53 would lose precision: some 9 × 10^15 decisions). */
@@ -49,7 +49,11 @@ export class TrafficRepository {
    * - Rows go in primary-key order (the buffer sorts them), so that two service instances
    *   flushing overlapping rows at once lock them in the same order instead of deadlocking.
    * - Counts and follower marks of keys that are not slices are not kept (the join on `slices`):
-   *   a host asking for a misspelt or long-gone slice must not fill the tables.
+   *   a host asking for a misspelt or long-gone slice must not fill the tables. (The service drops
+   *   them before buffering already, against its snapshot; this is the database's own word.)
+   * - A cell's count saturates at the largest bigint (as in the buffer: MAX_CELL_COUNT), summed
+   *   as numeric, so that no sum of reports can fail the statement with "bigint out of range"
+   *   and take the rest of the batch with it.
    * - Not idempotent: if the commit succeeds but its acknowledgement is lost, the caller puts the
    *   batch back and its counts are written twice. Counts are an observation, not a ledger; the
    *   alternative (dropping on every ambiguous failure) would lose far more.
@@ -115,7 +119,7 @@ export class TrafficRepository {
                 AS u(slice_key, app_name, path, bucket_start, count, n)
            WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
            ORDER BY u.n
-           ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET count = b.count + EXCLUDED.count`,
+           ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET count = LEAST(b.count::numeric + EXCLUDED.count, ${MAX_CELL_COUNT})::bigint`,
           [
             c.map((r) => r.sliceKey),
             c.map((r) => r.appName),

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../../src/config/env.js';
 import { HistoryAction } from '../../src/history/history-action.js';
 import { MAX_OPERATION_NAMES } from '../../src/metrics/graphql-metrics.js';
 import { ROUTES } from '../../src/metrics/http-metrics.js';
+import { REFUSAL_REASONS, TRAFFIC_SOURCES } from '../../src/traffic/traffic-ingest.service.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { type EventStream, openEventStream } from '../utils/event-stream.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
@@ -27,6 +28,9 @@ const METRICS: Record<string, string> = {
   switchyard_traffic_reports_total: 'counter',
   switchyard_traffic_flushes_total: 'counter',
   switchyard_traffic_dropped_decisions_total: 'counter',
+  switchyard_traffic_refused_total: 'counter',
+  switchyard_traffic_unknown_slices_total: 'counter',
+  switchyard_traffic_rejected_rows_total: 'counter',
 };
 
 const REQUESTS = 'switchyard_http_requests_total';
@@ -100,6 +104,7 @@ describe('GET /metrics (Prometheus)', () => {
     for (const kind of ['single', 'all']) expect(m.value(ROLLBACKS, { kind })).toBeDefined();
     for (const outcome of ['accepted', 'dropped']) expect(m.value('switchyard_traffic_reports_total', { outcome })).toBeDefined();
     for (const outcome of ['written', 'failed']) expect(m.value('switchyard_traffic_flushes_total', { outcome })).toBeDefined();
+    for (const source of TRAFFIC_SOURCES) for (const reason of REFUSAL_REASONS) expect(m.value('switchyard_traffic_refused_total', { source, reason })).toBe(0);
     for (const protocol of ['switchyard', 'unleash']) {
       expect(m.value('switchyard_sdk_streams_opened_total', { protocol })).toBe(0);
       expect(m.value('switchyard_sdk_streams_open', { protocol })).toBe(0);

@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { parseExposition } from '../utils/prometheus.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 import { takeDatabaseAway } from '../utils/outage.js';
-import { readTraffic, readUntil, type TotalsView } from '../utils/traffic.js';
+import { readTraffic, readUntil, sliceServed, type TotalsView } from '../utils/traffic.js';
 
 /**
  * Traffic seen by the services (docs/traffic.md), end to end: reports over real HTTP (raw, from the
@@ -62,6 +62,7 @@ describe('traffic: reports in, GraphQL out', () => {
   it('aggregates reports per slice, path and app; shows windows, minute buckets, apps and followers', async () => {
     const key = uniqueKey('traffic.raw');
     await createSlice(t.admin, { key, percent: 30 });
+    await sliceServed(t.app, key);
     const revision = await headRevision();
     const synced = new Date(Date.now() - 2_000).toISOString();
     expect((await report(body('checkout-api', 'pod-1', { [key]: { NEW: 30, LEGACY: 70 } }, { revision, syncedAt: synced }))).status).toBe(202);
@@ -111,6 +112,7 @@ describe('traffic: reports in, GraphQL out', () => {
     const keys = [uniqueKey('traffic.page'), uniqueKey('traffic.page')];
     const tag = uniqueKey('traffic-tag').replace(/\./g, '-');
     for (const key of keys) await t.admin.ok('mutation($key: String!, $tag: String!) { createSlice(key: $key, tags: [$tag]) { key } }', { key, tag });
+    await sliceServed(t.app, keys[1]!);
     await report(body('page-app', 'pod-1', { [keys[0]!]: { NEW: 1, LEGACY: 2 }, [keys[1]!]: { NEW: 4, LEGACY: 0 } }));
     await ingest().flush();
     const viewer = t.as(await t.tokenFor('viewer'));
@@ -298,6 +300,7 @@ describe('traffic: reports in, GraphQL out', () => {
   it('never fails a report because the database is down: 202, kept in memory, counted', async () => {
     const key = uniqueKey('traffic.outage');
     await createSlice(t.admin, { key });
+    await sliceServed(t.app, key);
     const send = () => report(body('outage-app', 'pod-1', { [key]: { NEW: 1, LEGACY: 1 } }));
     expect((await send()).status).toBe(202); // the token is verified (and cached) while the database is up
     const service = ingest();

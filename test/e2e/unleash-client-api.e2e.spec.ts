@@ -2,6 +2,7 @@ import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.j
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { type EventStream, openEventStream } from '../utils/event-stream.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
+import { sliceServed } from '../utils/traffic.js';
 
 interface Feature {
   name: string;
@@ -142,6 +143,7 @@ describe('Unleash client API (/api/client/*)', () => {
       const appName = uniqueKey('uapi-app');
       const key = uniqueKey('uapi.counted');
       await createSlice(t.admin, { key, percent: 30 });
+      await sliceServed(t.app, key);
       const registration = {
         appName,
         instanceId: 'pod-1',

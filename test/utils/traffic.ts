@@ -1,3 +1,5 @@
+import type { INestApplication } from '@nestjs/common';
+import { SnapshotService } from '../../src/delivery/snapshot.service.js';
 import type { SliceFollower as FollowerView } from '../../src/cli/commands/who-follows.command.js';
 import type { GraphqlClient } from './graphql-client.js';
 
@@ -45,4 +47,14 @@ export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => b
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits until the service serves a snapshot with slice `key`: reports count only the slices of the
+ * snapshot the receiving instance serves (KnownSlices), which follows a commit within milliseconds
+ * but not synchronously. A test that reports right after creating a slice waits for this first.
+ */
+export async function sliceServed(app: INestApplication, key: string): Promise<void> {
+  const snapshots = app.get(SnapshotService);
+  await readUntil(async () => snapshots.current()?.definition.slices.some((s) => s.key === key) ?? false, Boolean, `slice ${key} in the served snapshot`, 10_000);
 }

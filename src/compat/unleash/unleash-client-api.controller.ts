@@ -1,9 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Requires } from '../../auth/auth.decorators.js';
+import { type AuthenticatedRequest, Requires } from '../../auth/auth.decorators.js';
 import { Permission } from '../../auth/roles.js';
-import { InvalidInputException, SwitchyardException } from '../../common/errors/switchyard.exception.js';
-import { type Parsed, parseMetrics, parseRegistration } from './unleash-client-payloads.js';
+import { SwitchyardException } from '../../common/errors/switchyard.exception.js';
 import { type ClientHeaders, UnleashClientRegistry } from './unleash-client-registry.service.js';
 import { type PublishedToggles, UnleashFeaturesService } from './unleash-features.service.js';
 import { UnleashStreamHub } from './unleash-stream-hub.service.js';
@@ -54,16 +53,14 @@ export class UnleashClientApiController {
   @HttpCode(202)
   @Requires(Permission.READ_CONFIG)
   register(@Req() req: Request, @Body() body: unknown): void {
-    const headers = clientHeaders(req);
-    this.registry.recordRegistration(orRefuse(parseRegistration(body, headers.instanceId)), headers.sdk);
+    this.registry.receiveRegistration(body, clientHeaders(req));
   }
 
   @Post('metrics')
   @HttpCode(202)
   @Requires(Permission.READ_CONFIG)
   metrics(@Req() req: Request, @Body() body: unknown): void {
-    const headers = clientHeaders(req);
-    this.registry.recordMetrics(orRefuse(parseMetrics(body, headers.instanceId)), headers.sdk);
+    this.registry.receiveMetrics(body, clientHeaders(req));
   }
 
   private currentOrUnavailable(): PublishedToggles {
@@ -75,13 +72,10 @@ export class UnleashClientApiController {
   }
 }
 
-function orRefuse<T>(parsed: Parsed<T>): T {
-  if (!parsed.ok) throw new InvalidInputException(parsed.violations);
-  return parsed.value;
-}
-
+/** The SDK's identity headers, and the token it authenticated with (AuthGuard has run: always set here). */
 function clientHeaders(req: Request): ClientHeaders {
-  return { appName: req.header('unleash-appname'), instanceId: req.header('unleash-instanceid'), sdk: req.header('unleash-sdk') };
+  const token = (req as AuthenticatedRequest).principal?.name ?? '';
+  return { appName: req.header('unleash-appname'), instanceId: req.header('unleash-instanceid'), sdk: req.header('unleash-sdk'), token };
 }
 
 /** If-None-Match: a list of (possibly weak) ETags, or `*` (as DeliveryController reads it). */

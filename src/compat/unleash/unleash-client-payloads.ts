@@ -6,6 +6,7 @@
  * impactMetrics...) are ignored, as the Unleash server does.
  */
 import type { FieldViolation } from '../../common/errors/switchyard.exception.js';
+import { isName, MAX_NAME_LENGTH } from '../../traffic/traffic-report.js';
 
 export interface ClientRegistration {
   readonly appName: string;
@@ -36,8 +37,9 @@ export interface ClientMetrics {
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly violations: readonly FieldViolation[] };
 
-const MAX_NAME = 256;
+const MAX_NAME = MAX_NAME_LENGTH;
 const MAX_TOGGLES = 10_000;
+const NAME_RULE = `must be a non-empty string of at most ${MAX_NAME} characters, without control characters or unpaired surrogates`;
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -50,13 +52,22 @@ class Reader {
     this.violations.push({ field, message });
   }
 
-  /** A required non-empty string of bounded length. */
+  /**
+   * A required name (app, instance): as our SDK's reports have them (traffic-report.ts `isName`),
+   * since both become rows of the same tables.
+   */
   name(field: string, value: unknown = this.body[field]): string {
-    if (typeof value !== 'string' || value.trim().length === 0 || value.length > MAX_NAME) {
-      this.fail(field, `must be a non-empty string of at most ${MAX_NAME} characters`);
+    if (!isName(value, MAX_NAME)) {
+      this.fail(field, NAME_RULE);
       return '';
     }
     return value;
+  }
+
+  /** The instance id: from the body, else the UNLEASH-INSTANCEID header, else `default` (blank counts as absent). */
+  instanceId(header: string | undefined): string {
+    const given = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+    return this.name('instanceId', given(this.body.instanceId) ?? given(header) ?? 'default');
   }
 
   optionalString(field: string): string | null {
@@ -98,7 +109,7 @@ export function parseRegistration(body: unknown, headerInstanceId?: string): Par
   if (!isObject(body)) return NOT_AN_OBJECT;
   const r = new Reader(body);
   const appName = r.name('appName');
-  const instanceId = r.optionalString('instanceId') ?? headerInstanceId ?? 'default';
+  const instanceId = r.instanceId(headerInstanceId);
   const sdkVersion = r.optionalString('sdkVersion');
   const started = body.started === undefined || body.started === null ? null : r.date('started', body.started);
   let strategies: string[] = [];
@@ -118,7 +129,7 @@ export function parseMetrics(body: unknown, headerInstanceId?: string): Parsed<C
   if (!isObject(body)) return NOT_AN_OBJECT;
   const r = new Reader(body);
   const appName = r.name('appName');
-  const instanceId = r.optionalString('instanceId') ?? headerInstanceId ?? 'default';
+  const instanceId = r.instanceId(headerInstanceId);
   const bucket = body.bucket;
   if (!isObject(bucket)) {
     r.fail('bucket', 'must be an object with start, stop and toggles');

@@ -1,13 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { TrafficIngestService } from '../../traffic/traffic-ingest.service.js';
+import { InvalidInputException } from '../../common/errors/switchyard.exception.js';
+import { type TrafficSource, TrafficIngestService } from '../../traffic/traffic-ingest.service.js';
 import { splitSdkHeader } from '../../traffic/traffic-report.js';
-import type { ClientMetrics, ClientRegistration } from './unleash-client-payloads.js';
+import { type ClientMetrics, type ClientRegistration, type Parsed, parseMetrics, parseRegistration } from './unleash-client-payloads.js';
 
-/** The identity headers every Unleash SDK request carries (unleash-client request.js `buildHeaders`). */
+/**
+ * The identity headers every Unleash SDK request carries (unleash-client request.js
+ * `buildHeaders`), and the name of the token it was authenticated with: the limits on instances
+ * and buffer room are per token as well as per app (docs/traffic.md).
+ */
 export interface ClientHeaders {
   readonly appName: string | undefined;
   readonly instanceId: string | undefined;
   readonly sdk: string | undefined;
+  readonly token: string;
 }
 
 /**
@@ -25,20 +31,35 @@ export interface ClientHeaders {
 export class UnleashClientRegistry {
   constructor(private readonly traffic: TrafficIngestService) {}
 
-  recordRegistration(registration: ClientRegistration, sdk: string | undefined, at: Date = new Date()): void {
+  /** The body of POST /api/client/register. Throws INVALID_INPUT (400) for a body of the wrong shape. */
+  receiveRegistration(body: unknown, headers: ClientHeaders, at: Date = new Date()): void {
+    const registration = this.orRefuse('unleash_register', false, parseRegistration(body, headers.instanceId));
+    this.recordRegistration(registration, headers, at);
+  }
+
+  /** The body of POST /api/client/metrics. Throws INVALID_INPUT (400) for a body of the wrong shape. */
+  receiveMetrics(body: unknown, headers: ClientHeaders, at: Date = new Date()): void {
+    const metrics = this.orRefuse('unleash_metrics', true, parseMetrics(body, headers.instanceId));
+    this.recordMetrics(metrics, headers, at);
+  }
+
+  recordRegistration(registration: ClientRegistration, headers: ClientHeaders, at: Date = new Date()): void {
     this.traffic.recordUnleashInstance(
+      'unleash_register',
       { appName: registration.appName, instanceId: registration.instanceId },
-      splitSdkHeader(sdk ?? registration.sdkVersion),
+      splitSdkHeader(headers.sdk ?? registration.sdkVersion),
       null,
+      headers.token,
       at.getTime(),
     );
   }
 
-  recordMetrics(metrics: ClientMetrics, sdk: string | undefined, at: Date = new Date()): void {
+  recordMetrics(metrics: ClientMetrics, headers: ClientHeaders, at: Date = new Date()): void {
     this.traffic.recordUnleashMetrics(
       { appName: metrics.appName, instanceId: metrics.instanceId },
-      splitSdkHeader(sdk),
+      splitSdkHeader(headers.sdk),
       { start: Date.parse(metrics.bucket.start), stop: Date.parse(metrics.bucket.stop), toggles: metrics.bucket.toggles },
+      headers.token,
       at.getTime(),
     );
   }
@@ -49,6 +70,12 @@ export class UnleashClientRegistry {
     if (!appName) return;
     const instanceId = headers.instanceId?.trim() || 'default';
     const ms = at.getTime();
-    this.traffic.recordUnleashInstance({ appName, instanceId }, splitSdkHeader(headers.sdk), { revision, at: ms }, ms);
+    this.traffic.recordUnleashInstance('unleash_served', { appName, instanceId }, splitSdkHeader(headers.sdk), { revision, at: ms }, headers.token, ms);
+  }
+
+  private orRefuse<T>(source: TrafficSource, carriesCounts: boolean, parsed: Parsed<T>): T {
+    if (parsed.ok) return parsed.value;
+    this.traffic.countRefused(source, 'invalid', carriesCounts);
+    throw new InvalidInputException(parsed.violations);
   }
 }
