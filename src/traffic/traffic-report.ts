@@ -48,11 +48,6 @@ const MAX_VIOLATIONS = 20;
 
 /** Control characters would end up in logs and terminals (the CLI prints app names). */
 const CONTROL = /[\x00-\x1f\x7f]/;
-/**
- * A UTF-16 surrogate without its other half: PostgreSQL cannot store it (node-postgres would write
- * U+FFFD instead), so two different ids would become one row, and the name read back would differ.
- */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -65,9 +60,14 @@ export function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** A name (app, instance, SDK): non-blank, bounded, no control characters, stored exactly as sent. */
+/**
+ * A name (app, instance, SDK): non-blank, bounded, no control characters, stored exactly as sent.
+ * A body with an unpaired surrogate is refused before it gets here (common/validation/storable-text.ts);
+ * names from headers cannot hold one, but the rule is kept here too since names also arrive by
+ * other paths: written as U+FFFD, two different ids would become one row.
+ */
 export function isName(value: unknown, maxLength: number): value is string {
-  return typeof value === 'string' && value.trim().length > 0 && value.length <= maxLength && !CONTROL.test(value) && !LONE_SURROGATE.test(value);
+  return typeof value === 'string' && value.trim().length > 0 && value.length <= maxLength && !CONTROL.test(value) && value.isWellFormed();
 }
 
 class Violations {
