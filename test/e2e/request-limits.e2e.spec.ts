@@ -72,7 +72,7 @@ describe('request limits', () => {
     expect(res.body.errors).toHaveLength(1);
     // GraphQL validation refuses it before execution; Apollo files every validation error under
     // GRAPHQL_VALIDATION_FAILED, and errorCode says which limit it was.
-    expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', errorCode: 'QUERY_TOO_DEEP', maxDepth: MAX_QUERY_DEPTH });
+    expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', errorCode: 'QUERY_TOO_DEEP', limit: MAX_QUERY_DEPTH });
     expectNoInternals(res);
   }
 

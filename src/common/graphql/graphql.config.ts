@@ -6,8 +6,9 @@ import type { AppConfig } from '../../config/env.js';
 import type { GraphqlMetrics } from '../../metrics/graphql-metrics.js';
 import { HTTP_STATUS } from '../errors/error-codes.js';
 import { toPublicError } from '../errors/error-mapper.js';
-import { depthLimitRule } from './depth-limit.rule.js';
 import { formatError } from './format-error.js';
+import { type QueryLimits, queryLimitRules, queryParseOptions } from './query-limits.js';
+import { queryLimitsPlugin } from './query-limits.plugin.js';
 
 /**
  * GraphQL, code first. The schema is built in memory at start-up; the committed
@@ -15,6 +16,13 @@ import { formatError } from './format-error.js';
  * the two differ.
  */
 export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metrics: GraphqlMetrics): ApolloDriverConfig {
+  const limits: QueryLimits = {
+    maxDepth: config.maxQueryDepth,
+    maxAliases: config.maxQueryAliases,
+    maxDirectives: config.maxQueryDirectives,
+    maxTokens: config.maxQueryTokens,
+    maxCost: config.maxQueryCost,
+  };
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -25,23 +33,32 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metr
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimitRule(config.maxQueryDepth)],
+    // No request may stall the service: documents are bounded while parsing (tokens), by
+    // validation (depth, aliases, directives, expanded size) and before execution (cost, fields
+    // capped per request). docs/query-limits.md.
+    parseOptions: queryParseOptions(limits),
+    validationRules: queryLimitRules(limits),
     formatError,
-    plugins: [metrics.plugin()],
+    plugins: [metrics.plugin(), queryLimitsPlugin(limits)],
     // Every request needs a valid token, whatever it asks for (introspection and __typename
     // included, which no resolver guards): authenticate once here, before parsing.
     context: async ({ req }: { req: AuthenticatedRequest }) => {
       try {
         req.principal = await tokens.authenticateHeader(req.header('authorization'));
       } catch (error) {
-        const mapped = toPublicError(error);
-        throw new GraphQLError(mapped.message, {
-          extensions: { code: mapped.category, errorCode: mapped.code, http: { status: HTTP_STATUS[mapped.category] } },
-        });
+        throw toGraphQLError(error);
       }
       return { req };
     },
     // Field resolvers' errors go through the same exception filter as operations'.
     fieldResolverEnhancers: ['filters'],
   };
+}
+
+/** An error refused outside any resolver, as the client sees it, with the HTTP status of its category. */
+function toGraphQLError(error: unknown): GraphQLError {
+  const mapped = toPublicError(error);
+  return new GraphQLError(mapped.message, {
+    extensions: { ...mapped.details, code: mapped.category, errorCode: mapped.code, http: { status: HTTP_STATUS[mapped.category] } },
+  });
 }
