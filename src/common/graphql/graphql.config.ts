@@ -2,6 +2,8 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLError } from 'graphql';
 import type { ApiTokensService } from '../../auth/api-tokens.service.js';
 import type { AuthenticatedRequest } from '../../auth/auth.decorators.js';
+import { AuthException } from '../../auth/auth.exception.js';
+import { Permission, roleGrants } from '../../auth/roles.js';
 import type { AppConfig } from '../../config/env.js';
 import type { GraphqlMetrics } from '../../metrics/graphql-metrics.js';
 import { HTTP_STATUS } from '../errors/error-codes.js';
@@ -9,6 +11,13 @@ import { toPublicError } from '../errors/error-mapper.js';
 import { formatError } from './format-error.js';
 import { type QueryLimits, queryLimitRules, queryParseOptions } from './query-limits.js';
 import { queryLimitsPlugin } from './query-limits.plugin.js';
+
+/**
+ * Introspection (and the "Did you mean ...?" hints that leak the schema the same way) needs READ:
+ * every role but sdk. SDK tokens are embedded in services and copied around; they evaluate, and
+ * have no use for the schema. (The context function below guarantees a principal.)
+ */
+const INTROSPECTION_PERMISSION = Permission.READ;
 
 /**
  * GraphQL, code first. The schema is built in memory at start-up; the committed
@@ -23,6 +32,7 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metr
     maxTokens: config.maxQueryTokens,
     maxCost: config.maxQueryCost,
   };
+  const roleOf = (context: unknown) => (context as { req?: AuthenticatedRequest }).req?.principal?.role;
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -35,11 +45,20 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metr
     includeStacktraceInErrorResponses: false,
     // No request may stall the service: documents are bounded while parsing (tokens), by
     // validation (depth, aliases, directives, expanded size) and before execution (cost, fields
-    // capped per request). docs/query-limits.md.
+    // capped per request, introspection by role). docs/query-limits.md.
     parseOptions: queryParseOptions(limits),
     validationRules: queryLimitRules(limits),
     formatError,
-    plugins: [metrics.plugin(), queryLimitsPlugin(limits)],
+    plugins: [
+      metrics.plugin(),
+      queryLimitsPlugin(limits, {
+        mayIntrospect: (context) => {
+          const role = roleOf(context);
+          return role !== undefined && roleGrants(role, INTROSPECTION_PERMISSION);
+        },
+        introspectionRefusal: (context) => toGraphQLError(AuthException.introspectionForbidden(roleOf(context) ?? 'unknown', INTROSPECTION_PERMISSION)),
+      }),
+    ],
     // Every request needs a valid token, whatever it asks for (introspection and __typename
     // included, which no resolver guards): authenticate once here, before parsing.
     context: async ({ req }: { req: AuthenticatedRequest }) => {
