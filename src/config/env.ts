@@ -34,7 +34,7 @@ export interface AppConfig {
   /**
    * Operations whose estimated cost exceeds this are refused before they run (QUERY_TOO_COMPLEX).
    * A field costs 1 plus its selections; pages and series multiply by their size, expensive
-   * fields declare more.
+   * fields declare more (docs/query-limits.md has the table).
    */
   readonly maxQueryCost: number;
   /** Largest accepted request body, in bytes (a 10,000-id segment fits comfortably). */
