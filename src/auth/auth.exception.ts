@@ -10,4 +10,8 @@ export class AuthException extends SwitchyardException {
   static forbidden(role: string, permission: string): AuthException {
     return new AuthException('FORBIDDEN', `Role ${role} may not do this (needs ${permission}).`, { role, permission });
   }
+
+  static introspectionForbidden(role: string, permission: string): AuthException {
+    return new AuthException('INTROSPECTION_FORBIDDEN', `Role ${role} may not read the schema (introspection needs ${permission}).`, { role, permission });
+  }
 }

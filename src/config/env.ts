@@ -14,8 +14,29 @@ export interface AppConfig {
   /** Bootstrap admin token, honoured only while no token exists yet. */
   readonly adminToken: string | null;
   readonly logFormat: 'json' | 'text';
-  /** GraphQL documents nested deeper than this are refused before execution. */
+  /**
+   * GraphQL documents nested deeper than this many fields are refused before execution
+   * (QUERY_TOO_DEEP). Our own deepest document is 4 levels; introspection counts too (graphql-js's
+   * full introspection query is 15 deep: tools read the committed src/schema.graphql instead).
+   */
   readonly maxQueryDepth: number;
+  /** More aliased fields than this in one operation are refused (TOO_MANY_ALIASES); `__typename` is free. */
+  readonly maxQueryAliases: number;
+  /** More directives (`@include`, `@skip`...) than this in one operation are refused (TOO_MANY_DIRECTIVES). */
+  readonly maxQueryDirectives: number;
+  /**
+   * Documents of more lexical tokens than this are refused while parsing (TOO_MANY_TOKENS). Every
+   * value of a literal list is a token: send big lists (a 10,000-id segment) as variables, which
+   * do not count. At most 10,000: graphql-js compares fields that share a response name pairwise
+   * (up to a work budget of its own), and at 10,000 tokens that takes about 0.3 s.
+   */
+  readonly maxQueryTokens: number;
+  /**
+   * Operations whose estimated cost exceeds this are refused before they run (QUERY_TOO_COMPLEX).
+   * A field costs 1 plus its selections; pages and series multiply by their size, expensive
+   * fields declare more (docs/query-limits.md has the table).
+   */
+  readonly maxQueryCost: number;
   /** Largest accepted request body, in bytes (a 10,000-id segment fits comfortably). */
   readonly maxBodyBytes: number;
   /** SDK streams get a heartbeat this often, so dead connections are noticed on both ends. */
@@ -129,6 +150,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminToken,
     logFormat: logFormat === 'text' ? 'text' : 'json',
     maxQueryDepth: int('SWITCHYARD_MAX_QUERY_DEPTH', 10, 2, 100),
+    maxQueryAliases: int('SWITCHYARD_MAX_QUERY_ALIASES', 20, 0, 1_000),
+    maxQueryDirectives: int('SWITCHYARD_MAX_QUERY_DIRECTIVES', 20, 0, 1_000),
+    maxQueryTokens: int('SWITCHYARD_MAX_QUERY_TOKENS', 1_000, 100, 10_000),
+    maxQueryCost: int('SWITCHYARD_MAX_QUERY_COST', 20_000, 100, 10_000_000),
     maxBodyBytes: int('SWITCHYARD_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
     snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),

@@ -1,6 +1,8 @@
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Requires } from '../auth/auth.decorators.js';
 import { Permission } from '../auth/roles.js';
+import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
+import { OWN_QUERY_COST, perPage } from '../common/graphql/query-cost.js';
 import { CreateSegmentArgs, DeleteSegmentArgs, SegmentKeyArgs, SegmentsArgs, UpdateSegmentArgs } from './dto/segment.args.js';
 import { Segment, SegmentConnection } from './models/segment.model.js';
 import { SegmentsService } from './segments.service.js';
@@ -9,7 +11,8 @@ import { SegmentsService } from './segments.service.js';
 export class SegmentsResolver {
   constructor(private readonly segmentsService: SegmentsService) {}
 
-  @Query(() => SegmentConnection)
+  // Cost: `first` segments (each what it selects), one query.
+  @Query(() => SegmentConnection, { complexity: perPage(MAX_PAGE_SIZE) })
   @Requires(Permission.READ)
   async segments(@Args() args: SegmentsArgs): Promise<SegmentConnection> {
     const page = await this.segmentsService.list(args);
@@ -22,7 +25,8 @@ export class SegmentsResolver {
     return Segment.from(await this.segmentsService.get(key));
   }
 
-  @ResolveField(() => [String], { description: 'Keys of the slices whose targeting names this segment.' })
+  // Cost OWN_QUERY_COST: a query of its own for every segment that selects it (not batched).
+  @ResolveField(() => [String], { description: 'Keys of the slices whose targeting names this segment.', complexity: OWN_QUERY_COST })
   usedBy(@Parent() segment: Segment): Promise<string[]> {
     return this.segmentsService.usedBy(segment.key);
   }

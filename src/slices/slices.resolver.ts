@@ -1,6 +1,8 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Requires } from '../auth/auth.decorators.js';
 import { Permission } from '../auth/roles.js';
+import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
+import { perPage } from '../common/graphql/query-cost.js';
 import {
   ArchiveSliceArgs,
   CreateSliceArgs,
@@ -17,7 +19,8 @@ import { SlicesService } from './slices.service.js';
 export class SlicesResolver {
   constructor(private readonly slicesService: SlicesService) {}
 
-  @Query(() => SliceConnection, { description: 'Slices in key order, optionally by tag and state.' })
+  // Cost: `first` slices (each what it selects: traffic and followers cost more), one query.
+  @Query(() => SliceConnection, { description: 'Slices in key order, optionally by tag and state.', complexity: perPage(MAX_PAGE_SIZE) })
   @Requires(Permission.READ)
   async slices(@Args() args: SlicesArgs): Promise<SliceConnection> {
     const page = await this.slicesService.list(args);

@@ -2,8 +2,9 @@ import { Args, Context, Int, Parent, ResolveField, Resolver } from '@nestjs/grap
 import type { AuthenticatedRequest } from '../auth/auth.decorators.js';
 import { AuthException } from '../auth/auth.exception.js';
 import { Permission, roleGrants } from '../auth/roles.js';
+import { OWN_QUERY_COST, perMinute, perMinuteScan } from '../common/graphql/query-cost.js';
 import { Slice } from '../slices/models/slice.model.js';
-import { SliceFollowersArgs, TrafficMinutesArgs } from './dto/traffic.args.js';
+import { MAX_TRAFFIC_MINUTES, SliceFollowersArgs, TrafficMinutesArgs } from './dto/traffic.args.js';
 import { AppTraffic, SdkProtocol, SliceFollower, SliceTraffic, TrafficBucket, TrafficTotals } from './models/traffic.model.js';
 import { type TrafficReader, TrafficService } from './traffic.service.js';
 
@@ -50,8 +51,11 @@ export class SliceTrafficFieldsResolver {
     return SliceTraffic.of(slice.key);
   }
 
+  // Cost 1 + 10 per follower selected: one batched query per request for every slice and window,
+  // but the list has no pages (up to MAX_FOLLOWERS); ten followers a slice are assumed.
   @ResolveField(() => [SliceFollower], {
     description: 'SDK instances that reported decisions for this slice recently, by app and instance, with the revision each holds.',
+    complexity: ({ childComplexity }) => 1 + 10 * childComplexity,
   })
   async followers(@Parent() slice: Slice, @Args() { withinMinutes }: SliceFollowersArgs, @Context() context: GraphqlContext): Promise<SliceFollower[]> {
     const rows = await readerFor(this.service, context).followers(slice.key, withinMinutes);
@@ -90,13 +94,25 @@ export class SliceTrafficResolver {
     return TrafficTotals.of((await readerFor(this.service, context).windowTotals(t.sliceKey)).last24Hours);
   }
 
-  @ResolveField(() => [TrafficBucket], { description: 'Per-minute buckets over the last `minutes` (1..1440), oldest first, empty minutes included.' })
+  // Cost OWN_QUERY_COST (a query of its own for every slice that selects it: not batched) +
+  // `minutes` buckets. The cost limit is what caps how many run per request: a page of slices
+  // repeats it per slice, which a count of the field in the document would not see. Under the
+  // default limit: a day's series (start, new, legacy) for 4 slices, an hour's for about 95.
+  @ResolveField(() => [TrafficBucket], {
+    description: 'Per-minute buckets over the last `minutes` (1..1440), oldest first, empty minutes included.',
+    complexity: perMinute(MAX_TRAFFIC_MINUTES, OWN_QUERY_COST),
+  })
   async buckets(@Parent() t: SliceTraffic, @Args() { minutes }: TrafficMinutesArgs, @Context() context: GraphqlContext): Promise<TrafficBucket[]> {
     const buckets = await readerFor(this.service, context).buckets(t.sliceKey, minutes);
     return buckets.map((b) => Object.assign(new TrafficBucket(), b));
   }
 
-  @ResolveField(() => [AppTraffic], { description: 'Totals per app over the last `minutes`.' })
+  // Cost OWN_QUERY_COST (a query of its own per slice, like buckets) + a row summed per minute +
+  // ten apps' worth of output; capped per request by the cost limit, like buckets.
+  @ResolveField(() => [AppTraffic], {
+    description: 'Totals per app over the last `minutes`.',
+    complexity: perMinuteScan(MAX_TRAFFIC_MINUTES, OWN_QUERY_COST, 10),
+  })
   async byApp(@Parent() t: SliceTraffic, @Args() { minutes }: TrafficMinutesArgs, @Context() context: GraphqlContext): Promise<AppTraffic[]> {
     const apps = await readerFor(this.service, context).byApp(t.sliceKey, minutes);
     return apps.map((a) => Object.assign(new AppTraffic(), a));

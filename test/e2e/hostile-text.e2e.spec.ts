@@ -347,8 +347,9 @@ describe('hostile text in every mutation argument', () => {
               tally.accepted++;
               expect(storable).toBe(true);
               const rows = await historyAfter(sequence);
-              expect(rows.length).toBeGreaterThan(0);
-              if (path[0] === 'reason') for (const row of rows) expect(row.reason).toBe(text);
+              // A call that changed nothing (rollbackAll of a tag no slice has) records nothing to read back.
+              if (rows.length === 0) expect(field.name).toBe('rollbackAll');
+              else if (path[0] === 'reason') for (const row of rows) expect(row.reason).toBe(text);
               else if (path[0] === 'idempotencyKey') for (const row of rows) expect(row.idempotencyKey).toBe(text);
               else expect(rows.some((row) => stringsIn([row.sliceKey, row.segmentKey, row.before, row.after]).includes(text))).toBe(true);
               const verdict = await t.admin.ok<{ verifyHistory: { ok: boolean } }>('query { verifyHistory { ok } }');

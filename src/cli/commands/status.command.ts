@@ -32,7 +32,9 @@ type SliceDetails = SliceView & { traffic?: SliceTraffic };
 
 const PAGE_SIZE = 500; // the API's largest page
 
-const LIST = `query($first: Int!, $after: String, $tag: String, $state: SliceState) {
+// Exported for test/e2e/request-limits.e2e.spec.ts, which checks that the status documents pass
+// the service's default query limits (cost, depth, tokens): keep them within those.
+export const LIST = `query($first: Int!, $after: String, $tag: String, $state: SliceState) {
   slices(first: $first, after: $after, tag: $tag, state: $state) {
     nodes { key state percent tags version updatedAt }
     pageInfo { endCursor hasNextPage }
@@ -40,10 +42,10 @@ const LIST = `query($first: Int!, $after: String, $tag: String, $state: SliceSta
 }`;
 
 const TOTALS = 'new legacy total newShare';
-const TRAFFIC_FIELDS = `traffic { last5Minutes { ${TOTALS} } lastHour { ${TOTALS} } last24Hours { ${TOTALS} } }`;
+export const TRAFFIC_FIELDS = `traffic { last5Minutes { ${TOTALS} } lastHour { ${TOTALS} } last24Hours { ${TOTALS} } }`;
 
 /** Which optional fields this service has: older services have no traffic, and the CLI still works with them. */
-const SLICE_TYPE_FIELDS = '{ __type(name: "Slice") { fields { name } } }';
+export const SLICE_TYPE_FIELDS = '{ __type(name: "Slice") { fields { name } } }';
 
 export function registerStatusCommand(program: Command, open: OpenSession): void {
   program

@@ -20,8 +20,11 @@ export const ExpectedVersionField = () =>
     Min(1),
   );
 
+/** The largest page a connection serves (`first`); query-cost.ts's perPage clamps to it too. */
+export const MAX_PAGE_SIZE = 500;
+
 /** Page size and cursor for connections. */
-export const FirstField = () => applyDecorators(Field(() => Int, { defaultValue: 50 }), IsInt(), Min(1), Max(500));
+export const FirstField = () => applyDecorators(Field(() => Int, { defaultValue: 50 }), IsInt(), Min(1), Max(MAX_PAGE_SIZE));
 export const AfterField = () =>
   applyDecorators(
     Field(() => String, { nullable: true, description: 'endCursor of the previous page.' }),

@@ -2,13 +2,23 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLError } from 'graphql';
 import type { ApiTokensService } from '../../auth/api-tokens.service.js';
 import type { AuthenticatedRequest } from '../../auth/auth.decorators.js';
+import { AuthException } from '../../auth/auth.exception.js';
+import { Permission, roleGrants } from '../../auth/roles.js';
 import type { AppConfig } from '../../config/env.js';
 import type { GraphqlMetrics } from '../../metrics/graphql-metrics.js';
 import { HTTP_STATUS } from '../errors/error-codes.js';
 import { toPublicError } from '../errors/error-mapper.js';
-import { depthLimitRule } from './depth-limit.rule.js';
 import { formatError } from './format-error.js';
 import { storableTextPlugin } from './storable-text.plugin.js';
+import { type QueryLimits, queryLimitRules, queryParseOptions } from './query-limits.js';
+import { queryLimitsPlugin } from './query-limits.plugin.js';
+
+/**
+ * Introspection (and the "Did you mean ...?" hints that leak the schema the same way) needs READ:
+ * every role but sdk. SDK tokens are embedded in services and copied around; they evaluate, and
+ * have no use for the schema. (The context function below guarantees a principal.)
+ */
+const INTROSPECTION_PERMISSION = Permission.READ;
 
 /**
  * GraphQL, code first. The schema is built in memory at start-up; the committed
@@ -16,6 +26,14 @@ import { storableTextPlugin } from './storable-text.plugin.js';
  * the two differ.
  */
 export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metrics: GraphqlMetrics): ApolloDriverConfig {
+  const limits: QueryLimits = {
+    maxDepth: config.maxQueryDepth,
+    maxAliases: config.maxQueryAliases,
+    maxDirectives: config.maxQueryDirectives,
+    maxTokens: config.maxQueryTokens,
+    maxCost: config.maxQueryCost,
+  };
+  const roleOf = (context: unknown) => (context as { req?: AuthenticatedRequest }).req?.principal?.role;
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -26,24 +44,43 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metr
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimitRule(config.maxQueryDepth)],
+    // No request may stall the service: documents are bounded while parsing (tokens), by
+    // validation (depth, aliases, directives, expanded size) and before execution (cost, fields
+    // capped per request, introspection by role). docs/query-limits.md.
+    parseOptions: queryParseOptions(limits),
+    validationRules: queryLimitRules(limits),
     formatError,
-    // Text PostgreSQL cannot store exactly is refused before any field runs (storable-text.ts).
-    plugins: [metrics.plugin(), storableTextPlugin()],
+    plugins: [
+      metrics.plugin(),
+      queryLimitsPlugin(limits, {
+        mayIntrospect: (context) => {
+          const role = roleOf(context);
+          return role !== undefined && roleGrants(role, INTROSPECTION_PERMISSION);
+        },
+        introspectionRefusal: (context) => toGraphQLError(AuthException.introspectionForbidden(roleOf(context) ?? 'unknown', INTROSPECTION_PERMISSION)),
+      }),
+      // Text PostgreSQL cannot store exactly is refused before any field runs (storable-text.ts).
+      storableTextPlugin(),
+    ],
     // Every request needs a valid token, whatever it asks for (introspection and __typename
     // included, which no resolver guards): authenticate once here, before parsing.
     context: async ({ req }: { req: AuthenticatedRequest }) => {
       try {
         req.principal = await tokens.authenticateHeader(req.header('authorization'));
       } catch (error) {
-        const mapped = toPublicError(error);
-        throw new GraphQLError(mapped.message, {
-          extensions: { code: mapped.category, errorCode: mapped.code, http: { status: HTTP_STATUS[mapped.category] } },
-        });
+        throw toGraphQLError(error);
       }
       return { req };
     },
     // Field resolvers' errors go through the same exception filter as operations'.
     fieldResolverEnhancers: ['filters'],
   };
+}
+
+/** An error refused outside any resolver, as the client sees it, with the HTTP status of its category. */
+function toGraphQLError(error: unknown): GraphQLError {
+  const mapped = toPublicError(error);
+  return new GraphQLError(mapped.message, {
+    extensions: { ...mapped.details, code: mapped.category, errorCode: mapped.code, http: { status: HTTP_STATUS[mapped.category] } },
+  });
 }
