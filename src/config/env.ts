@@ -32,6 +32,24 @@ export interface AppConfig {
    */
   readonly tokenCacheMs: number;
   /**
+   * PostgreSQL server only: how long opening a connection, or waiting for a free one in the pool,
+   * may take before the request gets SERVICE_UNAVAILABLE. Also bounds the readiness probe.
+   */
+  readonly databaseConnectTimeoutMs: number;
+  /**
+   * PostgreSQL server only: the server cancels a statement running longer than this
+   * (`statement_timeout`), and a statement with no answer at all this long plus one second (a
+   * frozen network) is abandoned and its connection discarded. Either way: SERVICE_UNAVAILABLE.
+   */
+  readonly databaseStatementTimeoutMs: number;
+  /**
+   * PostgreSQL server only: the most a change's whole transaction (which holds the lock every
+   * change takes) may last before it is abandoned; the server ends a session left idle inside a
+   * transaction this long (`idle_in_transaction_session_timeout`), so a lock held by an instance
+   * that vanished mid-change is freed within it.
+   */
+  readonly databaseTransactionTimeoutMs: number;
+  /**
    * Traffic reports (POST /sdk/v1/metrics, Unleash /api/client/metrics) are buffered in memory and
    * written to the database this often, in one statement per table (docs/traffic.md).
    */
@@ -109,6 +127,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
     snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
+    databaseConnectTimeoutMs: int('SWITCHYARD_DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
+    databaseStatementTimeoutMs: int('SWITCHYARD_DB_STATEMENT_TIMEOUT_MS', 3_000, 100, 600_000),
+    databaseTransactionTimeoutMs: int('SWITCHYARD_DB_TRANSACTION_TIMEOUT_MS', 5_000, 100, 600_000),
     trafficFlushMs: int('SWITCHYARD_TRAFFIC_FLUSH_MS', 5_000, 50, 600_000),
     trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
