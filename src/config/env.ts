@@ -50,6 +50,12 @@ export interface AppConfig {
    */
   readonly databaseTransactionTimeoutMs: number;
   /**
+   * PostgreSQL server only: how often the change feed's LISTEN connection is probed. A probe
+   * unanswered within the statement timeout (plus 1 s) means the connection is frozen: it is
+   * replaced, at once.
+   */
+  readonly changeFeedProbeMs: number;
+  /**
    * Traffic reports (POST /sdk/v1/metrics, Unleash /api/client/metrics) are buffered in memory and
    * written to the database this often, in one statement per table (docs/traffic.md).
    */
@@ -130,6 +136,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseConnectTimeoutMs: int('SWITCHYARD_DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     databaseStatementTimeoutMs: int('SWITCHYARD_DB_STATEMENT_TIMEOUT_MS', 3_000, 100, 600_000),
     databaseTransactionTimeoutMs: int('SWITCHYARD_DB_TRANSACTION_TIMEOUT_MS', 5_000, 100, 600_000),
+    changeFeedProbeMs: int('SWITCHYARD_CHANGE_FEED_PROBE_MS', 5_000, 50, 600_000),
     trafficFlushMs: int('SWITCHYARD_TRAFFIC_FLUSH_MS', 5_000, 50, 600_000),
     trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
