@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';
 import { HistoryAction } from '../history/history-action.js';
@@ -42,16 +42,48 @@ const CREATED_CODEC: ResultCodec<CreatedToken> = {
 };
 const TOKEN_CODEC: ResultCodec<ApiTokenEntity> = { encode: toRecord, decode: (json) => fromRecord(json as TokenRecord) };
 
+/**
+ * Tokens: who is calling, and the changes to tokens themselves.
+ *
+ * A token verified once is answered from memory from then on (PrincipalCache), on every path:
+ * SDK and Unleash delivery never wait on the database for a token seen before, not even a frozen
+ * one. What keeps that true is the background re-verification: every SWITCHYARD_TOKEN_CACHE_MS,
+ * one query asks about every token cached, and a token revoked (through any instance), expired or
+ * gone is forgotten. A revocation through this instance is forgotten at once.
+ */
 @Injectable()
-export class ApiTokensService {
+export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ApiTokensService.name);
   private readonly cache: PrincipalCache;
+  private readonly reverifyEveryMs: number;
+  private stopReverifying: (() => void) | null = null;
+  private reverifyFailing = false;
 
   constructor(
     private readonly tokens: ApiTokensRepository,
     private readonly changes: ChangeService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.cache = new PrincipalCache(config.tokenCacheMs);
+    this.cache = new PrincipalCache(config.tokenCacheMs > 0);
+    this.reverifyEveryMs = config.tokenCacheMs;
+  }
+
+  onModuleInit(): void {
+    // With the cache off there is nothing to re-verify: every request asks the database.
+    if (this.reverifyEveryMs === 0) return;
+    this.stopReverifying = startPeriodicTask(() => this.reverify(), {
+      firstAfterMs: this.reverifyEveryMs,
+      everyMs: this.reverifyEveryMs,
+      onError: (error) => {
+        // Logged once per outage: tokens seen before keep working meanwhile, as they were.
+        if (!this.reverifyFailing) this.logger.warn({ msg: 'token re-verification failed; known tokens stay trusted until it works again', error: String((error as Error)?.message ?? error) });
+        this.reverifyFailing = true;
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.stopReverifying?.();
   }
 
   /**
@@ -66,29 +98,36 @@ export class ApiTokensService {
   }
 
   /**
-   * The caller behind a bearer secret, or UNAUTHENTICATED. Verified against the database at most
-   * once per tokenCacheMs per token; when the database is unreachable, a token verified before
-   * is still accepted (unless it has expired), so reads from memory (SDK delivery) go on.
+   * The caller behind a bearer secret, or UNAUTHENTICATED. A token verified before is answered
+   * from memory (unless it has expired): no query, whatever state the database is in. Only a
+   * token not seen before (or with the cache off) is looked up.
    */
   async authenticate(secret: string, now: Date = new Date()): Promise<Principal> {
     const tokenHash = hashTokenSecret(secret);
     const cached = this.cache.lookup(tokenHash, now.getTime());
-    if (cached?.fresh) return cached.principal;
-    let token: ApiTokenEntity | null;
-    try {
-      token = await this.tokens.findByHash(tokenHash);
-    } catch (error) {
-      if (cached !== null && isDatabaseUnavailable(error)) return cached.principal;
-      throw error;
-    }
-    if (token === null || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) {
-      this.cache.forget(tokenHash);
-      if (token === null) throw AuthException.unauthenticated('Unknown token.');
+    if (cached !== null) return cached;
+    const token = await this.tokens.findByHash(tokenHash);
+    if (token === null) throw AuthException.unauthenticated('Unknown token.');
+    if (!isValid(token, now.getTime())) {
       throw AuthException.unauthenticated(token.revokedAt !== null ? 'This token was revoked.' : 'This token has expired.');
     }
-    const principal: Principal = { tokenId: token.id, name: token.name, role: token.role };
-    this.cache.remember(tokenHash, principal, token.expiresAt, now.getTime());
+    const principal: Principal = { tokenId: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt };
+    this.cache.remember(tokenHash, principal);
     return principal;
+  }
+
+  /**
+   * Asks the database about every token cached, in one query, and forgets those no longer valid. Runs every SWITCHYARD_TOKEN_CACHE_MS; exposed for tests.
+   */
+  async reverify(): Promise<void> {
+    const ids = this.cache.tokenIds();
+    if (ids.size === 0) return;
+    const rows = await this.tokens.validity([...ids]);
+    if (this.reverifyFailing) this.logger.log({ msg: 'token re-verification works again' });
+    this.reverifyFailing = false;
+    const now = Date.now();
+    const valid = new Set(rows.filter((row) => isValid(row, now)).map((row) => row.id));
+    for (const id of ids) if (!valid.has(id)) this.cache.forgetToken(id);
   }
 
   list(): Promise<ApiTokenEntity[]> {
@@ -129,7 +168,8 @@ export class ApiTokensService {
         return { result: next, history: [{ action: HistoryAction.TOKEN_REVOKED, before: toRecord(current), after: toRecord(next) }] };
       },
     });
-    // This instance refuses the token from the next request on; others within tokenCacheMs.
+    // This instance refuses the token from the next request on; others within tokenCacheMs
+    // (their re-verification).
     this.cache.forgetToken(revoked.id);
     return revoked;
   }
@@ -183,6 +223,10 @@ export class ApiTokensService {
     await this.tokens.insert(tx, token);
     return { token, secret };
   }
+}
+
+function isValid(token: Pick<ApiTokenEntity, 'expiresAt' | 'revokedAt'>, now: number): boolean {
+  return token.revokedAt === null && (token.expiresAt === null || token.expiresAt.getTime() > now);
 }
 
 function toRecord(t: ApiTokenEntity): TokenRecord {

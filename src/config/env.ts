@@ -26,9 +26,11 @@ export interface AppConfig {
    */
   readonly snapshotResyncMs: number;
   /**
-   * How long a verified token is trusted without asking the database again. A revocation reaches
-   * other instances within this time (the revoking instance forgets at once); while the database
-   * is unreachable, tokens seen before keep working, so SDK delivery goes on.
+   * Tokens verified before are answered from memory, and re-verified against the database in the
+   * background this often (all in one query). A revocation reaches other instances within this
+   * time (the revoking instance forgets at once); while the database is unreachable or frozen,
+   * tokens seen before keep working, so SDK delivery goes on. 0 turns the cache off: every
+   * request asks the database (delivery then waits on it).
    */
   readonly tokenCacheMs: number;
   /**
