@@ -14,6 +14,7 @@ import type { CreateTokenArgs, RevokeTokenArgs } from './dto/token.args.js';
 import { PrincipalCache } from './principal-cache.js';
 import type { Principal, Role } from './roles.js';
 import { hashTokenSecret, newTokenSecret } from './token-secret.js';
+import { TokenWatch } from './token-watch.js';
 
 /** A token as history and idempotency store it: never the secret, never its hash. */
 interface TokenRecord {
@@ -42,21 +43,32 @@ const CREATED_CODEC: ResultCodec<CreatedToken> = {
 };
 const TOKEN_CODEC: ResultCodec<ApiTokenEntity> = { encode: toRecord, decode: (json) => fromRecord(json as TokenRecord) };
 
+/** How often the tokens of open streams are re-verified when the token cache is off (SWITCHYARD_TOKEN_CACHE_MS=0). */
+const UNCACHED_REVERIFY_MS = 1_000;
+/** setTimeout's longest delay: a later expiry is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Tokens: who is calling, and the changes to tokens themselves.
  *
  * A token verified once is answered from memory from then on (PrincipalCache), on every path:
  * SDK and Unleash delivery never wait on the database for a token seen before, not even a frozen
  * one. What keeps that true is the background re-verification: every SWITCHYARD_TOKEN_CACHE_MS,
- * one query asks about every token cached, and a token revoked (through any instance), expired or
- * gone is forgotten. A revocation through this instance is forgotten at once.
+ * one query asks about every token cached or watched, and a token revoked (through any instance),
+ * expired or gone is withdrawn: forgotten, and the streams opened with it are told (TokenWatch),
+ * which end them. A revocation through this instance withdraws at once; an expiry at the expiry
+ * time (a timer).
  */
 @Injectable()
 export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ApiTokensService.name);
   private readonly cache: PrincipalCache;
+  private readonly watched = new TokenWatch();
   private readonly reverifyEveryMs: number;
   private stopReverifying: (() => void) | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  /** The expiry the timer is set for (epoch ms), so that a new watch re-arms it only when sooner. */
+  private expiryTimerAt: number | null = null;
   private reverifyFailing = false;
 
   constructor(
@@ -65,12 +77,10 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.cache = new PrincipalCache(config.tokenCacheMs > 0);
-    this.reverifyEveryMs = config.tokenCacheMs;
+    this.reverifyEveryMs = config.tokenCacheMs > 0 ? config.tokenCacheMs : UNCACHED_REVERIFY_MS;
   }
 
   onModuleInit(): void {
-    // With the cache off there is nothing to re-verify: every request asks the database.
-    if (this.reverifyEveryMs === 0) return;
     this.stopReverifying = startPeriodicTask(() => this.reverify(), {
       firstAfterMs: this.reverifyEveryMs,
       everyMs: this.reverifyEveryMs,
@@ -84,6 +94,7 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopReverifying?.();
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
   }
 
   /**
@@ -117,17 +128,31 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Asks the database about every token cached, in one query, and forgets those no longer valid. Runs every SWITCHYARD_TOKEN_CACHE_MS; exposed for tests.
+   * Calls `onWithdrawn` once when the principal's token is revoked (through this instance: at
+   * once; through another: within SWITCHYARD_TOKEN_CACHE_MS) or expires (at its expiry time).
+   * For what outlives the request that authenticated it: an open stream. Returns the function
+   * that stops watching.
+   */
+  watch(principal: Principal, onWithdrawn: () => void): () => void {
+    const unwatch = this.watched.watch(principal, onWithdrawn);
+    const expiresAt = principal.expiresAt?.getTime() ?? null;
+    if (expiresAt !== null && (this.expiryTimerAt === null || expiresAt < this.expiryTimerAt)) this.armExpiryTimer();
+    return unwatch;
+  }
+
+  /**
+   * Asks the database about every token cached or watched, in one query, and withdraws those no
+   * longer valid. Runs every SWITCHYARD_TOKEN_CACHE_MS; exposed for tests.
    */
   async reverify(): Promise<void> {
-    const ids = this.cache.tokenIds();
+    const ids = new Set([...this.cache.tokenIds(), ...this.watched.tokenIds()]);
     if (ids.size === 0) return;
     const rows = await this.tokens.validity([...ids]);
     if (this.reverifyFailing) this.logger.log({ msg: 'token re-verification works again' });
     this.reverifyFailing = false;
     const now = Date.now();
     const valid = new Set(rows.filter((row) => isValid(row, now)).map((row) => row.id));
-    for (const id of ids) if (!valid.has(id)) this.cache.forgetToken(id);
+    for (const id of ids) if (!valid.has(id)) this.withdraw(id, 're-verification');
   }
 
   list(): Promise<ApiTokenEntity[]> {
@@ -168,9 +193,9 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
         return { result: next, history: [{ action: HistoryAction.TOKEN_REVOKED, before: toRecord(current), after: toRecord(next) }] };
       },
     });
-    // This instance refuses the token from the next request on; others within tokenCacheMs
-    // (their re-verification).
-    this.cache.forgetToken(revoked.id);
+    // This instance refuses the token from the next request on and ends its streams now; others
+    // within tokenCacheMs (their re-verification).
+    this.withdraw(revoked.id, 'revoked');
     return revoked;
   }
 
@@ -196,6 +221,28 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
         };
       },
     });
+  }
+
+  /** Forgets the token and tells whoever watches it (its streams end). */
+  private withdraw(tokenId: string, why: 'revoked' | 're-verification' | 'expired'): void {
+    this.cache.forgetToken(tokenId);
+    const told = this.watched.withdraw(tokenId, (error) => this.logger.error({ msg: 'a token watcher failed', tokenId, error: String(error) }));
+    if (told > 0) this.logger.log({ msg: 'token no longer valid: its streams are ended', tokenId, why, streams: told });
+  }
+
+  /** Sets the timer for the earliest expiry among the tokens watched (in steps, for one far off). */
+  private armExpiryTimer(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const next = this.watched.nextExpiry();
+    this.expiryTimerAt = next;
+    if (next === null) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      for (const id of this.watched.expired(Date.now())) this.withdraw(id, 'expired');
+      this.armExpiryTimer();
+    }, Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS));
+    this.expiryTimer.unref();
   }
 
   private async insertToken(

@@ -27,10 +27,11 @@ export interface AppConfig {
   readonly snapshotResyncMs: number;
   /**
    * Tokens verified before are answered from memory, and re-verified against the database in the
-   * background this often (all in one query). A revocation reaches other instances within this
-   * time (the revoking instance forgets at once); while the database is unreachable or frozen,
-   * tokens seen before keep working, so SDK delivery goes on. 0 turns the cache off: every
-   * request asks the database (delivery then waits on it).
+   * background this often (all in one query). A revocation or expiry reaches other instances, and
+   * closes the streams opened with that token, within this time (the revoking instance acts at
+   * once); while the database is unreachable, tokens seen before keep working, so SDK delivery
+   * goes on. 0 turns the cache off: every request asks the database (delivery then waits on it),
+   * and the tokens of open streams are re-verified every second.
    */
   readonly tokenCacheMs: number;
   /**

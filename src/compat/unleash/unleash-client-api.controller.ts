@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Requires } from '../../auth/auth.decorators.js';
+import { type AuthenticatedRequest, Requires } from '../../auth/auth.decorators.js';
 import { Permission } from '../../auth/roles.js';
 import { InvalidInputException, SwitchyardException } from '../../common/errors/switchyard.exception.js';
 import { type Parsed, parseMetrics, parseRegistration } from './unleash-client-payloads.js';
@@ -46,8 +46,9 @@ export class UnleashClientApiController {
   /** Server-Sent Events for the SDKs' streaming mode (see UnleashStreamHub). */
   @Get('streaming')
   @Requires(Permission.READ_CONFIG)
-  stream(@Req() req: Request, @Res() res: Response): void {
-    this.hub.open(req, res, this.currentOrUnavailable(), clientHeaders(req));
+  stream(@Req() req: AuthenticatedRequest, @Res() res: Response): void {
+    // Set by UnleashAuthMiddleware (AuthGuard has checked it): the stream ends with its token.
+    this.hub.open(req, res, this.currentOrUnavailable(), clientHeaders(req), req.principal!);
   }
 
   @Post('register')
