@@ -43,13 +43,15 @@ export interface AppConfig {
    * PostgreSQL server only: the server cancels a statement running longer than this
    * (`statement_timeout`), and a statement with no answer at all this long plus one second (a
    * frozen network) is abandoned and its connection discarded. Either way: SERVICE_UNAVAILABLE.
+   * The server also ends a session left idle inside a transaction this long
+   * (`idle_in_transaction_session_timeout`): the service never waits on anything else between two
+   * statements of a transaction, so such a session's client is gone or cut off, and the locks it
+   * holds (a change's) are freed.
    */
   readonly databaseStatementTimeoutMs: number;
   /**
    * PostgreSQL server only: the most a change's whole transaction (which holds the lock every
-   * change takes) may last before it is abandoned; the server ends a session left idle inside a
-   * transaction this long (`idle_in_transaction_session_timeout`), so a lock held by an instance
-   * that vanished mid-change is freed within it.
+   * change takes) may last before it is abandoned and SERVICE_UNAVAILABLE answered.
    */
   readonly databaseTransactionTimeoutMs: number;
   /**

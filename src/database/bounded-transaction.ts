@@ -12,7 +12,7 @@ import { discardConnection } from './connection-timeouts.js';
  * holds the history append lock). When the bound expires, the transaction's connection is
  * discarded: the statement in flight and every later one fail at once, nothing is committed, and
  * the server rolls back and frees the lock as soon as it sees the connection close (or, if the
- * network says nothing, after `idle_in_transaction_session_timeout`, set to the same bound).
+ * network says nothing, after `idle_in_transaction_session_timeout`: see DatabaseTimeouts).
  * The caller gets a DatabaseTimeoutError (SERVICE_UNAVAILABLE).
  *
  * The bound starts once a connection is held: waiting for one is bounded by the pool's own
