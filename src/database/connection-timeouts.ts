@@ -49,20 +49,43 @@ export function readTimeoutMs(timeouts: DatabaseTimeouts): number {
  */
 export function serverConnectionOptions(timeouts: DatabaseTimeouts) {
   const watch = new ConnectionWatch();
+  const onConnect = (client: pg.ClientBase) => watch.adopt(client);
+  watchOfHook.set(onConnect, watch);
   return {
     connectionTimeoutMillis: timeouts.connectMs,
     statement_timeout: timeouts.statementMs,
     idle_in_transaction_session_timeout: timeouts.statementMs,
     query_timeout: readTimeoutMs(timeouts),
-    onConnect: (client: pg.ClientBase) => watch.adopt(client),
+    onConnect,
   };
+}
+
+/**
+ * Lets the ConnectionWatch of a pool made with serverConnectionOptions follow which of its
+ * connections are checked out (pg-pool's 'acquire' and 'release' events), so that only those idle
+ * in the pool are discarded beside a silent one, never one a request holds between two statements.
+ * Call once the pool exists (TypeORM makes it when the DataSource initializes); a pool made
+ * otherwise is left alone.
+ */
+export function followCheckouts(pool: pg.Pool): void {
+  const hook: unknown = (pool.options as { onConnect?: unknown }).onConnect;
+  if (typeof hook === 'function') watchOfHook.get(hook)?.follow(pool);
 }
 
 interface Watched {
   /** Statements sent (or queued) and not answered yet. */
   inFlight: number;
+  /**
+   * In the pool, not checked out. True from the start: a connection is checked out right after it
+   * is made, which 'acquire' reports once the pool is followed; the one TypeORM makes (and gives
+   * back) while initializing, before anything follows the pool, is idle by then.
+   */
+  idle: boolean;
   readonly watch: ConnectionWatch;
 }
+
+/** Each pool's ConnectionWatch, by the onConnect hook the pool was given (followCheckouts finds it so). */
+const watchOfHook = new WeakMap<object, ConnectionWatch>();
 
 /** Each watched connection's state; looked up by discardConnection, which is also handed connections from elsewhere. */
 const watched = new WeakMap<pg.ClientBase, Watched>();
@@ -87,7 +110,7 @@ class ConnectionWatch {
   private readonly connections = new Set<pg.ClientBase>();
 
   adopt(client: pg.ClientBase): void {
-    const state: Watched = { inFlight: 0, watch: this };
+    const state: Watched = { inFlight: 0, idle: true, watch: this };
     watched.set(client, state);
     this.connections.add(client);
     client.once('end', () => this.connections.delete(client));
@@ -108,10 +131,22 @@ class ConnectionWatch {
     } as typeof client.query;
   }
 
-  /** Discards every connection with nothing in flight and no transaction open: those idle in the pool. */
+  follow(pool: pg.Pool): void {
+    pool.on('acquire', (client) => {
+      const state = watched.get(client);
+      if (state !== undefined) state.idle = false;
+    });
+    pool.on('release', (_error, client) => {
+      const state = watched.get(client);
+      if (state !== undefined) state.idle = true;
+    });
+  }
+
+  /** Discards every connection idle in the pool (and, to be sure, with nothing in flight and no transaction open). */
   discardIdle(except: pg.ClientBase): void {
     for (const client of this.connections) {
-      if (client !== except && watched.get(client)?.inFlight === 0 && client.getTransactionStatus() === 'I') destroy(client);
+      const state = watched.get(client);
+      if (client !== except && state?.idle === true && state.inFlight === 0 && client.getTransactionStatus() === 'I') destroy(client);
     }
   }
 }

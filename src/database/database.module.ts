@@ -2,9 +2,10 @@ import { Global, Inject, Logger, Module, type OnModuleInit } from '@nestjs/commo
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { databaseTimeouts } from './connection-timeouts.js';
+import { databaseTimeouts, followCheckouts } from './connection-timeouts.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { DatabaseShutdown, EMBEDDED_DATABASE, EmbeddedDatabaseModule, type EmbeddedDatabaseHandle } from './embedded-database.module.js';
+import { connectionPool } from './pool-state.js';
 import { runMigrations } from './run-migrations.js';
 
 @Global()
@@ -34,6 +35,8 @@ export class DatabaseModule implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    const pool = this.embedded.pglite === null ? connectionPool(this.dataSource) : null;
+    if (pool !== null) followCheckouts(pool);
     if (!this.config.runMigrations) return;
     const applied = this.embedded.pglite === null ? await this.migrateServer(this.config.databaseUrl!) : await runMigrations(this.dataSource, { lock: false });
     if (applied.length > 0) this.logger.log({ msg: 'migrations applied', migrations: applied });
