@@ -142,9 +142,9 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Asks the database about every token cached or watched, in one query, and withdraws those no
-   * longer valid. Runs every SWITCHYARD_TOKEN_CACHE_MS; exposed for tests.
+   * longer valid (revoked, expired, gone). Runs every SWITCHYARD_TOKEN_CACHE_MS.
    */
-  async reverify(): Promise<void> {
+  private async reverify(): Promise<void> {
     const ids = new Set([...this.cache.tokenIds(), ...this.watched.tokenIds()]);
     if (ids.size === 0) return;
     const rows = await this.tokens.validity([...ids]);
