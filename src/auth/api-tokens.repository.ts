@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, In } from 'typeorm';
 import { ApiTokenEntity } from './api-token.entity.js';
 
 /** API tokens. Only hashes are ever stored or looked up. */
@@ -10,6 +10,12 @@ export class ApiTokensRepository {
 
   findByHash(tokenHash: string): Promise<ApiTokenEntity | null> {
     return this.dataSource.manager.findOneBy(ApiTokenEntity, { tokenHash });
+  }
+
+  /** The validity of these tokens (absent: no such token any more), in one query. */
+  async validity(ids: readonly string[]): Promise<Pick<ApiTokenEntity, 'id' | 'expiresAt' | 'revokedAt'>[]> {
+    if (ids.length === 0) return [];
+    return this.dataSource.manager.find(ApiTokenEntity, { select: { id: true, expiresAt: true, revokedAt: true }, where: { id: In([...ids]) } });
   }
 
   findById(id: string, tx: EntityManager = this.dataSource.manager): Promise<ApiTokenEntity | null> {

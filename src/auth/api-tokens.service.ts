@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';
 import { HistoryAction } from '../history/history-action.js';
@@ -14,6 +14,7 @@ import type { CreateTokenArgs, RevokeTokenArgs } from './dto/token.args.js';
 import { PrincipalCache } from './principal-cache.js';
 import type { Principal, Role } from './roles.js';
 import { hashTokenSecret, newTokenSecret } from './token-secret.js';
+import { TokenWatch } from './token-watch.js';
 
 /** A token as history and idempotency store it: never the secret, never its hash. */
 interface TokenRecord {
@@ -42,16 +43,58 @@ const CREATED_CODEC: ResultCodec<CreatedToken> = {
 };
 const TOKEN_CODEC: ResultCodec<ApiTokenEntity> = { encode: toRecord, decode: (json) => fromRecord(json as TokenRecord) };
 
+/** How often the tokens of open streams are re-verified when the token cache is off (SWITCHYARD_TOKEN_CACHE_MS=0). */
+const UNCACHED_REVERIFY_MS = 1_000;
+/** setTimeout's longest delay: a later expiry is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Tokens: who is calling, and the changes to tokens themselves.
+ *
+ * A token verified once is answered from memory from then on (PrincipalCache), on every path:
+ * SDK and Unleash delivery never wait on the database for a token seen before, not even a frozen
+ * one. What keeps that true is the background re-verification: every SWITCHYARD_TOKEN_CACHE_MS,
+ * one query asks about every token cached or watched, and a token revoked (through any instance),
+ * expired or gone is withdrawn: forgotten, and the streams opened with it are told (TokenWatch),
+ * which end them. A revocation through this instance withdraws at once; an expiry at the expiry
+ * time (a timer).
+ */
 @Injectable()
-export class ApiTokensService {
+export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ApiTokensService.name);
   private readonly cache: PrincipalCache;
+  private readonly watched = new TokenWatch();
+  private readonly reverifyEveryMs: number;
+  private stopReverifying: (() => void) | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  /** The expiry the timer is set for (epoch ms), so that a new watch re-arms it only when sooner. */
+  private expiryTimerAt: number | null = null;
+  private reverifyFailing = false;
 
   constructor(
     private readonly tokens: ApiTokensRepository,
     private readonly changes: ChangeService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.cache = new PrincipalCache(config.tokenCacheMs);
+    this.cache = new PrincipalCache(config.tokenCacheMs > 0);
+    this.reverifyEveryMs = config.tokenCacheMs > 0 ? config.tokenCacheMs : UNCACHED_REVERIFY_MS;
+  }
+
+  onModuleInit(): void {
+    this.stopReverifying = startPeriodicTask(() => this.reverify(), {
+      firstAfterMs: this.reverifyEveryMs,
+      everyMs: this.reverifyEveryMs,
+      onError: (error) => {
+        // Logged once per outage: tokens seen before keep working meanwhile, as they were.
+        if (!this.reverifyFailing) this.logger.warn({ msg: 'token re-verification failed; known tokens stay trusted until it works again', error: String((error as Error)?.message ?? error) });
+        this.reverifyFailing = true;
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.stopReverifying?.();
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
   }
 
   /**
@@ -66,29 +109,50 @@ export class ApiTokensService {
   }
 
   /**
-   * The caller behind a bearer secret, or UNAUTHENTICATED. Verified against the database at most
-   * once per tokenCacheMs per token; when the database is unreachable, a token verified before
-   * is still accepted (unless it has expired), so reads from memory (SDK delivery) go on.
+   * The caller behind a bearer secret, or UNAUTHENTICATED. A token verified before is answered
+   * from memory (unless it has expired): no query, whatever state the database is in. Only a
+   * token not seen before (or with the cache off) is looked up.
    */
   async authenticate(secret: string, now: Date = new Date()): Promise<Principal> {
     const tokenHash = hashTokenSecret(secret);
     const cached = this.cache.lookup(tokenHash, now.getTime());
-    if (cached?.fresh) return cached.principal;
-    let token: ApiTokenEntity | null;
-    try {
-      token = await this.tokens.findByHash(tokenHash);
-    } catch (error) {
-      if (cached !== null && isDatabaseUnavailable(error)) return cached.principal;
-      throw error;
-    }
-    if (token === null || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) {
-      this.cache.forget(tokenHash);
-      if (token === null) throw AuthException.unauthenticated('Unknown token.');
+    if (cached !== null) return cached;
+    const token = await this.tokens.findByHash(tokenHash);
+    if (token === null) throw AuthException.unauthenticated('Unknown token.');
+    if (!isValid(token, now.getTime())) {
       throw AuthException.unauthenticated(token.revokedAt !== null ? 'This token was revoked.' : 'This token has expired.');
     }
-    const principal: Principal = { tokenId: token.id, name: token.name, role: token.role };
-    this.cache.remember(tokenHash, principal, token.expiresAt, now.getTime());
+    const principal: Principal = { tokenId: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt };
+    this.cache.remember(tokenHash, principal);
     return principal;
+  }
+
+  /**
+   * Calls `onWithdrawn` once when the principal's token is revoked (through this instance: at
+   * once; through another: within SWITCHYARD_TOKEN_CACHE_MS) or expires (at its expiry time).
+   * For what outlives the request that authenticated it: an open stream. Returns the function
+   * that stops watching.
+   */
+  watch(principal: Principal, onWithdrawn: () => void): () => void {
+    const unwatch = this.watched.watch(principal, onWithdrawn);
+    const expiresAt = principal.expiresAt?.getTime() ?? null;
+    if (expiresAt !== null && (this.expiryTimerAt === null || expiresAt < this.expiryTimerAt)) this.armExpiryTimer();
+    return unwatch;
+  }
+
+  /**
+   * Asks the database about every token cached or watched, in one query, and withdraws those no
+   * longer valid (revoked, expired, gone). Runs every SWITCHYARD_TOKEN_CACHE_MS.
+   */
+  private async reverify(): Promise<void> {
+    const ids = new Set([...this.cache.tokenIds(), ...this.watched.tokenIds()]);
+    if (ids.size === 0) return;
+    const rows = await this.tokens.validity([...ids]);
+    if (this.reverifyFailing) this.logger.log({ msg: 'token re-verification works again' });
+    this.reverifyFailing = false;
+    const now = Date.now();
+    const valid = new Set(rows.filter((row) => isValid(row, now)).map((row) => row.id));
+    for (const id of ids) if (!valid.has(id)) this.withdraw(id, 're-verification');
   }
 
   list(): Promise<ApiTokenEntity[]> {
@@ -129,8 +193,9 @@ export class ApiTokensService {
         return { result: next, history: [{ action: HistoryAction.TOKEN_REVOKED, before: toRecord(current), after: toRecord(next) }] };
       },
     });
-    // This instance refuses the token from the next request on; others within tokenCacheMs.
-    this.cache.forgetToken(revoked.id);
+    // This instance refuses the token from the next request on and ends its streams now; others
+    // within tokenCacheMs (their re-verification).
+    this.withdraw(revoked.id, 'revoked');
     return revoked;
   }
 
@@ -158,6 +223,28 @@ export class ApiTokensService {
     });
   }
 
+  /** Forgets the token and tells whoever watches it (its streams end). */
+  private withdraw(tokenId: string, why: 'revoked' | 're-verification' | 'expired'): void {
+    this.cache.forgetToken(tokenId);
+    const told = this.watched.withdraw(tokenId, (error) => this.logger.error({ msg: 'a token watcher failed', tokenId, error: String(error) }));
+    if (told > 0) this.logger.log({ msg: 'token no longer valid: its streams are ended', tokenId, why, streams: told });
+  }
+
+  /** Sets the timer for the earliest expiry among the tokens watched (in steps, for one far off). */
+  private armExpiryTimer(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const next = this.watched.nextExpiry();
+    this.expiryTimerAt = next;
+    if (next === null) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      for (const id of this.watched.expired(Date.now())) this.withdraw(id, 'expired');
+      this.armExpiryTimer();
+    }, Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS));
+    this.expiryTimer.unref();
+  }
+
   private async insertToken(
     tx: EntityManager,
     name: string,
@@ -183,6 +270,10 @@ export class ApiTokensService {
     await this.tokens.insert(tx, token);
     return { token, secret };
   }
+}
+
+function isValid(token: Pick<ApiTokenEntity, 'expiresAt' | 'revokedAt'>, now: number): boolean {
+  return token.revokedAt === null && (token.expiresAt === null || token.expiresAt.getTime() > now);
 }
 
 function toRecord(t: ApiTokenEntity): TokenRecord {

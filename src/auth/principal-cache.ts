@@ -1,47 +1,45 @@
 import type { Principal } from './roles.js';
 
-interface Entry {
-  readonly principal: Principal;
-  readonly expiresAt: number | null;
-  readonly verifiedAt: number;
-}
-
 const MAX_ENTRIES = 20_000;
 
 /**
- * Tokens recently verified against the database, by secret hash. Saves a query per request
- * (10,000 SDK streams reconnecting at once would otherwise be 10,000 queries), and lets callers
- * known before keep working while the database is unreachable. Bounded: the oldest entry goes
- * first. Only successes are kept, so an unknown token always asks the database.
+ * Tokens verified against the database, by secret hash: the request path answers from here, so a
+ * token seen before costs no query (10,000 SDK streams reconnecting at once would otherwise be
+ * 10,000 queries) and keeps working while the database is unreachable or frozen. Kept true by
+ * ApiTokensService, which re-verifies every cached token in the background and forgets those
+ * revoked; an expired token is refused here on its own. Bounded: the oldest entry goes first.
+ * Only successes are kept, so an unknown token always asks the database.
  */
 export class PrincipalCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Principal>();
 
-  constructor(private readonly ttlMs: number) {}
+  /** @param enabled - false: nothing is remembered (every request asks the database). */
+  constructor(private readonly enabled: boolean) {}
 
-  /** A principal verified less than ttlMs ago (`fresh`), or verified at some point (`stale`). */
-  lookup(tokenHash: string, now: number): { principal: Principal; fresh: boolean } | null {
-    const entry = this.entries.get(tokenHash);
-    if (entry === undefined) return null;
-    if (entry.expiresAt !== null && entry.expiresAt <= now) {
+  /** The principal verified for this hash, unless it has expired by `now` (ms) or was never verified. */
+  lookup(tokenHash: string, now: number): Principal | null {
+    const principal = this.entries.get(tokenHash);
+    if (principal === undefined) return null;
+    if (principal.expiresAt !== null && principal.expiresAt.getTime() <= now) {
       this.entries.delete(tokenHash);
       return null;
     }
-    return { principal: entry.principal, fresh: now - entry.verifiedAt < this.ttlMs };
+    return principal;
   }
 
-  remember(tokenHash: string, principal: Principal, expiresAt: Date | null, now: number): void {
-    if (this.ttlMs === 0) return;
+  remember(tokenHash: string, principal: Principal): void {
+    if (!this.enabled) return;
     this.entries.delete(tokenHash);
-    this.entries.set(tokenHash, { principal, expiresAt: expiresAt?.getTime() ?? null, verifiedAt: now });
+    this.entries.set(tokenHash, principal);
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  forget(tokenHash: string): void {
-    this.entries.delete(tokenHash);
+  /** Every token some cached secret belongs to (what the background re-verification asks about). */
+  tokenIds(): Set<string> {
+    return new Set([...this.entries.values()].map((p) => p.tokenId));
   }
 
   forgetToken(tokenId: string): void {
-    for (const [hash, entry] of this.entries) if (entry.principal.tokenId === tokenId) this.entries.delete(hash);
+    for (const [hash, principal] of this.entries) if (principal.tokenId === tokenId) this.entries.delete(hash);
   }
 }

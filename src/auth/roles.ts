@@ -47,4 +47,6 @@ export interface Principal {
   /** The token's name: the history actor. Never a client-supplied string. */
   readonly name: string;
   readonly role: Role;
+  /** When the token stops being valid (null: never, unless revoked). */
+  readonly expiresAt: Date | null;
 }

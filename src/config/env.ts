@@ -47,11 +47,40 @@ export interface AppConfig {
    */
   readonly snapshotResyncMs: number;
   /**
-   * How long a verified token is trusted without asking the database again. A revocation reaches
-   * other instances within this time (the revoking instance forgets at once); while the database
-   * is unreachable, tokens seen before keep working, so SDK delivery goes on.
+   * Tokens verified before are answered from memory, and re-verified against the database in the
+   * background this often (all in one query). A revocation or expiry reaches other instances, and
+   * closes the streams opened with that token, within this time (the revoking instance acts at
+   * once); while the database is unreachable, tokens seen before keep working, so SDK delivery
+   * goes on. 0 turns the cache off: every request asks the database (delivery then waits on it),
+   * and the tokens of open streams are re-verified every second.
    */
   readonly tokenCacheMs: number;
+  /**
+   * PostgreSQL server only: how long opening a connection, or waiting for a free one in the pool,
+   * may take before the request gets SERVICE_UNAVAILABLE. Also bounds the readiness probe.
+   */
+  readonly databaseConnectTimeoutMs: number;
+  /**
+   * PostgreSQL server only: the server cancels a statement running longer than this
+   * (`statement_timeout`), and a statement with no answer at all this long plus one second (a
+   * frozen network) is abandoned and its connection discarded. Either way: SERVICE_UNAVAILABLE.
+   * The server also ends a session left idle inside a transaction this long
+   * (`idle_in_transaction_session_timeout`): the service never waits on anything else between two
+   * statements of a transaction, so such a session's client is gone or cut off, and the locks it
+   * holds (a change's) are freed.
+   */
+  readonly databaseStatementTimeoutMs: number;
+  /**
+   * PostgreSQL server only: the most a change's whole transaction (which holds the lock every
+   * change takes) may last before it is abandoned and SERVICE_UNAVAILABLE answered.
+   */
+  readonly databaseTransactionTimeoutMs: number;
+  /**
+   * PostgreSQL server only: how often the change feed's LISTEN connection is probed. A probe
+   * unanswered within the statement timeout (plus 1 s) means the connection is frozen: it is
+   * replaced, at once.
+   */
+  readonly changeFeedProbeMs: number;
   /**
    * Traffic reports (POST /sdk/v1/metrics, Unleash /api/client/metrics) are buffered in memory and
    * written to the database this often, in one statement per table (docs/traffic.md).
@@ -158,6 +187,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
     snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
+    databaseConnectTimeoutMs: int('SWITCHYARD_DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
+    databaseStatementTimeoutMs: int('SWITCHYARD_DB_STATEMENT_TIMEOUT_MS', 3_000, 100, 600_000),
+    databaseTransactionTimeoutMs: int('SWITCHYARD_DB_TRANSACTION_TIMEOUT_MS', 5_000, 100, 600_000),
+    changeFeedProbeMs: int('SWITCHYARD_CHANGE_FEED_PROBE_MS', 5_000, 50, 600_000),
     trafficFlushMs: int('SWITCHYARD_TRAFFIC_FLUSH_MS', 5_000, 50, 600_000),
     trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
     trafficMaxDecisionsPerSecond: int('SWITCHYARD_TRAFFIC_MAX_DECISIONS_PER_SECOND', 1_000_000, 1, 1_000_000_000_000),

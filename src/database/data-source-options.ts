@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { type DatabaseTimeouts, serverConnectionOptions } from './connection-timeouts.js';
 import { ENTITIES } from './entities.js';
 import { pgliteClientClass } from './pglite-connection.js';
 
@@ -8,11 +9,14 @@ import { pgliteClientClass } from './pglite-connection.js';
  * TypeORM options for either engine. Same entities, same migrations, same SQL.
  *
  * The embedded engine is reached through node-postgres with a connection of our own to PGlite
- * (pglite-connection.ts says why not PGlite's adapter) on a pool of one connection: PGlite has a single session, and one pooled connection is what serializes
- * transactions correctly (a driver that multiplexes connections onto that session would mix
+ * (pglite-connection.ts says why not PGlite's adapter) on a pool of one connection: PGlite has a
+ * single session, and one pooled connection is what serializes transactions correctly (a driver that multiplexes connections onto that session would mix
  * transactions).
+ *
+ * On a server, `timeouts` bound every wait on the database (see connection-timeouts.ts); without
+ * them (migrations, which may rightly run long) only the driver's defaults apply.
  */
-export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite | null): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite | null, timeouts?: DatabaseTimeouts): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     entities: ENTITIES,
@@ -29,9 +33,7 @@ export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite |
       url: databaseUrl,
       poolSize: 10,
       extra: {
-        connectionTimeoutMillis: 5_000,
-        // A request must not hang forever on a wedged database; rollback stays fast to fail.
-        query_timeout: 15_000,
+        ...(timeouts === undefined ? {} : serverConnectionOptions(timeouts)),
         application_name: 'switchyard',
       },
     };

@@ -2,8 +2,10 @@ import { Global, Inject, Logger, Module, type OnModuleInit } from '@nestjs/commo
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { databaseTimeouts, followCheckouts } from './connection-timeouts.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { DatabaseShutdown, EMBEDDED_DATABASE, EmbeddedDatabaseModule, type EmbeddedDatabaseHandle } from './embedded-database.module.js';
+import { connectionPool } from './pool-state.js';
 import { runMigrations } from './run-migrations.js';
 
 @Global()
@@ -14,7 +16,7 @@ import { runMigrations } from './run-migrations.js';
       imports: [EmbeddedDatabaseModule],
       inject: [APP_CONFIG, EMBEDDED_DATABASE],
       useFactory: (config: AppConfig, embedded: EmbeddedDatabaseHandle) => ({
-        ...dataSourceOptions(config.databaseUrl, embedded.pglite),
+        ...dataSourceOptions(config.databaseUrl, embedded.pglite, databaseTimeouts(config)),
         retryAttempts: 5,
         retryDelay: 2_000,
       }),
@@ -33,8 +35,24 @@ export class DatabaseModule implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    const pool = this.embedded.pglite === null ? connectionPool(this.dataSource) : null;
+    if (pool !== null) followCheckouts(pool);
     if (!this.config.runMigrations) return;
-    const applied = await runMigrations(this.dataSource, { lock: this.embedded.pglite === null });
+    const applied = this.embedded.pglite === null ? await this.migrateServer(this.config.databaseUrl!) : await runMigrations(this.dataSource, { lock: false });
     if (applied.length > 0) this.logger.log({ msg: 'migrations applied', migrations: applied });
+  }
+
+  /**
+   * Migrations run on connections of their own, without the request timeouts: a migration may
+   * rightly run longer than any request should, and an instance starting while another migrates
+   * waits for it on the migration lock.
+   */
+  private async migrateServer(databaseUrl: string): Promise<string[]> {
+    const dataSource = await new DataSource(dataSourceOptions(databaseUrl, null)).initialize();
+    try {
+      return await runMigrations(dataSource, { lock: true });
+    } finally {
+      await dataSource.destroy();
+    }
   }
 }

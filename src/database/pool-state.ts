@@ -23,8 +23,15 @@ export interface PoolState {
  * disappear) rather than failing a scrape.
  */
 export function poolState(dataSource: DataSource): PoolState | null {
+  const pool = connectionPool(dataSource);
+  if (pool === null) return null;
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options?.max ?? 0 };
+}
+
+/** The node-postgres pool behind the DataSource (see poolState), or null. */
+export function connectionPool(dataSource: DataSource): Pool | null {
   if (!dataSource.isInitialized) return null;
   const pool = (dataSource.driver as PostgresDriver).master as Pool | undefined;
   if (pool === undefined || pool === null || typeof pool.totalCount !== 'number') return null;
-  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options?.max ?? 0 };
+  return pool;
 }

@@ -76,7 +76,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     if (snapshot === null) {
       throw new SwitchyardException('SNAPSHOT_UNAVAILABLE', 'No configuration loaded yet (the database has been unreachable since start); retry shortly.');
     }
-    if (path === STREAM_PATH) this.hub.open(req, res, snapshot);
+    if (path === STREAM_PATH) this.hub.open(req, res, snapshot, principal);
     else this.snapshot(req, res, snapshot);
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { databaseTimeouts } from '../database/connection-timeouts.js';
 import { EMBEDDED_DATABASE, type EmbeddedDatabaseHandle } from '../database/embedded-database.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { HistoryModule } from '../history/history.module.js';
@@ -23,7 +24,9 @@ import { StreamHub } from './stream-hub.service.js';
       provide: CHANGE_FEED,
       inject: [APP_CONFIG, EMBEDDED_DATABASE],
       useFactory: (config: AppConfig, embedded: EmbeddedDatabaseHandle): ChangeFeed =>
-        config.databaseUrl !== null ? new PostgresChangeFeed(config.databaseUrl) : new EmbeddedChangeFeed(embedded.pglite!),
+        config.databaseUrl !== null
+          ? new PostgresChangeFeed({ databaseUrl: config.databaseUrl, timeouts: databaseTimeouts(config), probeEveryMs: config.changeFeedProbeMs })
+          : new EmbeddedChangeFeed(embedded.pglite!),
     },
   ],
   exports: [SnapshotService, StreamHub, DeliveryHttpHandler],

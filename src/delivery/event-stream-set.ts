@@ -1,10 +1,21 @@
 import type { ServerResponse } from 'node:http';
+import type { Principal } from '../auth/roles.js';
 
 /** Streams written per turn of the event loop when an event fans out. */
 const FANOUT_BATCH = 500;
 
 /** How long a shutdown waits for streams to flush their end (a stuck client must not hold it up). */
 const SHUTDOWN_FLUSH_MS = 1_000;
+
+/**
+ * Tells a stream set when the token a stream was opened with stops being valid (ApiTokensService).
+ * A stream is authenticated once, when it opens: without this it would go on receiving the
+ * configuration after its token was revoked or expired.
+ */
+export interface TokenWithdrawals {
+  /** Calls `onWithdrawn` once when the principal's token is revoked or expires; returns the function that stops watching. */
+  watch(principal: Principal, onWithdrawn: () => void): () => void;
+}
 
 /**
  * The open event streams of one hub (SDK streams in StreamHub, Unleash streams in
@@ -15,16 +26,28 @@ export class EventStreamSet<S extends { readonly res: ServerResponse }, E> {
   private readonly streams = new Set<S>();
   private latest: E | null = null;
 
-  constructor(private readonly deliver: (stream: S, event: E) => void) {}
+  constructor(
+    private readonly deliver: (stream: S, event: E) => void,
+    private readonly tokens: TokenWithdrawals,
+  ) {}
 
   get size(): number {
     return this.streams.size;
   }
 
-  /** Adds a stream until its response closes or fails. */
-  add(stream: S): void {
+  /**
+   * Adds a stream until its response closes or fails, or the token it was opened with (that of
+   * `principal`) is revoked or expires: then the stream is ended, cleanly (the response's end,
+   * the connection left open). The client reconnects, as after any end, and is refused (401):
+   * the SDKs report the refused token as they do for any request.
+   */
+  add(stream: S, principal: Principal): void {
     this.streams.add(stream);
-    const remove = () => this.streams.delete(stream);
+    const unwatch = this.tokens.watch(principal, () => this.end(stream));
+    const remove = () => {
+      this.streams.delete(stream);
+      unwatch();
+    };
     stream.res.on('close', remove);
     stream.res.on('error', remove);
   }
@@ -52,6 +75,12 @@ export class EventStreamSet<S extends { readonly res: ServerResponse }, E> {
       if (end < targets.length && this.latest === event) setImmediate(writeFrom, end);
     };
     writeFrom(0);
+  }
+
+  /** Ends one stream now: nothing more is delivered to it. */
+  private end(stream: S): void {
+    if (!this.streams.delete(stream)) return;
+    stream.res.end();
   }
 
   /**

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jsonEqual, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { ChangeService } from '../history/change.service.js';
+import { changesConfiguration } from '../history/history-action.js';
 import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
 import { PublishedSnapshot } from './published-snapshot.js';
 
@@ -15,9 +17,11 @@ const CHECK_EVERY_RESYNCS = 10;
 
 /**
  * Keeps the current snapshot in memory, so delivery costs no query and goes on while the
- * database is down. Brought up to date when the change feed announces a newer revision (from any
- * instance), when the feed reconnects (announcements may have been lost), and, as a safety net,
- * when a periodic revision check finds it behind. Updates never overlap: requests that arrive
+ * database is down. Brought up to date when a change commits through this instance (without
+ * waiting for the change feed, which may itself still be reconnecting after an outage: the first
+ * rollback after the database returns reaches this instance's streams at once), when the change
+ * feed announces a newer revision (from any instance), when the feed reconnects (announcements
+ * may have been lost), and, as a safety net, when a periodic revision check finds it behind. Updates never overlap: requests that arrive
  * during one are folded into a single follow-up.
  *
  * An update reads only what history names as changed since the configuration held (loadSince):
@@ -39,14 +43,20 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   /** The next update reads the whole configuration (at start, after the feed reconnected, to check). */
   private readWhole = true;
   private resyncs = 0;
+  private unsubscribeCommits: (() => void) | null = null;
 
   constructor(
     private readonly repository: SnapshotRepository,
     @Inject(CHANGE_FEED) private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly changes: ChangeService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.unsubscribeCommits = this.changes.onCommit((change) => {
+      // Its announcement follows through the feed too; the second refresh finds nothing newer.
+      if (change.history.some((row) => changesConfiguration(row.action))) void this.refresh();
+    });
     await this.refresh();
     await this.feed.start({
       onRevision: (revision) => {
@@ -62,6 +72,7 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribeCommits?.();
     if (this.resyncTimer !== null) clearInterval(this.resyncTimer);
     await this.feed.stop();
     await this.running?.catch(() => undefined);

@@ -1,6 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ApiTokensService } from '../auth/api-tokens.service.js';
+import type { Principal } from '../auth/roles.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { startEventStream } from './event-stream-response.js';
 import { EventStreamSet } from './event-stream-set.js';
@@ -65,14 +67,16 @@ class SdkStream {
 /** Every open SDK stream of this instance: fan-out of new snapshots and heartbeats. */
 @Injectable()
 export class StreamHub implements OnModuleDestroy {
-  private readonly streams = new EventStreamSet<SdkStream, PublishedSnapshot>((stream, snapshot) => stream.send(snapshot));
+  private readonly streams: EventStreamSet<SdkStream, PublishedSnapshot>;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly snapshots: SnapshotService,
+    tokens: ApiTokensService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.streams = new EventStreamSet<SdkStream, PublishedSnapshot>((stream, snapshot) => stream.send(snapshot), tokens);
     this.unsubscribe = snapshots.subscribe((snapshot) => this.streams.broadcast(snapshot));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
@@ -85,15 +89,16 @@ export class StreamHub implements OnModuleDestroy {
 
   /**
    * Starts a stream on `res`: the current snapshot first, unless the client already holds it
-   * (`Last-Event-ID`), then every new one as it is published.
+   * (`Last-Event-ID`), then every new one as it is published, until the principal's token is
+   * revoked or expires (see EventStreamSet.add).
    */
-  open(req: IncomingMessage, res: ServerResponse, current: PublishedSnapshot): void {
+  open(req: IncomingMessage, res: ServerResponse, current: PublishedSnapshot, principal: Principal): void {
     startEventStream(req, res);
     const held = heldRevision(req.headers['last-event-id']);
     const stream = new SdkStream(res, held, acceptsDelta(req.url));
     // Nothing to send when the client holds the current revision; a delta when it holds the one before.
     if (held !== current.revision) stream.send(current);
-    this.streams.add(stream);
+    this.streams.add(stream, principal);
   }
 
   /**

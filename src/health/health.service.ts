@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { HealthRepository } from './health.repository.js';
 
 export interface Readiness {
@@ -7,24 +8,33 @@ export interface Readiness {
   readonly migrations: 'applied' | 'pending' | 'unknown';
 }
 
-const PROBE_TIMEOUT_MS = 2_000;
-
 @Injectable()
 export class HealthService {
   /** Once every migration is applied it stays so for this process: no need to ask again. */
   private migrationsApplied = false;
+  /**
+   * How long readiness waits for the database: as long as a request waits for a connection
+   * (SWITCHYARD_DB_CONNECT_TIMEOUT_MS). A database that does not answer within it is reported
+   * unreachable then, while the ping itself is left to end by its own timeouts.
+   */
+  private readonly probeTimeoutMs: number;
 
-  constructor(private readonly database: HealthRepository) {}
+  constructor(
+    private readonly database: HealthRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.probeTimeoutMs = config.databaseConnectTimeoutMs;
+  }
 
   async readiness(): Promise<Readiness> {
     try {
-      await withTimeout(this.database.ping(), PROBE_TIMEOUT_MS);
+      await withTimeout(this.database.ping(), this.probeTimeoutMs);
     } catch {
       return { status: 'unavailable', database: 'unreachable', migrations: this.migrationsApplied ? 'applied' : 'unknown' };
     }
     if (!this.migrationsApplied) {
       try {
-        this.migrationsApplied = !(await withTimeout(this.database.hasPendingMigrations(), PROBE_TIMEOUT_MS));
+        this.migrationsApplied = !(await withTimeout(this.database.hasPendingMigrations(), this.probeTimeoutMs));
       } catch {
         return { status: 'unavailable', database: 'ok', migrations: 'unknown' };
       }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../auth/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { boundedTransaction } from '../database/bounded-transaction.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './hash-chain.js';
 import { changesConfiguration, type HistoryDraft } from './history-action.js';
@@ -53,12 +55,20 @@ export interface CommittedChange {
 export class ChangeService {
   private readonly logger = new Logger(ChangeService.name);
   private readonly commitListeners = new Set<(change: CommittedChange) => void>();
+  /**
+   * The most a change's transaction may last (null on the embedded engine): it holds the append
+   * lock, which every other change (a rollback too) waits for.
+   */
+  private readonly transactionTimeoutMs: number | null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly history: HistoryRepository,
     private readonly idempotency: IdempotencyRepository,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.transactionTimeoutMs = config.databaseUrl === null ? null : config.databaseTransactionTimeoutMs;
+  }
 
   /**
    * Called after each commit that appended history rows (metrics): never for a change that
@@ -75,7 +85,7 @@ export class ChangeService {
     const requestHash = idempotencyKey ? hashRequest(request.operation, input) : null;
     // Set inside the transaction, reported only once it has committed (transaction() resolved).
     let appended: readonly HistoryDraft[] = [];
-    const outcome = await this.dataSource.transaction(async (tx) => {
+    const outcome = await boundedTransaction(this.dataSource, this.transactionTimeoutMs, async (tx) => {
       await this.history.lockForAppend(tx);
 
       if (idempotencyKey && requestHash !== null) {

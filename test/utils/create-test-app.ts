@@ -32,6 +32,11 @@ export interface CreateTestAppOptions {
    * PostgreSQL database. The database is then dropped by whoever created it, not by this app.
    */
   readonly shareDatabaseOf?: TestApp;
+  /**
+   * The URL the service connects with, made from its database's URL: e.g. the same database
+   * through a TcpProxy, to break the network between the service and PostgreSQL.
+   */
+  readonly databaseUrlVia?: (url: string) => string;
 }
 
 export async function createTestApp(env: Record<string, string> = {}, options: CreateTestAppOptions = {}): Promise<TestApp> {
@@ -42,7 +47,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: C
     PORT: '0',
     SWITCHYARD_DATA_DIR: 'memory:',
     SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
-    ...(database.url ? { DATABASE_URL: database.url } : {}),
+    ...(database.url ? { DATABASE_URL: options.databaseUrlVia?.(database.url) ?? database.url } : {}),
     ...env,
   });
   const app = await createApp(config, { logger: false });

@@ -1,21 +1,40 @@
 /**
- * Is this error the database being unreachable (as opposed to a bug or bad SQL)?
- * Such errors become SERVICE_UNAVAILABLE: the client may retry, nothing was written.
+ * Is this error the database being unreachable or not answering in time (as opposed to a bug or
+ * bad SQL)? Such errors become SERVICE_UNAVAILABLE: the client may retry.
  */
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 // SQLSTATE classes/codes: 08 connection exception, 53 insufficient resources, 57P01..57P03
-// shutdown / cannot connect now, 3D000 database does not exist (dropped under us).
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '3D000']);
+// shutdown / cannot connect now, 57P05 idle session timeout, 3D000 database does not exist
+// (dropped under us); and the server's own timeouts (connection-timeouts.ts): 57014 a statement
+// cancelled by statement_timeout, 25P03 a session ended by idle_in_transaction_session_timeout.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '3D000', '57014', '25P03']);
 const UNAVAILABLE_MESSAGES = [
+  // node-postgres: the connection closed under a statement ("... unexpectedly"), or opening one
+  // took longer than connectionTimeoutMillis ("... due to connection timeout").
   'Connection terminated',
   'connection timeout',
+  // pg-pool: no connection became free within connectionTimeoutMillis.
   'timeout exceeded when trying to connect',
+  // node-postgres: no answer within query_timeout (a frozen network); the connection is then
+  // discarded (connection-timeouts.ts), and what was queued on it fails with the next message.
+  'Query read timeout',
+  'Client was closed and is not queryable',
   'Client has encountered a connection error',
   'Cannot use a pool after calling end',
   'PGlite is closed',
   'PGlite is closing',
   'Driver not Connected',
 ];
+
+/**
+ * A transaction abandoned by the service itself for taking longer than its bound (see
+ * src/database/bounded-transaction.ts). Its connection was discarded, so nothing it did was
+ * committed, unless the bound expired while the COMMIT itself was unanswered: then, as with any
+ * lost answer, only a retry with the same idempotency key tells.
+ */
+export class DatabaseTimeoutError extends Error {
+  override readonly name = 'DatabaseTimeoutError';
+}
 
 /**
  * A closed (or crashed) embedded engine: PGlite drops its WASM module on close, and the
@@ -40,6 +59,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     if (UNAVAILABLE_MESSAGES.some((m) => (e as Error).message.includes(m))) return true;
     if (isEmbeddedEngineGone(e as Error)) return true;
+    if ((e as Error).name === 'DatabaseTimeoutError') return true;
     e = (e as { driverError?: unknown }).driverError ?? (e as { cause?: unknown }).cause ?? emittedError(e as Error);
   }
   return false;

@@ -45,8 +45,9 @@ export class UnleashClientApiController {
   /** Server-Sent Events for the SDKs' streaming mode (see UnleashStreamHub). */
   @Get('streaming')
   @Requires(Permission.READ_CONFIG)
-  stream(@Req() req: Request, @Res() res: Response): void {
-    this.hub.open(req, res, this.currentOrUnavailable(), clientHeaders(req));
+  stream(@Req() req: AuthenticatedRequest, @Res() res: Response): void {
+    // Set by UnleashAuthMiddleware (AuthGuard has checked it): the stream ends with its token.
+    this.hub.open(req, res, this.currentOrUnavailable(), clientHeaders(req), req.principal!);
   }
 
   @Post('register')

@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ApiTokensService } from '../../auth/api-tokens.service.js';
+import type { Principal } from '../../auth/roles.js';
 import { APP_CONFIG, type AppConfig } from '../../config/env.js';
 import { startEventStream } from '../../delivery/event-stream-response.js';
 import { EventStreamSet } from '../../delivery/event-stream-set.js';
@@ -62,15 +64,17 @@ function lastEventId(req: Request): number {
  */
 @Injectable()
 export class UnleashStreamHub implements OnModuleDestroy {
-  private readonly streams = new EventStreamSet<UnleashStream, PublishedToggles>((stream, toggles) => stream.catchUp(toggles));
+  private readonly streams: EventStreamSet<UnleashStream, PublishedToggles>;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly features: UnleashFeaturesService,
     private readonly registry: UnleashClientRegistry,
+    tokens: ApiTokensService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.streams = new EventStreamSet<UnleashStream, PublishedToggles>((stream, toggles) => stream.catchUp(toggles), tokens);
     this.unsubscribe = features.subscribe((toggles) => this.streams.broadcast(toggles));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
@@ -81,8 +85,11 @@ export class UnleashStreamHub implements OnModuleDestroy {
     return this.streams.size;
   }
 
-  /** Starts a stream on `res` for the SDK named by `client` (recorded in the registry as it is served). */
-  open(req: Request, res: Response, current: PublishedToggles, client: ClientHeaders): void {
+  /**
+   * Starts a stream on `res` for the SDK named by `client` (recorded in the registry as it is
+   * served), until the principal's token is revoked or expires (see EventStreamSet.add).
+   */
+  open(req: Request, res: Response, current: PublishedToggles, client: ClientHeaders, principal: Principal): void {
     startEventStream(req, res);
     const held = lastEventId(req);
     const stream = new UnleashStream(res, held, (revision) => this.registry.recordServed(client, revision));
@@ -95,7 +102,7 @@ export class UnleashStreamHub implements OnModuleDestroy {
       const latest = this.features.current();
       if (latest !== null) stream.catchUp(latest);
     });
-    this.streams.add(stream);
+    this.streams.add(stream, principal);
   }
 
   /** First thing at shutdown, as for SDK streams: see EventStreamSet.endAll. */
