@@ -159,11 +159,17 @@ describe('hostile usage reports, default limits', () => {
     expect((await readTraffic(t.admin, key)).traffic.last5Minutes).toMatchObject({ new: 2_000, legacy: 4_000 });
   });
 
-  it('refuses names that PostgreSQL cannot store exactly, with a coded 400', async () => {
+  it('refuses names that PostgreSQL cannot store exactly, or that hold control characters, with a coded 400', async () => {
     for (const [res, field] of [
+      // Text no column can hold exactly is refused at the door, before the report is read
+      // (common/http/storable-body.ts): counted with the HTTP requests, not here.
       [await attacker.sdk(sdkBody('app-\uD83D', 'pod-1', {})), 'appName'],
       [await attacker.sdk(sdkBody('app', 'pod\u0000', {})), 'instanceId'],
       [await attacker.register('app-\uDCB0', 'pod-1'), 'appName'],
+      // Control characters are stored exactly but refused as names: counted as invalid reports.
+      [await attacker.sdk(sdkBody('app\u0001', 'pod-1', {})), 'appName'],
+      [await attacker.sdk(sdkBody('app', 'pod\u007f', {})), 'instanceId'],
+      [await attacker.register('app\u001b[2J', 'pod-1'), 'appName'],
       [await attacker.unleashMetrics(unleashMetrics('app', 'pod\u0007', {})), 'instanceId'],
     ] as const) {
       expect(res.status).toBe(400);
