@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../auth/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
-import { canonicalJson, chainHash, GENESIS_HASH } from './hash-chain.js';
+import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from './hash-chain.js';
 import { changesConfiguration, type HistoryDraft } from './history-action.js';
 import { HistoryRepository, type HistoryRow } from './history.repository.js';
 
@@ -43,6 +43,8 @@ export interface ChangeRequest<T> {
 export interface CommittedChange {
   readonly operation: string;
   readonly history: readonly HistoryDraft[];
+  /** The chain's head once it committed: its last row's position and hash. */
+  readonly head: { readonly position: string; readonly hash: string };
 }
 
 /**
@@ -75,6 +77,7 @@ export class ChangeService {
     const requestHash = idempotencyKey ? hashRequest(request.operation, input) : null;
     // Set inside the transaction, reported only once it has committed (transaction() resolved).
     let appended: readonly HistoryDraft[] = [];
+    let head = { position: '0', hash: GENESIS_HASH };
     const outcome = await this.dataSource.transaction(async (tx) => {
       await this.history.lockForAppend(tx);
 
@@ -95,7 +98,7 @@ export class ChangeService {
       const now = new Date();
       const { result, history } = await request.execute(tx, now);
       if (history.length > 0) {
-        await this.append(tx, request, history, now);
+        head = await this.append(tx, request, history, now);
         appended = history;
       }
       if (idempotencyKey && requestHash !== null) {
@@ -108,7 +111,7 @@ export class ChangeService {
       }
       return result;
     });
-    if (appended.length > 0) this.committed({ operation: request.operation, history: appended });
+    if (appended.length > 0) this.committed({ operation: request.operation, history: appended, head });
     return outcome;
   }
 
@@ -123,13 +126,23 @@ export class ChangeService {
     }
   }
 
-  private async append(tx: EntityManager, request: ChangeRequest<unknown>, drafts: readonly HistoryDraft[], now: Date): Promise<void> {
+  /** Appends the rows after the head (the append lock is held: nobody else appends); returns the new head. */
+  private async append(
+    tx: EntityManager,
+    request: ChangeRequest<unknown>,
+    drafts: readonly HistoryDraft[],
+    now: Date,
+  ): Promise<{ position: string; hash: string }> {
     const head = await this.history.head(tx);
     const sequences = await this.history.nextSequences(tx, drafts.length);
     const recordedAt = now.toISOString();
     let prevHash = head?.hash ?? GENESIS_HASH;
+    // Gapless, unlike the sequence (a rolled-back transaction or a crash consumes sequence values).
+    const headPosition = BigInt(head?.position ?? '0');
     const rows: HistoryRow[] = drafts.map((draft, i) => {
       const row = {
+        position: (headPosition + BigInt(i + 1)).toString(),
+        scheme: CURRENT_SCHEME,
         sequence: sequences[i]!,
         sliceKey: draft.sliceKey ?? null,
         segmentKey: draft.segmentKey ?? null,
@@ -151,6 +164,8 @@ export class ChangeService {
     await this.history.insertMany(tx, rows);
     const lastConfigurationRow = rows.findLast((row) => changesConfiguration(row.action));
     if (lastConfigurationRow !== undefined) await this.history.notifyRevision(tx, lastConfigurationRow.sequence);
+    const last = rows[rows.length - 1]!;
+    return { position: last.position, hash: last.hash };
   }
 }
 

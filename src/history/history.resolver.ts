@@ -2,6 +2,7 @@ import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Requires } from '../auth/auth.decorators.js';
 import { Permission } from '../auth/roles.js';
 import { HistoryArgs } from './dto/history.args.js';
+import { HistoryChainArgs, VerifyHistoryArgs } from './dto/history-chain.args.js';
 import { HistoryService } from './history.service.js';
 import { HistoryConnection, HistoryEntry, HistoryVerification } from './models/history-entry.model.js';
 
@@ -16,9 +17,17 @@ export class HistoryResolver {
     return { nodes: page.nodes.map(HistoryEntry.from), pageInfo: page.pageInfo };
   }
 
-  @Query(() => HistoryVerification, { description: 'Recomputes the hash chain over every row.' })
+  @Query(() => [HistoryEntry], {
+    description: 'Rows in chain order (oldest first) from a position, at most `first`: the next page starts after the last position. For exports.',
+  })
   @Requires(Permission.READ)
-  verifyHistory(): Promise<HistoryVerification> {
-    return this.historyService.verify();
+  async historyChain(@Args() args: HistoryChainArgs): Promise<HistoryEntry[]> {
+    return (await this.historyService.chain(args.fromPosition, args.toPosition ?? null, args.first)).map(HistoryEntry.from);
+  }
+
+  @Query(() => HistoryVerification, { description: 'Recomputes the hash chain over every row, and proves it extends a checkpoint.' })
+  @Requires(Permission.READ)
+  async verifyHistory(@Args() args: VerifyHistoryArgs): Promise<HistoryVerification> {
+    return HistoryVerification.from(await this.historyService.verify(args.checkpoint ?? null));
   }
 }

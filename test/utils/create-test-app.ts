@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../../src/config/env.js';
+import type { Clock } from '../../src/common/scheduling/clock.js';
+import { checkpointEnv } from './checkpoint-key.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { GraphqlClient } from './graphql-client.js';
 
@@ -32,6 +34,8 @@ export interface CreateTestAppOptions {
    * PostgreSQL database. The database is then dropped by whoever created it, not by this app.
    */
   readonly shareDatabaseOf?: TestApp;
+  /** The service's clock (test/utils/manual-clock.ts), instead of the system's. */
+  readonly clock?: Clock;
 }
 
 export async function createTestApp(env: Record<string, string> = {}, options: CreateTestAppOptions = {}): Promise<TestApp> {
@@ -43,9 +47,10 @@ export async function createTestApp(env: Record<string, string> = {}, options: C
     SWITCHYARD_DATA_DIR: 'memory:',
     SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
     ...(database.url ? { DATABASE_URL: database.url } : {}),
+    ...checkpointEnv(database.url),
     ...env,
   });
-  const app = await createApp(config, { logger: false });
+  const app = await createApp(config, { logger: false, clock: options.clock });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
