@@ -53,6 +53,12 @@ export interface AppConfig {
    */
   readonly metricsToken: string | null;
   /**
+   * Where migrations run, when not over `databaseUrl`: the role that owns the tables (and may
+   * disable the history triggers), so that the service's own role owns nothing and may only
+   * INSERT and SELECT history (docs/history.md, least privilege). PostgreSQL only.
+   */
+  readonly migrationsDatabaseUrl: string | null;
+  /**
    * Sign and publish history checkpoints (docs/history.md). On (the default), a PostgreSQL server
    * needs a key (`checkpointKey` or `checkpointKeyFile`) or the service refuses to start; off
    * must be said explicitly.
@@ -125,6 +131,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (metricsToken !== null && (metricsToken.length < 24 || metricsToken.length > 512 || /\s/.test(metricsToken))) {
     problems.push('METRICS_TOKEN must be 24 to 512 characters without spaces');
   }
+  const migrationsDatabaseUrl = env.SWITCHYARD_MIGRATIONS_DATABASE_URL?.trim() || null;
+  if (migrationsDatabaseUrl !== null && !/^postgres(ql)?:\/\//.test(migrationsDatabaseUrl)) {
+    problems.push('SWITCHYARD_MIGRATIONS_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  } else if (migrationsDatabaseUrl !== null && databaseUrl === null) {
+    problems.push('SWITCHYARD_MIGRATIONS_DATABASE_URL needs DATABASE_URL (the embedded engine has one role)');
+  }
   const checkpointKey = env.SWITCHYARD_CHECKPOINT_KEY?.trim() || null;
   const checkpointKeyFile = env.SWITCHYARD_CHECKPOINT_KEY_FILE?.trim() || null;
   if (checkpointKey !== null && checkpointKeyFile !== null) {
@@ -165,6 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trafficRetentionDays: int('SWITCHYARD_TRAFFIC_RETENTION_DAYS', 7, 1, 3_650),
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,
+    migrationsDatabaseUrl,
     checkpoints: bool('SWITCHYARD_CHECKPOINTS', true),
     checkpointKey,
     checkpointKeyFile,

@@ -34,7 +34,23 @@ export class DatabaseModule implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.runMigrations) return;
-    const applied = await runMigrations(this.dataSource, { lock: this.embedded.pglite === null });
+    const applied =
+      this.config.migrationsDatabaseUrl === null
+        ? await runMigrations(this.dataSource, { lock: this.embedded.pglite === null })
+        : await runMigrationsAs(this.config.migrationsDatabaseUrl);
     if (applied.length > 0) this.logger.log({ msg: 'migrations applied', migrations: applied });
+  }
+}
+
+/**
+ * Migrations over a connection of their own, as the role that owns the tables (least privilege:
+ * the service's role owns nothing, so it cannot turn the history triggers off). Closed once done.
+ */
+async function runMigrationsAs(url: string): Promise<string[]> {
+  const dataSource = await new DataSource(dataSourceOptions(url, null)).initialize();
+  try {
+    return await runMigrations(dataSource, { lock: true });
+  } finally {
+    await dataSource.destroy();
   }
 }

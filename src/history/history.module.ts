@@ -8,6 +8,7 @@ import { CheckpointScheduler } from './checkpoint-scheduler.js';
 import { CheckpointsRepository } from './checkpoints.repository.js';
 import { CheckpointsResolver } from './checkpoints.resolver.js';
 import { CheckpointsService } from './checkpoints.service.js';
+import { HistoryPrivilegeCheck } from './history-privilege-check.js';
 import { HistoryRepository } from './history.repository.js';
 import { HistoryResolver } from './history.resolver.js';
 import { HistoryService } from './history.service.js';
@@ -31,6 +32,7 @@ import { HistoryService } from './history.service.js';
     CheckpointPublisher,
     CheckpointScheduler,
     CheckpointsResolver,
+    HistoryPrivilegeCheck,
   ],
   exports: [ChangeService, HistoryService, HistoryRepository, CheckpointScheduler],
 })

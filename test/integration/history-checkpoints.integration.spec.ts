@@ -283,6 +283,7 @@ describe('the signing key', () => {
       expect((error as Error).message).not.toContain(secretLooking);
     }
     expect(() => loadConfig({ SWITCHYARD_CHECKPOINT_WEBHOOK_URL: 'ftp://x' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SWITCHYARD_MIGRATIONS_DATABASE_URL: 'postgres://owner@db/switchyard' })).toThrow(ConfigError);
     expect(loadConfig({ SWITCHYARD_DATA_DIR: '/var/lib/switchyard' }).checkpointFile).toBe('/var/lib/switchyard/checkpoints.ndjson');
     expect(loadConfig({ SWITCHYARD_DATA_DIR: 'memory:' }).checkpointFile).toBeNull();
     expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).checkpointFile).toBeNull();
