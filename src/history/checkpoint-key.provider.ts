@@ -1,5 +1,5 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Logger, type Provider } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ConfigError, isInMemoryDataDir } from '../config/env.js';
 import { type CheckpointKey, checkpointKeyFrom, generateCheckpointKey, parsePrivateKey, privateKeyPem } from './history-checkpoint.js';
@@ -75,6 +75,8 @@ export function loadCheckpointKey(config: AppConfig, logger: Pick<Logger, 'log' 
 
 /** The key in `path`, generated there first (0600, never overwritten) when absent. */
 function generatedKey(path: string): CheckpointKey {
+  // Nest may build this provider before the embedded engine creates its directory.
+  mkdirSync(dirname(path), { recursive: true });
   try {
     writeFileSync(path, privateKeyPem(generateCheckpointKey()), { mode: 0o600, flag: 'wx' });
   } catch (error) {

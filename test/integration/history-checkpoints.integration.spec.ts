@@ -228,7 +228,8 @@ describe('the signing key', () => {
 
   onEmbedded('on the embedded engine, with none given', () => {
     it('is generated into the data directory once (0600), kept across restarts, with a warning to move it; checkpoints go to a file beside it', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'switchyard-data-'));
+      const parent = mkdtempSync(join(tmpdir(), 'switchyard-data-'));
+      const dir = join(parent, 'data'); // not there yet: the service creates it
       try {
         const logger = recordingLogger();
         const first = await start({ SWITCHYARD_DATA_DIR: dir }, logger);
@@ -246,7 +247,7 @@ describe('the signing key', () => {
         await second.app.close();
         expect(k2.keyId).toBe(k1.keyId);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(parent, { recursive: true, force: true });
       }
     });
   });
