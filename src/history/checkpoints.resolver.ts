@@ -1,20 +1,11 @@
-import { Args, ArgsType, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Requires } from '../auth/auth.decorators.js';
 import { Permission } from '../auth/roles.js';
-import { AfterField, FirstField } from '../common/dto/fields.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { CheckpointsService } from './checkpoints.service.js';
+import { HistoryCheckpointsArgs } from './dto/history-chain.args.js';
 import { HistoryCheckpoint, HistoryCheckpointConnection, HistoryCheckpointKey } from './models/history-checkpoint.model.js';
-
-@ArgsType()
-class HistoryCheckpointsArgs {
-  @FirstField()
-  first!: number;
-
-  @AfterField()
-  after?: string | null;
-}
 
 @Resolver(() => HistoryCheckpoint)
 export class CheckpointsResolver {

@@ -34,6 +34,6 @@ import { HistoryService } from './history.service.js';
     CheckpointsResolver,
     HistoryPrivilegeCheck,
   ],
-  exports: [ChangeService, HistoryService, HistoryRepository, CheckpointScheduler],
+  exports: [ChangeService, HistoryService, HistoryRepository],
 })
 export class HistoryModule {}

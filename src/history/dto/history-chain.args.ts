@@ -1,7 +1,7 @@
 import { ArgsType, Field, InputType } from '@nestjs/graphql';
 import { IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
-import { FirstField } from '../../common/dto/fields.js';
+import { AfterField, FirstField } from '../../common/dto/fields.js';
 import { POSITION_PATTERN } from '../hash-chain.js';
 import { CHECKPOINT_PATTERNS, CHECKPOINT_SCHEME } from '../history-checkpoint.js';
 
@@ -67,4 +67,13 @@ export class VerifyHistoryArgs {
   @ValidateNested()
   @Type(() => HistoryCheckpointInput)
   checkpoint?: HistoryCheckpointInput | null;
+}
+
+@ArgsType()
+export class HistoryCheckpointsArgs {
+  @FirstField()
+  first!: number;
+
+  @AfterField()
+  after?: string | null;
 }
