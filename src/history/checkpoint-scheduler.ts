@@ -58,15 +58,18 @@ export class CheckpointScheduler implements OnModuleInit, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     this.stopTimer?.();
     this.unsubscribe?.();
-    await this.whenIdle();
-    if (this.knownHead > this.checkpointed) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, SHUTDOWN_CHECKPOINT_MS);
-      });
-      await Promise.race([this.trigger(false), timeout]);
-      clearTimeout(timer);
-    }
+    // A run in progress, then a last one if this instance appended since: together bounded, so
+    // that a database that stopped answering does not hold the exit up.
+    const last = (async () => {
+      await this.whenIdle();
+      if (this.knownHead > this.checkpointed) await this.trigger(false);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_CHECKPOINT_MS);
+    });
+    await Promise.race([last, timeout]);
+    clearTimeout(timer);
     await this.publisher.settled();
   }
 
