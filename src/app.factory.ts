@@ -7,10 +7,13 @@ import { markNonUtf8Body } from './common/http/storable-body.js';
 import { DeliveryHttpHandler } from './delivery/delivery-http.handler.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import type { AppConfig } from './config/env.js';
+import type { Clock } from './common/scheduling/clock.js';
 
 export interface CreateAppOptions {
   /** Defaults to structured JSON logs (or text with LOG_FORMAT=text). `false` silences Nest. */
   readonly logger?: LoggerService | false;
+  /** The system's clock unless given (tests move theirs by hand). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface CreateAppOptions {
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const logger =
     options.logger === undefined ? new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'text' }) : options.logger;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.clock), {
     logger,
     // While draining on SIGTERM, new requests get 503 so a load balancer retries elsewhere.
     return503OnClosing: true,

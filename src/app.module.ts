@@ -12,6 +12,7 @@ import { storableBodyMiddleware } from './common/http/storable-body.js';
 import { createValidationPipe } from './common/validation/validation.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/env.js';
+import type { Clock } from './common/scheduling/clock.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DecisionModule } from './decision/decision.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
@@ -26,11 +27,11 @@ import { TrafficModule } from './traffic/traffic.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, clock?: Clock): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        ConfigModule.forRoot(config, clock),
         DatabaseModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,

@@ -6,7 +6,9 @@ import { join, relative } from 'node:path';
  *  - the decision core imports nothing outside itself (no Node, no npm, no service code);
  *  - SQL and transactions live in repositories, change feeds, database/ and migrations/ only
  *    (ChangeService, the one unit of work, opens the transaction);
- *  - resolvers call services, never repositories.
+ *  - resolvers call services, never repositories;
+ *  - the CLI speaks only the public API: it imports no service code but the pure history proof
+ *    modules (chain, checkpoints, export format), which verify offline and import only Node.
  */
 const ROOT = process.cwd();
 
@@ -40,6 +42,25 @@ describe('architecture', () => {
       f === 'src/history/change.service.ts';
     const offenders = sources('src').filter((f) => !allowed(f) && /\.(query|transaction|createQueryBuilder)\(/.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(offenders).toEqual([]);
+  });
+
+  it('the CLI imports only itself and the pure history proof modules, which import only Node and each other', () => {
+    const PROOF = ['src/history/hash-chain.ts', 'src/history/history-checkpoint.ts', 'src/history/history-export.ts'];
+    const resolve = (from: string, spec: string) => relative(ROOT, join(ROOT, from, '..', spec)).replace(/\.js$/, '.ts');
+    const cliEscapes = sources('src/cli').flatMap((f) =>
+      importsOf(f)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => resolve(f, spec))
+        .filter((target) => !target.startsWith('src/cli/') && !PROOF.includes(target))
+        .map((target) => `${f} -> ${target}`),
+    );
+    expect(cliEscapes).toEqual([]);
+    const proofEscapes = PROOF.flatMap((f) =>
+      importsOf(f)
+        .filter((spec) => !spec.startsWith('node:') && !PROOF.includes(resolve(f, spec)))
+        .map((spec) => `${f} -> ${spec}`),
+    );
+    expect(proofEscapes).toEqual([]);
   });
 
   it('resolvers do not import repositories', () => {

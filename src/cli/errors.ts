@@ -149,6 +149,8 @@ function conflictHint(errorCode: string | undefined, details: Readonly<Record<st
       return 'The slice is archived: its migration is over and it can no longer change.';
     case 'IDEMPOTENCY_KEY_REUSED':
       return 'This --idempotency-key was already used for a different change: use a new key.';
+    case 'CHECKPOINTS_DISABLED':
+      return 'The service runs with SWITCHYARD_CHECKPOINTS=off. Verify a published checkpoint offline: switchyard verify-history --file <export> --checkpoint <file> --public-key <file>.';
     default:
       return undefined;
   }

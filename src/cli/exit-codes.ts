@@ -13,7 +13,7 @@ export const ExitCode = {
   AUTH: 3,
   /** No answer, or the service could not do its job: network, timeout, SERVICE_UNAVAILABLE, 5xx. */
   UNAVAILABLE: 4,
-  /** verify-history: the hash chain does not verify (a row was altered or removed). */
+  /** verify-history: the history does not verify (a row altered or removed, rewritten or truncated since a checkpoint, a checkpoint not authentic). */
   HISTORY_BROKEN: 5,
   /** The CLI itself failed (a bug): sysexits' EX_SOFTWARE. */
   CLI_BUG: 70,
@@ -28,5 +28,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  usage error (bad option or argument, missing --reason or token): nothing was sent
   3  token refused (UNAUTHENTICATED) or its role may not do this (FORBIDDEN)
   4  service unreachable or unavailable (network, timeout, SERVICE_UNAVAILABLE, 5xx)
-  5  verify-history: the history chain is broken
+  5  verify-history: the history does not verify (broken, truncated or rewritten; checkpoint not authentic)
   70 the CLI itself failed (a bug: please report it)`;

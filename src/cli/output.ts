@@ -35,6 +35,16 @@ export class Output {
     else this.io.stdout.write(ensureNewline(human()));
   }
 
+  /** Text as it is, on stdout: a stream of lines another program reads (an export), never mixed with --json. */
+  raw(text: string): void {
+    this.io.stdout.write(text);
+  }
+
+  /** A line for the person at the terminal, on stderr: stdout carries data. */
+  note(text: string): void {
+    this.io.stderr.write(ensureNewline(text));
+  }
+
   /** The error and its hint on stderr (unless already printed there); with --json, also as JSON on stdout. */
   error(error: CliError, { stderr = true }: { stderr?: boolean } = {}): void {
     // `[CONFLICT / SLICE_VERSION_CONFLICT]`: the code scripts and logs know it by.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerChangeCommands } from './commands/change.commands.js';
+import { registerCheckpointCommands } from './commands/checkpoint.commands.js';
 import { registerHistoryCommands } from './commands/history.commands.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerWhoFollowsCommand } from './commands/who-follows.command.js';
@@ -9,7 +10,7 @@ import { CliError } from './errors.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { type CliIo, Output } from './output.js';
 import { parseSeconds } from './parsers.js';
-import { type RunState, sessionFactory } from './session.js';
+import { offlineFactory, type RunState, sessionFactory } from './session.js';
 
 const ENVIRONMENT_HELP = `Environment:
   SWITCHYARD_URL    the service's base URL (default ${DEFAULT_URL}); --url wins
@@ -21,7 +22,9 @@ const EXAMPLES_HELP = `Examples:
   switchyard set payments.provider.mpesa 5 --reason "canary" --expected-version 3
   switchyard rollback payments.provider.mpesa --reason "5xx at 12 % on the new stack"
   switchyard rollback --all --tag providers --reason "provider outage"
-  switchyard history payments.provider.mpesa --limit 10 --json | jq '.[0]'`;
+  switchyard history payments.provider.mpesa --limit 10 --json | jq '.[0]'
+  switchyard history export --out history.ndjson
+  switchyard verify-history --file history.ndjson --checkpoint checkpoints.ndjson --public-key checkpoint-key.pub`;
 
 /**
  * Runs the CLI once: parses `argv` (the arguments after `switchyard`), runs the command, prints
@@ -67,7 +70,8 @@ export function createProgram(io: CliIo, state: RunState): Command {
   const open = sessionFactory(io, state, `switchyard-cli/${version}`);
   registerStatusCommand(program, open);
   registerChangeCommands(program, open);
-  registerHistoryCommands(program, open);
+  registerHistoryCommands(program, open, offlineFactory(io, state));
+  registerCheckpointCommands(program, open);
   registerWhoFollowsCommand(program, open);
 
   // Every command, subcommands included: write through `io`, and throw instead of exiting.
@@ -80,7 +84,11 @@ export function createProgram(io: CliIo, state: RunState): Command {
     for (const sub of command.commands) configure(sub);
   };
   configure(program);
-  for (const sub of program.commands) sub.addHelpText('after', `\n${EXIT_CODES_HELP}\n`);
+  const withExitCodes = (command: Command): void => {
+    command.addHelpText('after', `\n${EXIT_CODES_HELP}\n`);
+    for (const sub of command.commands) withExitCodes(sub);
+  };
+  for (const sub of program.commands) withExitCodes(sub);
   return program;
 }
 

@@ -14,6 +14,9 @@ export interface Session {
 
 export type OpenSession = (command: Command) => Session;
 
+/** What a command that needs no service works with (offline verification): no token, no URL. */
+export type OpenOffline = (command: Command) => Omit<Session, 'client'>;
+
 /** One invocation's state: what `run` returns once the command is done. */
 export interface RunState {
   exitCode: ExitCode;
@@ -30,4 +33,13 @@ export function sessionFactory(io: CliIo, state: RunState, userAgent: string): O
       },
     };
   };
+}
+
+export function offlineFactory(io: CliIo, state: RunState): OpenOffline {
+  return (command) => ({
+    out: new Output(io, command.optsWithGlobals<GlobalOptions>().json === true),
+    exitWith: (code) => {
+      state.exitCode = code;
+    },
+  });
 }

@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { parsePrivateKey } from '../history/history-checkpoint.js';
+
 /**
  * The service's configuration: read from the environment once, validated, frozen.
  * Nothing else in the service reads `process.env` (see STYLE.md): inject `AppConfig` instead.
@@ -123,9 +126,45 @@ export interface AppConfig {
    * (scraped from inside the network). Not an API token: it grants nothing else.
    */
   readonly metricsToken: string | null;
+  /**
+   * Where migrations run, when not over `databaseUrl`: the role that owns the tables (and may
+   * disable the history triggers), so that the service's own role owns nothing and may only
+   * INSERT and SELECT history (docs/history.md, least privilege). PostgreSQL only.
+   */
+  readonly migrationsDatabaseUrl: string | null;
+  /**
+   * Sign and publish history checkpoints (docs/history.md). On (the default), a PostgreSQL server
+   * needs a key (`checkpointKey` or `checkpointKeyFile`) or the service refuses to start; off
+   * must be said explicitly.
+   */
+  readonly checkpoints: boolean;
+  /** The Ed25519 signing key: PKCS#8 PEM, or the same DER in base64. Never stored in the database. */
+  readonly checkpointKey: string | null;
+  /**
+   * A file holding the signing key (PKCS#8 PEM). With neither this nor `checkpointKey`, the
+   * embedded engine generates one into its data directory (and warns that it should be moved);
+   * in memory, an ephemeral one.
+   */
+  readonly checkpointKeyFile: string | null;
+  /** Sign the head once it is this many rows past the last checkpoint... */
+  readonly checkpointEveryChanges: number;
+  /** ...and every this many minutes when the head moved. */
+  readonly checkpointEveryMinutes: number;
+  /**
+   * Each checkpoint is appended to this file as one JSON line. Default: `checkpoints.ndjson` in
+   * the embedded engine's data directory; none on PostgreSQL (the log carries every checkpoint).
+   */
+  readonly checkpointFile: string | null;
+  /** Each checkpoint is also POSTed here as JSON (bounded time, never waited for by a change). */
+  readonly checkpointWebhookUrl: string | null;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** Whether the embedded engine keeps this data directory in memory only (`memory:`): no files at all. */
+export function isInMemoryDataDir(dataDir: string): boolean {
+  return dataDir === 'memory:' || dataDir.startsWith('memory://');
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -166,6 +205,31 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (metricsToken !== null && (metricsToken.length < 24 || metricsToken.length > 512 || /\s/.test(metricsToken))) {
     problems.push('METRICS_TOKEN must be 24 to 512 characters without spaces');
   }
+  const migrationsDatabaseUrl = env.SWITCHYARD_MIGRATIONS_DATABASE_URL?.trim() || null;
+  if (migrationsDatabaseUrl !== null && !/^postgres(ql)?:\/\//.test(migrationsDatabaseUrl)) {
+    problems.push('SWITCHYARD_MIGRATIONS_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  } else if (migrationsDatabaseUrl !== null && databaseUrl === null) {
+    problems.push('SWITCHYARD_MIGRATIONS_DATABASE_URL needs DATABASE_URL (the embedded engine has one role)');
+  }
+  const checkpointKey = env.SWITCHYARD_CHECKPOINT_KEY?.trim() || null;
+  const checkpointKeyFile = env.SWITCHYARD_CHECKPOINT_KEY_FILE?.trim() || null;
+  if (checkpointKey !== null && checkpointKeyFile !== null) {
+    problems.push('set SWITCHYARD_CHECKPOINT_KEY or SWITCHYARD_CHECKPOINT_KEY_FILE, not both');
+  } else if (checkpointKey !== null) {
+    try {
+      parsePrivateKey(checkpointKey);
+    } catch (error) {
+      // Never echo the value: it is a secret.
+      problems.push(`SWITCHYARD_CHECKPOINT_KEY must be an Ed25519 private key, PKCS#8 PEM or base64 DER (${(error as Error).message})`);
+    }
+  }
+  const checkpointWebhookUrl = env.SWITCHYARD_CHECKPOINT_WEBHOOK_URL?.trim() || null;
+  if (checkpointWebhookUrl !== null && !/^https?:\/\/[^\s]+$/.test(checkpointWebhookUrl)) {
+    problems.push('SWITCHYARD_CHECKPOINT_WEBHOOK_URL must be an http:// or https:// URL');
+  }
+  const dataDir = env.SWITCHYARD_DATA_DIR?.trim() || './.switchyard-data';
+  const checkpointFile =
+    env.SWITCHYARD_CHECKPOINT_FILE?.trim() || (databaseUrl === null && !isInMemoryDataDir(dataDir) ? join(dataDir, 'checkpoints.ndjson') : null);
   const logFormat = env.LOG_FORMAT?.trim() || 'json';
   if (logFormat !== 'json' && logFormat !== 'text') {
     problems.push(`LOG_FORMAT must be json or text, got "${logFormat}"`);
@@ -174,7 +238,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const config: AppConfig = {
     port: int('PORT', 4000, 0, 65535),
     databaseUrl,
-    dataDir: env.SWITCHYARD_DATA_DIR?.trim() || './.switchyard-data',
+    dataDir,
     runMigrations: bool('SWITCHYARD_RUN_MIGRATIONS', true),
     adminToken,
     logFormat: logFormat === 'text' ? 'text' : 'json',
@@ -201,6 +265,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trafficMaxCellsPerToken: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_TOKEN', 50_000, 1, 100_000),
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,
+    migrationsDatabaseUrl,
+    checkpoints: bool('SWITCHYARD_CHECKPOINTS', true),
+    checkpointKey,
+    checkpointKeyFile,
+    checkpointEveryChanges: int('SWITCHYARD_CHECKPOINT_EVERY_CHANGES', 100, 1, 1_000_000),
+    checkpointEveryMinutes: int('SWITCHYARD_CHECKPOINT_EVERY_MINUTES', 5, 1, 24 * 60),
+    checkpointFile,
+    checkpointWebhookUrl,
   };
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);

@@ -38,21 +38,27 @@ export class DatabaseModule implements OnModuleInit {
     const pool = this.embedded.pglite === null ? connectionPool(this.dataSource) : null;
     if (pool !== null) followCheckouts(pool);
     if (!this.config.runMigrations) return;
-    const applied = this.embedded.pglite === null ? await this.migrateServer(this.config.databaseUrl!) : await runMigrations(this.dataSource, { lock: false });
+    // On a server, migrations run on connections of their own: as the owner role when one is
+    // configured (least privilege), and always without the request timeouts, since a migration may
+    // rightly run longer than any request should, and an instance starting while another migrates
+    // waits for it on the migration lock.
+    const serverUrl = this.config.migrationsDatabaseUrl ?? this.config.databaseUrl;
+    const applied =
+      this.embedded.pglite === null && serverUrl !== null ? await runMigrationsAs(serverUrl) : await runMigrations(this.dataSource, { lock: false });
     if (applied.length > 0) this.logger.log({ msg: 'migrations applied', migrations: applied });
   }
+}
 
-  /**
-   * Migrations run on connections of their own, without the request timeouts: a migration may
-   * rightly run longer than any request should, and an instance starting while another migrates
-   * waits for it on the migration lock.
-   */
-  private async migrateServer(databaseUrl: string): Promise<string[]> {
-    const dataSource = await new DataSource(dataSourceOptions(databaseUrl, null)).initialize();
-    try {
-      return await runMigrations(dataSource, { lock: true });
-    } finally {
-      await dataSource.destroy();
-    }
+/**
+ * Migrations over a connection of their own (closed once done), without the request timeouts;
+ * as the role that owns the tables when SWITCHYARD_MIGRATIONS_DATABASE_URL names one (least
+ * privilege: the service's role owns nothing, so it cannot turn the history triggers off).
+ */
+async function runMigrationsAs(url: string): Promise<string[]> {
+  const dataSource = await new DataSource(dataSourceOptions(url, null)).initialize();
+  try {
+    return await runMigrations(dataSource, { lock: true });
+  } finally {
+    await dataSource.destroy();
   }
 }

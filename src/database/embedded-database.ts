@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { isInMemoryDataDir } from '../config/env.js';
 
 /** `SWITCHYARD_DATA_DIR` value that keeps the embedded database in memory only. */
 export const IN_MEMORY = 'memory:';
@@ -11,7 +12,7 @@ export const IN_MEMORY = 'memory:';
  * consistent.
  */
 export async function openEmbeddedDatabase(dataDir: string): Promise<PGlite> {
-  if (dataDir === IN_MEMORY || dataDir.startsWith('memory://')) {
+  if (isInMemoryDataDir(dataDir)) {
     return PGlite.create();
   }
   const path = resolve(dataDir);

@@ -7,7 +7,7 @@ import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { boundedTransaction } from '../database/bounded-transaction.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
-import { canonicalJson, chainHash, GENESIS_HASH } from './hash-chain.js';
+import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from './hash-chain.js';
 import { changesConfiguration, type HistoryDraft } from './history-action.js';
 import { HistoryRepository, type HistoryRow } from './history.repository.js';
 
@@ -45,6 +45,8 @@ export interface ChangeRequest<T> {
 export interface CommittedChange {
   readonly operation: string;
   readonly history: readonly HistoryDraft[];
+  /** The chain's head once it committed: its last row's position and hash. */
+  readonly head: { readonly position: string; readonly hash: string };
 }
 
 /**
@@ -85,6 +87,7 @@ export class ChangeService {
     const requestHash = idempotencyKey ? hashRequest(request.operation, input) : null;
     // Set inside the transaction, reported only once it has committed (transaction() resolved).
     let appended: readonly HistoryDraft[] = [];
+    let head = { position: '0', hash: GENESIS_HASH };
     const outcome = await boundedTransaction(this.dataSource, this.transactionTimeoutMs, async (tx) => {
       await this.history.lockForAppend(tx);
 
@@ -105,7 +108,7 @@ export class ChangeService {
       const now = new Date();
       const { result, history } = await request.execute(tx, now);
       if (history.length > 0) {
-        await this.append(tx, request, history, now);
+        head = await this.append(tx, request, history, now);
         appended = history;
       }
       if (idempotencyKey && requestHash !== null) {
@@ -118,7 +121,7 @@ export class ChangeService {
       }
       return result;
     });
-    if (appended.length > 0) this.committed({ operation: request.operation, history: appended });
+    if (appended.length > 0) this.committed({ operation: request.operation, history: appended, head });
     return outcome;
   }
 
@@ -133,13 +136,23 @@ export class ChangeService {
     }
   }
 
-  private async append(tx: EntityManager, request: ChangeRequest<unknown>, drafts: readonly HistoryDraft[], now: Date): Promise<void> {
+  /** Appends the rows after the head (the append lock is held: nobody else appends); returns the new head. */
+  private async append(
+    tx: EntityManager,
+    request: ChangeRequest<unknown>,
+    drafts: readonly HistoryDraft[],
+    now: Date,
+  ): Promise<{ position: string; hash: string }> {
     const head = await this.history.head(tx);
     const sequences = await this.history.nextSequences(tx, drafts.length);
     const recordedAt = now.toISOString();
     let prevHash = head?.hash ?? GENESIS_HASH;
+    // Gapless, unlike the sequence (a rolled-back transaction or a crash consumes sequence values).
+    const headPosition = BigInt(head?.position ?? '0');
     const rows: HistoryRow[] = drafts.map((draft, i) => {
       const row = {
+        position: (headPosition + BigInt(i + 1)).toString(),
+        scheme: CURRENT_SCHEME,
         sequence: sequences[i]!,
         sliceKey: draft.sliceKey ?? null,
         segmentKey: draft.segmentKey ?? null,
@@ -161,6 +174,8 @@ export class ChangeService {
     await this.history.insertMany(tx, rows);
     const lastConfigurationRow = rows.findLast((row) => changesConfiguration(row.action));
     if (lastConfigurationRow !== undefined) await this.history.notifyRevision(tx, lastConfigurationRow.sequence);
+    const last = rows[rows.length - 1]!;
+    return { position: last.position, hash: last.hash };
   }
 }
 

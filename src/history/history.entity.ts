@@ -7,6 +7,14 @@ export class HistoryEntity {
   @PrimaryColumn('bigint')
   sequence!: string;
 
+  /** 1, 2, 3... without gaps, in chain order (bigint, as a string). */
+  @Column('bigint')
+  position!: string;
+
+  /** How the hash is computed (see hash-chain.ts): 1 for rows from before positions, 2 since. */
+  @Column('smallint')
+  scheme!: number;
+
   @Column('text', { name: 'slice_key', nullable: true })
   sliceKey!: string | null;
 

@@ -2,14 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HistoryEntity } from './history.entity.js';
-import type { ChainedRow } from './hash-chain.js';
+import type { HashedRow } from './hash-chain.js';
 import { CHANGES_CHANNEL, HistoryAction, NON_CONFIGURATION_ACTIONS } from './history-action.js';
 
 /** Arbitrary constant: the transaction-scoped advisory lock that serializes history appends. */
 const HISTORY_APPEND_LOCK = 7_346_100;
 const INSERT_CHUNK = 500;
 
-export type HistoryRow = ChainedRow & { readonly hash: string };
+export type HistoryRow = HashedRow;
 
 export interface HistoryFilter {
   readonly sliceKey?: string;
@@ -29,10 +29,11 @@ export class HistoryRepository {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [HISTORY_APPEND_LOCK]);
   }
 
-  async head(tx: EntityManager): Promise<{ sequence: string; hash: string } | null> {
-    const rows: { sequence: string; hash: string }[] = await tx.query(
+  /** The last row of the chain: under the append lock, the one the next row links to. */
+  async head(tx: EntityManager = this.dataSource.manager): Promise<{ position: string; hash: string } | null> {
+    const rows: { position: string; hash: string }[] = await tx.query(
       // ORDER BY the column, not the text alias: text order would put "9" after "10".
-      'SELECT h.sequence::text AS sequence, h.hash FROM history h ORDER BY h.sequence DESC LIMIT 1',
+      'SELECT h.position::text AS position, h.hash FROM history h ORDER BY h.position DESC LIMIT 1',
     );
     return rows[0] ?? null;
   }
@@ -54,14 +55,14 @@ export class HistoryRepository {
         const at = params.length;
         params.push(
           r.sequence, r.sliceKey, r.segmentKey, r.action, json(r.before), json(r.after),
-          r.actor, r.reason, r.idempotencyKey, r.requestId, r.recordedAt, r.prevHash, r.hash,
+          r.actor, r.reason, r.idempotencyKey, r.requestId, r.recordedAt, r.prevHash, r.hash, r.position, r.scheme,
         );
         const p = (n: number) => `$${at + n}`;
-        return `(${p(1)}::bigint, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}::jsonb, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}::timestamptz, ${p(12)}, ${p(13)})`;
+        return `(${p(1)}::bigint, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}::jsonb, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}::timestamptz, ${p(12)}, ${p(13)}, ${p(14)}::bigint, ${p(15)}::smallint)`;
       });
       await tx.query(
         `INSERT INTO history (sequence, slice_key, segment_key, action, before, after, actor, reason,
-                              idempotency_key, request_id, recorded_at, prev_hash, hash)
+                              idempotency_key, request_id, recorded_at, prev_hash, hash, position, scheme)
          VALUES ${tuples.join(', ')}`,
         params,
       );
@@ -138,11 +139,15 @@ export class HistoryRepository {
     return rows.map(toRow);
   }
 
-  /** Oldest first, `limit` rows after `afterSequence` (for verification and replay). */
-  async scan(afterSequence: string | null, limit: number): Promise<HistoryRow[]> {
-    const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');
-    if (afterSequence !== null) qb.where('h.sequence > :after', { after: afterSequence });
-    const rows = await qb.orderBy('h.sequence', 'ASC').limit(limit).getMany();
+  /**
+   * In chain order, `limit` rows from position `fromPosition` on, up to `toPosition` when given
+   * (verification, replay, export). Positions are gapless only when nobody removed a row: this
+   * returns what is there, and the verifier judges.
+   */
+  async scan(fromPosition: string, limit: number, toPosition: string | null = null): Promise<HistoryRow[]> {
+    const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h').where('h.position >= :from', { from: fromPosition });
+    if (toPosition !== null) qb.andWhere('h.position <= :to', { to: toPosition });
+    const rows = await qb.orderBy('h.position', 'ASC').limit(limit).getMany();
     return rows.map(toRow);
   }
 }
@@ -154,6 +159,8 @@ function json(value: unknown): string | null {
 
 function toRow(e: HistoryEntity): HistoryRow {
   return {
+    position: e.position,
+    scheme: e.scheme,
     sequence: e.sequence,
     sliceKey: e.sliceKey,
     segmentKey: e.segmentKey,

@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { InvalidInputException } from '../common/errors/switchyard.exception.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
+import { CHECKPOINT_KEY, type CheckpointKeyHandle } from './checkpoint-key.provider.js';
+import { CheckpointsRepository } from './checkpoints.repository.js';
 import type { HistoryArgs } from './dto/history.args.js';
-import { ChainVerifier, type ChainVerdict } from './hash-chain.js';
+import { ChainVerifier, type ChainVerdict, POSITION_PATTERN } from './hash-chain.js';
+import { checkpointProblems, type HistoryCheckpoint, verifyCheckpoint } from './history-checkpoint.js';
 import { HistoryRepository, type HistoryRow } from './history.repository.js';
 
 const SCAN_BATCH = 1_000;
@@ -16,7 +19,11 @@ export interface ReplayedState {
 
 @Injectable()
 export class HistoryService {
-  constructor(private readonly history: HistoryRepository) {}
+  constructor(
+    private readonly history: HistoryRepository,
+    private readonly checkpoints: CheckpointsRepository,
+    @Inject(CHECKPOINT_KEY) private readonly keyHandle: CheckpointKeyHandle,
+  ) {}
 
   async list(args: HistoryArgs) {
     const before = decodeCursor(args.after);
@@ -26,9 +33,38 @@ export class HistoryService {
     return toPage(rows, args.first, (r) => r.sequence);
   }
 
-  /** Walks the whole chain, oldest first, in batches: constant memory however long it is. */
-  async verify(): Promise<ChainVerdict> {
-    const verifier = new ChainVerifier();
+  /** Up to `first` rows in chain order from `fromPosition`, not past `toPosition` (exports). */
+  async chain(fromPosition: string, toPosition: string | null, first: number): Promise<HistoryRow[]> {
+    for (const [field, value] of [['fromPosition', fromPosition], ['toPosition', toPosition]] as const) {
+      if (value !== null && !POSITION_PATTERN.test(value)) throw InvalidInputException.field(field, 'must be a position: a decimal integer, 1 or more');
+    }
+    if (toPosition !== null && BigInt(toPosition) < BigInt(fromPosition)) throw InvalidInputException.field('toPosition', 'must not be below fromPosition');
+    return this.history.scan(fromPosition, first, toPosition);
+  }
+
+  /**
+   * Walks the whole chain in position order, in batches (constant memory however long it is). With
+   * a checkpoint, also proves the chain extends it: its signature is this service's, and the row at
+   * its position has its hash. Without one, the newest checkpoint the database holds for this
+   * service's key is used, if any: a check against someone who removed rows but not checkpoints;
+   * an adversary with write access removes both, which only a published checkpoint shows.
+   */
+  async verify(checkpoint: HistoryCheckpoint | null = null): Promise<ChainVerdict> {
+    const key = this.keyHandle.key;
+    if (checkpoint !== null) {
+      const problems = checkpointProblems(checkpoint);
+      if (problems.length > 0) throw new InvalidInputException(problems.map((p) => ({ ...p, field: `checkpoint.${p.field}` })));
+      if (key === null) {
+        throw new SwitchyardException('CHECKPOINTS_DISABLED', 'This service runs with SWITCHYARD_CHECKPOINTS=off: it holds no key to verify a checkpoint with; verify offline with the public key.');
+      }
+    }
+    const anchor = checkpoint ?? (key === null ? null : await this.checkpoints.latestSignedBy(key.keyId));
+    const verifier = new ChainVerifier({ checkpoints: anchor === null ? [] : [anchor] });
+    const signature = anchor === null || key === null ? 'OK' : verifyCheckpoint(anchor, key.publicKey);
+    if (signature !== 'OK') {
+      verifier.reject(signature);
+      return verifier.verdict();
+    }
     await this.scan((row) => verifier.accept(row));
     return verifier.verdict();
   }
@@ -53,14 +89,14 @@ export class HistoryService {
     return { slices, segments, lastSequence };
   }
 
-  /** Feeds rows oldest first to `visit` until it returns false or the rows run out. */
+  /** Feeds rows in position order to `visit` until it returns false or the rows run out. */
   private async scan(visit: (row: HistoryRow) => boolean): Promise<void> {
-    let after: string | null = null;
+    let from = '1';
     for (;;) {
-      const rows = await this.history.scan(after, SCAN_BATCH);
+      const rows = await this.history.scan(from, SCAN_BATCH);
       for (const row of rows) if (!visit(row)) return;
       if (rows.length < SCAN_BATCH) return;
-      after = rows[rows.length - 1]!.sequence;
+      from = (BigInt(rows[rows.length - 1]!.position) + 1n).toString();
     }
   }
 }

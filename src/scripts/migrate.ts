@@ -6,7 +6,8 @@ import { runMigrations } from '../database/run-migrations.js';
 
 /**
  * `npm run migration:run | migration:revert | migration:show`, on the database the service would
- * use (DATABASE_URL, else the embedded one under SWITCHYARD_DATA_DIR).
+ * use: as SWITCHYARD_MIGRATIONS_DATABASE_URL's role when set (the tables' owner), else
+ * DATABASE_URL, else the embedded one under SWITCHYARD_DATA_DIR.
  */
 const USAGE = 'usage: migrate.js run | revert | show';
 
@@ -17,7 +18,7 @@ async function main(command: string | undefined): Promise<number> {
   }
   const config = loadConfig();
   const pglite = config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir) : null;
-  const dataSource = await new DataSource(dataSourceOptions(config.databaseUrl, pglite)).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(config.migrationsDatabaseUrl ?? config.databaseUrl, pglite)).initialize();
   try {
     if (command === 'run') {
       const applied = await runMigrations(dataSource, { lock: pglite === null });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -29,6 +29,7 @@ export interface StartOptions {
 }
 
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const BENCH_CHECKPOINT_KEY = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
 export async function startServer(
   engine: 'embedded' | 'postgres',
@@ -53,6 +54,8 @@ export async function startServer(
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
+    // Signs history checkpoints as production does (a PostgreSQL server refuses to start without a key).
+    SWITCHYARD_CHECKPOINT_KEY: BENCH_CHECKPOINT_KEY,
     SWITCHYARD_ADMIN_TOKEN: token,
     SWITCHYARD_DATA_DIR: 'memory:',
     LOG_FORMAT: 'json',

@@ -427,7 +427,7 @@ describe('switchyard CLI', () => {
 
       const help = await cli(['--help'], { token: null });
       expect(help.code).toBe(0);
-      for (const command of ['status', 'set', 'rollback', 'resume', 'history', 'verify-history', 'who-follows']) expect(help.stdout).toContain(`  ${command} `);
+      for (const command of ['status', 'set', 'rollback', 'resume', 'history', 'verify-history', 'checkpoint', 'who-follows']) expect(help.stdout).toContain(`  ${command} `);
       expect(help.stdout).toContain('Exit codes:');
       expect(help.stdout).toContain('SWITCHYARD_TOKEN');
       const setHelp = await cli(['set', '--help'], { token: null });
@@ -573,10 +573,11 @@ describe('switchyard CLI', () => {
 
       const broken = await cli(['verify-history'], { token: viewer });
       expect(broken.code).toBe(5);
-      expect(broken.stdout).toContain(`History BROKEN at sequence ${victim!.sequence}`);
+      const [{ position }] = (await t.dataSource.query('SELECT position::text AS position FROM history WHERE sequence = $1', [victim!.sequence])) as { position: string }[];
+      expect(broken.stdout).toContain(`History BROKEN at position ${position} (sequence ${victim!.sequence})`);
       const json = await cli(['verify-history', '--json']);
       expect(json.code).toBe(5);
-      expect(json.json()).toMatchObject({ ok: false, firstBrokenSequence: victim!.sequence });
+      expect(json.json()).toMatchObject({ ok: false, verdict: 'MISMATCH_AT_POSITION', firstBrokenPosition: position, firstBrokenSequence: victim!.sequence });
     });
   });
 

@@ -119,6 +119,7 @@ describe('hostile text in every mutation argument', () => {
     deleteSegment: async () => ({ key: await segment() }),
     createToken: async () => ({ name: uniqueKey('fztoken'), role: 'VIEWER' }),
     revokeToken: async () => ({ id: await token() }),
+    checkpointHistory: async () => ({}),
   };
   /** Every mutation takes these too (ChangeArgs); reason is set where the baseline lacks it. */
   const withCommon = (vars: Vars): Vars => ({ reason: 'because', ...vars, idempotencyKey: uniqueKey('fzidem') });

@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createClient, type SwitchyardClient } from '@switchyard/client-sdk';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/env.js';
+import { checkpointEnv } from '../utils/checkpoint-key.js';
 import { GraphqlClient } from '../utils/graphql-client.js';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
@@ -34,6 +35,7 @@ describe('SDK resilience', () => {
       SWITCHYARD_ADMIN_TOKEN: ADMIN,
       SWITCHYARD_STREAM_HEARTBEAT_MS: '200',
       ...(database.url ? { DATABASE_URL: database.url } : {}),
+      ...checkpointEnv(database.url),
     });
     app = await createApp(config, { logger: false });
     await app.listen(port, '127.0.0.1');

@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../../src/config/env.js';
+import type { Clock } from '../../src/common/scheduling/clock.js';
+import { checkpointEnv } from './checkpoint-key.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { GraphqlClient } from './graphql-client.js';
 
@@ -37,6 +39,8 @@ export interface CreateTestAppOptions {
    * through a TcpProxy, to break the network between the service and PostgreSQL.
    */
   readonly databaseUrlVia?: (url: string) => string;
+  /** The service's clock (test/utils/manual-clock.ts), instead of the system's. */
+  readonly clock?: Clock;
 }
 
 export async function createTestApp(env: Record<string, string> = {}, options: CreateTestAppOptions = {}): Promise<TestApp> {
@@ -48,9 +52,10 @@ export async function createTestApp(env: Record<string, string> = {}, options: C
     SWITCHYARD_DATA_DIR: 'memory:',
     SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
     ...(database.url ? { DATABASE_URL: options.databaseUrlVia?.(database.url) ?? database.url } : {}),
+    ...checkpointEnv(database.url),
     ...env,
   });
-  const app = await createApp(config, { logger: false });
+  const app = await createApp(config, { logger: false, clock: options.clock });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -1,11 +1,13 @@
 import { type Command, Option } from 'commander';
 import { type Intent, READ_TOKENS } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
-import { type Column, formatCount, formatTime, table } from '../output.js';
+import { type Column, formatTime, table } from '../output.js';
 import { parsePositiveInt } from '../parsers.js';
-import type { OpenSession } from '../session.js';
+import type { OpenOffline, OpenSession } from '../session.js';
+import { registerExportCommand } from './history-export.command.js';
+import { registerVerifyCommand } from './verify-history.command.js';
 
 interface HistoryEntry {
+  position: string;
   sequence: string;
   recordedAt: string;
   action: string;
@@ -21,28 +23,20 @@ interface HistoryEntry {
   hash: string;
 }
 
-interface HistoryVerification {
-  ok: boolean;
-  checkedRows: number;
-  firstBrokenSequence: string | null;
-  headHash: string;
-}
-
 const PAGE_SIZE = 500; // the API's largest page
 const DEFAULT_LIMIT = 20;
 
 const HISTORY = `query($sliceKey: String, $first: Int!, $after: String) {
   history(sliceKey: $sliceKey, first: $first, after: $after) {
-    nodes { sequence recordedAt action actor reason sliceKey segmentKey idempotencyKey requestId before after prevHash hash }
+    nodes { position sequence recordedAt action actor reason sliceKey segmentKey idempotencyKey requestId before after prevHash hash }
     pageInfo { endCursor hasNextPage }
   }
 }`;
-const VERIFY = '{ verifyHistory { ok checkedRows firstBrokenSequence headHash } }';
 
-export function registerHistoryCommands(program: Command, open: OpenSession): void {
-  program
+export function registerHistoryCommands(program: Command, open: OpenSession, openOffline: OpenOffline): void {
+  const history = program
     .command('history')
-    .description("a slice's recorded changes, newest first (every change, global ones included, when no slice is named)")
+    .description("a slice's recorded changes, newest first (every change, global ones included, when no slice is named); `history export` writes the chain")
     .argument('[slice]', 'the slice key')
     .addOption(new Option('--limit <n>', `show the newest n changes (default: ${DEFAULT_LIMIT})`).argParser(parsePositiveInt))
     .action(async (sliceKey: string | undefined, options: { limit?: number }, command: Command) => {
@@ -77,23 +71,8 @@ export function registerHistoryCommands(program: Command, open: OpenSession): vo
         return table(entries, columns, out.width);
       });
     });
-
-  program
-    .command('verify-history')
-    .description(`recompute the hash chain over every history row; exits ${ExitCode.HISTORY_BROKEN} when a row was altered or removed`)
-    .action(async (_options: unknown, command: Command) => {
-      const { client, out, exitWith } = open(command);
-      const { verifyHistory: v } = await client.request<{ verifyHistory: HistoryVerification }>(VERIFY, {}, { action: 'read history', allowedTokens: READ_TOKENS });
-      out.result(v, () =>
-        v.ok
-          ? `History verified: ${formatCount(v.checkedRows)} rows, every one linked to the one before and matching its hash.\n` +
-            `head hash: ${v.headHash}\n(publish it outside Switchyard, in a ticket or a log pipeline, to anchor the chain)`
-          : `History BROKEN at sequence ${v.firstBrokenSequence}: that row was altered, or a row before it removed (${formatCount(v.checkedRows)} rows checked).\n` +
-            `Treat every change from sequence ${v.firstBrokenSequence} on as unverified; compare with a head hash published earlier, and find who could write to the database directly.\n` +
-            `last verified hash: ${v.headHash}`,
-      );
-      if (!v.ok) exitWith(ExitCode.HISTORY_BROKEN);
-    });
+  registerExportCommand(history, open);
+  registerVerifyCommand(program, open, openOffline);
 }
 
 /** What moved, in a few characters: `5% -> 50%`, `ACTIVE -> ROLLED_BACK`, `3 slices`. */

@@ -41,6 +41,8 @@ export const ERROR_CATEGORIES = {
   TOKEN_NAME_TAKEN: 'CONFLICT',
   TOKEN_ALREADY_REVOKED: 'CONFLICT',
   IDEMPOTENCY_KEY_REUSED: 'CONFLICT',
+  /** Checkpoints asked for (signing one, verifying against one) on a service started with SWITCHYARD_CHECKPOINTS=off. */
+  CHECKPOINTS_DISABLED: 'CONFLICT',
 
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',

@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from './clock.js';
+
 /** When a periodic task runs, and what to do when it fails. */
 export interface PeriodicTaskOptions {
   /** Delay before the first run (a service that just started has better things to do). */
@@ -6,6 +8,8 @@ export interface PeriodicTaskOptions {
   readonly everyMs: number;
   /** Told each failure; the task is tried again at its next turn. */
   readonly onError: (error: unknown) => void;
+  /** Whose timers: the system's by default. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -14,11 +18,11 @@ export interface PeriodicTaskOptions {
  * Returns the function that stops it (a run in flight finishes; no further one starts).
  */
 export function startPeriodicTask(task: () => Promise<unknown>, options: PeriodicTaskOptions): () => void {
+  const clock = options.clock ?? systemClock;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const schedule = (delayMs: number) => {
-    timer = setTimeout(run, delayMs);
-    timer.unref();
+    cancel = clock.setTimer(run, delayMs);
   };
   const run = () => {
     // Through a promise, so that a task that throws before returning one is retried too.
@@ -32,6 +36,6 @@ export function startPeriodicTask(task: () => Promise<unknown>, options: Periodi
   schedule(options.firstAfterMs);
   return () => {
     stopped = true;
-    clearTimeout(timer);
+    cancel?.();
   };
 }
