@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/program.js';
+import type { Verdict as CliVerdict } from '../../src/cli/commands/verify-history.command.js';
 import { chainHash, GENESIS_HASH, type HashedRow } from '../../src/history/hash-chain.js';
 import { checkpointKeyFrom, generateCheckpointKey, signCheckpoint } from '../../src/history/history-checkpoint.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
@@ -11,19 +12,8 @@ import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 /** Text that JavaScript and Python write differently if one is careless, and text that hides things on a terminal. */
 const UNUSUAL = 'sep\u2028para\u2029 </script> \u0001\u001b[31m\u007f 😀 e\u0301 \u202eevil\u202c \ufeff "q" \\ \t\n end';
 
-interface Verdict {
-  ok: boolean;
-  verdict: string;
-  checkedRows: number;
-  firstBrokenPosition: string | null;
-  firstBrokenSequence: string | null;
-  headPosition: string;
-  headHash: string | null;
-  checkpointPosition: string | null;
-  line?: number | null;
-  problem?: string | null;
-  checkpoints?: number;
-}
+/** What the CLI prints with --json (its own type), plus the Python verifier's count of checkpoints. */
+type Verdict = CliVerdict & { checkpoints?: number };
 
 /**
  * `switchyard history export` and offline `verify-history --file`, against the real service, and

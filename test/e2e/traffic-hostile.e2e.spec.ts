@@ -3,7 +3,7 @@ import { REFUSAL_REASONS, TRAFFIC_SOURCES, TrafficIngestService } from '../../sr
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { type Exposition, parseExposition } from '../utils/prometheus.js';
-import { readTraffic, sliceServed } from '../utils/traffic.js';
+import { readTraffic, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
 /**
  * Usage reports are untrusted input (docs/traffic.md, "Untrusted reports"): what an adversary with
@@ -14,17 +14,9 @@ import { readTraffic, sliceServed } from '../utils/traffic.js';
 
 type Counts = { NEW: number; LEGACY: number };
 
+/** Reports in this file cover a minute unless they say otherwise. */
 function sdkBody(appName: string, instanceId: string, slices: Record<string, Counts>, spanMs = 60_000) {
-  const stop = new Date();
-  return {
-    appName,
-    instanceId,
-    sdkName: 'switchyard-node',
-    sdkVersion: '0.1.0',
-    revision: null,
-    syncedAt: null,
-    bucket: { start: new Date(stop.getTime() - spanMs).toISOString(), stop: stop.toISOString(), slices },
-  };
+  return sdkReportBody(appName, instanceId, slices, spanMs);
 }
 
 function unleashMetrics(appName: string, instanceId: string, toggles: Record<string, { yes: number; no: number }>, spanMs = 60_000) {

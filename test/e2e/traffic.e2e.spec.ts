@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { parseExposition } from '../utils/prometheus.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 import { takeDatabaseAway } from '../utils/outage.js';
-import { readTraffic, readUntil, sliceServed, type TotalsView } from '../utils/traffic.js';
+import { readTraffic, readUntil, sdkReportBody, sliceServed, type TotalsView } from '../utils/traffic.js';
 
 /**
  * Traffic seen by the services (docs/traffic.md), end to end: reports over real HTTP (raw, from the
@@ -36,17 +36,7 @@ describe('traffic: reports in, GraphQL out', () => {
   }
 
   function body(appName: string, instanceId: string, slices: Record<string, { NEW: number; LEGACY: number }>, more: Record<string, unknown> = {}) {
-    const stop = new Date();
-    return {
-      appName,
-      instanceId,
-      sdkName: 'switchyard-node',
-      sdkVersion: '0.1.0',
-      revision: null,
-      syncedAt: null,
-      bucket: { start: new Date(stop.getTime() - 10_000).toISOString(), stop: stop.toISOString(), slices },
-      ...more,
-    };
+    return sdkReportBody(appName, instanceId, slices, 10_000, more);
   }
 
   async function headRevision(): Promise<number> {

@@ -1,17 +1,10 @@
 import pg from 'pg';
 import { chainHash, GENESIS_HASH, type HashedRow } from '../../src/history/hash-chain.js';
+import type { HistoryCheckpoint as Checkpoint } from '../../src/history/history-checkpoint.js';
 import { HistoryService } from '../../src/history/history.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 
-interface Checkpoint {
-  scheme: string;
-  position: string;
-  headHash: string;
-  signedAt: string;
-  keyId: string;
-  signature: string;
-}
 interface Verification {
   ok: boolean;
   verdict: string;

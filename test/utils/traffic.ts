@@ -26,6 +26,26 @@ export interface TrafficView {
   followers: FollowerView[];
 }
 
+export type PathCounts = { NEW: number; LEGACY: number };
+
+/**
+ * A usage report as the SDK POSTs it to /sdk/v1/metrics (client-sdk/PROTOCOL.md), covering the
+ * `spanMs` before now; `more` overrides or adds fields (revision, syncedAt...).
+ */
+export function sdkReportBody(appName: string, instanceId: string, slices: Record<string, PathCounts>, spanMs = 10_000, more: Record<string, unknown> = {}) {
+  const stop = new Date();
+  return {
+    appName,
+    instanceId,
+    sdkName: 'switchyard-node',
+    sdkVersion: '0.1.0',
+    revision: null,
+    syncedAt: null,
+    bucket: { start: new Date(stop.getTime() - spanMs).toISOString(), stop: stop.toISOString(), slices },
+    ...more,
+  };
+}
+
 const TOTALS = 'new legacy total newShare';
 const TRAFFIC_QUERY = `query($key: String!, $minutes: Int! = 5, $within: Int! = 1440) { slice(key: $key) {
   changedAtRevision

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { HistoryCheckpoint as Checkpoint } from '../../history/history-checkpoint.js';
 import { CliError, READ_TOKENS } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { OpenSession } from '../session.js';
@@ -8,14 +9,6 @@ interface CheckpointKey {
   keyId: string;
   publicKeyPem: string;
   publicKey: string;
-}
-interface Checkpoint {
-  scheme: string;
-  position: string;
-  headHash: string;
-  signedAt: string;
-  keyId: string;
-  signature: string;
 }
 
 const INTENT = { action: 'read history', allowedTokens: READ_TOKENS };

@@ -11,7 +11,7 @@ import { formatCount } from '../output.js';
 import type { OpenOffline, OpenSession } from '../session.js';
 
 /** What either way of verifying reports (the API's HistoryVerification, or the offline verdict). */
-interface Verdict {
+export interface Verdict {
   ok: boolean;
   verdict: ChainVerdictCode;
   checkedRows: number;
