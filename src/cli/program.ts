@@ -64,6 +64,7 @@ export function createProgram(io: CliIo, state: RunState): Command {
     .addOption(new Option('--url <url>', `the service's base URL (default: $SWITCHYARD_URL, else ${DEFAULT_URL})`))
     .addOption(new Option('--token <token>', 'API token (default: $SWITCHYARD_TOKEN)'))
     .addOption(new Option('--json', 'print one JSON document on stdout (the result, or {"error": ...}) and nothing else'))
+    .addOption(new Option('--verbose', 'also print, on stderr, each request and answer (with its request id) and the idempotency key of a change'))
     .addOption(new Option('--timeout <seconds>', `give up waiting for the service after this long (default: ${DEFAULT_TIMEOUT_SECONDS})`).argParser(parseSeconds))
     .addHelpText('after', `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}\n\n${EXAMPLES_HELP}\n`);
 
@@ -80,7 +81,7 @@ export function createProgram(io: CliIo, state: RunState): Command {
       .exitOverride()
       .configureHelp({ showGlobalOptions: true })
       .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), getOutHelpWidth: () => helpWidth(io) })
-      .showHelpAfterError(`(run ${command === program ? 'switchyard' : `switchyard ${command.name()}`} --help for usage)`);
+      .showHelpAfterError(`(run ${commandPath(command)} --help for usage)`);
     for (const sub of command.commands) configure(sub);
   };
   configure(program);
@@ -90,6 +91,13 @@ export function createProgram(io: CliIo, state: RunState): Command {
   };
   for (const sub of program.commands) withExitCodes(sub);
   return program;
+}
+
+/** `switchyard segment create`: the words that name a (sub)command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 function helpWidth(io: CliIo): number {

@@ -291,7 +291,7 @@ describe('switchyard CLI', () => {
 
       const nothingLeft = await cli(['rollback', '--all', '--tag', tag, '--reason', 'again', '--json'], { token: responder });
       expect(nothingLeft.code).toBe(0);
-      expect(nothingLeft.json()).toEqual({ count: 0, sliceKeys: [], tag });
+      expect(nothingLeft.json()).toEqual({ count: 0, sliceKeys: [], tag, idempotencyKey: expect.stringMatching(/^cli-/) });
       expect((await cli(['rollback', '--all', '--tag', tag, '--reason', 'again'], { token: responder })).stdout).toBe(`Nothing to roll back: no ACTIVE slice with tag ${tag}.\n`);
     });
 
@@ -343,6 +343,26 @@ describe('switchyard CLI', () => {
       expect(human.stdout).toMatch(new RegExp(`ROLLBACK_ALL\\s+bootstrap-admin\\s+1 slice tagged ${tag}\\s+global check`));
       const json = (await cli(['history', '--limit', '2', '--json'])).json<{ action: string; sliceKey: string | null }[]>();
       expect(json[0]).toMatchObject({ action: 'ROLLBACK_ALL', sliceKey: null });
+    });
+  });
+
+  describe('--verbose and idempotency keys', () => {
+    it('--verbose prints the key a change was sent with, and each answer with its request id, on stderr only', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
+      const result = await cli(['set', slice.key, '5', '--reason', 'canary', '--verbose']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${slice.key}: 5% on NEW (version 2).\n`);
+      const key = /verbose: idempotency key: (cli-[0-9a-f-]{36})/.exec(result.stderr)?.[1];
+      expect(key).toBeDefined();
+      expect(result.stderr).toMatch(/verbose: POST http:\/\/\S+\/graphql mutation setRollout\n/);
+      expect(result.stderr).toMatch(/verbose: HTTP 200 in \d+ ms \(request id \S+\)\n/);
+      expect((await sliceHistory(t.admin, slice.key))[0]!.idempotencyKey).toBe(key);
+
+      // The key in --json is the one recorded.
+      const json = await cli(['rollback', slice.key, '--reason', 'incident', '--json']);
+      expect((await sliceHistory(t.admin, slice.key))[0]!.idempotencyKey).toBe(json.json<{ idempotencyKey: string }>().idempotencyKey);
+      const all = await cli(['rollback', '--all', '--tag', 'no-such-tag-here', '--reason', 'x', '--json']);
+      expect(all.json()).toMatchObject({ count: 0, idempotencyKey: expect.stringMatching(/^cli-/) });
     });
   });
 
