@@ -3,6 +3,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerChangeCommands } from './commands/change.commands.js';
 import { registerCheckpointCommands } from './commands/checkpoint.commands.js';
 import { registerHistoryCommands } from './commands/history.commands.js';
+import { registerSegmentCommands } from './commands/segment.commands.js';
+import { registerSliceCommands } from './commands/slice.commands.js';
+import { registerTargetingCommands } from './commands/targeting.commands.js';
+import { registerTokenCommands } from './commands/token.commands.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerWhoFollowsCommand } from './commands/who-follows.command.js';
 import { DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL } from './config.js';
@@ -19,6 +23,9 @@ const ENVIRONMENT_HELP = `Environment:
 
 const EXAMPLES_HELP = `Examples:
   switchyard status
+  switchyard slice create payments.provider.mpesa --owner team-payments --tag providers
+  switchyard segment create kenya --constraint "country IN KE"
+  switchyard targeting set payments.provider.mpesa --exclude salary-run --rule kenya=20 --reason "Kenya first"
   switchyard set payments.provider.mpesa 5 --reason "canary" --expected-version 3
   switchyard rollback payments.provider.mpesa --reason "5xx at 12 % on the new stack"
   switchyard rollback --all --tag providers --reason "provider outage"
@@ -59,7 +66,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 export function createProgram(io: CliIo, state: RunState): Command {
   const version = packageVersion();
   const program = new Command('switchyard')
-    .description('Steer Switchyard slices from a terminal or a script: status, rollouts, rollbacks, history, followers.')
+    .description('Steer Switchyard slices from a terminal or a script: slices, segments, targeting, rollouts, rollbacks, tokens, history, followers.')
     .version(version, '-V, --version')
     .addOption(new Option('--url <url>', `the service's base URL (default: $SWITCHYARD_URL, else ${DEFAULT_URL})`))
     .addOption(new Option('--token <token>', 'API token (default: $SWITCHYARD_TOKEN)'))
@@ -71,6 +78,10 @@ export function createProgram(io: CliIo, state: RunState): Command {
   const open = sessionFactory(io, state, `switchyard-cli/${version}`);
   registerStatusCommand(program, open);
   registerChangeCommands(program, open);
+  registerSliceCommands(program, open);
+  registerSegmentCommands(program, open);
+  registerTargetingCommands(program, open);
+  registerTokenCommands(program, open);
   registerHistoryCommands(program, open, offlineFactory(io, state));
   registerCheckpointCommands(program, open);
   registerWhoFollowsCommand(program, open);
