@@ -71,7 +71,7 @@ export const ROLLBACK_TOKENS = 'an incident-responder, release-manager or admin 
 export const ADMIN_TOKENS = 'an admin token';
 
 const HOW_TO_GET_A_TOKEN =
-  'An admin creates one with the createToken mutation (role VIEWER to read, RELEASE_MANAGER to change, INCIDENT_RESPONDER to roll back); its secret is shown once.';
+  'An admin creates one with `switchyard token create <name> --role <role>` (or the createToken mutation): viewer to read, release-manager to change, incident-responder to roll back; its secret is shown once.';
 
 export function missingTokenError(): CliError {
   return CliError.usage('No token: set SWITCHYARD_TOKEN (or pass --token).', HOW_TO_GET_A_TOKEN);
