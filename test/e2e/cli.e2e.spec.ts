@@ -447,6 +447,22 @@ describe('switchyard CLI', () => {
       idempotencyKey?: string;
     }
 
+    it('list follows every page (100 at a time), in key order', async () => {
+      const prefix = uniqueKey('paged');
+      // Inserted directly, as in the status test: 205 createSegment calls would take seconds, and only reads follow.
+      const keys = Array.from({ length: 205 }, (_, i) => `${prefix}.s-${String(i).padStart(3, '0')}`);
+      await t.dataSource.query(
+        `INSERT INTO segments (key, description, constraints, version, created_at, updated_at)
+         SELECT k, '', '[{"attribute":"country","operator":"IN","values":["KE"]}]'::jsonb, 1, now(), now() FROM unnest($1::text[]) AS u(k)`,
+        [keys],
+      );
+      const listed = await cli(['segment', 'list', '--json'], { token: viewer });
+      expect(listed.code).toBe(0);
+      const all = listed.json<CliSegment[]>().map((s) => s.key);
+      expect(all.filter((k) => k.startsWith(`${prefix}.`))).toEqual(keys);
+      expect(all).toEqual([...all].sort());
+    });
+
     it('creates one from --constraint flags, with --inverted and --case-insensitive on the constraint before them', async () => {
       const key = uniqueKey('staff');
       const result = await cli(
