@@ -10,6 +10,7 @@ export interface GlobalOptions {
   readonly token?: string;
   readonly timeout?: number;
   readonly json?: boolean;
+  readonly verbose?: boolean;
 }
 
 export interface CliConfig {

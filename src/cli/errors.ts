@@ -48,6 +48,12 @@ export interface Intent {
   /** Completes "use ...": `a release-manager (or admin) token`. */
   readonly allowedTokens: string;
   readonly sliceKey?: string;
+  readonly segmentKey?: string;
+  /**
+   * Where a refused field came from on this command line (`constraints[1].values[0]` -> "the
+   * 2nd --constraint"), for the hint; undefined to name the field as the service does.
+   */
+  readonly describeField?: (field: string) => string | undefined;
   /** Set for changes: the key that makes a retry safe (the user's, or one the CLI made up). */
   readonly idempotencyKey?: string;
 }
@@ -62,9 +68,10 @@ export interface ServiceError {
 export const READ_TOKENS = 'a viewer, incident-responder, release-manager or admin token (an sdk token may not read)';
 export const CHANGE_TOKENS = 'a release-manager (or admin) token';
 export const ROLLBACK_TOKENS = 'an incident-responder, release-manager or admin token';
+export const ADMIN_TOKENS = 'an admin token';
 
 const HOW_TO_GET_A_TOKEN =
-  'An admin creates one with the createToken mutation (role VIEWER to read, RELEASE_MANAGER to change, INCIDENT_RESPONDER to roll back); its secret is shown once.';
+  'An admin creates one with `switchyard token create <name> --role <role>` (or the createToken mutation): viewer to read, release-manager to change, incident-responder to roll back; its secret is shown once.';
 
 export function missingTokenError(): CliError {
   return CliError.usage('No token: set SWITCHYARD_TOKEN (or pass --token).', HOW_TO_GET_A_TOKEN);
@@ -76,7 +83,6 @@ export function serviceError(error: ServiceError, intent: Intent, requestId: str
   const code = typeof rawCode === 'string' ? rawCode : 'UNKNOWN';
   const errorCode = typeof rawErrorCode === 'string' ? rawErrorCode : undefined;
   const base = { code, errorCode, message: error.message, details };
-  const key = intent.sliceKey ?? '<slice>';
 
   switch (code) {
     case 'UNAUTHENTICATED':
@@ -98,16 +104,20 @@ export function serviceError(error: ServiceError, intent: Intent, requestId: str
           hint: `Check --url / SWITCHYARD_URL: it should be the service's base URL, e.g. http://switchyard.internal:4000 (or that URL followed by /graphql).`,
         });
       }
-      return new CliError({
-        ...base,
-        exitCode: ExitCode.REFUSED,
-        hint: errorCode === 'SLICE_NOT_FOUND' ? 'Check the key (keys are lowercase); `switchyard status` lists every slice.' : undefined,
-      });
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: NOT_FOUND_HINTS[errorCode ?? ''] });
     case 'CONFLICT':
-      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: conflictHint(errorCode, details, key) });
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: conflictHint(errorCode, details, intent) });
     case 'BAD_USER_INPUT': {
       const field = typeof details.field === 'string' ? details.field : undefined;
-      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: field ? `Fix ${field} and run the command again; nothing was changed.` : 'Nothing was changed.' });
+      if (errorCode === 'UNKNOWN_SEGMENT_REFERENCE') {
+        return new CliError({
+          ...base,
+          exitCode: ExitCode.REFUSED,
+          hint: 'Targeting names segments that must exist: create it first (`switchyard segment create`), or check the key with `switchyard segment list`. Nothing was changed.',
+        });
+      }
+      const where = field === undefined ? undefined : (intent.describeField?.(field) ?? field);
+      return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: where ? `Fix ${where} and run the command again; nothing was changed.` : 'Nothing was changed.' });
     }
     case 'PAYLOAD_TOO_LARGE':
       return new CliError({ ...base, exitCode: ExitCode.REFUSED, hint: 'Send less at once; nothing was changed.' });
@@ -135,12 +145,33 @@ export function serviceError(error: ServiceError, intent: Intent, requestId: str
   }
 }
 
-function conflictHint(errorCode: string | undefined, details: Readonly<Record<string, unknown>>, key: string): string | undefined {
+const NOT_FOUND_HINTS: Readonly<Record<string, string>> = {
+  SLICE_NOT_FOUND: 'Check the key (keys are lowercase); `switchyard status` lists every slice.',
+  SEGMENT_NOT_FOUND: 'Check the key (keys are lowercase); `switchyard segment list` lists every segment.',
+  TOKEN_NOT_FOUND: '`switchyard token list` lists every token, with its id.',
+};
+
+function conflictHint(errorCode: string | undefined, details: Readonly<Record<string, unknown>>, intent: Intent): string | undefined {
+  const key = intent.sliceKey ?? '<slice>';
+  const segment = intent.segmentKey ?? '<segment>';
+  const current = typeof details.currentVersion === 'number' ? details.currentVersion : undefined;
   switch (errorCode) {
-    case 'SLICE_VERSION_CONFLICT': {
-      const current = typeof details.currentVersion === 'number' ? details.currentVersion : undefined;
+    case 'SLICE_VERSION_CONFLICT':
       return `Someone changed the slice since you read it${current !== undefined ? ` (it is at version ${current} now)` : ''}. Look at it with \`switchyard status ${key}\`, then retry with --expected-version ${current ?? '<version>'} if the change still makes sense.`;
+    case 'SEGMENT_VERSION_CONFLICT':
+      return `Someone changed the segment since you read it${current !== undefined ? ` (it is at version ${current} now)` : ''}. Look at it with \`switchyard segment show ${segment}\`, then retry with --expected-version ${current ?? '<version>'} if the change still makes sense.`;
+    case 'SLICE_ALREADY_EXISTS':
+      return `A slice with this key exists already: \`switchyard status ${key}\` shows it; \`switchyard slice update\` changes its description, owner and tags.`;
+    case 'SEGMENT_ALREADY_EXISTS':
+      return `A segment with this key exists already: \`switchyard segment show ${segment}\` shows it; \`switchyard segment update\` changes it.`;
+    case 'SEGMENT_IN_USE': {
+      const usedBy = Array.isArray(details.usedBy) ? details.usedBy.filter((k): k is string => typeof k === 'string') : [];
+      return `Slices still target it${usedBy.length > 0 ? ` (${usedBy.join(', ')})` : ''}: remove it from their targeting first (\`switchyard targeting set <slice> ...\`), then delete it.`;
     }
+    case 'TOKEN_NAME_TAKEN':
+      return 'Token names are unique, revoked tokens included (the name is the actor in history): choose another name. `switchyard token list` shows the names in use.';
+    case 'TOKEN_ALREADY_REVOKED':
+      return 'The token is revoked already: nothing to do.';
     case 'SLICE_NOT_ACTIVE':
       return `The slice is rolled back (or archived), so its rollout cannot change. Resume it first: switchyard resume ${key} --reason "..."`;
     case 'SLICE_NOT_ROLLED_BACK':

@@ -11,6 +11,8 @@ export class GraphqlHttpClient {
   constructor(
     private readonly config: CliConfig,
     private readonly userAgent: string,
+    /** --verbose: one line per request and per answer. */
+    private readonly trace: (line: string) => void = () => {},
   ) {}
 
   /** The endpoint as printed in messages (never carries credentials: config refuses them). */
@@ -21,6 +23,8 @@ export class GraphqlHttpClient {
   async request<T>(query: string, variables: Record<string, unknown>, intent: Intent): Promise<T> {
     let response: Response;
     let text: string;
+    const started = performance.now();
+    this.trace(`POST ${this.endpoint} ${operationOf(query)}`);
     try {
       // One deadline for the whole exchange: connecting, the answer's headers and its body.
       const signal = AbortSignal.timeout(this.config.timeoutMs);
@@ -41,6 +45,7 @@ export class GraphqlHttpClient {
     }
 
     const requestId = response.headers.get('x-request-id');
+    this.trace(`HTTP ${response.status} in ${Math.round(performance.now() - started)} ms${requestId ? ` (request id ${requestId})` : ''}`);
     const body = parseJson(text) as { data?: T | null; errors?: ServiceError[] } | undefined;
     // Errors first: a refused token comes with HTTP 401 and the same GraphQL error body.
     const first = Array.isArray(body?.errors) ? body.errors[0] : undefined;
@@ -88,6 +93,12 @@ function maybeApplied(intent: Intent): string {
   return intent.idempotencyKey === undefined
     ? ''
     : ` If the change was sent, it may have been applied: retrying with --idempotency-key ${intent.idempotencyKey} is safe (applied at most once).`;
+}
+
+/** `mutation setRollout`, `query slices`: the operation type and its first field, for --verbose. */
+function operationOf(query: string): string {
+  const match = /^\s*(query|mutation|subscription)?[^{]*\{\s*(\w+)/.exec(query);
+  return match ? `${match[1] ?? 'query'} ${match[2]}` : 'query';
 }
 
 function parseJson(text: string): unknown {

@@ -22,6 +22,8 @@ export class Output {
   constructor(
     private readonly io: CliIo,
     readonly json: boolean,
+    /** --verbose: what was sent and answered, on stderr (never the token). */
+    readonly verbose = false,
   ) {}
 
   /** Width tables must fit in: the terminal's, or none when stdout is a pipe or a file. */
@@ -43,6 +45,11 @@ export class Output {
   /** A line for the person at the terminal, on stderr: stdout carries data. */
   note(text: string): void {
     this.io.stderr.write(ensureNewline(text));
+  }
+
+  /** A line for --verbose, on stderr, so that stdout (and --json) stays the same with or without it. */
+  trace(text: string): void {
+    if (this.verbose) this.io.stderr.write(`verbose: ${clean(text)}\n`);
   }
 
   /** The error and its hint on stderr (unless already printed there); with --json, also as JSON on stdout. */
@@ -165,4 +172,15 @@ export function formatAge(iso: string | null | undefined, now: number = Date.now
 /** `24 h`, `90 min`. */
 export function formatMinutes(minutes: number): string {
   return minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+}
+
+/** `1 slice`, `3 slices`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `1st`, `2nd`, `11th`: which of several repeated flags. */
+export function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

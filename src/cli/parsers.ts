@@ -8,9 +8,15 @@ import { InvalidArgumentError } from 'commander';
 
 /** `5`, `0.25`, `50%`. Range and decimals are checked by the service (0..100, two decimals). */
 export function parsePercent(value: string): number {
+  const percent = percentText(value);
+  if (percent === undefined) throw new InvalidArgumentError('expected a number from 0 to 100, e.g. 5 or 0.25 (two decimals at most).');
+  return percent;
+}
+
+/** The number in `5`, `0.25` or `50%`; undefined when it is not one (shared with the files' `percent`). */
+export function percentText(value: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%?\s*$/.exec(value);
-  if (!match) throw new InvalidArgumentError('expected a number from 0 to 100, e.g. 5 or 0.25 (two decimals at most).');
-  return Number(match[1]);
+  return match ? Number(match[1]) : undefined;
 }
 
 export function parsePositiveInt(value: string): number {
@@ -39,4 +45,54 @@ export function parseState(value: string): SliceState {
   const state = value.trim().toUpperCase().replace(/-/g, '_');
   if (!(STATES as readonly string[]).includes(state)) throw new InvalidArgumentError(`expected one of ${STATES.join(', ')}.`);
   return state as SliceState;
+}
+
+/**
+ * For options given several times, each time one or more comma-separated items
+ * (`--tag a --tag b`, `--tag a,b`): keys and tags cannot contain a comma, so the split is exact.
+ */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new InvalidArgumentError('expected one or more names separated by commas, e.g. staff or staff,beta.');
+  return [...(previous ?? []), ...items];
+}
+
+/** `kenya=20`, `staff,beta=100%`: the segments that must all match, and the percent they get. */
+export interface RuleArgument {
+  segments: string[];
+  percent: number;
+}
+
+/** One `--rule`, appended in order (the first matching rule decides). */
+export function collectRule(value: string, previous: RuleArgument[] | undefined): RuleArgument[] {
+  const at = value.lastIndexOf('=');
+  const segments = at < 0 ? [] : value.slice(0, at).split(',').map((s) => s.trim());
+  const percent = at < 0 ? undefined : percentText(value.slice(at + 1));
+  if (segments.length === 0 || segments.some((s) => s === '') || percent === undefined) {
+    throw new InvalidArgumentError('expected <segment>[,<segment>...]=<percent>, e.g. kenya=20 or staff,beta=100%.');
+  }
+  return [...(previous ?? []), { segments, percent }];
+}
+
+const ROLES = ['ADMIN', 'RELEASE_MANAGER', 'INCIDENT_RESPONDER', 'VIEWER', 'SDK'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `release-manager` (as the README names roles) or `RELEASE_MANAGER` (the GraphQL enum). */
+export function parseRole(value: string): Role {
+  const role = value.trim().toUpperCase().replace(/-/g, '_');
+  if (!(ROLES as readonly string[]).includes(role)) throw new InvalidArgumentError(`expected one of ${ROLES.map((r) => r.toLowerCase().replace(/_/g, '-')).join(', ')}.`);
+  return role as Role;
+}
+
+/**
+ * An instant with its zone: `2026-12-31T18:00:00Z`, `2026-12-31T21:00:00+03:00`. A date alone, or a
+ * time without a zone, would be read in someone's local time: refused rather than guessed.
+ */
+export function parseInstant(value: string): string {
+  const text = value.trim();
+  const instant = Date.parse(text);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(text) || Number.isNaN(instant)) {
+    throw new InvalidArgumentError('expected a date and time with its zone, e.g. 2026-12-31T18:00:00Z or 2026-12-31T21:00:00+03:00.');
+  }
+  return new Date(instant).toISOString();
 }

@@ -3,6 +3,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerChangeCommands } from './commands/change.commands.js';
 import { registerCheckpointCommands } from './commands/checkpoint.commands.js';
 import { registerHistoryCommands } from './commands/history.commands.js';
+import { registerSegmentCommands } from './commands/segment.commands.js';
+import { registerSliceCommands } from './commands/slice.commands.js';
+import { registerTargetingCommands } from './commands/targeting.commands.js';
+import { registerTokenCommands } from './commands/token.commands.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerWhoFollowsCommand } from './commands/who-follows.command.js';
 import { DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL } from './config.js';
@@ -19,6 +23,9 @@ const ENVIRONMENT_HELP = `Environment:
 
 const EXAMPLES_HELP = `Examples:
   switchyard status
+  switchyard slice create payments.provider.mpesa --owner team-payments --tag providers
+  switchyard segment create kenya --constraint "country IN KE"
+  switchyard targeting set payments.provider.mpesa --exclude salary-run --rule kenya=20 --reason "Kenya first"
   switchyard set payments.provider.mpesa 5 --reason "canary" --expected-version 3
   switchyard rollback payments.provider.mpesa --reason "5xx at 12 % on the new stack"
   switchyard rollback --all --tag providers --reason "provider outage"
@@ -59,17 +66,22 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 export function createProgram(io: CliIo, state: RunState): Command {
   const version = packageVersion();
   const program = new Command('switchyard')
-    .description('Steer Switchyard slices from a terminal or a script: status, rollouts, rollbacks, history, followers.')
+    .description('Steer Switchyard slices from a terminal or a script: slices, segments, targeting, rollouts, rollbacks, tokens, history, followers.')
     .version(version, '-V, --version')
     .addOption(new Option('--url <url>', `the service's base URL (default: $SWITCHYARD_URL, else ${DEFAULT_URL})`))
     .addOption(new Option('--token <token>', 'API token (default: $SWITCHYARD_TOKEN)'))
     .addOption(new Option('--json', 'print one JSON document on stdout (the result, or {"error": ...}) and nothing else'))
+    .addOption(new Option('--verbose', 'also print, on stderr, each request and answer (with its request id) and the idempotency key of a change'))
     .addOption(new Option('--timeout <seconds>', `give up waiting for the service after this long (default: ${DEFAULT_TIMEOUT_SECONDS})`).argParser(parseSeconds))
     .addHelpText('after', `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}\n\n${EXAMPLES_HELP}\n`);
 
   const open = sessionFactory(io, state, `switchyard-cli/${version}`);
   registerStatusCommand(program, open);
   registerChangeCommands(program, open);
+  registerSliceCommands(program, open);
+  registerSegmentCommands(program, open);
+  registerTargetingCommands(program, open);
+  registerTokenCommands(program, open);
   registerHistoryCommands(program, open, offlineFactory(io, state));
   registerCheckpointCommands(program, open);
   registerWhoFollowsCommand(program, open);
@@ -80,7 +92,7 @@ export function createProgram(io: CliIo, state: RunState): Command {
       .exitOverride()
       .configureHelp({ showGlobalOptions: true })
       .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), getOutHelpWidth: () => helpWidth(io) })
-      .showHelpAfterError(`(run ${command === program ? 'switchyard' : `switchyard ${command.name()}`} --help for usage)`);
+      .showHelpAfterError(`(run ${commandPath(command)} --help for usage)`);
     for (const sub of command.commands) configure(sub);
   };
   configure(program);
@@ -90,6 +102,13 @@ export function createProgram(io: CliIo, state: RunState): Command {
   };
   for (const sub of program.commands) withExitCodes(sub);
   return program;
+}
+
+/** `switchyard segment create`: the words that name a (sub)command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 function helpWidth(io: CliIo): number {

@@ -25,9 +25,10 @@ export interface RunState {
 export function sessionFactory(io: CliIo, state: RunState, userAgent: string): OpenSession {
   return (command) => {
     const options = command.optsWithGlobals<GlobalOptions>();
+    const out = new Output(io, options.json === true, options.verbose === true);
     return {
-      out: new Output(io, options.json === true),
-      client: new GraphqlHttpClient(resolveConfig(options, io.env), userAgent),
+      out,
+      client: new GraphqlHttpClient(resolveConfig(options, io.env), userAgent, (line) => out.trace(line)),
       exitWith: (code) => {
         state.exitCode = code;
       },
@@ -36,10 +37,13 @@ export function sessionFactory(io: CliIo, state: RunState, userAgent: string): O
 }
 
 export function offlineFactory(io: CliIo, state: RunState): OpenOffline {
-  return (command) => ({
-    out: new Output(io, command.optsWithGlobals<GlobalOptions>().json === true),
-    exitWith: (code) => {
-      state.exitCode = code;
-    },
-  });
+  return (command) => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    return {
+      out: new Output(io, options.json === true, options.verbose === true),
+      exitWith: (code) => {
+        state.exitCode = code;
+      },
+    };
+  };
 }

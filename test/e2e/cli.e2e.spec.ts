@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { run } from '../../src/cli/program.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { createSegment, createSlice, getSlice, sliceHistory, uniqueKey } from '../utils/operations.js';
+import { createSegment, createSlice, evaluate, getSlice, sliceHistory, uniqueKey } from '../utils/operations.js';
 
 /**
  * The `switchyard` CLI against the real service on a real port: `run()` in-process for every
@@ -291,7 +291,7 @@ describe('switchyard CLI', () => {
 
       const nothingLeft = await cli(['rollback', '--all', '--tag', tag, '--reason', 'again', '--json'], { token: responder });
       expect(nothingLeft.code).toBe(0);
-      expect(nothingLeft.json()).toEqual({ count: 0, sliceKeys: [], tag });
+      expect(nothingLeft.json()).toEqual({ count: 0, sliceKeys: [], tag, idempotencyKey: expect.stringMatching(/^cli-/) });
       expect((await cli(['rollback', '--all', '--tag', tag, '--reason', 'again'], { token: responder })).stdout).toBe(`Nothing to roll back: no ACTIVE slice with tag ${tag}.\n`);
     });
 
@@ -343,6 +343,485 @@ describe('switchyard CLI', () => {
       expect(human.stdout).toMatch(new RegExp(`ROLLBACK_ALL\\s+bootstrap-admin\\s+1 slice tagged ${tag}\\s+global check`));
       const json = (await cli(['history', '--limit', '2', '--json'])).json<{ action: string; sliceKey: string | null }[]>();
       expect(json[0]).toMatchObject({ action: 'ROLLBACK_ALL', sliceKey: null });
+    });
+  });
+
+  describe('slice create, update and archive', () => {
+    it('a release manager creates a slice with every option; a retry with the same key writes nothing', async () => {
+      const key = uniqueKey('payments.provider');
+      const args = ['slice', 'create', key, '--percent', '2.5', '--description', 'M-Pesa on the new stack', '--owner', 'team-payments'];
+      args.push('--tag', 'providers', '--tag', 'mobile-money,east-africa', '--stickiness', 'accountId', '--reason', 'new provider path');
+      const created = await cli([...args, '--idempotency-key', `create-${key}`, '--json'], { token: releaseManager });
+      expect(created.code).toBe(0);
+      expect(created.json()).toMatchObject({
+        key,
+        state: 'ACTIVE',
+        percent: 2.5,
+        description: 'M-Pesa on the new stack',
+        owner: 'team-payments',
+        tags: ['providers', 'mobile-money', 'east-africa'],
+        stickinessAttribute: 'accountId',
+        version: 1,
+        idempotencyKey: `create-${key}`,
+      });
+      const retry = await cli([...args, '--idempotency-key', `create-${key}`, '--json'], { token: releaseManager });
+      expect(retry.json()).toMatchObject({ key, version: 1 });
+      const history = await sliceHistory(t.admin, key);
+      expect(history.map((h) => [h.action, h.actor, h.reason, h.idempotencyKey])).toEqual([['SLICE_CREATED', 'ana-release-manager', 'new provider path', `create-${key}`]]);
+
+      // Without options: the API's defaults; the human line says what it is now.
+      const plain = uniqueKey('api.get-balance');
+      const human = await cli(['slice', 'create', plain], { token: releaseManager });
+      expect(human).toMatchObject({ code: 0, stderr: '' });
+      expect(human.stdout).toBe(`${plain}: created, ACTIVE, 0% on NEW, stickiness userId (version 1).\n`);
+      expect((await sliceHistory(t.admin, plain))[0]!.idempotencyKey).toMatch(/^cli-[0-9a-f-]{36}$/);
+    });
+
+    it('refuses an existing key (1), a key the service does not accept (1), a bad percent (2), a viewer (3)', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
+      const exists = await cli(['slice', 'create', slice.key, '--json']);
+      expect(exists.code).toBe(1);
+      expect(exists.json<CliError>().error).toMatchObject({ code: 'CONFLICT', errorCode: 'SLICE_ALREADY_EXISTS' });
+      expect(exists.stderr).toContain(`switchyard status ${slice.key}`);
+      const badKey = await cli(['slice', 'create', 'Payments.Upper', '--json']);
+      expect(badKey.code).toBe(1);
+      expect(badKey.json<CliError>().error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'key' });
+      expect((await cli(['slice', 'create', uniqueKey('p'), '--percent', 'half'])).code).toBe(2);
+      expect((await cli(['slice', 'create', uniqueKey('p')], { token: viewer })).code).toBe(3);
+    });
+
+    it('update changes only what it is given; --clear-tags; --expected-version; nothing to update is a usage error', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider'), owner: 'team-a', description: 'first', tags: ['x', 'y'] });
+      const owner = await cli(['slice', 'update', slice.key, '--owner', 'team-payments', '--reason', 'reorg'], { token: releaseManager });
+      expect(owner).toMatchObject({ code: 0, stdout: `${slice.key}: owner saved (version 2).\n` });
+      expect(await getSlice(t.admin, slice.key)).toMatchObject({ owner: 'team-payments', description: 'first', tags: ['x', 'y'] });
+
+      const tags = await cli(['slice', 'update', slice.key, '--tag', 'providers', '--description', '', '--expected-version', '2', '--json']);
+      expect(tags.json()).toMatchObject({ tags: ['providers'], description: '', owner: 'team-payments', version: 3 });
+      expect((await cli(['slice', 'update', slice.key, '--clear-tags', '--json'])).json()).toMatchObject({ tags: [], version: 4 });
+
+      const stale = await cli(['slice', 'update', slice.key, '--owner', 'someone', '--expected-version', '2', '--json']);
+      expect(stale.code).toBe(1);
+      expect(stale.json<CliError>().error).toMatchObject({ errorCode: 'SLICE_VERSION_CONFLICT', currentVersion: 4 });
+      const badTag = await cli(['slice', 'update', slice.key, '--tag', 'Not A Tag', '--json']);
+      expect(badTag.code).toBe(1);
+      expect(badTag.json<CliError>().error).toMatchObject({ code: 'BAD_USER_INPUT' });
+
+      for (const usage of [
+        ['slice', 'update', slice.key],
+        ['slice', 'update', slice.key, '--tag', 'a', '--clear-tags'],
+        ['slice', 'update', slice.key, '--tag', 'a,,b'],
+        ['slice', 'update'],
+      ]) {
+        const result = await cli(usage);
+        expect(result.code).toBe(2);
+        expect(result.stdout).toBe('');
+      }
+      expect((await getSlice(t.admin, slice.key)).version).toBe(4);
+    });
+
+    it('archive needs a reason; an archived slice sends everyone to LEGACY and can no longer change', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider'), percent: 100 });
+      expect((await cli(['slice', 'archive', slice.key])).code).toBe(2);
+      expect((await cli(['slice', 'archive', slice.key, '--reason', 'done'], { token: viewer })).code).toBe(3);
+      expect((await cli(['slice', 'archive', slice.key, '--reason', 'done', '--expected-version', '7'])).code).toBe(1);
+
+      const archived = await cli(['slice', 'archive', slice.key, '--reason', 'migration complete', '--expected-version', '1'], { token: releaseManager });
+      expect(archived).toMatchObject({ code: 0, stdout: `${slice.key}: ARCHIVED, everyone on LEGACY; it can no longer change (version 2).\n` });
+      expect(await evaluate(t.admin, slice.key, { userId: '42' })).toMatchObject({ path: 'LEGACY', reason: 'ARCHIVED' });
+      expect((await sliceHistory(t.admin, slice.key))[0]).toMatchObject({ action: 'SLICE_ARCHIVED', reason: 'migration complete' });
+
+      const refused = await cli(['set', slice.key, '50', '--reason', 'again', '--json']);
+      expect(refused.code).toBe(1);
+      expect(refused.json<CliError>().error.code).toBe('CONFLICT');
+    });
+  });
+
+  describe('segments', () => {
+    interface CliSegment {
+      key: string;
+      description: string;
+      version: number;
+      usedBy: string[];
+      constraints: { attribute: string; operator: string; values: string[]; inverted: boolean; caseInsensitive: boolean }[];
+      idempotencyKey?: string;
+    }
+
+    it('list follows every page (100 at a time), in key order', async () => {
+      const prefix = uniqueKey('paged');
+      // Inserted directly, as in the status test: 205 createSegment calls would take seconds, and only reads follow.
+      const keys = Array.from({ length: 205 }, (_, i) => `${prefix}.s-${String(i).padStart(3, '0')}`);
+      await t.dataSource.query(
+        `INSERT INTO segments (key, description, constraints, version, created_at, updated_at)
+         SELECT k, '', '[{"attribute":"country","operator":"IN","values":["KE"]}]'::jsonb, 1, now(), now() FROM unnest($1::text[]) AS u(k)`,
+        [keys],
+      );
+      const listed = await cli(['segment', 'list', '--json'], { token: viewer });
+      expect(listed.code).toBe(0);
+      const all = listed.json<CliSegment[]>().map((s) => s.key);
+      expect(all.filter((k) => k.startsWith(`${prefix}.`))).toEqual(keys);
+      expect(all).toEqual([...all].sort());
+    });
+
+    it('creates one from --constraint flags, with --inverted and --case-insensitive on the constraint before them', async () => {
+      const key = uniqueKey('staff');
+      const result = await cli(
+        [
+          'segment',
+          'create',
+          key,
+          '--constraint',
+          'email STR_ENDS_WITH @example.com',
+          '--case-insensitive',
+          '--constraint',
+          'city IN "Dar es Salaam",Nairobi, Kampala',
+          '--constraint',
+          'country in KE',
+          '--inverted',
+          '--constraint',
+          'appVersion SEMVER_GTE 2.3.0',
+          '--description',
+          'staff outside Kenya',
+          '--reason',
+          'staff first',
+          '--json',
+        ],
+        { token: releaseManager },
+      );
+      expect(result.code).toBe(0);
+      const segment = result.json<CliSegment>();
+      expect(segment).toMatchObject({ key, description: 'staff outside Kenya', version: 1, usedBy: [], idempotencyKey: expect.stringMatching(/^cli-/) });
+      expect(segment.constraints).toEqual([
+        { attribute: 'email', operator: 'STR_ENDS_WITH', values: ['@example.com'], inverted: false, caseInsensitive: true },
+        { attribute: 'city', operator: 'IN', values: ['Dar es Salaam', 'Nairobi', 'Kampala'], inverted: false, caseInsensitive: false },
+        { attribute: 'country', operator: 'IN', values: ['KE'], inverted: true, caseInsensitive: false },
+        { attribute: 'appVersion', operator: 'SEMVER_GTE', values: ['2.3.0'], inverted: false, caseInsensitive: false },
+      ]);
+
+      // It means what the flags said: the decision honours case-insensitivity and inversion.
+      const slice = await createSlice(t.admin, { key: uniqueKey('p'), targeting: { include: [key], exclude: [], rules: [] } });
+      const who = { email: 'Ana@EXAMPLE.com', city: 'Dar es Salaam', appVersion: '2.4.0', userId: 'u1' };
+      expect(await evaluate(t.admin, slice.key, { ...who, country: 'TZ' })).toMatchObject({ path: 'NEW', reason: 'INCLUDED' });
+      expect(await evaluate(t.admin, slice.key, { ...who, country: 'KE' })).toMatchObject({ path: 'LEGACY' });
+
+      // show prints each constraint in the --constraint form.
+      const shown = await cli(['segment', 'show', key], { token: viewer });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/used by\s+/);
+      expect(shown.stdout).toContain(slice.key);
+      expect(shown.stdout).toMatch(/1\s+email STR_ENDS_WITH @example\.com \(case-insensitive\)\n/);
+      expect(shown.stdout).toMatch(/2\s+city IN "Dar es Salaam",Nairobi,Kampala\n/);
+      expect(shown.stdout).toMatch(/3\s+country IN KE \(inverted\)\n/);
+      expect((await cli(['segment', 'show', key, '--json'])).json<CliSegment>()).toMatchObject({ key, usedBy: [slice.key] });
+    });
+
+    it('creates one from a YAML or a JSON file', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-segments-'));
+      try {
+        const yamlFile = join(dir, 'kenya.yaml');
+        writeFileSync(yamlFile, 'description: Kenyan accounts\nconstraints:\n  - attribute: country\n    operator: IN\n    values: [KE]\n  - attribute: appVersion\n    operator: SEMVER_GT\n    values: [1.10.0]\n');
+        const fromYaml = await cli(['segment', 'create', uniqueKey('kenya'), '--file', yamlFile, '--json']);
+        expect(fromYaml.code).toBe(0);
+        expect(fromYaml.json<CliSegment>()).toMatchObject({
+          description: 'Kenyan accounts',
+          constraints: [
+            { attribute: 'country', operator: 'IN', values: ['KE'] },
+            { attribute: 'appVersion', operator: 'SEMVER_GT', values: ['1.10.0'] },
+          ],
+        });
+
+        const jsonFile = join(dir, 'beta.json');
+        writeFileSync(jsonFile, JSON.stringify([{ attribute: 'userId', operator: 'IN', values: ['u1', 'u2'], caseInsensitive: false }]));
+        const key = uniqueKey('beta');
+        const fromJson = await cli(['segment', 'create', key, '--file', jsonFile, '--description', 'beta testers']);
+        expect(fromJson).toMatchObject({ code: 0, stdout: `segment ${key}: created with 1 constraint (version 1).\n` });
+
+        // A file the CLI cannot read as constraints: exit 2, the file and the line named, nothing sent.
+        const bad = join(dir, 'bad.yaml');
+        writeFileSync(bad, 'constraints:\n  - attribute: country\n    operator: IN\n    value: [KE]\n');
+        const badKey = uniqueKey('bad');
+        const refused = await cli(['segment', 'create', badKey, '--file', bad, '--json']);
+        expect(refused.code).toBe(2);
+        expect(refused.json<CliError>().error).toMatchObject({ exitCode: 2, code: 'USAGE' });
+        expect(refused.stderr).toContain(`${bad}:4:`);
+        for (const args of [
+          ['--file', join(dir, 'missing.yaml')],
+          ['--file', yamlFile, '--description', 'two descriptions'],
+          ['--file', yamlFile, '--constraint', 'country IN KE'],
+        ]) {
+          expect((await cli(['segment', 'create', badKey, ...args])).code).toBe(2);
+        }
+        expect((await cli(['segment', 'show', badKey, '--json'])).json<CliError>().error).toMatchObject({ exitCode: 1, errorCode: 'SEGMENT_NOT_FOUND' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('flags the CLI cannot read exit 2 before anything is sent; values the service refuses exit 1 naming the flag', async () => {
+      const key = uniqueKey('refused');
+      for (const args of [
+        [],
+        ['--inverted', '--constraint', 'country IN KE'],
+        ['--constraint', 'country'],
+        ['--constraint', 'country ISIN KE'],
+        ['--constraint', 'city IN Dar es Salaam'],
+        ['--constraint', 'country IN KE,'],
+      ]) {
+        const result = await cli(['segment', 'create', key, ...args]);
+        expect(result.code).toBe(2);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toMatch(/^error: /);
+      }
+      const refused = await cli(['segment', 'create', key, '--constraint', 'country IN KE', '--constraint', 'appVersion SEMVER_GT v2', '--json']);
+      expect(refused.code).toBe(1);
+      expect(refused.json<CliError>().error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'constraints[1].values[0]' });
+      expect(refused.stderr).toContain('the 2nd --constraint ("appVersion SEMVER_GT v2")');
+      expect((await cli(['segment', 'create', key, '--constraint', 'country IN KE'], { token: responder })).code).toBe(3);
+      expect((await cli(['segment', 'show', key])).code).toBe(1);
+    });
+
+    it('update replaces constraints or the description; list shows every segment and how many slices use it; delete refuses one in use', async () => {
+      const key = uniqueKey('kenya');
+      await createSegment(t.admin, key, [{ attribute: 'country', operator: 'IN', values: ['KE'] }]);
+      const slice = await createSlice(t.admin, { key: uniqueKey('p'), targeting: { include: [], exclude: [], rules: [{ segments: [key], percent: 20 }] } });
+
+      const updated = await cli(['segment', 'update', key, '--constraint', 'country IN KE,UG', '--expected-version', '1', '--reason', 'Uganda too'], { token: releaseManager });
+      expect(updated.code).toBe(0);
+      expect(updated.stdout).toBe(`segment ${key}: saved, 1 constraint (version 2); in effect now in 1 slice: ${slice.key}.\n`);
+      const described = (await cli(['segment', 'update', key, '--description', 'East Africa', '--json'])).json<CliSegment>();
+      expect(described).toMatchObject({ description: 'East Africa', version: 3, constraints: [{ values: ['KE', 'UG'] }] });
+      const stale = await cli(['segment', 'update', key, '--description', 'x', '--expected-version', '1']);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toContain('SEGMENT_VERSION_CONFLICT');
+      expect(stale.stderr).toContain('--expected-version 3');
+      expect((await cli(['segment', 'update', key])).code).toBe(2);
+
+      const listed = await cli(['segment', 'list', '--json'], { token: viewer });
+      expect(listed.code).toBe(0);
+      expect(listed.json<CliSegment[]>().find((s) => s.key === key)).toMatchObject({ usedBy: [slice.key], version: 3 });
+      const table = await cli(['segment', 'list'], { token: viewer });
+      expect(table.stdout.split('\n')[0]).toMatch(/^KEY\s+SLICES\s+VERSION\s+UPDATED\s+CONSTRAINTS$/);
+      expect(table.stdout).toMatch(new RegExp(`^${key.replace(/\./g, '\\.')}\\s+1\\s+3\\s+\\S+ \\S+\\s+country IN KE,UG$`, 'm'));
+      expect(table.stdout).toMatch(/^\d+ segments?(; \d+ used by no slice)?\.$/m);
+
+      const inUse = await cli(['segment', 'delete', key, '--json']);
+      expect(inUse.code).toBe(1);
+      expect(inUse.json<CliError>().error).toMatchObject({ errorCode: 'SEGMENT_IN_USE' });
+      expect(inUse.stderr).toContain(slice.key);
+
+      expect((await cli(['targeting', 'set', slice.key, '--clear', '--reason', 'Kenya done'])).code).toBe(0);
+      const deleted = await cli(['segment', 'delete', key, '--expected-version', '3', '--reason', 'unused'], { token: releaseManager });
+      expect(deleted).toMatchObject({ code: 0, stdout: `segment ${key}: deleted (it was at version 3).\n` });
+      expect((await cli(['segment', 'delete', key])).code).toBe(1);
+    });
+  });
+
+  describe('targeting set', () => {
+    it('sets exclude, include and ordered rules from flags, and prints them in decision order', async () => {
+      const [salaryRun, staff, kenya, android] = [uniqueKey('salary-run'), uniqueKey('staff'), uniqueKey('kenya'), uniqueKey('android')];
+      await createSegment(t.admin, salaryRun, [{ attribute: 'accountId', operator: 'IN', values: ['corp-1'] }]);
+      await createSegment(t.admin, staff, [{ attribute: 'email', operator: 'STR_ENDS_WITH', values: ['@example.com'] }]);
+      await createSegment(t.admin, kenya, [{ attribute: 'country', operator: 'IN', values: ['KE'] }]);
+      await createSegment(t.admin, android, [{ attribute: 'platform', operator: 'IN', values: ['android'] }]);
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider'), percent: 5 });
+
+      const result = await cli(
+        ['targeting', 'set', slice.key, '--exclude', salaryRun, '--include', staff, '--rule', `${kenya},${android}=50`, '--rule', `${kenya}=20%`, '--reason', 'Kenya first', '--expected-version', '1'],
+        { token: releaseManager },
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`${slice.key}: targeting saved (version 2), stickiness userId.`);
+      expect(result.stdout).toMatch(new RegExp(`exclude\\s+${salaryRun.replace(/\./g, '\\.')} \\(forced to LEGACY; always wins\\)`));
+      expect(result.stdout).toMatch(new RegExp(`rule 1\\s+${kenya.replace(/\./g, '\\.')} \\+ ${android.replace(/\./g, '\\.')} -> 50%`));
+      expect(result.stdout).toMatch(/otherwise\s+5%/);
+      expect((await getSlice(t.admin, slice.key)).targeting).toEqual({
+        include: [staff],
+        exclude: [salaryRun],
+        rules: [
+          { segments: [kenya, android], percent: 50, basisPoints: 5000 },
+          { segments: [kenya], percent: 20, basisPoints: 2000 },
+        ],
+      });
+      expect((await sliceHistory(t.admin, slice.key))[0]).toMatchObject({ action: 'TARGETING_SET', actor: 'ana-release-manager', reason: 'Kenya first' });
+      expect(await evaluate(t.admin, slice.key, { userId: 'u1', accountId: 'corp-1', email: 'a@example.com' })).toMatchObject({ path: 'LEGACY', reason: 'EXCLUDED' });
+
+      // Repeated --include and comma lists are the same thing; --clear empties it on purpose.
+      const both = await cli(['targeting', 'set', slice.key, '--include', staff, '--include', `${kenya},${android}`, '--reason', 'wider', '--json']);
+      expect(both.json<CliSlice>().targeting).toEqual({ include: [staff, kenya, android], exclude: [], rules: [] });
+      const cleared = await cli(['targeting', 'set', slice.key, '--clear', '--stickiness', 'accountId', '--reason', 'everyone on the rollout', '--json']);
+      expect(cleared.json()).toMatchObject({ stickinessAttribute: 'accountId', targeting: { include: [], exclude: [], rules: [] }, version: 4 });
+    });
+
+    it('reads a targeting file; a retry with the same key writes nothing', async () => {
+      const kenya = uniqueKey('kenya');
+      await createSegment(t.admin, kenya, [{ attribute: 'country', operator: 'IN', values: ['KE'] }]);
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-targeting-'));
+      try {
+        const file = join(dir, 'targeting.yaml');
+        writeFileSync(file, `exclude: []\nrules:\n  - segments: [${kenya}]\n    percent: 20\nstickinessAttribute: accountId\n`);
+        const args = ['targeting', 'set', slice.key, '--file', file, '--reason', 'from the file', '--idempotency-key', `t-${slice.key}`, '--json'];
+        const first = await cli(args);
+        expect(first.code).toBe(0);
+        expect(first.json()).toMatchObject({ stickinessAttribute: 'accountId', version: 2, targeting: { rules: [{ segments: [kenya], percent: 20 }] }, idempotencyKey: `t-${slice.key}` });
+        expect((await cli(args)).json()).toMatchObject({ version: 2 });
+        expect(await sliceHistory(t.admin, slice.key)).toHaveLength(2);
+
+        // A rule the service refuses: exit 1, and the hint points at the line of the file.
+        writeFileSync(file, `rules:\n  - segments: [${kenya}]\n    percent: 150\n`);
+        const refused = await cli(['targeting', 'set', slice.key, '--file', file, '--reason', 'too much', '--json']);
+        expect(refused.code).toBe(1);
+        expect(refused.json<CliError>().error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'rules[0].percent' });
+        expect(refused.stderr).toContain(`in ${file} (the rule at line 2)`);
+
+        writeFileSync(file, `rules:\n  - segment: [${kenya}]\n    percent: 20\n`);
+        expect((await cli(['targeting', 'set', slice.key, '--file', file, '--reason', 'typo'])).code).toBe(2);
+        expect((await cli(['targeting', 'set', slice.key, '--file', file, '--include', kenya, '--reason', 'both'])).code).toBe(2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses: no --reason or no targeting (2), an unknown segment or a stale version (1), an incident responder (3)', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
+      for (const args of [
+        ['--include', 'staff'],
+        ['--reason', 'nothing'],
+        ['--stickiness', 'accountId', '--reason', 'only this'],
+        ['--rule', 'kenya', '--reason', 'no percent'],
+        ['--rule', '=20', '--reason', 'no segment'],
+        ['--clear', '--include', 'staff', '--reason', 'both'],
+      ]) {
+        const usage = await cli(['targeting', 'set', slice.key, ...args]);
+        expect(usage.code).toBe(2);
+        expect(usage.stdout).toBe('');
+      }
+      const unknown = await cli(['targeting', 'set', slice.key, '--include', 'no-such-segment', '--reason', 'x', '--json']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.json<CliError>().error).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 'UNKNOWN_SEGMENT_REFERENCE' });
+      expect(unknown.stderr).toContain('switchyard segment create');
+      expect((await cli(['targeting', 'set', slice.key, '--clear', '--reason', 'x', '--expected-version', '9'])).code).toBe(1);
+      expect((await cli(['targeting', 'set', slice.key, '--clear', '--reason', 'x'], { token: responder })).code).toBe(3);
+      expect(await sliceHistory(t.admin, slice.key)).toHaveLength(1);
+    });
+  });
+
+  describe('tokens', () => {
+    interface CliToken {
+      id: string;
+      name: string;
+      role: string;
+      active: boolean;
+      expiresAt: string | null;
+      revokedAt: string | null;
+    }
+
+    it('an admin creates a token: the secret alone on stdout, once; the token works with its role', async () => {
+      const name = `ci deploy ${Date.now()}`;
+      const idempotencyKey = `tok-${Date.now()}`;
+      const created = await cli(['token', 'create', name, '--role', 'release-manager', '--reason', 'for the pipeline', '--idempotency-key', idempotencyKey]);
+      expect(created.code).toBe(0);
+      const secret = created.stdout.trimEnd();
+      expect(created.stdout).toBe(`${secret}\n`);
+      expect(secret).not.toContain(' ');
+      secrets.add(secret);
+      expect(created.stderr).toContain(`Created token "${name}" (RELEASE_MANAGER`);
+
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
+      expect((await cli(['set', slice.key, '5', '--reason', 'with the new token'], { token: secret })).code).toBe(0);
+      expect((await sliceHistory(t.admin, slice.key))[0]!.actor).toBe(name);
+      expect((await cli(['token', 'list'], { token: secret })).code).toBe(3);
+
+      // The same key again: the token of the first run, without its secret (it is not kept).
+      const retry = await cli(['token', 'create', name, '--role', 'release-manager', '--reason', 'for the pipeline', '--idempotency-key', idempotencyKey, '--json']);
+      expect(retry.code).toBe(0);
+      expect(retry.json()).toMatchObject({ secret: null, token: { name, role: 'RELEASE_MANAGER', active: true }, idempotencyKey });
+      const retryHuman = await cli(['token', 'create', name, '--role', 'release-manager', '--reason', 'for the pipeline', '--idempotency-key', idempotencyKey]);
+      expect(retryHuman).toMatchObject({ code: 0, stdout: '' });
+      expect(retryHuman.stderr).toContain('not kept');
+
+      const taken = await cli(['token', 'create', name, '--role', 'viewer', '--json']);
+      expect(taken.code).toBe(1);
+      expect(taken.json<CliError>().error).toMatchObject({ errorCode: 'TOKEN_NAME_TAKEN' });
+    });
+
+    it('--json carries the secret and the token; --expires-at shows in the list', async () => {
+      const name = `expiring-${Date.now()}`;
+      const expiresAt = new Date(Date.now() + 30 * 86_400_000);
+      expiresAt.setUTCMilliseconds(0);
+      const created = await cli(['token', 'create', name, '--role', 'VIEWER', '--expires-at', expiresAt.toISOString().replace('.000Z', 'Z'), '--json']);
+      expect(created.code).toBe(0);
+      const body = created.json<{ secret: string; token: CliToken }>();
+      secrets.add(body.secret);
+      expect(body.token).toMatchObject({ name, role: 'VIEWER', active: true, expiresAt: expiresAt.toISOString() });
+
+      const list = await cli(['token', 'list', '--json']);
+      expect(list.code).toBe(0);
+      expect(list.json<CliToken[]>().find((t) => t.name === name)).toMatchObject({ id: body.token.id, expiresAt: expiresAt.toISOString() });
+      const human = await cli(['token', 'list']);
+      expect(human.stdout.split('\n')[0]).toMatch(/^NAME\s+ROLE\s+STATUS\s+EXPIRES\s+CREATED\s+BY\s+ID$/);
+      expect(human.stdout).toMatch(new RegExp(`^${name}\\s+VIEWER\\s+active\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+.*\\s+bootstrap-admin\\s+${body.token.id}$`, 'm'));
+      expect(human.stdout).not.toContain(body.secret);
+    });
+
+    it('revokes by name or by id; the token is refused from then on', async () => {
+      const byName = `revoke-me-${Date.now()}`;
+      const secret = await t.tokenFor('viewer', byName);
+      secrets.add(secret);
+      expect((await cli(['status'], { token: secret })).code).toBe(0);
+
+      const revoked = await cli(['token', 'revoke', byName, '--reason', 'left the team']);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toMatch(new RegExp(`^token "${byName}" \\(VIEWER, id [0-9a-f-]{36}\\): revoked; it is refused from its next request on\\.\\n$`));
+      expect((await cli(['status'], { token: secret })).code).toBe(3);
+      const again = await cli(['token', 'revoke', byName, '--json']);
+      expect(again.code).toBe(1);
+      expect(again.json<CliError>().error).toMatchObject({ errorCode: 'TOKEN_ALREADY_REVOKED' });
+
+      const other = `revoke-by-id-${Date.now()}`;
+      secrets.add(await t.tokenFor('viewer', other));
+      const id = (await cli(['token', 'list', '--json'])).json<CliToken[]>().find((x) => x.name === other)!.id;
+      const byId = await cli(['token', 'revoke', id, '--json']);
+      expect(byId.json()).toMatchObject({ id, name: other, active: false, revokedAt: expect.any(String), idempotencyKey: expect.stringMatching(/^cli-/) });
+
+      const unknown = await cli(['token', 'revoke', 'nobody-by-this-name', '--json']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.json<CliError>().error).toMatchObject({ code: 'NOT_FOUND', errorCode: 'TOKEN_NOT_FOUND' });
+      expect((await cli(['token', 'revoke', other], { token: releaseManager })).code).toBe(3);
+    });
+
+    it('usage errors exit 2: no --role, an unknown role, a time without its zone', async () => {
+      for (const args of [
+        ['token', 'create', 'x'],
+        ['token', 'create', 'x', '--role', 'superuser'],
+        ['token', 'create', 'x', '--role', 'viewer', '--expires-at', '2030-01-01'],
+        ['token', 'create', 'x', '--role', 'viewer', '--expires-at', '2030-01-01T10:00:00'],
+        ['token', 'revoke'],
+      ]) {
+        const result = await cli(args);
+        expect(result.code).toBe(2);
+        expect(result.stdout).toBe('');
+      }
+    });
+  });
+
+  describe('--verbose and idempotency keys', () => {
+    it('--verbose prints the key a change was sent with, and each answer with its request id, on stderr only', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
+      const result = await cli(['set', slice.key, '5', '--reason', 'canary', '--verbose']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${slice.key}: 5% on NEW (version 2).\n`);
+      const key = /verbose: idempotency key: (cli-[0-9a-f-]{36})/.exec(result.stderr)?.[1];
+      expect(key).toBeDefined();
+      expect(result.stderr).toMatch(/verbose: POST http:\/\/\S+\/graphql mutation setRollout\n/);
+      expect(result.stderr).toMatch(/verbose: HTTP 200 in \d+ ms \(request id \S+\)\n/);
+      expect((await sliceHistory(t.admin, slice.key))[0]!.idempotencyKey).toBe(key);
+
+      // The key in --json is the one recorded.
+      const json = await cli(['rollback', slice.key, '--reason', 'incident', '--json']);
+      expect((await sliceHistory(t.admin, slice.key))[0]!.idempotencyKey).toBe(json.json<{ idempotencyKey: string }>().idempotencyKey);
+      const all = await cli(['rollback', '--all', '--tag', 'no-such-tag-here', '--reason', 'x', '--json']);
+      expect(all.json()).toMatchObject({ count: 0, idempotencyKey: expect.stringMatching(/^cli-/) });
     });
   });
 
@@ -427,7 +906,7 @@ describe('switchyard CLI', () => {
 
       const help = await cli(['--help'], { token: null });
       expect(help.code).toBe(0);
-      for (const command of ['status', 'set', 'rollback', 'resume', 'history', 'verify-history', 'checkpoint', 'who-follows']) expect(help.stdout).toContain(`  ${command} `);
+      for (const command of ['status', 'set', 'rollback', 'resume', 'slice', 'segment', 'targeting', 'token', 'history', 'verify-history', 'checkpoint', 'who-follows']) expect(help.stdout).toContain(`  ${command} `);
       expect(help.stdout).toContain('Exit codes:');
       expect(help.stdout).toContain('SWITCHYARD_TOKEN');
       const setHelp = await cli(['set', '--help'], { token: null });
@@ -549,6 +1028,21 @@ describe('switchyard CLI', () => {
       expect((await getSlice(t.admin, slice.key)).state).toBe('ROLLED_BACK');
 
       expect((await spawnCli(['set', slice.key], releaseManager)).code).toBe(2);
+
+      // A file form, read by the compiled CLI with its own dependency (yaml).
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-bin-'));
+      try {
+        const file = join(dir, 'staff.yaml');
+        writeFileSync(file, 'constraints:\n  - {attribute: email, operator: STR_ENDS_WITH, values: ["@example.com"], caseInsensitive: true}\n');
+        const key = uniqueKey('staff');
+        const fromFile = await spawnCli(['segment', 'create', key, '--file', file, '--json'], releaseManager);
+        expect(fromFile.code).toBe(0);
+        expect(JSON.parse(fromFile.stdout)).toMatchObject({ key, constraints: [{ attribute: 'email', caseInsensitive: true }] });
+        writeFileSync(file, 'constraints: {}\n');
+        expect((await spawnCli(['segment', 'create', uniqueKey('staff'), '--file', file], releaseManager)).code).toBe(2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

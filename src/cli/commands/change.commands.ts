@@ -1,16 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { type Command, Option } from 'commander';
-import { CHANGE_TOKENS, CliError, type Intent, ROLLBACK_TOKENS } from '../errors.js';
+import type { Command } from 'commander';
+import { type ChangeFlags, expectedVersionOption, idempotencyKeyOption, reasonOption, sendChange } from '../change-options.js';
+import { CHANGE_TOKENS, CliError, ROLLBACK_TOKENS } from '../errors.js';
 import { formatPercent } from '../output.js';
-import { parsePercent, parsePositiveInt, parseReason } from '../parsers.js';
+import { parsePercent } from '../parsers.js';
 import type { OpenSession } from '../session.js';
 import { SLICE_FIELDS, type SliceView } from './slice-view.js';
-
-interface ChangeOptions {
-  reason: string;
-  idempotencyKey?: string;
-  expectedVersion?: number;
-}
 
 const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
   setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
@@ -25,20 +19,6 @@ const RESUME = `mutation($key: String!, $reason: String!, $expectedVersion: Int,
   resume(key: $key, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
 }`;
 
-const reasonOption = () => new Option('--reason <text>', 'why (required; recorded in history as the change\'s reason)').makeOptionMandatory().argParser(parseReason);
-const idempotencyKeyOption = () =>
-  new Option('--idempotency-key <key>', 'a retry with the same key returns the first result and changes nothing more (default: a new random key, printed if the answer is lost)');
-const expectedVersionOption = () => new Option('--expected-version <n>', 'refuse with CONFLICT unless the slice is still at this version').argParser(parsePositiveInt);
-
-/**
- * Every change the CLI makes carries an idempotency key: the user's, or a fresh one. When the
- * answer is lost (timeout, dropped connection) the error names it, so the retry cannot apply the
- * change twice.
- */
-function idempotencyKey(options: { idempotencyKey?: string }): string {
-  return options.idempotencyKey ?? `cli-${randomUUID()}`;
-}
-
 export function registerChangeCommands(program: Command, open: OpenSession): void {
   program
     .command('set')
@@ -48,15 +28,17 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .addOption(reasonOption())
     .addOption(expectedVersionOption())
     .addOption(idempotencyKeyOption())
-    .action(async (key: string, percent: number, options: ChangeOptions, command: Command) => {
-      const { client, out } = open(command);
-      const intent: Intent = { action: 'change a rollout', allowedTokens: CHANGE_TOKENS, sliceKey: key, idempotencyKey: idempotencyKey(options) };
-      const { setRollout: slice } = await client.request<{ setRollout: SliceView }>(
+    .action(async (key: string, percent: number, options: ChangeFlags, command: Command) => {
+      const session = open(command);
+      const { data, idempotencyKey } = await sendChange<{ setRollout: SliceView }>(
+        session,
         SET_ROLLOUT,
-        { key, percent, reason: options.reason, expectedVersion: options.expectedVersion ?? null, idempotencyKey: intent.idempotencyKey },
-        intent,
+        { key, percent, expectedVersion: options.expectedVersion ?? null },
+        { action: 'change a rollout', allowedTokens: CHANGE_TOKENS, sliceKey: key },
+        options,
       );
-      out.result(slice, () => `${slice.key}: ${formatPercent(slice.percent)} on NEW (version ${slice.version}).`);
+      const slice = data.setRollout;
+      session.out.result({ ...slice, idempotencyKey }, () => `${slice.key}: ${formatPercent(slice.percent)} on NEW (version ${slice.version}).`);
     });
 
   program
@@ -67,21 +49,24 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .option('--tag <tag>', 'with --all: only slices with this tag')
     .addOption(reasonOption())
     .addOption(idempotencyKeyOption())
-    .action(async (key: string | undefined, options: ChangeOptions & { all?: boolean; tag?: string }, command: Command) => {
+    .action(async (key: string | undefined, options: ChangeFlags & { all?: boolean; tag?: string }, command: Command) => {
       if (key !== undefined && options.all) throw CliError.usage('Name one slice or pass --all, not both.');
       if (key === undefined && !options.all) throw CliError.usage('Name the slice to roll back, or pass --all (optionally with --tag).', 'e.g. switchyard rollback payments.provider.mpesa --reason "..."');
       if (options.tag !== undefined && !options.all) throw CliError.usage('--tag goes with --all.', `e.g. switchyard rollback --all --tag ${options.tag} --reason "..."`);
-      const { client, out } = open(command);
+      const session = open(command);
+      const { out } = session;
 
       if (key !== undefined) {
-        const intent: Intent = { action: 'roll back', allowedTokens: ROLLBACK_TOKENS, sliceKey: key, idempotencyKey: idempotencyKey(options) };
-        const { rollback: slice } = await client.request<{ rollback: SliceView }>(
+        const { data, idempotencyKey } = await sendChange<{ rollback: SliceView }>(
+          session,
           ROLLBACK,
-          { key, reason: options.reason, idempotencyKey: intent.idempotencyKey },
-          intent,
+          { key },
+          { action: 'roll back', allowedTokens: ROLLBACK_TOKENS, sliceKey: key },
+          options,
         );
+        const slice = data.rollback;
         out.result(
-          slice,
+          { ...slice, idempotencyKey },
           () =>
             `${slice.key}: ${slice.state}, everyone on LEGACY (version ${slice.version}).\n` +
             `Its rollout (${formatPercent(slice.percent)}) and targeting are kept: \`switchyard resume ${slice.key} --reason "..."\` restores them.`,
@@ -89,14 +74,16 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
         return;
       }
 
-      const intent: Intent = { action: 'roll back', allowedTokens: ROLLBACK_TOKENS, idempotencyKey: idempotencyKey(options) };
-      const { rollbackAll: result } = await client.request<{ rollbackAll: { count: number; sliceKeys: string[] } }>(
+      const { data, idempotencyKey } = await sendChange<{ rollbackAll: { count: number; sliceKeys: string[] } }>(
+        session,
         ROLLBACK_ALL,
-        { reason: options.reason, tag: options.tag ?? null, idempotencyKey: intent.idempotencyKey },
-        intent,
+        { tag: options.tag ?? null },
+        { action: 'roll back', allowedTokens: ROLLBACK_TOKENS },
+        options,
       );
+      const result = data.rollbackAll;
       const scope = options.tag !== undefined ? ` with tag ${options.tag}` : '';
-      out.result({ ...result, tag: options.tag ?? null }, () =>
+      out.result({ ...result, tag: options.tag ?? null, idempotencyKey }, () =>
         result.count === 0
           ? `Nothing to roll back: no ACTIVE slice${scope}.`
           : `Rolled back ${result.count} slice${result.count === 1 ? '' : 's'}${scope}; everyone in ${result.count === 1 ? 'it' : 'them'} is on LEGACY:\n` +
@@ -111,17 +98,19 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .addOption(reasonOption())
     .addOption(expectedVersionOption())
     .addOption(idempotencyKeyOption())
-    .action(async (key: string, options: ChangeOptions, command: Command) => {
-      const { client, out } = open(command);
-      const intent: Intent = { action: 'resume a slice', allowedTokens: CHANGE_TOKENS, sliceKey: key, idempotencyKey: idempotencyKey(options) };
-      const { resume: slice } = await client.request<{ resume: SliceView }>(
+    .action(async (key: string, options: ChangeFlags, command: Command) => {
+      const session = open(command);
+      const { data, idempotencyKey } = await sendChange<{ resume: SliceView }>(
+        session,
         RESUME,
-        { key, reason: options.reason, expectedVersion: options.expectedVersion ?? null, idempotencyKey: intent.idempotencyKey },
-        intent,
+        { key, expectedVersion: options.expectedVersion ?? null },
+        { action: 'resume a slice', allowedTokens: CHANGE_TOKENS, sliceKey: key },
+        options,
       );
+      const slice = data.resume;
       const rules = slice.targeting.rules.length + slice.targeting.include.length + slice.targeting.exclude.length;
-      out.result(
-        slice,
+      session.out.result(
+        { ...slice, idempotencyKey },
         () => `${slice.key}: ${slice.state} again, ${formatPercent(slice.percent)} on NEW${rules > 0 ? ', targeting restored' : ''} (version ${slice.version}).`,
       );
     });

@@ -1,3 +1,5 @@
+import { formatPercent, keyValues } from '../output.js';
+
 /** The slice as the CLI reads it: what `status <slice>` and every change print (and `--json` returns). */
 export const SLICE_FIELDS = `key description owner tags stickinessAttribute percent basisPoints state version createdAt updatedAt
   targeting { include exclude rules { segments percent basisPoints } }`;
@@ -15,4 +17,16 @@ export interface SliceView {
   createdAt: string;
   updatedAt: string;
   targeting: { include: string[]; exclude: string[]; rules: { segments: string[]; percent: number; basisPoints: number }[] };
+}
+
+/** The targeting in decision order: what `status <slice>` and `targeting set` print. */
+export function renderTargeting(s: Pick<SliceView, 'percent' | 'targeting'>): string {
+  const t = s.targeting;
+  const lines: [string, string][] = [
+    ['exclude', t.exclude.length ? `${t.exclude.join(', ')} (forced to LEGACY; always wins)` : '-'],
+    ['include', t.include.length ? `${t.include.join(', ')} (forced to NEW)` : '-'],
+    ...t.rules.map((r, i): [string, string] => [`rule ${i + 1}`, `${r.segments.join(' + ')} -> ${formatPercent(r.percent)}`]),
+    ['otherwise', formatPercent(s.percent)],
+  ];
+  return `targeting\n${keyValues(lines)}`;
 }

@@ -4,7 +4,7 @@ import type { GraphqlHttpClient } from '../graphql-http-client.js';
 import { formatCount, formatPercent, formatTime, keyValues, type Output, table } from '../output.js';
 import { parseState, type SliceState } from '../parsers.js';
 import type { OpenSession } from '../session.js';
-import { SLICE_FIELDS, type SliceView } from './slice-view.js';
+import { renderTargeting, SLICE_FIELDS, type SliceView } from './slice-view.js';
 
 interface SliceRow {
   key: string;
@@ -131,14 +131,7 @@ function renderSlice(s: SliceDetails, width: number | undefined): string {
     ['updated', formatTime(s.updatedAt)],
   ]);
 
-  const t = s.targeting;
-  const targeting: [string, string][] = [
-    ['exclude', t.exclude.length ? `${t.exclude.join(', ')} (forced to LEGACY; always wins)` : '-'],
-    ['include', t.include.length ? `${t.include.join(', ')} (forced to NEW)` : '-'],
-    ...t.rules.map((r, i): [string, string] => [`rule ${i + 1}`, `${r.segments.join(' + ')} -> ${formatPercent(r.percent)}`]),
-    ['otherwise', formatPercent(s.percent)],
-  ];
-  text += `\ntargeting\n${keyValues(targeting)}`;
+  text += `\n${renderTargeting(s)}`;
 
   if (s.traffic !== undefined) {
     const windows: [string, TrafficTotals][] = [
