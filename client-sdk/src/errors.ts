@@ -83,3 +83,8 @@ export class SwitchyardError extends Error {
 export function isAuthFailure(error: SwitchyardError): boolean {
   return error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN';
 }
+
+/** The message of whatever was thrown, for the text of a SwitchyardError. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { SLICE_KEY_PATTERN } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
+import type { Clock, Random } from '../ports/clock.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import { httpError, toTransportError, type TransportContext } from './http.js';
 
@@ -52,6 +53,12 @@ export interface MetricsReporterOptions {
   readonly instanceId: string;
   readonly intervalMs: number;
   readonly source: MetricsSource;
+  /**
+   * Schedules the reports (interval, acknowledgement jitter, the pause after 404s) and dates their
+   * buckets. The request timeout and close()'s bound are real time: they bound real I/O.
+   */
+  readonly clock: Clock;
+  readonly random: Random;
   /** Told every failed attempt (already a SwitchyardError with operation `metrics`). */
   readonly onFailure: (error: SwitchyardError) => void;
 }
@@ -73,8 +80,8 @@ export class MetricsReporter {
   /** Cumulative counts as of the last report the service accepted (or refused for good). */
   private reported = new Map<string, { NEW: number; LEGACY: number }>();
   /** When the counting since `reported` began. */
-  private since = new Date();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private since: Date;
+  private cancelTimer: (() => void) | undefined;
   private dueAt = Infinity;
   private inFlight: Promise<Outcome> | undefined;
   /** A new revision arrived while a report was in flight: acknowledge it once that one is done. */
@@ -85,7 +92,9 @@ export class MetricsReporter {
   /** Aborted when close() is done: a report still in flight then is abandoned, silently. */
   private readonly lifetime = new AbortController();
 
-  constructor(private readonly options: MetricsReporterOptions) {}
+  constructor(private readonly options: MetricsReporterOptions) {
+    this.since = options.clock.now();
+  }
 
   start(): void {
     this.schedule(this.options.intervalMs);
@@ -99,7 +108,7 @@ export class MetricsReporter {
       this.ackAfterFlight = true;
       return;
     }
-    this.schedule(Math.floor(Math.random() * Math.min(ACK_WINDOW_MS, this.options.intervalMs)));
+    this.schedule(Math.floor(this.options.random() * Math.min(ACK_WINDOW_MS, this.options.intervalMs)));
   }
 
   /**
@@ -110,7 +119,9 @@ export class MetricsReporter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    // Real time, not the clock's: it bounds how long the host's close() waits on a socket.
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     const sync = this.options.source.sync();
     try {
@@ -127,18 +138,16 @@ export class MetricsReporter {
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    const at = Date.now() + delayMs;
+    const at = this.options.clock.now().getTime() + delayMs;
     // Coalesced: a report already due sooner covers this one too.
-    if (this.timer !== undefined && this.dueAt <= at) return;
-    clearTimeout(this.timer);
+    if (this.cancelTimer !== undefined && this.dueAt <= at) return;
+    this.cancelTimer?.();
     this.dueAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.cancelTimer = this.options.clock.setTimer(() => {
+      this.cancelTimer = undefined;
       this.dueAt = Infinity;
       void this.tick();
     }, delayMs);
-    // A forgotten client must not keep the host process alive.
-    this.timer.unref();
   }
 
   private async tick(): Promise<void> {
@@ -164,7 +173,7 @@ export class MetricsReporter {
 
   /** The report of everything counted since the last accepted one, and the counters it covers. */
   private build(sync = this.options.source.sync()): { report: MetricsReport; snapshot: Map<string, { NEW: number; LEGACY: number }>; stop: Date } {
-    const stop = new Date();
+    const stop = this.options.clock.now();
     const counts = this.options.source.counts();
     const snapshot = new Map<string, { NEW: number; LEGACY: number }>();
     // A null-prototype object: a slice named "__proto__" (not a valid key, skipped anyway) stays data.
