@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type SwitchyardClient } from './client.js';
 import type { EvaluationContext, SnapshotDefinition } from './core/index.js';
+import type { SnapshotStore } from './ports/storage.js';
 import { ClientFactory, snapshotAt } from './testing/fixtures.js';
 import { ProtocolServer } from './testing/protocol-server.js';
 import { nextChange, waitFor } from './testing/wait-for.js';
@@ -129,6 +130,39 @@ describe('SwitchyardClient without the service', () => {
       const client = await down({ bootstrap: snapshotAt(2), backupFile });
       await client.close();
       expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('is flushed by close(): close resolves once the write in progress is done', async () => {
+      const server = await ProtocolServer.start(snapshotAt(1));
+      try {
+        const written: string[] = [];
+        let release: (() => void) | undefined;
+        // A slow disk, through the storage port.
+        const slow: SnapshotStore = {
+          name: 'a slow store',
+          read: async () => undefined,
+          write: (text) =>
+            new Promise<void>((resolve) => {
+              release = () => {
+                written.push(text);
+                resolve();
+              };
+            }),
+        };
+        const client = await clients.create(server.url, {}, { backup: slow });
+        await waitFor(() => release !== undefined, 2_000, 'the write to start');
+        let closed = false;
+        const closing = client.close().then(() => {
+          closed = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the point: close() does not resolve meanwhile
+        expect(closed).toBe(false);
+        release!();
+        await closing;
+        expect(written).toHaveLength(1);
+      } finally {
+        await server.stop();
+      }
     });
 
     it('reports a failed write and keeps deciding', async () => {

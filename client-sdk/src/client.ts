@@ -321,7 +321,8 @@ class Client implements SwitchyardClient {
 
   /** Resolves when the first service snapshot is in use, the client closes, or initTimeoutMs passes. */
   waitForService(): Promise<void> {
-    if (this.snapshot.source === 'service' || this.closed) return Promise.resolve();
+    // 0: do not wait at all (not even for a timer, which a test's clock would hold back).
+    if (this.snapshot.source === 'service' || this.closed || this.options.initTimeoutMs === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const waiters = this.serviceWaiters;
       // keepAlive, unlike every other timer: `await createClient()` in a script with the service
