@@ -270,6 +270,23 @@ describe('SwitchyardClient without the service', () => {
       await expect(createClient({ ...valid, ...override } as Parameters<typeof createClient>[0])).rejects.toThrow(TypeError);
     });
 
+    it.each(['/graphql', '/GraphQL/', '/sdk/v1', '/sdk/v1/snapshot'])('says at start that a URL whose path is %s is not the base URL (WRONG_URL), and does not refuse it', async (path) => {
+      const client = await down({ url: `${downUrl}${path}` });
+      expect(clients.errors[0]).toMatchObject({ code: 'WRONG_URL', operation: 'stream' });
+      // The attempts still go out (and here find nothing listening).
+      expect(clients.codes().slice(1)).toContain('NETWORK_ERROR');
+      expect(client.explain('checkout', alice)).toEqual({ path: 'LEGACY', reason: 'UNKNOWN_SLICE' });
+      // Without streaming, the operation that will fail is the poll.
+      await down({ url: `${downUrl}${path}`, streaming: false });
+      expect(clients.errors.filter((e) => e.code === 'WRONG_URL').map((e) => e.operation)).toEqual(['stream', 'poll']);
+    });
+
+    it('does not judge at start a base URL under a path of its own (a proxy may serve the service there)', async () => {
+      await down({ url: `${downUrl}/switchyard/` });
+      expect(clients.codes()).not.toContain('WRONG_URL');
+      expect(clients.codes()).toContain('NETWORK_ERROR');
+    });
+
     it('uses the fetch it is given', async () => {
       const urls: string[] = [];
       const client = await createClient({

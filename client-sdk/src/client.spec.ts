@@ -385,6 +385,24 @@ describe('SwitchyardClient transport', () => {
       expect(client.status()).toMatchObject({ revision: 1, connected: true });
     });
 
+    it('reports WRONG_URL when the SDK endpoints are not found under the URL, and retries it at the capped rate', async () => {
+      const clock = new ManualClock();
+      // The Unleash API's base, say: the peer has nothing under /api/sdk/v1/ (404).
+      const client = await clients.create(`${server.url}/api`, { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } }, { clock, random: () => 0.5 });
+      await waitFor(() => streamErrors().length === 1, 2_000, 'the stream answered');
+      await clock.advance(0);
+      await waitFor(() => pollErrors().length === 1, 2_000, 'the poll answered');
+      expect(server.requests.map((r) => r.path)).toEqual(['/api/sdk/v1/stream', '/api/sdk/v1/snapshot']);
+      expect(clients.errors.map((e) => [e.code, e.operation, e.httpStatus])).toEqual([
+        ['WRONG_URL', 'stream', 404],
+        ['WRONG_URL', 'poll', 404],
+      ]);
+      // Like a refused token: waiting does not fix it, so the next attempts are far apart (150 s here).
+      expect(clock.pendingRequested()).toEqual([150_000, 150_000]);
+      expect(client.status()).toMatchObject({ state: 'connecting', connected: false, source: 'none', lastError: { code: 'WRONG_URL', httpStatus: 404 } });
+      expect(client.decide('checkout', alice)).toBe('LEGACY');
+    });
+
     it('treats 403 like 401', async () => {
       server.streamHandler = respondStatus(403, 'FORBIDDEN');
       server.snapshotHandler = respondStatus(403, 'FORBIDDEN');

@@ -315,6 +315,10 @@ class Client implements SwitchyardClient {
   }
 
   start(): void {
+    // Said before any request, so that the cause is named even when the service cannot be reached
+    // at all; the requests then go out anyway, and their answers say it again (or prove it wrong).
+    const { urlProblem } = this.options;
+    if (urlProblem !== undefined) this.report(new SwitchyardError('WRONG_URL', this.options.streaming ? 'stream' : 'poll', urlProblem));
     this.sync.start();
     this.metrics?.start();
   }

@@ -8,7 +8,7 @@ import type { SwitchyardError } from './errors.js';
 import { snapshotInMemory, type SnapshotReader, type SnapshotStore } from './ports/storage.js';
 import { snapshotFile } from './storage/backup-file.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './sync/backoff.js';
-import type { TransportContext } from './transport/http.js';
+import { wrongUrlMessage, type TransportContext } from './transport/http.js';
 import { defaultInstanceId } from './transport/metrics-reporter.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
 
@@ -78,6 +78,8 @@ export interface ResolvedOptions {
   readonly streaming: boolean;
   readonly pollIntervalMs: number;
   readonly backoff: BackoffOptions;
+  /** Set when `url` visibly cannot be the service's base URL (the WRONG_URL message, reported at start). */
+  readonly urlProblem: string | undefined;
   /** Null with `metrics: false`. */
   readonly metrics: { readonly appName: string; readonly instanceId: string; readonly intervalMs: number } | null;
 }
@@ -106,10 +108,11 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
 
   const initialMs = positive(options.backoff?.initialMs, DEFAULT_BACKOFF.initialMs, 'backoff.initialMs');
   const maxMs = positive(options.backoff?.maxMs, DEFAULT_BACKOFF.maxMs, 'backoff.maxMs');
+  // The SDK's paths are absolute under the base: drop a trailing slash so they join cleanly.
+  const baseUrl = base.href.replace(/\/+$/, '');
   return {
     transport: {
-      // The SDK's paths are absolute under the base: drop a trailing slash so they join cleanly.
-      baseUrl: base.href.replace(/\/+$/, ''),
+      baseUrl,
       headers: {
         authorization: `Bearer ${token}`,
         'x-switchyard-app': appName,
@@ -128,8 +131,23 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     streaming: options.streaming ?? true,
     pollIntervalMs: positive(options.pollIntervalMs, 5_000, 'pollIntervalMs'),
     backoff: { initialMs: Math.min(initialMs, maxMs), maxMs },
+    urlProblem: urlProblemOf(base, baseUrl),
     metrics: resolveMetrics(options, appName),
   };
+}
+
+/**
+ * The WRONG_URL message when `url` visibly cannot be the service's base URL, else undefined. Only
+ * the certain cases, and reported rather than refused: createClient never fails the host for
+ * something the service's answers would show anyway (a proxy may serve the service under a path
+ * of its own, `https://gateway.example.com/switchyard`, so any other path is tried and judged by
+ * the answers: transport/http.ts, endpointError).
+ */
+function urlProblemOf(base: URL, baseUrl: string): string | undefined {
+  const path = base.pathname.replace(/\/+$/, '');
+  if (/\/graphql$/i.test(path)) return wrongUrlMessage(baseUrl, 'its path ends with /graphql');
+  if (/\/sdk\/v1(\/|$)/i.test(path)) return wrongUrlMessage(baseUrl, 'its path holds /sdk/v1, which the SDK adds itself');
+  return undefined;
 }
 
 /** `{ file }` names a file; anything else is taken for a snapshot (and reported at start if it is not one). */

@@ -12,7 +12,7 @@
  * Time comes from the injected clock (ports/clock.ts): the wait between attempts and the poll
  * schedule are the clock's timers, so tests move through them without sleeping.
  */
-import { describeError, isAuthFailure, SwitchyardError, type SwitchyardOperation } from '../errors.js';
+import { describeError, retriesAtCappedRate, SwitchyardError, type SwitchyardOperation } from '../errors.js';
 import type { Clock, Random } from '../ports/clock.js';
 import type { DeltaOutcome } from '../snapshot/snapshot-holder.js';
 import type { TransportContext } from '../transport/http.js';
@@ -139,11 +139,12 @@ export class SnapshotSync {
       const holdsServiceSnapshot = target.heldServiceRevision() !== undefined;
       this.startPolling(holdsServiceSnapshot ? Math.floor(this.options.random() * this.options.pollIntervalMs) : 0);
 
-      // 401/403: a bad token or role will not fix itself: retry only at the capped rate (not
-      // never: a token fixed on the service side is picked up without restarting the host).
+      // 401/403, a wrong URL: a bad token, role or address will not fix itself: retry only at the
+      // capped rate (not never: a token fixed on the service side is picked up without restarting
+      // the host).
       // Everything else (5xx, 429, network, silence, the service ending the stream): capped
       // exponential backoff with jitter, reset once a connection proves healthy (a heartbeat).
-      const delay = failure !== undefined && isAuthFailure(failure) ? this.streamBackoff.capped() : this.streamBackoff.next();
+      const delay = failure !== undefined && retriesAtCappedRate(failure) ? this.streamBackoff.capped() : this.streamBackoff.next();
       await this.sleep(delay);
     }
   }
@@ -262,9 +263,9 @@ export class SnapshotSync {
       // A failed poll while the stream is open (one asked for by a heartbeat) does not make us
       // disconnected: the stream still delivers.
       if (!this.streamOpen) this.markDisconnected();
-      // 401/403: retry at the capped rate only (see runStream). Others: back off, but never poll
-      // more often than the configured interval.
-      return Math.max(interval, isAuthFailure(failure) ? this.pollBackoff.capped() : this.pollBackoff.next());
+      // 401/403, a wrong URL: retry at the capped rate only (see runStream). Others: back off, but
+      // never poll more often than the configured interval.
+      return Math.max(interval, retriesAtCappedRate(failure) ? this.pollBackoff.capped() : this.pollBackoff.next());
     }
   }
 
