@@ -117,7 +117,7 @@ export interface SwitchyardClient {
   counts(): Record<string, PathCounts>;
   /**
    * Stops the stream, polling, timers and pending backup writes (resolves when all are done), and
-   * sends a last usage report (waiting at most a second for it).
+   * sends a final usage report (`final: true`: the service then shows this instance as gone), waiting at most a second for it.
    * A closed client keeps answering from its last snapshot.
    */
   close(): Promise<void>;

@@ -40,6 +40,7 @@ describe('usage reports', () => {
     await waitFor(() => reported('checkout').NEW === 3 && reported('search').NEW + reported('search').LEGACY === 2, 3_000, 'the first counts');
     const first = reports().find((r) => r.bucket.slices.checkout !== undefined)!;
     expect(first).toMatchObject({ appName: 'sdk-test', instanceId: 'pod-1', sdkName: SDK_NAME, sdkVersion: SDK_VERSION, revision: 1 });
+    expect(first).not.toHaveProperty('final'); // only close() sends the final one
     expect(first.bucket.slices).toEqual({ checkout: { NEW: 3, LEGACY: 0 }, search: { NEW: 1, LEGACY: 1 } });
     expect(Date.now() - Date.parse(first.syncedAt!)).toBeLessThan(2_000);
     expect(Date.parse(first.bucket.start)).toBeLessThanOrEqual(Date.parse(first.bucket.stop));
@@ -163,19 +164,46 @@ describe('usage reports', () => {
     await expectReportAfter(clock, 60_000);
   });
 
-  it('sends a last report on close, and does not wait long for it', async () => {
-    const client = await clients.create(server.url, { metricsIntervalMs: 60_000, instanceId: 'closing' });
+  it('sends a final report on close (final: true), and does not wait long for it', async () => {
+    const clock = new ManualClock();
+    const client = await clients.create(server.url, { metricsIntervalMs: 60_000, instanceId: 'closing' }, { clock });
     client.decide('checkout', alice);
     client.decide('checkout', bob);
     await client.close();
-    expect(reported('checkout')).toEqual({ NEW: 2, LEGACY: 0 });
+    expect(reports()).toHaveLength(1);
+    expect(reports()[0]).toMatchObject({ instanceId: 'closing', revision: 1, final: true, bucket: { slices: { checkout: { NEW: 2, LEGACY: 0 } } } });
 
     server.metricsHandler = () => true; // hangs
-    const hung = await clients.create(server.url, { metricsIntervalMs: 60_000 });
+    const hung = await clients.create(server.url, { metricsIntervalMs: 60_000 }, { clock });
     hung.decide('checkout', alice);
     const started = Date.now();
     await hung.close();
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('sends the final report with nothing counted too (it says the instance is gone), after the regular ones', async () => {
+    const clock = new ManualClock();
+    const client = await clients.create(server.url, { metricsIntervalMs: 60_000, instanceId: 'idle' }, { clock, random: () => 0.5 });
+    client.decide('checkout', alice);
+    await clock.advance(2_500); // the acknowledgement of revision 1 carries the decision
+    await waitFor(() => reports().length === 1, 2_000, 'the acknowledgement');
+    await client.close();
+    expect(reports().map((r) => [r.final, Object.keys(r.bucket.slices)])).toEqual([
+      [undefined, ['checkout']],
+      [true, []],
+    ]);
+    expect(reported('checkout')).toEqual({ NEW: 1, LEGACY: 0 });
+  });
+
+  it('sends no final report to a service without usage reports (404)', async () => {
+    server.metricsHandler = respondStatus(404, 'NOT_FOUND');
+    const clock = new ManualClock();
+    const client = await clients.create(server.url, { metricsIntervalMs: 60_000 }, { clock, random: () => 0.5 });
+    await clock.advance(2_500);
+    await waitFor(() => clients.errors.some((e) => e.operation === 'metrics'), 2_000, 'the 404');
+    client.decide('checkout', alice);
+    await client.close();
+    expect(server.requestsTo(METRICS)).toHaveLength(1);
   });
 
   it('sends nothing with metrics: false, and leaves out keys that cannot be slices', async () => {

@@ -17,7 +17,8 @@
  *  - a new revision from the service is acknowledged within seconds: one report at a random point
  *    of the next few seconds (jitter, so that a fleet does not report at once), coalesced with
  *    the interval timer;
- *  - `close()` sends a last report, bounded by a short timeout.
+ *  - `close()` sends a last report, marked `final: true` even when nothing was counted (the
+ *    service then shows the instance as gone rather than behind), bounded by a short timeout.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -72,6 +73,8 @@ export interface MetricsReport {
   readonly revision: number | null;
   readonly syncedAt: string | null;
   readonly bucket: { readonly start: string; readonly stop: string; readonly slices: Record<string, { NEW: number; LEGACY: number }> };
+  /** True on the last report, sent by `close()`: this instance stops. Absent on the others. */
+  readonly final?: boolean;
 }
 
 type Outcome = 'sent' | 'refused' | 'failed';
@@ -112,9 +115,9 @@ export class MetricsReporter {
   }
 
   /**
-   * Stops the timer and sends what was counted since the last report (nothing if nothing was
-   * counted), waiting at most CLOSE_TIMEOUT_MS in all. The revision and sync time are read at once,
-   * so the client may go on closing meanwhile.
+   * Stops the timer and sends the final report: what was counted since the last report (if
+   * anything), with `final: true`, waiting at most CLOSE_TIMEOUT_MS in all. The revision and sync
+   * time are read at once, so the client may go on closing meanwhile.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -127,10 +130,12 @@ export class MetricsReporter {
     try {
       // A report in flight: wait for it (it may carry most of the counts), then send the rest.
       if (this.inFlight !== undefined && (await withTimeout(this.inFlight, CLOSE_TIMEOUT_MS)) === undefined) return;
-      const built = this.build(sync);
       const left = deadline - Date.now();
-      if (Object.keys(built.report.bucket.slices).length === 0 || left <= 0) return;
-      await this.send(built, left);
+      // Sent even with nothing counted: it tells the service this instance is gone (who-follows
+      // then stops waiting for it), which no silence can say sooner than a few missed intervals.
+      // Not to a service that answered 404: it has no usage reports to end.
+      if (left <= 0 || this.missing > 0) return;
+      await this.send(this.build(sync, true), left);
     } finally {
       this.lifetime.abort();
     }
@@ -171,8 +176,8 @@ export class MetricsReporter {
     }
   }
 
-  /** The report of everything counted since the last accepted one, and the counters it covers. */
-  private build(sync = this.options.source.sync()): { report: MetricsReport; snapshot: Map<string, { NEW: number; LEGACY: number }>; stop: Date } {
+  /** The report of everything counted since the last accepted one, and the counters it covers; `final` for close()'s. */
+  private build(sync = this.options.source.sync(), final = false): { report: MetricsReport; snapshot: Map<string, { NEW: number; LEGACY: number }>; stop: Date } {
     const stop = this.options.clock.now();
     const counts = this.options.source.counts();
     const snapshot = new Map<string, { NEW: number; LEGACY: number }>();
@@ -199,6 +204,7 @@ export class MetricsReporter {
         revision,
         syncedAt: syncedAt === null ? null : syncedAt.toISOString(),
         bucket: { start: this.since.toISOString(), stop: stop.toISOString(), slices },
+        ...(final ? { final: true } : {}),
       },
       snapshot,
       stop,
