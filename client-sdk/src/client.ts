@@ -10,8 +10,8 @@
  * Time and storage come in through small ports (ports/), so that tests move time by hand.
  *
  * Every decision is answered from the held snapshot, synchronously, with no I/O and no allocation
- * (counting included). Whatever happens in the background, the last good snapshot keeps
- * answering, and trouble is reported through `onError` and `status()`, never thrown.
+ * (counting allocates once per new slice key). Whatever happens in the background, the last good
+ * snapshot keeps answering, and trouble is reported through `onError` and `status()`, never thrown.
  */
 import { ERROR_DECISION, definitionOf, type Decision, type EvaluationContext, type Path } from './core/index.js';
 import { describeError, SwitchyardError, type SwitchyardErrorCode, type SwitchyardOperation } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * One snapshot request: `GET /sdk/v1/snapshot` with `If-None-Match` (PROTOCOL.md). The schedule
- * (interval, backoff, when to poll at all) is the client's; this module only fetches, and never
+ * (interval, backoff, when to poll at all) is the synchroniser's (sync/snapshot-sync.ts); this module only fetches, and never
  * decides anything.
  */
 import { endpointError, linkAbort, readText, toTransportError, Watchdog, type TransportContext } from './http.js';

@@ -3,7 +3,7 @@
  * (node-stream.ts) or, when the host passed a `fetch` of its own (a proxy, mTLS), over that fetch;
  * parsed by our own {@link SseParser}. One call is one connection: it resolves when the service ends the
  * stream and rejects when the connection fails or goes silent. Reconnecting, backing off and
- * falling back to polling are the client's decisions, not this module's.
+ * falling back to polling are the synchroniser's decisions (sync/snapshot-sync.ts), not this module's.
  */
 import { SwitchyardError } from '../errors.js';
 import { endpointError, linkAbort, toTransportError, Watchdog, type TransportContext } from './http.js';
