@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type SwitchyardClient } from './client.js';
 import type { EvaluationContext, SnapshotDefinition } from './core/index.js';
+import type { SnapshotStore } from './ports/storage.js';
 import { ClientFactory, snapshotAt } from './testing/fixtures.js';
 import { ProtocolServer } from './testing/protocol-server.js';
 import { nextChange, waitFor } from './testing/wait-for.js';
@@ -131,6 +132,39 @@ describe('SwitchyardClient without the service', () => {
       expect(await readdir(dir)).toEqual([]);
     });
 
+    it('is flushed by close(): close resolves once the write in progress is done', async () => {
+      const server = await ProtocolServer.start(snapshotAt(1));
+      try {
+        const written: string[] = [];
+        let release: (() => void) | undefined;
+        // A slow disk, through the storage port.
+        const slow: SnapshotStore = {
+          name: 'a slow store',
+          read: async () => undefined,
+          write: (text) =>
+            new Promise<void>((resolve) => {
+              release = () => {
+                written.push(text);
+                resolve();
+              };
+            }),
+        };
+        const client = await clients.create(server.url, {}, { backup: slow });
+        await waitFor(() => release !== undefined, 2_000, 'the write to start');
+        let closed = false;
+        const closing = client.close().then(() => {
+          closed = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the point: close() does not resolve meanwhile
+        expect(closed).toBe(false);
+        release!();
+        await closing;
+        expect(written).toHaveLength(1);
+      } finally {
+        await server.stop();
+      }
+    });
+
     it('reports a failed write and keeps deciding', async () => {
       const server = await ProtocolServer.start(snapshotAt(1));
       try {
@@ -234,6 +268,23 @@ describe('SwitchyardClient without the service', () => {
       ['an empty backup path', { backupFile: '' }],
     ])('rejects %s with a TypeError', async (_name, override) => {
       await expect(createClient({ ...valid, ...override } as Parameters<typeof createClient>[0])).rejects.toThrow(TypeError);
+    });
+
+    it.each(['/graphql', '/GraphQL/', '/sdk/v1', '/sdk/v1/snapshot'])('says at start that a URL whose path is %s is not the base URL (WRONG_URL), and does not refuse it', async (path) => {
+      const client = await down({ url: `${downUrl}${path}` });
+      expect(clients.errors[0]).toMatchObject({ code: 'WRONG_URL', operation: 'stream' });
+      // The attempts still go out (and here find nothing listening).
+      expect(clients.codes().slice(1)).toContain('NETWORK_ERROR');
+      expect(client.explain('checkout', alice)).toEqual({ path: 'LEGACY', reason: 'UNKNOWN_SLICE' });
+      // Without streaming, the operation that will fail is the poll.
+      await down({ url: `${downUrl}${path}`, streaming: false });
+      expect(clients.errors.filter((e) => e.code === 'WRONG_URL').map((e) => e.operation)).toEqual(['stream', 'poll']);
+    });
+
+    it('does not judge at start a base URL under a path of its own (a proxy may serve the service there)', async () => {
+      await down({ url: `${downUrl}/switchyard/` });
+      expect(clients.codes()).not.toContain('WRONG_URL');
+      expect(clients.codes()).toContain('NETWORK_ERROR');
     });
 
     it('uses the fetch it is given', async () => {

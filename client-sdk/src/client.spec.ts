@@ -1,9 +1,11 @@
 /**
  * The client against a real HTTP peer that speaks PROTOCOL.md (testing/protocol-server.ts), made
  * to misbehave where the real service would not on demand. Short timings (see ClientFactory); no
- * fixed sleeps except where the point is that nothing happens.
+ * fixed sleeps except where the point is that nothing happens. Schedules (backoff, polls) are
+ * checked on a ManualClock: exact delays, no waiting.
  */
 import { ClientFactory, snapshotAt } from './testing/fixtures.js';
+import { ManualClock } from './testing/manual-clock.js';
 import { deltaEvent, ProtocolServer, respondStatus, SNAPSHOT, snapshotEvent, STREAM } from './testing/protocol-server.js';
 import { nextChange, waitFor } from './testing/wait-for.js';
 import { SDK_VERSION } from './version.js';
@@ -131,15 +133,22 @@ describe('SwitchyardClient transport', () => {
     });
 
     it('reconnects after the service drops the stream, sending Last-Event-ID, and does not poll while streaming', async () => {
-      const client = await clients.create(server.url);
+      const clock = new ManualClock();
+      const client = await clients.create(server.url, { pollIntervalMs: 1_000, metrics: false }, { clock, random: () => 0.5 });
       server.dropStreams();
+      await waitFor(() => !client.status().connected, 2_000, 'the client to notice');
+      // Reconnecting after the first backoff step (10..20 ms: 15 at the middle); holding a service
+      // snapshot, the first poll at a random point of the interval (500), not at once.
+      expect(clock.pendingRequested()).toEqual([15, 500]);
+      await clock.advance(15);
       await waitFor(() => server.requestsTo(STREAM).length >= 2 && client.status().state === 'streaming', 5_000, 'a second stream');
       expect(server.requestsTo(STREAM)[1]?.headers['last-event-id']).toBe('1');
       // The stream was current: the peer sent no snapshot, and none was needed.
       expect(client.status()).toMatchObject({ revision: 1, connected: true, staleSince: null });
-      const polls = server.requestsTo(SNAPSHOT).length;
-      await new Promise((resolve) => setTimeout(resolve, 200)); // polling would have run 4 times by now
-      expect(server.requestsTo(SNAPSHOT).length).toBeLessThanOrEqual(polls + 1); // at most one in flight when the stream came back
+      // The stream carries every revision: no poll is left scheduled, however long it stays up.
+      expect(clock.pendingDelays()).toEqual([]);
+      await clock.advance(60_000);
+      expect(server.requestsTo(SNAPSHOT)).toHaveLength(0);
     });
 
     it('picks up a revision made while it was disconnected', async () => {
@@ -328,35 +337,70 @@ describe('SwitchyardClient transport', () => {
   });
 
   describe('failures are backed off', () => {
+    // On the injected clock (random fixed at 0.5: the middle of each jitter range), so the delays
+    // are checked to the millisecond instead of measured with slack.
+    const streamErrors = () => clients.errors.filter((e) => e.operation === 'stream');
+    const pollErrors = () => clients.errors.filter((e) => e.operation === 'poll');
+
     it('retries 5xx with growing, capped delays', async () => {
       server.streamHandler = respondStatus(503);
       server.snapshotHandler = respondStatus(503);
-      await clients.create(server.url, { initTimeoutMs: 0, pollIntervalMs: 10, backoff: { initialMs: 20, maxMs: 80 } });
-      await waitFor(() => server.requestsTo(STREAM).length >= 6, 3_000, 'six attempts');
-      const at = server.requestsTo(STREAM).map((r) => r.at);
-      const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(15); // the floor: initialMs
-      for (const gap of gaps) expect(gap).toBeLessThan(80 + 60); // the cap (plus scheduling slack)
+      const clock = new ManualClock();
+      await clients.create(server.url, { initTimeoutMs: 0, pollIntervalMs: 60_000, metrics: false, backoff: { initialMs: 1_000, maxMs: 8_000 } }, { clock, random: () => 0.5 });
+      // The n-th failure waits in [1000, min(8000, 1000 * 2^n)]: 1500, 2500, 4500, then 4500 at the cap.
+      const delays = [1_500, 2_500, 4_500, 4_500];
+      for (const [i, delay] of delays.entries()) {
+        await waitFor(() => streamErrors().length === i + 1, 2_000, `failure ${i + 1}`);
+        await clock.advance(delay - 1);
+        expect(server.requestsTo(STREAM)).toHaveLength(i + 1); // not a millisecond early
+        await clock.advance(1);
+        await waitFor(() => server.requestsTo(STREAM).length === i + 2, 2_000, `attempt ${i + 2}`);
+      }
       expect(clients.errors[0]).toMatchObject({ code: 'HTTP_ERROR', httpStatus: 503, serviceCode: 'HTTP_503' });
     });
 
     it('retries 401 only at the capped rate, reports each attempt, and recovers once the token is accepted', async () => {
       server.streamHandler = respondStatus(401, 'UNAUTHENTICATED');
       server.snapshotHandler = respondStatus(401, 'UNAUTHENTICATED');
-      const client = await clients.create(server.url, { initTimeoutMs: 0, pollIntervalMs: 10, backoff: { initialMs: 5, maxMs: 200 } });
-      await waitFor(() => server.requestsTo(STREAM).length >= 3, 3_000, 'three attempts');
-      const at = server.requestsTo(STREAM).map((r) => r.at);
-      for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(90); // >= maxMs / 2
-      const polls = server.requestsTo(SNAPSHOT).map((r) => r.at);
-      for (let i = 1; i < polls.length; i++) expect((polls[i] as number) - (polls[i - 1] as number)).toBeGreaterThanOrEqual(90);
+      const clock = new ManualClock();
+      const client = await clients.create(server.url, { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } }, { clock, random: () => 0.5 });
+      await waitFor(() => streamErrors().length === 1, 2_000, 'the stream refused');
+      await clock.advance(0); // the first poll, at once: nothing is held yet
+      await waitFor(() => pollErrors().length === 1, 2_000, 'the poll refused');
+      // Both wait in [maxMs / 2, maxMs] (150 s at the middle), not the 5 ms of a first failure nor the 10 ms poll interval.
+      for (let round = 2; round <= 3; round++) {
+        await clock.advance(149_999);
+        expect([server.requestsTo(STREAM).length, server.requestsTo(SNAPSHOT).length]).toEqual([round - 1, round - 1]);
+        await clock.advance(1);
+        await waitFor(() => streamErrors().length === round && pollErrors().length === round, 2_000, `round ${round}`);
+      }
       expect(clients.errors[0]).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401, serviceCode: 'UNAUTHENTICATED' });
-      expect(clients.errors.length).toBeLessThanOrEqual(server.requests.length);
+      expect(clients.errors.length).toBe(server.requests.length);
       expect(client.status().lastError).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
 
       server.streamHandler = null;
       server.snapshotHandler = null;
+      await clock.advance(150_000);
       await waitFor(() => client.status().state === 'streaming', 3_000, 'recovery');
       expect(client.status()).toMatchObject({ revision: 1, connected: true });
+    });
+
+    it('reports WRONG_URL when the SDK endpoints are not found under the URL, and retries it at the capped rate', async () => {
+      const clock = new ManualClock();
+      // The Unleash API's base, say: the peer has nothing under /api/sdk/v1/ (404).
+      const client = await clients.create(`${server.url}/api`, { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } }, { clock, random: () => 0.5 });
+      await waitFor(() => streamErrors().length === 1, 2_000, 'the stream answered');
+      await clock.advance(0);
+      await waitFor(() => pollErrors().length === 1, 2_000, 'the poll answered');
+      expect(server.requests.map((r) => r.path)).toEqual(['/api/sdk/v1/stream', '/api/sdk/v1/snapshot']);
+      expect(clients.errors.map((e) => [e.code, e.operation, e.httpStatus])).toEqual([
+        ['WRONG_URL', 'stream', 404],
+        ['WRONG_URL', 'poll', 404],
+      ]);
+      // Like a refused token: waiting does not fix it, so the next attempts are far apart (150 s here).
+      expect(clock.pendingRequested()).toEqual([150_000, 150_000]);
+      expect(client.status()).toMatchObject({ state: 'connecting', connected: false, source: 'none', lastError: { code: 'WRONG_URL', httpStatus: 404 } });
+      expect(client.decide('checkout', alice)).toBe('LEGACY');
     });
 
     it('treats 403 like 401', async () => {

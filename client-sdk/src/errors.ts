@@ -10,8 +10,15 @@
  * - `UNAUTHORIZED`: the service answered 401 (no token, unknown, revoked or expired token). Retried
  *   only at the capped backoff rate: a bad token does not fix itself.
  * - `FORBIDDEN`: 403, the token's role may not read the configuration. Retried like `UNAUTHORIZED`.
- * - `HTTP_ERROR`: any other unexpected answer (5xx, 429, 404, a stream that is not
- *   `text/event-stream`); retried with backoff. `httpStatus` is set.
+ * - `WRONG_URL`: a configuration error: `url` does not lead to the service's SDK endpoints. Reported
+ *   at start when it visibly cannot (it ends with `/graphql`, or holds `/sdk/v1`, which the SDK adds
+ *   itself), and for every snapshot or stream request answered with a 4xx other than 401, 403,
+ *   408 and 429 (a 404; Apollo's CSRF refusal, a 400, at `.../graphql/sdk/v1/...`): the service
+ *   itself never answers those requests so. The message names the URL tried and the form
+ *   expected (`https://switchyard.example.com`, no path). Retried like `UNAUTHORIZED` (a proxy
+ *   route fixed later is picked up without a restart).
+ * - `HTTP_ERROR`: any other unexpected answer (5xx, 408, 429, a stream that is not
+ *   `text/event-stream`; for usage reports, any 4xx); retried with backoff. `httpStatus` is set.
  * - `NETWORK_ERROR`: no answer at all (connection refused or reset, DNS); retried with backoff.
  * - `TIMEOUT`: nothing received for `heartbeatTimeoutMs` (a silent stream, a hung request).
  * - `STREAM_PROTOCOL`: the stream carried something unreadable (a heartbeat without a revision, a line
@@ -32,6 +39,7 @@
 export type SwitchyardErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'WRONG_URL'
   | 'HTTP_ERROR'
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
@@ -79,7 +87,17 @@ export class SwitchyardError extends Error {
   readonly serviceCode: string | undefined;
 }
 
-/** True for the failures that retrying soon cannot fix (a bad token, a role without read access). */
-export function isAuthFailure(error: SwitchyardError): boolean {
-  return error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN';
+/**
+ * True for the failures that retrying soon cannot fix (a bad token, a role without read access, a
+ * wrong URL): they are retried only at the capped backoff rate. Not never: each can be fixed
+ * outside the host (the token re-granted, a proxy route added), and is then picked up without a
+ * restart.
+ */
+export function retriesAtCappedRate(error: SwitchyardError): boolean {
+  return error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN' || error.code === 'WRONG_URL';
+}
+
+/** The message of whatever was thrown, for the text of a SwitchyardError. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -27,7 +27,7 @@ export {
   type RouteHandlers,
 } from './client.js';
 export { SwitchyardError, type SwitchyardErrorCode, type SwitchyardOperation } from './errors.js';
-export type { BackoffOptions } from './transport/backoff.js';
+export type { BackoffOptions } from './sync/backoff.js';
 export { SDK_NAME, SDK_VERSION } from './version.js';
 export type {
   /** `'LEGACY' | 'NEW'`. */

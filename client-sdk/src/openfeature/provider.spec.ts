@@ -171,6 +171,29 @@ describe('SwitchyardProvider', () => {
     });
   });
 
+  describe('a wrong URL', () => {
+    it('rejects initialize naming WRONG_URL, and is in ERROR (not STALE) when the URL stops leading to the service', async () => {
+      const misdirected = new SwitchyardProvider({ url: `${server.url}/graphql`, token: 't', appName: 'of-test', initTimeoutMs: 100, metrics: false });
+      providers.push(misdirected);
+      await expect(misdirected.initialize()).rejects.toMatchObject({ code: ErrorCode.GENERAL, message: expect.stringContaining('WRONG_URL') });
+
+      // A proxy in front of the service losing its route: 404 for the SDK's paths.
+      const { provider } = await wrapped();
+      await provider.initialize();
+      const events = record(provider);
+      server.streamHandler = respondStatus(404);
+      server.snapshotHandler = respondStatus(404);
+      server.dropStreams();
+      await waitFor(() => types(events).includes(ProviderEvents.Error), 5_000, 'ERROR');
+      expect(types(events)).toEqual([ProviderEvents.Stale, ProviderEvents.Error]);
+      expect(events[1]!.details).toMatchObject({ metadata: { lastErrorCode: 'WRONG_URL' } });
+
+      server.streamHandler = null;
+      server.snapshotHandler = null;
+      await waitFor(() => types(events).includes(ProviderEvents.Ready), 5_000, 'READY');
+    });
+  });
+
   describe('events', () => {
     it('STALE when the service is lost, READY when it is back, once each', async () => {
       const { client, provider } = await wrapped();

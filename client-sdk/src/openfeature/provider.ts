@@ -42,7 +42,7 @@ type ReportedState = 'READY' | 'STALE' | 'ERROR';
  * backup file, else FLAG_NOT_FOUND for every slice) and emits READY as soon as the service is heard.
  *
  * Events, after `initialize`: STALE when the client stops hearing the service (`status().connected`
- * turns false), ERROR when it is refused (401/403) while not connected, READY when it hears the
+ * turns false), ERROR when it is refused (401/403) or its URL is wrong (WRONG_URL) while not connected, READY when it hears the
  * service again, CONFIGURATION_CHANGED with `flagsChanged` = the slices that may decide differently
  * under a new revision.
  *
@@ -66,7 +66,7 @@ export class SwitchyardProvider implements Provider {
   private subscriptions: (() => void)[] = [];
   /** Undefined until `initialize` settles and after `onClose`: no state events then. */
   private reported: ReportedState | undefined;
-  /** True while the service's last answer since the connection was lost is a refusal (401/403). */
+  /** True while the last answer since the connection was lost says only a configuration change helps: a refused token (401/403), a wrong URL. */
   private refused = false;
   private lastSeenError: ClientErrorInfo | null = null;
   /** Bumped by `onClose`: an `initialize` still creating its client then discards it. */
@@ -208,7 +208,8 @@ export class SwitchyardProvider implements Provider {
   }
 
   /**
-   * Follows whether the service's latest answer, since the connection was lost, is a refusal.
+   * Follows whether the service's latest answer, since the connection was lost, is a refusal (or
+   * shows that the URL is wrong: no amount of waiting fixes either).
    * Errors are judged only while disconnected, so that one reported just before the connection
    * flips (the failure that ends it) still counts, while one from an earlier outage (`lastError`
    * is kept after recovery) does not. Only transport failures count: a backup file that cannot be
@@ -221,7 +222,7 @@ export class SwitchyardProvider implements Provider {
     }
     const error = status.lastError;
     if (error !== null && error !== this.lastSeenError && (error.operation === 'stream' || error.operation === 'poll')) {
-      this.refused = error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN';
+      this.refused = error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN' || error.code === 'WRONG_URL';
     }
     this.lastSeenError = error;
   }
@@ -253,7 +254,7 @@ function notHeardMessage(status: ClientStatus, state: ReportedState): string {
   const error = status.lastError;
   const cause = error === null ? '' : ` (${error.code}${error.httpStatus === undefined ? '' : ` ${error.httpStatus}`}: ${error.message})`;
   const since = status.staleSince === null ? '' : ` since ${status.staleSince.toISOString()}`;
-  const what = state === 'ERROR' ? 'the Switchyard service refuses the token' : 'the Switchyard service is not heard';
+  const what = state !== 'ERROR' ? 'the Switchyard service is not heard' : error?.code === 'WRONG_URL' ? 'the Switchyard URL is wrong' : 'the Switchyard service refuses the token';
   const holding = status.revision === null ? 'no configuration yet: every slice is unknown' : `deciding from revision ${status.revision} (${status.source})`;
   return `${what}${since}${cause}; ${holding}`;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackupFileWriter, readSnapshotFile, writeFileAtomically } from './backup-file.js';
+import { readSnapshotFile, snapshotFile, writeFileAtomically } from './backup-file.js';
 
 describe('backup file', () => {
   let dir: string;
@@ -16,6 +16,14 @@ describe('backup file', () => {
     expect(await readSnapshotFile(join(dir, 'none.json'))).toBeUndefined();
     await writeFile(join(dir, 'a.json'), '{"revision":1}');
     expect(await readSnapshotFile(join(dir, 'a.json'))).toBe('{"revision":1}');
+  });
+
+  it('is a snapshot store: reads what it writes, undefined before the first write', async () => {
+    const store = snapshotFile(join(dir, 'state', 'backup.json'));
+    expect(await store.read()).toBeUndefined();
+    await store.write('{"revision":2}');
+    expect(await store.read()).toBe('{"revision":2}');
+    expect(store.name).toContain(join(dir, 'state', 'backup.json'));
   });
 
   it('throws on failures other than a missing file', async () => {
@@ -40,38 +48,5 @@ describe('backup file', () => {
     await expect(writeFileAtomically(blocked, 'new')).rejects.toThrow();
     expect(await readFile(path, 'utf8')).toBe('good');
     expect((await readdir(dir)).sort()).toEqual(['backup.json', 'blocked']);
-  });
-
-  it('coalesces writes that pile up: one at a time, only the newest waiting one is written', async () => {
-    const path = join(dir, 'backup.json');
-    const written: string[] = [];
-    const writer = new BackupFileWriter(
-      path,
-      (e) => {
-        throw e;
-      },
-      async (p, text) => {
-        written.push(text);
-        await writeFileAtomically(p, text);
-      },
-    );
-    for (let i = 1; i <= 100; i++) writer.write(`revision ${i}`);
-    await writer.flush();
-    expect(written).toEqual(['revision 1', 'revision 100']);
-    expect(await readFile(path, 'utf8')).toBe('revision 100');
-    expect(await readdir(dir)).toEqual(['backup.json']);
-  });
-
-  it('reports a failed write once and goes on with the next one', async () => {
-    const errors: unknown[] = [];
-    const blocked = join(dir, 'blocked');
-    await writeFileAtomically(join(blocked, 'x'), 'x');
-    const writer = new BackupFileWriter(blocked, (e) => errors.push(e));
-    writer.write('a');
-    await writer.flush();
-    expect(errors).toHaveLength(1);
-    writer.write('b');
-    await writer.flush();
-    expect(errors).toHaveLength(2);
   });
 });

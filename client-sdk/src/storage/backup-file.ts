@@ -10,10 +10,22 @@
  * the backup): a crash or a full disk leaves the previous backup whole, never half a file. Several
  * processes may share one path (cluster workers): each writes its own temporary file and the last
  * rename wins, which is fine since they all hold snapshots of the same control plane.
+ *
+ * The adapter of the storage port (ports/storage.ts) for files: `backupFile` and `bootstrap: { file }`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { SnapshotStore } from '../ports/storage.js';
+
+/** A snapshot file as a store: read as text (undefined when it does not exist yet), written atomically. */
+export function snapshotFile(path: string): SnapshotStore {
+  return {
+    name: `the file ${path}`,
+    read: () => readSnapshotFile(path),
+    write: (text) => writeFileAtomically(path, text),
+  };
+}
 
 /** Reads a snapshot file as text; undefined when there is no such file. Throws on any other failure. */
 export async function readSnapshotFile(path: string): Promise<string | undefined> {
@@ -44,56 +56,5 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => {});
     throw error;
-  }
-}
-
-/**
- * Writes snapshots to the backup file in the background, one write at a time. When revisions
- * arrive faster than the disk takes them, only the newest waiting one is written: the
- * intermediate ones are obsolete before they would land.
- */
-export class BackupFileWriter {
-  private pending: string | undefined;
-  private running: Promise<void> | undefined;
-
-  /**
-   * @param onError - called once per failed write (the next revision tries again).
-   * @param writeFile - how to write (tests count calls); atomic by default.
-   */
-  constructor(
-    private readonly path: string,
-    private readonly onError: (error: unknown) => void,
-    private readonly writeFile: (path: string, text: string) => Promise<void> = writeFileAtomically,
-  ) {}
-
-  /** Schedules a write of `text`; returns at once. */
-  write(text: string): void {
-    this.pending = text;
-    this.running ??= this.drain();
-  }
-
-  /** Resolves when every scheduled write has finished (or failed). */
-  async flush(): Promise<void> {
-    while (this.running !== undefined) await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.pending !== undefined) {
-        const text = this.pending;
-        this.pending = undefined;
-        try {
-          await this.writeFile(this.path, text);
-        } catch (error) {
-          try {
-            this.onError(error);
-          } catch {
-            // Reporting must not stop the writer (nor reject a promise nobody awaits).
-          }
-        }
-      }
-    } finally {
-      this.running = undefined;
-    }
   }
 }

@@ -1,6 +1,5 @@
 /** Snapshots and client options for the SDK's tests. Not part of the SDK build. */
-import type { ClientOptions, SwitchyardClient } from '../client.js';
-import { createClient } from '../client.js';
+import { createClientWith, type ClientOptions, type ClientPorts, type SwitchyardClient } from '../client.js';
 import type { SnapshotDefinition } from '../core/index.js';
 import type { SwitchyardError } from '../errors.js';
 
@@ -27,19 +26,23 @@ export class ClientFactory {
   /** @param defaults - options of every client, over the short timings (e.g. against a real service: token, app, longer timings). */
   constructor(private readonly defaults: Partial<ClientOptions> = {}) {}
 
-  async create(url: string, options: Partial<ClientOptions> = {}): Promise<SwitchyardClient> {
-    const client = await createClient({
-      url,
-      token: 'sy_test_sdk_token',
-      appName: 'sdk-test',
-      initTimeoutMs: 1_000,
-      pollIntervalMs: 50,
-      heartbeatTimeoutMs: 1_000,
-      backoff: { initialMs: 10, maxMs: 100 },
-      onError: (e) => this.errors.push(e),
-      ...this.defaults,
-      ...options,
-    });
+  /** @param ports - time or storage of the test's own (a ManualClock, a fixed `random`). */
+  async create(url: string, options: Partial<ClientOptions> = {}, ports: Partial<ClientPorts> = {}): Promise<SwitchyardClient> {
+    const client = await createClientWith(
+      {
+        url,
+        token: 'sy_test_sdk_token',
+        appName: 'sdk-test',
+        initTimeoutMs: 1_000,
+        pollIntervalMs: 50,
+        heartbeatTimeoutMs: 1_000,
+        backoff: { initialMs: 10, maxMs: 100 },
+        onError: (e) => this.errors.push(e),
+        ...this.defaults,
+        ...options,
+      },
+      ports,
+    );
     this.clients.push(client);
     return client;
   }

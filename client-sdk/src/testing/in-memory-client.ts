@@ -36,7 +36,7 @@ import {
 } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
 import type { ChangeEvent, ClientErrorInfo, ClientState, ClientStatus, PathCounts, RouteHandlers, SwitchyardClient } from '../index.js';
-import { changedSlices } from '../snapshot-diff.js';
+import { changedSlices } from '../snapshot/snapshot-diff.js';
 
 /** One targeting rule of an {@link InMemorySlice}: subjects in all of `segments` get `percent` on NEW. */
 export interface InMemoryRule {

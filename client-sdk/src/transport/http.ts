@@ -101,6 +101,34 @@ export async function httpError(response: Response, operation: SwitchyardOperati
   return new SwitchyardError(code, operation, `${what} answered ${status}${suffix}`, { httpStatus: status, serviceCode });
 }
 
+/**
+ * The SwitchyardError for a non-2xx answer to the snapshot or stream request. The service answers
+ * those with 200, 304, 401, 403 or 5xx only; any other 4xx (a 404, or the 400 of Apollo's CSRF
+ * check when `url` is the GraphQL endpoint and the request lands on `/graphql/sdk/v1/...`) says the
+ * request never reached them: the base URL is wrong, and the host should hear that, not the message
+ * of whatever answered. 408 and 429 are a proxy's "later", not a wrong address.
+ */
+export async function endpointError(response: Response, transport: TransportContext, operation: 'stream' | 'poll', path: string): Promise<SwitchyardError> {
+  const error = await httpError(response, operation, `GET ${path}`);
+  const status = response.status;
+  if (status < 400 || status > 499 || status === 401 || status === 403 || status === 408 || status === 429) return error;
+  return new SwitchyardError('WRONG_URL', operation, wrongUrlMessage(transport.baseUrl, `GET ${transport.baseUrl}${path} answered ${status}`), {
+    httpStatus: status,
+    serviceCode: error.serviceCode,
+  });
+}
+
+/**
+ * What a WRONG_URL error says: the URL given, what shows it is wrong, and the form expected.
+ *
+ * @param baseUrl - `options.url` as the SDK uses it (no trailing slash).
+ * @param seen - what shows it is wrong (`GET .../sdk/v1/stream answered 404`).
+ */
+export function wrongUrlMessage(baseUrl: string, seen: string): string {
+  const graphql = /\/graphql$/i.test(baseUrl) ? ', not its /graphql endpoint' : '';
+  return `options.url ${baseUrl} does not lead to the Switchyard service (${seen}): give the service's base URL${graphql}, e.g. https://switchyard.example.com (no path: the SDK adds /sdk/v1/... itself)`;
+}
+
 /** Reads a whole body as text, touching the watchdog on every chunk (a large snapshot on a slow link is not silence). */
 export async function readText(response: Response, watchdog: Watchdog): Promise<string> {
   if (response.body === null) return '';

@@ -17,12 +17,14 @@
  *  - a new revision from the service is acknowledged within seconds: one report at a random point
  *    of the next few seconds (jitter, so that a fleet does not report at once), coalesced with
  *    the interval timer;
- *  - `close()` sends a last report, bounded by a short timeout.
+ *  - `close()` sends a last report, marked `final: true` even when nothing was counted (the
+ *    service then shows the instance as gone rather than behind), bounded by a short timeout.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { SLICE_KEY_PATTERN } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
+import type { Clock, Random } from '../ports/clock.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import { httpError, toTransportError, type TransportContext } from './http.js';
 
@@ -52,6 +54,12 @@ export interface MetricsReporterOptions {
   readonly instanceId: string;
   readonly intervalMs: number;
   readonly source: MetricsSource;
+  /**
+   * Schedules the reports (interval, acknowledgement jitter, the pause after 404s) and dates their
+   * buckets. The request timeout and close()'s bound are real time: they bound real I/O.
+   */
+  readonly clock: Clock;
+  readonly random: Random;
   /** Told every failed attempt (already a SwitchyardError with operation `metrics`). */
   readonly onFailure: (error: SwitchyardError) => void;
 }
@@ -65,6 +73,8 @@ export interface MetricsReport {
   readonly revision: number | null;
   readonly syncedAt: string | null;
   readonly bucket: { readonly start: string; readonly stop: string; readonly slices: Record<string, { NEW: number; LEGACY: number }> };
+  /** True on the last report, sent by `close()`: this instance stops. Absent on the others. */
+  readonly final?: boolean;
 }
 
 type Outcome = 'sent' | 'refused' | 'failed';
@@ -73,8 +83,8 @@ export class MetricsReporter {
   /** Cumulative counts as of the last report the service accepted (or refused for good). */
   private reported = new Map<string, { NEW: number; LEGACY: number }>();
   /** When the counting since `reported` began. */
-  private since = new Date();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private since: Date;
+  private cancelTimer: (() => void) | undefined;
   private dueAt = Infinity;
   private inFlight: Promise<Outcome> | undefined;
   /** A new revision arrived while a report was in flight: acknowledge it once that one is done. */
@@ -85,7 +95,9 @@ export class MetricsReporter {
   /** Aborted when close() is done: a report still in flight then is abandoned, silently. */
   private readonly lifetime = new AbortController();
 
-  constructor(private readonly options: MetricsReporterOptions) {}
+  constructor(private readonly options: MetricsReporterOptions) {
+    this.since = options.clock.now();
+  }
 
   start(): void {
     this.schedule(this.options.intervalMs);
@@ -99,27 +111,31 @@ export class MetricsReporter {
       this.ackAfterFlight = true;
       return;
     }
-    this.schedule(Math.floor(Math.random() * Math.min(ACK_WINDOW_MS, this.options.intervalMs)));
+    this.schedule(Math.floor(this.options.random() * Math.min(ACK_WINDOW_MS, this.options.intervalMs)));
   }
 
   /**
-   * Stops the timer and sends what was counted since the last report (nothing if nothing was
-   * counted), waiting at most CLOSE_TIMEOUT_MS in all. The revision and sync time are read at once,
-   * so the client may go on closing meanwhile.
+   * Stops the timer and sends the final report: what was counted since the last report (if
+   * anything), with `final: true`, waiting at most CLOSE_TIMEOUT_MS in all. The revision and sync
+   * time are read at once, so the client may go on closing meanwhile.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    // Real time, not the clock's: it bounds how long the host's close() waits on a socket.
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     const sync = this.options.source.sync();
     try {
       // A report in flight: wait for it (it may carry most of the counts), then send the rest.
       if (this.inFlight !== undefined && (await withTimeout(this.inFlight, CLOSE_TIMEOUT_MS)) === undefined) return;
-      const built = this.build(sync);
       const left = deadline - Date.now();
-      if (Object.keys(built.report.bucket.slices).length === 0 || left <= 0) return;
-      await this.send(built, left);
+      // Sent even with nothing counted: it tells the service this instance is gone (who-follows
+      // then stops waiting for it), which no silence can say sooner than a few missed intervals.
+      // Not to a service that answered 404: it has no usage reports to end.
+      if (left <= 0 || this.missing > 0) return;
+      await this.send(this.build(sync, true), left);
     } finally {
       this.lifetime.abort();
     }
@@ -127,18 +143,16 @@ export class MetricsReporter {
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    const at = Date.now() + delayMs;
+    const at = this.options.clock.now().getTime() + delayMs;
     // Coalesced: a report already due sooner covers this one too.
-    if (this.timer !== undefined && this.dueAt <= at) return;
-    clearTimeout(this.timer);
+    if (this.cancelTimer !== undefined && this.dueAt <= at) return;
+    this.cancelTimer?.();
     this.dueAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.cancelTimer = this.options.clock.setTimer(() => {
+      this.cancelTimer = undefined;
       this.dueAt = Infinity;
       void this.tick();
     }, delayMs);
-    // A forgotten client must not keep the host process alive.
-    this.timer.unref();
   }
 
   private async tick(): Promise<void> {
@@ -162,9 +176,9 @@ export class MetricsReporter {
     }
   }
 
-  /** The report of everything counted since the last accepted one, and the counters it covers. */
-  private build(sync = this.options.source.sync()): { report: MetricsReport; snapshot: Map<string, { NEW: number; LEGACY: number }>; stop: Date } {
-    const stop = new Date();
+  /** The report of everything counted since the last accepted one, and the counters it covers; `final` for close()'s. */
+  private build(sync = this.options.source.sync(), final = false): { report: MetricsReport; snapshot: Map<string, { NEW: number; LEGACY: number }>; stop: Date } {
+    const stop = this.options.clock.now();
     const counts = this.options.source.counts();
     const snapshot = new Map<string, { NEW: number; LEGACY: number }>();
     // A null-prototype object: a slice named "__proto__" (not a valid key, skipped anyway) stays data.
@@ -190,6 +204,7 @@ export class MetricsReporter {
         revision,
         syncedAt: syncedAt === null ? null : syncedAt.toISOString(),
         bucket: { start: this.since.toISOString(), stop: stop.toISOString(), slices },
+        ...(final ? { final: true } : {}),
       },
       snapshot,
       stop,

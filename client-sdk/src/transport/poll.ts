@@ -1,9 +1,9 @@
 /**
  * One snapshot request: `GET /sdk/v1/snapshot` with `If-None-Match` (PROTOCOL.md). The schedule
- * (interval, backoff, when to poll at all) is the client's; this module only fetches, and never
+ * (interval, backoff, when to poll at all) is the synchroniser's (sync/snapshot-sync.ts); this module only fetches, and never
  * decides anything.
  */
-import { httpError, linkAbort, readText, toTransportError, Watchdog, type TransportContext } from './http.js';
+import { endpointError, linkAbort, readText, toTransportError, Watchdog, type TransportContext } from './http.js';
 
 /** What a poll brought back. */
 export type PollResult =
@@ -21,7 +21,7 @@ export const SNAPSHOT_PATH = '/sdk/v1/snapshot';
  * @param heldRevision - the revision the client holds from the service, sent as `If-None-Match`
  *   (the ETag is the quoted revision); undefined asks for the snapshot unconditionally.
  * @param lifetime - aborted when the client closes.
- * @throws SwitchyardError (UNAUTHORIZED, FORBIDDEN, HTTP_ERROR, NETWORK_ERROR, TIMEOUT), or the
+ * @throws SwitchyardError (UNAUTHORIZED, FORBIDDEN, WRONG_URL, HTTP_ERROR, NETWORK_ERROR, TIMEOUT), or the
  *   lifetime signal's reason when the client closed.
  */
 export async function fetchSnapshot(transport: TransportContext, heldRevision: number | undefined, lifetime: AbortSignal): Promise<PollResult> {
@@ -34,7 +34,7 @@ export async function fetchSnapshot(transport: TransportContext, heldRevision: n
     const response = await transport.fetch(transport.baseUrl + SNAPSHOT_PATH, { headers, signal: controller.signal });
     watchdog.touch();
     if (response.status === 304) return { kind: 'not-modified' };
-    if (!response.ok) throw await httpError(response, 'poll', `GET ${SNAPSHOT_PATH}`);
+    if (!response.ok) throw await endpointError(response, transport, 'poll', SNAPSHOT_PATH);
     return { kind: 'snapshot', text: await readText(response, watchdog) };
   } catch (error) {
     throw toTransportError(error, controller.signal, 'poll');

@@ -3,10 +3,10 @@
  * (node-stream.ts) or, when the host passed a `fetch` of its own (a proxy, mTLS), over that fetch;
  * parsed by our own {@link SseParser}. One call is one connection: it resolves when the service ends the
  * stream and rejects when the connection fails or goes silent. Reconnecting, backing off and
- * falling back to polling are the client's decisions, not this module's.
+ * falling back to polling are the synchroniser's decisions (sync/snapshot-sync.ts), not this module's.
  */
 import { SwitchyardError } from '../errors.js';
-import { httpError, linkAbort, toTransportError, Watchdog, type TransportContext } from './http.js';
+import { endpointError, linkAbort, toTransportError, Watchdog, type TransportContext } from './http.js';
 import { openNodeStream } from './node-stream.js';
 import { SseLimitError, SseParser, type ServerSentEvent } from './sse-parser.js';
 
@@ -28,7 +28,7 @@ export interface StreamHandlers {
  *   the service skips the initial snapshot when it is current; undefined asks for it.
  * @param lifetime - aborted when the client closes.
  * @returns when the service ends the stream normally.
- * @throws SwitchyardError (UNAUTHORIZED, FORBIDDEN, HTTP_ERROR, NETWORK_ERROR, TIMEOUT when no byte
+ * @throws SwitchyardError (UNAUTHORIZED, FORBIDDEN, WRONG_URL, HTTP_ERROR, NETWORK_ERROR, TIMEOUT when no byte
  *   arrived for `idleTimeoutMs`, STREAM_PROTOCOL), or the lifetime signal's reason when the client closed.
  */
 export async function readStream(transport: TransportContext, lastEventId: number | undefined, lifetime: AbortSignal, handlers: StreamHandlers): Promise<void> {
@@ -51,7 +51,7 @@ export async function readStream(transport: TransportContext, lastEventId: numbe
     if (transport.nodeStream) {
       const response = await openNodeStream(url, headers, controller.signal);
       watchdog.touch();
-      if (response.status < 200 || response.status > 299) throw await httpError(await response.toResponse(), 'stream', `GET ${STREAM_PATH}`);
+      if (response.status < 200 || response.status > 299) throw await endpointError(await response.toResponse(), transport, 'stream', STREAM_PATH);
       if (!isEventStream(response.contentType)) throw notAnEventStream(response.status, response.contentType);
       handlers.onOpen();
       await response.pipe(onText);
@@ -60,7 +60,7 @@ export async function readStream(transport: TransportContext, lastEventId: numbe
 
     const response = await transport.fetch(url, { headers, signal: controller.signal });
     watchdog.touch();
-    if (!response.ok) throw await httpError(response, 'stream', `GET ${STREAM_PATH}`);
+    if (!response.ok) throw await endpointError(response, transport, 'stream', STREAM_PATH);
     const contentType = response.headers.get('content-type') ?? '';
     if (!isEventStream(contentType) || response.body === null) throw notAnEventStream(response.status, contentType);
     handlers.onOpen();

@@ -3,7 +3,7 @@
  * (not the compiled form), plus every slice that uses a segment whose definition changed, since
  * such a slice may decide differently although its own definition is the same. Pure.
  */
-import { jsonEqual, type SegmentDefinition, type SliceDefinition, type SnapshotDefinition } from './core/index.js';
+import { jsonEqual, type SegmentDefinition, type SliceDefinition, type SnapshotDefinition } from '../core/index.js';
 
 /**
  * The keys of the slices that were added, removed or changed between `previous` and `next`, or

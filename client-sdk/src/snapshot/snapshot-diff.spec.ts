@@ -1,5 +1,5 @@
-import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from './core/index.js';
-import { jsonEqual } from './core/index.js';
+import type { SegmentDefinition, SliceDefinition, SnapshotDefinition } from '../core/index.js';
+import { jsonEqual } from '../core/index.js';
 import { changedSlices } from './snapshot-diff.js';
 
 const segment = (key: string, values: string[]): SegmentDefinition => ({
