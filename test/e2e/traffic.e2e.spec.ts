@@ -142,7 +142,7 @@ describe('traffic: reports in, GraphQL out', () => {
     expect((await traffic(key)).changedAtRevision).toBe(segmentChanged);
 
     // A change of a segment the slice no longer uses does not count.
-    await t.admin.ok('mutation($key: String!) { setTargeting(key: $key) { key } }', { key });
+    await t.admin.ok('mutation($key: String!) { setTargeting(key: $key, reason: "test") { key } }', { key });
     const untargeted = await headRevision();
     await t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "userId", operator: IN, values: ["u3"] }]) { key } }', { key: staff });
     expect((await traffic(key)).changedAtRevision).toBe(untargeted);
