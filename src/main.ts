@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig } from './config/env.js';
+import { DataDirectoryInUseError } from './database/data-dir-lock.js';
 
 /** A signal repeated within this long after the first is the same request (see shutdown below). */
 const REPEATED_SIGNAL_MS = 1_000;
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DataDirectoryInUseError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`switchyard failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
