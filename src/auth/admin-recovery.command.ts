@@ -68,24 +68,33 @@ async function validInput(name: string, reason: string): Promise<CreateTokenArgs
   return args as CreateTokenArgs;
 }
 
-async function recover(config: AppConfig, logger: LoggerService | false, name: string, reason: string): Promise<string> {
+async function recover(config: AppConfig, logger: LoggerService | false, io: AdminRecoveryIo, name: string, reason: string): Promise<string> {
   const input = await validInput(name, reason);
   // Migrations are the service's (or migration:run's) business: a database behind the code is refused below.
   const app = await NestFactory.createApplicationContext(AdminRecoveryModule.forRoot({ ...config, runMigrations: false }), { logger, abortOnError: false });
-  let secret: string | null = null;
+  let outcome: { readonly secret: string } | { readonly error: unknown };
   try {
     if (await app.get(DataSource).showMigrations()) {
       throw new Refusal('The database has migrations pending: start the service once, or run `npm run migration:run`, then try again.', EXIT.refused);
     }
     const actor = recoveryActor();
     const created = await app.get(ApiTokensService).create(input, actor);
-    secret = created.secret;
+    outcome = { secret: created.secret! }; // null only when answering an idempotent retry: none here
     if (logger !== false) logger.log({ msg: 'admin token recovered', token: created.token.name, id: created.token.id, actor: actor.name }, 'AdminRecovery');
-  } finally {
-    // Closing signs a checkpoint over the new history row (CheckpointScheduler) and closes the database.
-    await app.close();
+  } catch (error) {
+    outcome = { error };
   }
-  return `Admin token "${input.name}" created and recorded in history.\nIts secret, shown this once:\n${secret}\n`;
+  // Closing signs a checkpoint over the new history row (CheckpointScheduler) and closes the database.
+  try {
+    await app.close();
+  } catch (error) {
+    // The token exists by now: its secret is shown whatever closing did, or it would be lost.
+    if ('secret' in outcome) {
+      io.stderr.write(`Closing did not finish (${String((error as Error)?.message ?? error)}): the checkpoint over the new row may be missing; the service signs one within SWITCHYARD_CHECKPOINT_EVERY_MINUTES.\n`);
+    }
+  }
+  if ('error' in outcome) throw outcome.error;
+  return `Admin token "${input.name}" created and recorded in history.\nIts secret, shown this once:\n${outcome.secret}\n`;
 }
 
 function exitCodeOf(error: unknown): { code: number; message: string } {
@@ -129,7 +138,7 @@ export async function runAdminRecovery(argv: readonly string[], io: AdminRecover
   try {
     const config = loadConfig(io.env);
     const logger = io.logger ?? new StderrLogger({ json: config.logFormat === 'json', colors: false });
-    io.stdout.write(await recover(config, logger, options.name, options.reason));
+    io.stdout.write(await recover(config, logger, io, options.name, options.reason));
     return EXIT.done;
   } catch (error) {
     const { code, message } = exitCodeOf(error);

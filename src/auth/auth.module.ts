@@ -40,8 +40,8 @@ export class AuthModule implements OnApplicationBootstrap {
   /**
    * SWITCHYARD_ADMIN_TOKEN is set but tokens exist: it was read and is ignored. Said at every
    * start, since whoever sets it after the first start (most often to regain a lost admin token)
-   * would otherwise believe it works. When it is the token installed from it at the first start,
-   * that is said too, calmly: keeping the variable set is common and harmless.
+   * would otherwise believe it works. When it is a working token (most often the one installed
+   * from it at the first start), that is said calmly: keeping the variable set is common and harmless.
    */
   private async explainIgnoredAdminToken(configured: string): Promise<void> {
     const known = await this.tokens.describeSecret(configured);

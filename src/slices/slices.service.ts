@@ -125,8 +125,8 @@ export class SlicesService {
    * A change to who is on NEW (setRollout, setTargeting, resume, archiveSlice): `change`, refused
    * with INVALID_INPUT on `reason` when none is given (or only blank) while SWITCHYARD_REQUIRE_REASON
    * is on (the default), before anything is read or written. Rollback needs a reason always (its
-   * schema says so). createSlice and updateSlice may omit it: the issue that asked for this named
-   * these four (a slice created above 0 % does put subjects on NEW without one).
+   * schema says so). createSlice and updateSlice may omit it, though a slice created above 0 % (or
+   * with include segments) does put subjects on NEW: if that must say why too, check it here.
    */
   exposureChange(...[operation, args, actor, action, apply]: Parameters<SlicesService['change']>): Promise<SliceRecord> {
     if (this.requireReason && (args.reason == null || !/\S/.test(args.reason))) {
