@@ -223,6 +223,16 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * What a secret is to this service, without authenticating with it: the name of the token it
+   * belongs to and whether that token still works, or null when it is no token here. For the
+   * start-up log about SWITCHYARD_ADMIN_TOKEN (AuthModule); never exposed through the API.
+   */
+  async describeSecret(secret: string, now: Date = new Date()): Promise<{ name: string; valid: boolean } | null> {
+    const token = await this.tokens.findByHash(hashTokenSecret(secret));
+    return token === null ? null : { name: token.name, valid: isValid(token, now.getTime()) };
+  }
+
   /** Forgets the token and tells whoever watches it (its streams end). */
   private withdraw(tokenId: string, why: 'revoked' | 're-verification' | 'expired'): void {
     this.cache.forgetToken(tokenId);

@@ -18,6 +18,13 @@ export interface AppConfig {
   readonly adminToken: string | null;
   readonly logFormat: 'json' | 'text';
   /**
+   * Changes to who is on NEW (`setRollout`, `setTargeting`, `resume`, `archiveSlice`) must say why:
+   * a missing or blank `reason` is refused (INVALID_INPUT on `reason`), as rollback's always is.
+   * On by default (regulated teams must record why exposure changed); `false` makes those reasons
+   * optional again. Rollback and rollbackAll need one whatever this says.
+   */
+  readonly requireReason: boolean;
+  /**
    * GraphQL documents nested deeper than this many fields are refused before execution
    * (QUERY_TOO_DEEP). Our own deepest document is 4 levels; introspection counts too (graphql-js's
    * full introspection query is 15 deep: tools read the committed src/schema.graphql instead).
@@ -242,6 +249,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     runMigrations: bool('SWITCHYARD_RUN_MIGRATIONS', true),
     adminToken,
     logFormat: logFormat === 'text' ? 'text' : 'json',
+    requireReason: bool('SWITCHYARD_REQUIRE_REASON', true),
     maxQueryDepth: int('SWITCHYARD_MAX_QUERY_DEPTH', 10, 2, 100),
     maxQueryAliases: int('SWITCHYARD_MAX_QUERY_ALIASES', 20, 0, 1_000),
     maxQueryDirectives: int('SWITCHYARD_MAX_QUERY_DIRECTIVES', 20, 0, 1_000),

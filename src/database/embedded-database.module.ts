@@ -2,7 +2,7 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import type { PGlite } from '@electric-sql/pglite';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { openEmbeddedDatabase } from './embedded-database.js';
+import { closeEmbeddedDatabase, openEmbeddedDatabase } from './embedded-database.js';
 
 /** The embedded engine when there is one; `pglite` is null on a PostgreSQL server. */
 export const EMBEDDED_DATABASE = Symbol('EMBEDDED_DATABASE');
@@ -17,7 +17,7 @@ export interface EmbeddedDatabaseHandle {
       provide: EMBEDDED_DATABASE,
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig): Promise<EmbeddedDatabaseHandle> => ({
-        pglite: config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir) : null,
+        pglite: config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir, 'the switchyard service') : null,
       }),
     },
   ],
@@ -40,9 +40,9 @@ export class DatabaseShutdown implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     const pglite = this.embedded.pglite;
-    if (pglite !== null && !pglite.closed) {
-      await pglite.close();
-      this.logger.log('embedded database closed');
-    }
+    if (pglite === null) return;
+    const wasOpen = !pglite.closed;
+    await closeEmbeddedDatabase(pglite);
+    if (wasOpen) this.logger.log('embedded database closed');
   }
 }

@@ -62,7 +62,7 @@ export class RollbackService {
 
   /** Back to exactly the configuration the slice had before its rollback. */
   resume(args: ResumeArgs, actor: Actor): Promise<SliceRecord> {
-    return this.slicesService.change('resume', args, actor, HistoryAction.SLICE_RESUMED, async (_tx, current) => {
+    return this.slicesService.exposureChange('resume', args, actor, HistoryAction.SLICE_RESUMED, async (_tx, current) => {
       if (current.state !== 'ROLLED_BACK') {
         throw new SliceException('SLICE_NOT_ROLLED_BACK', `Slice "${current.key}" is ${current.state}, not rolled back: nothing to resume.`, {
           sliceKey: current.key,

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
-import { openEmbeddedDatabase } from '../database/embedded-database.js';
+import { DataDirectoryInUseError } from '../database/data-dir-lock.js';
+import { closeEmbeddedDatabase, openEmbeddedDatabase } from '../database/embedded-database.js';
 import { runMigrations } from '../database/run-migrations.js';
 
 /**
@@ -17,7 +18,7 @@ async function main(command: string | undefined): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const pglite = config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir) : null;
+  const pglite = config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir, `npm run migration:${command}`) : null;
   const dataSource = await new DataSource(dataSourceOptions(config.migrationsDatabaseUrl ?? config.databaseUrl, pglite)).initialize();
   try {
     if (command === 'run') {
@@ -33,14 +34,16 @@ async function main(command: string | undefined): Promise<number> {
     return 0;
   } finally {
     await dataSource.destroy();
-    await pglite?.close();
+    if (pglite !== null) await closeEmbeddedDatabase(pglite);
   }
 }
 
 main(process.argv[2]).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `migration failed: ${String((error as Error)?.stack ?? error)}\n`);
+    process.stderr.write(
+      error instanceof ConfigError || error instanceof DataDirectoryInUseError ? `${error.message}\n` : `migration failed: ${String((error as Error)?.stack ?? error)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { percentToBasisPoints } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../auth/auth.decorators.js';
-import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type ChangeArgs, ChangeService, type ResultCodec } from '../history/change.service.js';
 import { canonicalJson } from '../history/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
@@ -30,11 +31,16 @@ export const SLICE_CODEC: ResultCodec<SliceRecord> = {
 /** Creating slices and changing their configuration. Rollback and resume live in RollbackService. */
 @Injectable()
 export class SlicesService {
+  private readonly requireReason: boolean;
+
   constructor(
     private readonly slices: SlicesRepository,
     private readonly segments: SegmentsRepository,
     private readonly changes: ChangeService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.requireReason = config.requireReason;
+  }
 
   async get(key: string): Promise<SliceRecord> {
     const slice = await this.slices.find(key);
@@ -93,14 +99,14 @@ export class SlicesService {
   }
 
   setRollout(args: SetRolloutArgs, actor: Actor): Promise<SliceRecord> {
-    return this.change('setRollout', args, actor, HistoryAction.ROLLOUT_SET, async (_tx, current) => {
+    return this.exposureChange('setRollout', args, actor, HistoryAction.ROLLOUT_SET, async (_tx, current) => {
       requireActive(current);
       return { ...current, basisPoints: toBasisPoints(args.percent) };
     });
   }
 
   setTargeting(args: SetTargetingArgs, actor: Actor): Promise<SliceRecord> {
-    return this.change('setTargeting', args, actor, HistoryAction.TARGETING_SET, async (tx, current) => {
+    return this.exposureChange('setTargeting', args, actor, HistoryAction.TARGETING_SET, async (tx, current) => {
       requireActive(current);
       const targeting = toStoredTargeting(args);
       await this.ensureSegmentsExist(tx, targeting, '');
@@ -109,10 +115,26 @@ export class SlicesService {
   }
 
   archive(args: ArchiveSliceArgs, actor: Actor): Promise<SliceRecord> {
-    return this.change('archiveSlice', args, actor, HistoryAction.SLICE_ARCHIVED, async (_tx, current) => {
+    return this.exposureChange('archiveSlice', args, actor, HistoryAction.SLICE_ARCHIVED, async (_tx, current) => {
       if (current.state === 'ARCHIVED') throw archived(current);
       return { ...current, state: 'ARCHIVED' };
     });
+  }
+
+  /**
+   * A change to who is on NEW (setRollout, setTargeting, resume, archiveSlice): `change`, refused
+   * with INVALID_INPUT on `reason` when none is given (or only blank) while SWITCHYARD_REQUIRE_REASON
+   * is on (the default), before anything is read or written. Rollback needs a reason always (its
+   * schema says so). createSlice and updateSlice may omit it, though a slice created above 0 % (or
+   * with include segments) does put subjects on NEW: if that must say why too, check it here.
+   */
+  exposureChange(...[operation, args, actor, action, apply]: Parameters<SlicesService['change']>): Promise<SliceRecord> {
+    if (this.requireReason && (args.reason == null || !/\S/.test(args.reason))) {
+      return Promise.reject(
+        InvalidInputException.field('reason', `${operation} changes who is on NEW: say why (SWITCHYARD_REQUIRE_REASON is on; history records it)`),
+      );
+    }
+    return this.change(operation, args, actor, action, apply);
   }
 
   /**

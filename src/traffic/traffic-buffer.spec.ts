@@ -25,6 +25,8 @@ function instance(overrides: Partial<InstanceObservation> = {}): InstanceObserva
     revision: 10,
     syncedAt: T0,
     seenAt: T0,
+    closedAt: null,
+    reportIntervalMs: null,
     ...overrides,
   };
 }
@@ -72,6 +74,29 @@ describe('mergeInstance', () => {
     const bootstrap = instance({ revision: 3, syncedAt: null, seenAt: T0 + 1_000 });
     expect(mergeInstance(synced, bootstrap)).toMatchObject({ revision: 10, syncedAt: T0, seenAt: T0 + 1_000 });
     expect(mergeInstance(instance({ revision: 2, syncedAt: null }), bootstrap)).toMatchObject({ revision: 3, syncedAt: null });
+  });
+});
+
+describe('mergeInstance: goodbye and report interval', () => {
+  it('keeps a goodbye that came last, in either order, and forgets one the instance was heard after', () => {
+    const report = instance({ seenAt: T0, reportIntervalMs: 15_000 });
+    const goodbye = instance({ seenAt: T0 + 1_000, closedAt: T0 + 1_000 });
+    expect(mergeInstance(report, goodbye)).toMatchObject({ closedAt: T0 + 1_000, reportIntervalMs: 15_000, seenAt: T0 + 1_000 });
+    expect(mergeInstance(goodbye, report)).toMatchObject({ closedAt: T0 + 1_000, reportIntervalMs: 15_000, seenAt: T0 + 1_000 });
+    // The same instance id reporting again after its goodbye (a client created again): it is back.
+    const again = instance({ seenAt: T0 + 2_000 });
+    expect(mergeInstance(mergeInstance(report, goodbye), again)).toMatchObject({ closedAt: null, seenAt: T0 + 2_000 });
+    expect(mergeInstance(again, mergeInstance(report, goodbye))).toMatchObject({ closedAt: null, seenAt: T0 + 2_000 });
+    // A goodbye and a report of the same instant: the goodbye wins.
+    expect(mergeInstance(goodbye, instance({ seenAt: T0 + 1_000 })).closedAt).toBe(T0 + 1_000);
+  });
+
+  it('takes the interval from the later observation that says one', () => {
+    const said = instance({ seenAt: T0, reportIntervalMs: 15_000 });
+    const silent = instance({ seenAt: T0 + 1_000 });
+    expect(mergeInstance(said, silent).reportIntervalMs).toBe(15_000);
+    expect(mergeInstance(said, instance({ seenAt: T0 + 1_000, reportIntervalMs: 30_000 })).reportIntervalMs).toBe(30_000);
+    expect(mergeInstance(instance({ seenAt: T0 + 1_000, reportIntervalMs: 30_000 }), said).reportIntervalMs).toBe(30_000);
   });
 });
 

@@ -39,6 +39,10 @@ export interface InstanceObservation {
   /** When it last received configuration; null: not said, or never. */
   readonly syncedAt: number | null;
   readonly seenAt: number;
+  /** `seenAt` when this observation is the instance's goodbye (its SDK closed: a final report); else null. */
+  readonly closedAt: number | null;
+  /** How often it reports, when it says (our SDK's report, an Unleash SDK's registration); null: not said. */
+  readonly reportIntervalMs: number | null;
 }
 
 export interface BufferedCell {
@@ -128,7 +132,10 @@ export function bucketStartFor(receivedAt: number, start: number, stop: number):
  *  - last seen: the later;
  *  - SDK name and version: from the later observation that says them;
  *  - revision and last sync go together: from the observation with the later sync; one without a
- *    sync time (an SDK still on its bootstrap) only replaces one without a sync time either.
+ *    sync time (an SDK still on its bootstrap) only replaces one without a sync time either;
+ *  - goodbye: from the later observation (a final report, then nothing; or an instance id heard from
+ *    again after one), a goodbye winning a tie;
+ *  - report interval: from the later observation that says one.
  */
 export function mergeInstance(known: InstanceObservation, next: InstanceObservation): InstanceObservation {
   const sdkFromNext = next.sdkName !== null && (known.sdkName === null || next.seenAt >= known.seenAt);
@@ -144,6 +151,8 @@ export function mergeInstance(known: InstanceObservation, next: InstanceObservat
     revision: syncFromNext ? next.revision : known.revision,
     syncedAt: syncFromNext ? next.syncedAt : known.syncedAt,
     seenAt: Math.max(known.seenAt, next.seenAt),
+    closedAt: next.seenAt > known.seenAt ? next.closedAt : next.seenAt < known.seenAt ? known.closedAt : (next.closedAt ?? known.closedAt),
+    reportIntervalMs: next.reportIntervalMs !== null && (known.reportIntervalMs === null || next.seenAt >= known.seenAt) ? next.reportIntervalMs : known.reportIntervalMs,
   };
 }
 

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
+import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
@@ -122,6 +123,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     private readonly repository: TrafficRepository,
     private readonly knownSlices: KnownSlices,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.buffer = new TrafficBuffer({
       ...DEFAULT_BUFFER_LIMITS,
@@ -175,7 +177,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
    * INVALID_INPUT or TRAFFIC_COUNTS_IMPLAUSIBLE (400, nothing kept); anything else is answered 202,
    * whether it was taken or dropped for a limit (counted: the SDK would only send it again).
    */
-  receiveSdkReport(body: unknown, token: string, receivedAt: number = Date.now()): void {
+  receiveSdkReport(body: unknown, token: string, receivedAt: number = this.clock.now().getTime()): void {
     const parsed = parseSdkReport(body);
     if (!parsed.ok) {
       this.refuse('sdk_metrics', 'invalid', 'report', 0n);
@@ -209,6 +211,8 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         revision: report.revision,
         syncedAt,
         seenAt: receivedAt,
+        closedAt: report.final ? receivedAt : null,
+        reportIntervalMs: report.metricsIntervalMs,
       },
       { bucketStart: bucketStartFor(receivedAt, report.start, report.stop), slices },
       token,
@@ -227,7 +231,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     sdk: { sdkName: string | null; sdkVersion: string | null },
     counts: UnleashCounts,
     token: string,
-    receivedAt: number = Date.now(),
+    receivedAt: number = this.clock.now().getTime(),
   ): void {
     if (!isName(who.appName, MAX_NAME_LENGTH) || !isName(who.instanceId, MAX_NAME_LENGTH)) {
       this.refuse('unleash_metrics', 'invalid', 'report', 0n);
@@ -247,7 +251,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     const slices = this.knownOnly(reported);
     this.take(
       'unleash_metrics',
-      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, seenAt: receivedAt },
+      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, seenAt: receivedAt, closedAt: null, reportIntervalMs: null },
       { bucketStart: bucketStartFor(receivedAt, counts.start, counts.stop), slices },
       token,
       countsIn(slices.values()),
@@ -255,16 +259,17 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   }
 
   /**
-   * An Unleash SDK was heard from (`unleash_register`), or was served `revision` (`unleash_served`:
-   * a features response or stream event), with the token named `token`.
+   * An Unleash SDK was heard from (`unleash_register`, with the metrics interval it registers, in
+   * ms, when it says one), or was served `revision` (`unleash_served`: a features response or
+   * stream event), with the token named `token`.
    */
   recordUnleashInstance(
     source: 'unleash_register' | 'unleash_served',
     who: UnleashIdentity,
-    sdk: { sdkName: string | null; sdkVersion: string | null },
+    sdk: { sdkName: string | null; sdkVersion: string | null; reportIntervalMs?: number | null },
     served: { revision: number; at: number } | null,
     token: string,
-    at: number = Date.now(),
+    at: number = this.clock.now().getTime(),
   ): void {
     if (!isName(who.appName, MAX_NAME_LENGTH) || !isName(who.instanceId, MAX_NAME_LENGTH)) {
       this.refuse(source, 'invalid', 'observation', 0n);
@@ -276,10 +281,14 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         protocol: 'UNLEASH',
         appName: who.appName,
         instanceId: who.instanceId,
-        ...sdk,
+        sdkName: sdk.sdkName,
+        sdkVersion: sdk.sdkVersion,
         revision: served?.revision ?? null,
         syncedAt: served?.at ?? null,
         seenAt: at,
+        // Unleash SDKs do not say goodbye: they go GONE when not heard from (follower-status.ts).
+        closedAt: null,
+        reportIntervalMs: sdk.reportIntervalMs ?? null,
       },
       undefined,
       token,

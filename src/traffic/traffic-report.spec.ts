@@ -39,7 +39,13 @@ describe('parseSdkReport', () => {
   it('takes the optional fields as absent or null, and ignores unknown ones', () => {
     const { sdkName: _n, sdkVersion: _v, revision: _r, syncedAt: _s, ...rest } = valid();
     const parsed = parseSdkReport({ ...rest, revision: null, future: { anything: true } });
-    expect(parsed.ok && parsed.value).toMatchObject({ sdkName: null, sdkVersion: null, revision: null, syncedAt: null });
+    expect(parsed.ok && parsed.value).toMatchObject({ sdkName: null, sdkVersion: null, revision: null, syncedAt: null, final: false, metricsIntervalMs: null });
+  });
+
+  it('reads the goodbye of a closing SDK and the interval it reports at', () => {
+    const parsed = parseSdkReport({ ...valid(), final: true, metricsIntervalMs: 15_000 });
+    expect(parsed.ok && parsed.value).toMatchObject({ final: true, metricsIntervalMs: 15_000 });
+    expect(parseSdkReport({ ...valid(), final: false }).ok && parseSdkReport({ ...valid(), final: null }).ok).toBe(true);
   });
 
   it.each([
@@ -65,6 +71,11 @@ describe('parseSdkReport', () => {
     ['an unsafe count', { ...valid(), bucket: { ...valid().bucket, slices: { a: { NEW: 2 ** 53, LEGACY: 0 } } } }, 'bucket.slices["a"]'],
     ['a count as text', { ...valid(), bucket: { ...valid().bucket, slices: { a: { NEW: '1', LEGACY: 0 } } } }, 'bucket.slices["a"]'],
     ['a missing path', { ...valid(), bucket: { ...valid().bucket, slices: { a: { NEW: 1 } } } }, 'bucket.slices["a"]'],
+    ['final as text', { ...valid(), final: 'true' }, 'final'],
+    ['final as a number', { ...valid(), final: 1 }, 'final'],
+    ['a zero interval', { ...valid(), metricsIntervalMs: 0 }, 'metricsIntervalMs'],
+    ['a fractional interval', { ...valid(), metricsIntervalMs: 1.5 }, 'metricsIntervalMs'],
+    ['an interval as text', { ...valid(), metricsIntervalMs: '60000' }, 'metricsIntervalMs'],
   ])('refuses %s, naming the field', (_what, body, field) => {
     expect(violations(body).map((v) => v.field)).toContain(field);
   });

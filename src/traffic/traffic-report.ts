@@ -33,6 +33,10 @@ export interface SdkReport {
   readonly stop: number;
   /** Slice key to counts; keys are valid slice keys, each slice at most once. */
   readonly slices: ReadonlyMap<string, PathCounts>;
+  /** `"final": true`: the instance is closing and says goodbye; nothing more will come from it. */
+  readonly final: boolean;
+  /** How often it reports (its SDK's `metricsIntervalMs`), when it says; null otherwise. */
+  readonly metricsIntervalMs: number | null;
 }
 
 export type ParsedReport = { readonly ok: true; readonly value: SdkReport } | { readonly ok: false; readonly violations: readonly FieldViolation[] };
@@ -118,6 +122,16 @@ export function parseSdkReport(body: unknown): ParsedReport {
     else v.add('revision', 'must be null or a non-negative integer');
   }
   const syncedAt = body.syncedAt === undefined || body.syncedAt === null ? null : instant(v, 'syncedAt', body.syncedAt);
+  let final = false;
+  if (body.final !== undefined && body.final !== null) {
+    if (typeof body.final === 'boolean') final = body.final;
+    else v.add('final', 'must be true, false or absent');
+  }
+  let metricsIntervalMs: number | null = null;
+  if (body.metricsIntervalMs !== undefined && body.metricsIntervalMs !== null) {
+    if (isCount(body.metricsIntervalMs) && body.metricsIntervalMs > 0) metricsIntervalMs = body.metricsIntervalMs;
+    else v.add('metricsIntervalMs', 'must be a positive integer (milliseconds) or absent');
+  }
 
   const slices = new Map<string, PathCounts>();
   let start = 0;
@@ -156,7 +170,7 @@ export function parseSdkReport(body: unknown): ParsedReport {
     }
   }
   if (v.list.length > 0) return { ok: false, violations: v.list };
-  return { ok: true, value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices } };
+  return { ok: true, value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices, final, metricsIntervalMs } };
 }
 
 /**

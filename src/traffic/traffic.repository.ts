@@ -35,6 +35,10 @@ export interface FollowerRow {
   readonly revision: number | null;
   readonly lastSyncedAt: Date | null;
   readonly lastSeenAt: Date;
+  /** When it said goodbye (its SDK closed), if that is the last thing heard from it. */
+  readonly closedAt: Date | null;
+  /** How often it reports, as it said; null when it never said. */
+  readonly reportIntervalMs: number | null;
 }
 
 /** The traffic tables (migrations/1764100000000-CreateTraffic.ts). The only code that queries them. */
@@ -65,10 +69,10 @@ export class TrafficRepository {
         // The same rule as mergeInstance (traffic-buffer.ts): another instance of the service may
         // have written a newer observation of this SDK instance in the meantime.
         await tx.query(
-          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at)
-           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.last_seen_at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[]) WITH ORDINALITY
-                AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, n)
+          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, closed_at, report_interval_ms)
+           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.last_seen_at, u.closed_at, u.report_interval_ms
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::integer[])
+                WITH ORDINALITY AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, closed_at, report_interval_ms, n)
            ORDER BY u.n
            ON CONFLICT (protocol, app_name, instance_id) DO UPDATE SET
              sdk_name = CASE WHEN EXCLUDED.sdk_name IS NOT NULL AND (i.sdk_name IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
@@ -77,6 +81,11 @@ export class TrafficRepository {
                                 THEN EXCLUDED.sdk_version ELSE i.sdk_version END,
              revision = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.revision ELSE i.revision END,
              last_synced_at = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.last_synced_at ELSE i.last_synced_at END,
+             closed_at = CASE WHEN EXCLUDED.last_seen_at > i.last_seen_at THEN EXCLUDED.closed_at
+                              WHEN EXCLUDED.last_seen_at < i.last_seen_at THEN i.closed_at
+                              ELSE COALESCE(EXCLUDED.closed_at, i.closed_at) END,
+             report_interval_ms = CASE WHEN EXCLUDED.report_interval_ms IS NOT NULL AND (i.report_interval_ms IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
+                                       THEN EXCLUDED.report_interval_ms ELSE i.report_interval_ms END,
              last_seen_at = GREATEST(i.last_seen_at, EXCLUDED.last_seen_at)`,
           [
             i.map((o) => o.protocol),
@@ -87,6 +96,8 @@ export class TrafficRepository {
             i.map((o) => (o.revision === null ? null : String(o.revision))),
             i.map((o) => (o.syncedAt === null ? null : new Date(o.syncedAt).toISOString())),
             i.map((o) => new Date(o.seenAt).toISOString()),
+            i.map((o) => (o.closedAt === null ? null : new Date(o.closedAt).toISOString())),
+            i.map((o) => (o.reportIntervalMs === null ? null : Math.min(o.reportIntervalMs, MAX_STORED_INTERVAL_MS))),
           ],
         );
       }
@@ -214,9 +225,11 @@ export class TrafficRepository {
       revision: string | null;
       last_synced_at: Date | null;
       last_seen_at: Date;
+      closed_at: Date | null;
+      report_interval_ms: number | null;
     }[] = await this.dataSource.query(
       `SELECT k.key AS slice_key, i.protocol, i.app_name, i.instance_id, i.sdk_name, i.sdk_version,
-              i.revision::text AS revision, i.last_synced_at, i.last_seen_at
+              i.revision::text AS revision, i.last_synced_at, i.last_seen_at, i.closed_at, i.report_interval_ms
        FROM unnest($1::text[]) AS k(key)
        CROSS JOIN LATERAL (
          SELECT i.*
@@ -238,9 +251,14 @@ export class TrafficRepository {
       revision: r.revision === null ? null : Number(r.revision),
       lastSyncedAt: r.last_synced_at === null ? null : new Date(r.last_synced_at),
       lastSeenAt: new Date(r.last_seen_at),
+      closedAt: r.closed_at === null ? null : new Date(r.closed_at),
+      reportIntervalMs: r.report_interval_ms,
     }));
   }
 }
+
+/** An interval is stored up to PostgreSQL's integer (some 24 days): longer ones mean the same (see follower-status.ts). */
+const MAX_STORED_INTERVAL_MS = 2 ** 31 - 1;
 
 /**
  * Whether the incoming observation's revision is the one to keep (see mergeInstance): it says a

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { HistoryRepository } from '../history/history.repository.js';
 import { BatchLoader } from './batch-loader.js';
+import { type FollowerStatus, followerStatus, reportIntervalOf } from './follower-status.js';
 import { MINUTE_MS, minuteOf } from './traffic-buffer.js';
 import { type FollowerRow, TrafficRepository, type WindowTotals } from './traffic.repository.js';
 
@@ -13,8 +15,11 @@ export interface MinuteBucket {
   readonly legacy: number;
 }
 
-export interface Follower extends FollowerRow {
+export interface Follower extends Omit<FollowerRow, 'reportIntervalMs'> {
   readonly upToDate: boolean;
+  readonly status: FollowerStatus;
+  /** The interval its status is computed with: what it said (bounded), else the default. */
+  readonly reportIntervalMs: number;
 }
 
 const NO_TRAFFIC: WindowTotals = Object.freeze({
@@ -92,7 +97,10 @@ export class TrafficReader {
     return this.traffic.appTotals(sliceKey, this.since(minutes), new Date(this.until));
   }
 
-  /** Instances that reported decisions for the slice within `withinMinutes`, and whether each holds its last change. */
+  /**
+   * Instances that reported decisions for the slice within `withinMinutes`, whether each holds its
+   * last change, and whether it is still there (follower-status.ts).
+   */
   async followers(sliceKey: string, withinMinutes: number): Promise<Follower[]> {
     let loader = this.followerLoaders.get(withinMinutes);
     if (loader === undefined) {
@@ -109,7 +117,16 @@ export class TrafficReader {
       this.followerLoaders.set(withinMinutes, loader);
     }
     const [rows, changedAt] = await Promise.all([loader.load(sliceKey), this.changedAtRevision(sliceKey)]);
-    return rows.map((row) => ({ ...row, upToDate: row.revision !== null && row.revision >= changedAt }));
+    return rows.map((row) => ({
+      ...row,
+      upToDate: row.revision !== null && row.revision >= changedAt,
+      status: followerStatus(
+        { revision: row.revision, lastSeenAt: row.lastSeenAt.getTime(), closedAt: row.closedAt?.getTime() ?? null, reportIntervalMs: row.reportIntervalMs },
+        changedAt,
+        this.now,
+      ),
+      reportIntervalMs: reportIntervalOf(row.reportIntervalMs),
+    }));
   }
 
   /** The start of the window of the last `minutes` minutes. */
@@ -124,10 +141,11 @@ export class TrafficService {
   constructor(
     private readonly traffic: TrafficRepository,
     private readonly history: HistoryRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** A reader for one request (batches its loads; fixes its `now`). */
-  reader(now: number = Date.now()): TrafficReader {
+  /** A reader for one request (batches its loads; fixes its `now`, by the service's clock). */
+  reader(now: number = this.clock.now().getTime()): TrafficReader {
     return new TrafficReader(this.traffic, this.history, now);
   }
 }

@@ -310,7 +310,7 @@ describe('authentication and authorization', () => {
         prepare: async () => {
           const sliceKey = unique('m.rollout');
           await createSlice(sliceKey, { percent: 5 });
-          return { query: 'mutation($key: String!) { setRollout(key: $key, percent: 50) { version } }', variables: { key: sliceKey }, sliceKey };
+          return { query: 'mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 50) { version } }', variables: { key: sliceKey }, sliceKey };
         },
       },
       rollback: {

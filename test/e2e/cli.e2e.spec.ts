@@ -918,7 +918,7 @@ describe('switchyard CLI', () => {
   });
 
   describe('who-follows', () => {
-    it('lists the SDK instances that follow a slice and marks those not up to date', async () => {
+    it('lists the SDK instances that follow a slice and marks those not up to date, and those gone', async () => {
       const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
       const { slice: before } = await t.admin.ok<{ slice: { changedAtRevision: number } }>('query($key: String!) { slice(key: $key) { changedAtRevision } }', { key: slice.key });
       await cli(['set', slice.key, '20', '--reason', 'step']);
@@ -930,39 +930,45 @@ describe('switchyard CLI', () => {
       // One instance holds the latest revision, the other the one before the change.
       await reportTraffic(sdk, { appName: 'payments-api', instanceId: 'pod-current', revision: after.changedAtRevision, sliceKey: slice.key });
       await reportTraffic(sdk, { appName: 'payments-api', instanceId: 'pod-stale', revision: before.changedAtRevision, sliceKey: slice.key });
+      // A third closed before the change reached it, and said so: gone, not BEHIND.
+      await reportTraffic(sdk, { appName: 'payments-api', instanceId: 'pod-closed', revision: before.changedAtRevision, sliceKey: slice.key, final: true });
 
       interface Followers {
         key: string;
         changedAtRevision: number;
         withinMinutes: number;
-        followers: { appName: string; instanceId: string; protocol: string; revision: number | null; upToDate: boolean }[];
+        followers: { appName: string; instanceId: string; protocol: string; revision: number | null; upToDate: boolean; status: string; closedAt: string | null }[];
       }
       let json: Followers | undefined;
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
         const result = await cli(['who-follows', slice.key, '--json'], { token: viewer });
         expect(result.code).toBe(0);
         json = result.json<Followers>();
-        if (json.followers.length === 2) break;
+        if (json.followers.length === 3) break;
       }
       expect(json).toMatchObject({ key: slice.key, changedAtRevision: after.changedAtRevision, withinMinutes: 1440 });
-      // Not up to date first.
+      // Behind first, gone last.
       expect(json!.followers).toEqual([
-        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-stale', protocol: 'SWITCHYARD', revision: before.changedAtRevision, upToDate: false }),
-        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-current', protocol: 'SWITCHYARD', revision: after.changedAtRevision, upToDate: true }),
+        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-stale', protocol: 'SWITCHYARD', revision: before.changedAtRevision, upToDate: false, status: 'BEHIND', closedAt: null }),
+        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-current', protocol: 'SWITCHYARD', revision: after.changedAtRevision, upToDate: true, status: 'UP_TO_DATE' }),
+        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-closed', revision: before.changedAtRevision, upToDate: false, status: 'GONE', closedAt: expect.any(String) }),
       ]);
 
       const human = await cli(['who-follows', slice.key], { token: viewer });
       expect(human.code).toBe(0);
       expect(human.stdout).toContain(`${slice.key} last changed at revision ${after.changedAtRevision}.`);
-      expect(human.stdout).toContain(`2 instances seen in the last 24 h; 1 BEHIND (not yet on revision ${after.changedAtRevision}).`);
+      expect(human.stdout).toContain(
+        `3 instances seen in the last 24 h; 1 BEHIND (not yet on revision ${after.changedAtRevision}); 1 gone (closed, or not heard from for three report intervals).`,
+      );
       expect(human.stdout).toMatch(/^STATUS\s+APP\s+INSTANCE\s+PROTOCOL\s+SDK\s+REVISION\s+SYNCED\s+SEEN$/m);
       expect(human.stdout).toMatch(new RegExp(`^BEHIND\\s+payments-api\\s+pod-stale\\s+SWITCHYARD\\s+@switchyard/client-sdk 0\\.1\\.0\\s+${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago$`, 'm'));
       expect(human.stdout).toMatch(new RegExp(`^ok\\s+payments-api\\s+pod-current\\s+SWITCHYARD\\s+.*\\s${after.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago$`, 'm'));
+      expect(human.stdout).toMatch(new RegExp(`^gone\\s+payments-api\\s+pod-closed\\s+SWITCHYARD\\s+.*\\s${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago$`, 'm'));
 
       // status <slice> shows the traffic the reports carried.
       const status = await cli(['status', slice.key, '--json']);
-      expect(status.json<{ traffic: { last24Hours: { new: number; legacy: number; total: number } } }>().traffic.last24Hours).toMatchObject({ new: 6, legacy: 14, total: 20 });
-      expect((await cli(['status', slice.key])).stdout).toMatch(/24 hours\s+6\s+14\s+20\s+30\.0%/);
+      expect(status.json<{ traffic: { last24Hours: { new: number; legacy: number; total: number } } }>().traffic.last24Hours).toMatchObject({ new: 9, legacy: 21, total: 30 });
+      expect((await cli(['status', slice.key])).stdout).toMatch(/24 hours\s+9\s+21\s+30\s+30\.0%/);
 
       const nobody = await createSlice(t.admin, { key: uniqueKey('payments.provider') });
       const empty = await cli(['who-follows', nobody.key, '--within', '5']);
@@ -1075,7 +1081,7 @@ describe('switchyard CLI', () => {
     });
   });
 
-  async function reportTraffic(sdkToken: string, r: { appName: string; instanceId: string; revision: number; sliceKey: string }): Promise<void> {
+  async function reportTraffic(sdkToken: string, r: { appName: string; instanceId: string; revision: number; sliceKey: string; final?: boolean }): Promise<void> {
     const now = Date.now();
     const res = await fetch(`${t.baseUrl}/sdk/v1/metrics`, {
       method: 'POST',
@@ -1088,6 +1094,7 @@ describe('switchyard CLI', () => {
         revision: r.revision,
         syncedAt: new Date(now - 1_000).toISOString(),
         bucket: { start: new Date(now - 60_000).toISOString(), stop: new Date(now).toISOString(), slices: { [r.sliceKey]: { NEW: 3, LEGACY: 7 } } },
+        ...(r.final ? { final: true } : {}),
       }),
     });
     expect(res.status).toBeLessThan(300);

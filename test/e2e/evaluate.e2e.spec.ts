@@ -72,7 +72,7 @@ describe('evaluate', () => {
         },
       );
       if (s.state === 'ROLLED_BACK') await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "vectors") { key } }', { key: s.key });
-      if (s.state === 'ARCHIVED') await t.admin.ok('mutation($key: String!) { archiveSlice(key: $key) { key } }', { key: s.key });
+      if (s.state === 'ARCHIVED') await t.admin.ok('mutation($key: String!) { archiveSlice(key: $key, reason: "test") { key } }', { key: s.key });
     }
   });
   afterAll(async () => {

@@ -125,7 +125,7 @@ onPostgres('a frozen database (TcpProxy between the service and PostgreSQL)', ()
 
   const rollback = (app: TestApp, key: string) => app.admin.request('mutation($key: String!) { rollback(key: $key, reason: "frozen-db") { key state } }', { key });
   const setRollout = (app: TestApp, key: string, percent: number) =>
-    app.admin.request('mutation($key: String!, $percent: Float!) { setRollout(key: $key, percent: $percent) { key percent } }', { key, percent });
+    app.admin.request('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key percent } }', { key, percent });
 
   const rolledBack = uniqueKey('frozen.rollback');
   const rolledOut = uniqueKey('frozen.rollout');

@@ -61,7 +61,7 @@ describe('health and an unavailable database', () => {
       expectUnavailable(query.errors![0]);
       expect(query.data ?? null).toBeNull();
 
-      const mutation = await t.admin.request('mutation { setRollout(key: "before.the.outage", percent: 50) { version } }');
+      const mutation = await t.admin.request('mutation { setRollout(key: "before.the.outage", reason: "test", percent: 50) { version } }');
       expect(mutation.errors).toHaveLength(1);
       expectUnavailable(mutation.errors![0]);
 

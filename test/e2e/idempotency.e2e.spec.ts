@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 
 const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $idempotencyKey: String) {
-  setRollout(key: $key, percent: $percent, idempotencyKey: $idempotencyKey) { key percent version updatedAt } }`;
+  setRollout(key: $key, reason: "test", percent: $percent, idempotencyKey: $idempotencyKey) { key percent version updatedAt } }`;
 
 describe('idempotency keys', () => {
   let t: TestApp;

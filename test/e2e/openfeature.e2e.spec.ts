@@ -52,7 +52,7 @@ describe('OpenFeature provider against the service', () => {
   });
 
   const switchyard = (): SwitchyardClient => provider.client!;
-  const setRollout = (key: string, percent: number) => t.admin.ok('mutation($key: String!, $percent: Float!) { setRollout(key: $key, percent: $percent) { key } }', { key, percent });
+  const setRollout = (key: string, percent: number) => t.admin.ok('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key } }', { key, percent });
 
   beforeAll(async () => {
     t = await createTestApp({ SWITCHYARD_STREAM_HEARTBEAT_MS: '500', SWITCHYARD_DATA_DIR: join(dir, 'data') });

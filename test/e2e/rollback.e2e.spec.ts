@@ -75,7 +75,7 @@ describe('rollback, rollbackAll and resume', () => {
     const notRolledBack = await t.admin.error(RESUME, { key: slice.key, reason: 'nothing to resume' });
     expect(notRolledBack.extensions).toMatchObject({ code: 'CONFLICT', errorCode: 'SLICE_NOT_ROLLED_BACK' });
     await t.admin.ok(ROLLBACK, { key: slice.key, reason: 'incident' });
-    const error = await t.admin.error('mutation($key: String!) { setRollout(key: $key, percent: 90) { key } }', { key: slice.key });
+    const error = await t.admin.error('mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 90) { key } }', { key: slice.key });
     expect(error.extensions).toMatchObject({ code: 'CONFLICT', errorCode: 'SLICE_NOT_ACTIVE' });
   });
 

@@ -62,20 +62,20 @@ describe('SDK client against the service', () => {
     expect(paths(client, key).every((p) => p === 'LEGACY')).toBe(true);
 
     // setRollout: 0 % -> 30 % -> 100 %; raising the share only moves subjects to NEW.
-    let change = await changeOf(client, key, () => t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 30) { key } }', { key }));
+    let change = await changeOf(client, key, () => t.admin.ok('mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 30) { key } }', { key }));
     expect(change.changedSlices).toEqual([key]);
     const at30 = paths(client, key);
     const share = at30.filter((p) => p === 'NEW').length / at30.length;
     expect(share).toBeGreaterThan(0.25);
     expect(share).toBeLessThan(0.35);
-    await changeOf(client, key, () => t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 100) { key } }', { key }));
+    await changeOf(client, key, () => t.admin.ok('mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 100) { key } }', { key }));
     expect(paths(client, key).every((p) => p === 'NEW')).toBe(true);
-    await changeOf(client, key, () => t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 30) { key } }', { key }));
+    await changeOf(client, key, () => t.admin.ok('mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 30) { key } }', { key }));
     expect(paths(client, key)).toEqual(at30);
 
     // setTargeting: staff excluded, Kenya at 100 % by a rule.
     await changeOf(client, key, () =>
-      t.admin.ok('mutation($key: String!, $ex: [String!]!, $rule: [String!]!) { setTargeting(key: $key, exclude: $ex, rules: [{ segments: $rule, percent: 100 }]) { key } }', {
+      t.admin.ok('mutation($key: String!, $ex: [String!]!, $rule: [String!]!) { setTargeting(key: $key, reason: "test", exclude: $ex, rules: [{ segments: $rule, percent: 100 }]) { key } }', {
         key,
         ex: [staff],
         rule: [kenya],

@@ -134,7 +134,7 @@ describe('SDK resilience', () => {
 
       await proxy.cut();
       await waitFor(() => !sdk.status().connected, 'the SDK to notice the cut');
-      await admin.ok('mutation { setRollout(key: "api.get-transactions", percent: 0) { key } }');
+      await admin.ok('mutation { setRollout(key: "api.get-transactions", reason: "test", percent: 0) { key } }');
       await admin.ok('mutation { rollback(key: "payments.provider.mpesa", reason: "while cut off") { key } }');
       // Still cut off: the SDK cannot know yet.
       expect(sdk.decide('payments.provider.mpesa', { userId: 'u1' })).toBe('NEW');

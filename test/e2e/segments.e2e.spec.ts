@@ -36,7 +36,7 @@ const UPDATE_SEGMENT = `mutation($key: String!, $constraints: [ConstraintInput!]
 const DELETE_SEGMENT = `mutation($key: String!, $expectedVersion: Int) {
   deleteSegment(key: $key, expectedVersion: $expectedVersion) { key version } }`;
 const SET_TARGETING = `mutation($key: String!, $include: [String!]! = [], $exclude: [String!]! = [], $rules: [RuleInput!]! = []) {
-  setTargeting(key: $key, include: $include, exclude: $exclude, rules: $rules) { version } }`;
+  setTargeting(key: $key, reason: "test", include: $include, exclude: $exclude, rules: $rules) { version } }`;
 
 /** One valid constraint per operator (the test below checks this covers the schema's enum). */
 const VALID_BY_OPERATOR: Record<string, ConstraintInput> = {

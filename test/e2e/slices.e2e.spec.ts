@@ -10,10 +10,10 @@ import {
   uniqueKey,
 } from '../utils/operations.js';
 
-const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $expectedVersion: Int, $reason: String) {
+const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $expectedVersion: Int, $reason: String = "test") {
   setRollout(key: $key, percent: $percent, expectedVersion: $expectedVersion, reason: $reason) { ${SLICE_FIELDS} } }`;
 const SET_TARGETING = `mutation($key: String!, $include: [String!]!, $exclude: [String!]!, $rules: [RuleInput!]!, $expectedVersion: Int) {
-  setTargeting(key: $key, include: $include, exclude: $exclude, rules: $rules, expectedVersion: $expectedVersion) { ${SLICE_FIELDS} } }`;
+  setTargeting(key: $key, reason: "test", include: $include, exclude: $exclude, rules: $rules, expectedVersion: $expectedVersion) { ${SLICE_FIELDS} } }`;
 
 describe('slices', () => {
   let t: TestApp;
@@ -241,6 +241,59 @@ describe('slices', () => {
       expect(await evaluate(t.admin, key, { userId: '1' })).toMatchObject({ path: 'LEGACY', reason: 'ARCHIVED' });
       const error = await t.admin.error(SET_ROLLOUT, { key, percent: 5 });
       expect(error.extensions).toMatchObject({ code: 'CONFLICT', errorCode: 'SLICE_ARCHIVED' });
+    });
+  });
+
+  describe('reasons for changes to who is on NEW', () => {
+    /** The four exposure changes, each from the state it applies to, with the reason as a variable. */
+    const EXPOSURE_CHANGES: Record<string, { prepare?: (key: string) => Promise<unknown>; query: string }> = {
+      setRollout: { query: 'mutation($key: String!, $reason: String) { setRollout(key: $key, percent: 42, reason: $reason) { version } }' },
+      setTargeting: { query: 'mutation($key: String!, $reason: String) { setTargeting(key: $key, rules: [], stickinessAttribute: "accountId", reason: $reason) { version } }' },
+      resume: {
+        prepare: (key) => t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "5xx") { version } }', { key }),
+        query: 'mutation($key: String!, $reason: String) { resume(key: $key, reason: $reason) { version } }',
+      },
+      archiveSlice: { query: 'mutation($key: String!, $reason: String) { archiveSlice(key: $key, reason: $reason) { version } }' },
+    };
+
+    it.each(Object.keys(EXPOSURE_CHANGES))('%s without a reason, or a blank one, is refused on `reason` and writes nothing', async (name) => {
+      const change = EXPOSURE_CHANGES[name]!;
+      const key = uniqueKey(`why.${name.toLowerCase()}`);
+      await createSlice(t.admin, { key, percent: 10 });
+      await change.prepare?.(key);
+      const before = await getSlice(t.admin, key);
+      const historyBefore = await sliceHistory(t.admin, key);
+      for (const reason of [undefined, null, '', '   ', '\t\n\u3000']) {
+        const error = await t.admin.error(change.query, reason === undefined ? { key } : { key, reason });
+        expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCode: 'INVALID_INPUT', field: 'reason' });
+      }
+      expect(await getSlice(t.admin, key)).toEqual(before);
+      expect(await sliceHistory(t.admin, key)).toEqual(historyBefore);
+      // With one, it goes through, and history keeps it.
+      await t.admin.ok(change.query, { key, reason: `ticket CHG-${name}` });
+      expect((await sliceHistory(t.admin, key))[0]).toMatchObject({ reason: `ticket CHG-${name}`, actor: 'bootstrap-admin' });
+    });
+
+    it('are optional again with SWITCHYARD_REQUIRE_REASON=false (rollback still needs one)', async () => {
+      const relaxed = await createTestApp({ SWITCHYARD_REQUIRE_REASON: 'false' });
+      try {
+        for (const name of Object.keys(EXPOSURE_CHANGES)) {
+          const change = EXPOSURE_CHANGES[name]!;
+          const key = uniqueKey(`why-not.${name.toLowerCase()}`);
+          await createSlice(relaxed.admin, { key, percent: 10 });
+          if (name === 'resume') await relaxed.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "5xx") { version } }', { key });
+          const before = await getSlice(relaxed.admin, key);
+          const after = await relaxed.admin.ok<Record<string, { version: number }>>(change.query, { key });
+          expect(after[name]!.version).toBe(before.version + 1);
+          expect((await sliceHistory(relaxed.admin, key))[0]!.reason).toBeNull();
+        }
+        const key = uniqueKey('why-not.rollback');
+        await createSlice(relaxed.admin, { key });
+        const error = await relaxed.admin.error('mutation($key: String!) { rollback(key: $key) { version } }', { key });
+        expect(error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      } finally {
+        await relaxed.close();
+      }
     });
   });
 

@@ -70,9 +70,9 @@ describe('snapshot updates read only what changed, and equal a whole read', () =
 
     const operations: (() => Promise<boolean>)[] = [
       () => attempt('mutation($k: String!, $p: Float!) { createSlice(key: $k, percent: $p, tags: ["walk"]) { key } }', { k: newSlice(), p: pick([0, 5, 50, 100]) }),
-      () => attempt('mutation($k: String!, $p: Float!) { setRollout(key: $k, percent: $p) { key } }', { k: sliceIn('ACTIVE'), p: pick([0, 0.25, 12.5, 100]) }),
+      () => attempt('mutation($k: String!, $p: Float!) { setRollout(key: $k, reason: "test", percent: $p) { key } }', { k: sliceIn('ACTIVE'), p: pick([0, 0.25, 12.5, 100]) }),
       () =>
-        attempt('mutation($k: String!, $i: [String!]!, $e: [String!]!, $r: [RuleInput!]!) { setTargeting(key: $k, include: $i, exclude: $e, rules: $r) { key } }', {
+        attempt('mutation($k: String!, $i: [String!]!, $e: [String!]!, $r: [RuleInput!]!) { setTargeting(key: $k, reason: "test", include: $i, exclude: $e, rules: $r) { key } }', {
           k: sliceIn('ACTIVE'),
           i: someSegments(),
           e: someSegments(),
@@ -95,7 +95,7 @@ describe('snapshot updates read only what changed, and equal a whole read', () =
       () => attempt('mutation($k: String!) { resume(key: $k, reason: "walk") { key } }', { k: sliceIn('ROLLED_BACK') }),
       () => attempt('mutation { rollbackAll(reason: "walk", tag: "walk") { count } }', {}),
       () => attempt('mutation($k: String!, $d: String!) { updateSlice(key: $k, description: $d) { key } }', { k: pick(sliceKeys), d: `d${random()}` }),
-      () => (random() < 0.1 ? attempt('mutation($k: String!) { archiveSlice(key: $k) { key } }', { k: pick(sliceKeys) }) : Promise.resolve(false)),
+      () => (random() < 0.1 ? attempt('mutation($k: String!) { archiveSlice(key: $k, reason: "test") { key } }', { k: pick(sliceKeys) }) : Promise.resolve(false)),
     ];
 
     /** Sends a mutation; refusals (unknown key, segment in use, archived slice...) are part of the walk. */
@@ -169,7 +169,7 @@ describe('snapshot updates read only what changed, and equal a whole read', () =
       await loads.mock.results[0]!.value;
       await new Promise((r) => setTimeout(r, 20));
       loads.mockRestore();
-      await fast.admin.ok('mutation($k: String!) { setRollout(key: $k, percent: 20) { key } }', { k: other });
+      await fast.admin.ok('mutation($k: String!) { setRollout(key: $k, reason: "test", percent: 20) { key } }', { k: other });
       const next = await fastRepository.revision();
       await waitFor(() => fastService.current()?.revision === next);
       const published = fastService.current()!;

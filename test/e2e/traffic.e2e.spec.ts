@@ -2,6 +2,7 @@ import { type Context, InMemStorageProvider, Unleash } from 'unleash-client';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { TrafficRepository } from '../../src/traffic/traffic.repository.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { ManualClock } from '../utils/manual-clock.js';
 import { parseExposition } from '../utils/prometheus.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 import { takeDatabaseAway } from '../utils/outage.js';
@@ -142,7 +143,7 @@ describe('traffic: reports in, GraphQL out', () => {
     expect((await traffic(key)).changedAtRevision).toBe(segmentChanged);
 
     // A change of a segment the slice no longer uses does not count.
-    await t.admin.ok('mutation($key: String!) { setTargeting(key: $key) { key } }', { key });
+    await t.admin.ok('mutation($key: String!) { setTargeting(key: $key, reason: "test") { key } }', { key });
     const untargeted = await headRevision();
     await t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "userId", operator: IN, values: ["u3"] }]) { key } }', { key: staff });
     expect((await traffic(key)).changedAtRevision).toBe(untargeted);
@@ -276,6 +277,9 @@ describe('traffic: reports in, GraphQL out', () => {
           sdkName: 'unleash-node-sdk',
           sdkVersion: expect.stringMatching(/^6\./),
           upToDate: true,
+          status: 'UP_TO_DATE',
+          // It registered metricsInterval 200 ms: taken as 1 s at least.
+          reportIntervalMs: 1_000,
         }),
       ]);
       expect(view.followers[0]!.revision).toBeGreaterThanOrEqual(head);
@@ -316,5 +320,82 @@ describe('traffic: reports in, GraphQL out', () => {
     const failed = metrics.value('switchyard_traffic_flushes_total', { outcome: 'failed' })!;
     expect(failed).toBeGreaterThanOrEqual(after.failedFlushes);
     expect(failed).toBeLessThanOrEqual(later.failedFlushes);
+  });
+});
+
+/**
+ * Who is gone (docs/traffic.md, "Who follows"): an instance that said goodbye (`"final": true`,
+ * sent by the SDK as it closes), or that was not heard from for three of its report intervals, is
+ * GONE rather than BEHIND. The service's clock is moved by hand.
+ */
+describe('traffic: followers that are gone', () => {
+  const clock = new ManualClock();
+  let t: TestApp;
+  let sdkToken: string;
+  beforeAll(async () => {
+    t = await createTestApp({}, { clock });
+    sdkToken = await t.tokenFor('sdk');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const post = (path: string, body: unknown, authorization: string) =>
+    fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
+  async function report(instanceId: string, key: string, more: Record<string, unknown>): Promise<void> {
+    expect((await post('/sdk/v1/metrics', sdkReportBody('payments-api', instanceId, { [key]: { NEW: 1, LEGACY: 1 } }, 10_000, more), `Bearer ${sdkToken}`)).status).toBe(202);
+  }
+  async function statuses(key: string): Promise<Record<string, { status: string; closedAt: string | null; reportIntervalMs: number; upToDate: boolean }>> {
+    await t.app.get(TrafficIngestService).flush();
+    const view = await readTraffic(t.admin, key);
+    return Object.fromEntries(view.followers.map((f) => [`${f.protocol}:${f.instanceId}`, f]));
+  }
+
+  it('a goodbye makes an instance GONE at once; silence, after three of its report intervals (60 s unless it said); a word brings it back', async () => {
+    const key = uniqueKey('traffic.gone');
+    await createSlice(t.admin, { key, percent: 10 });
+    await sliceServed(t.app, key);
+    const { slice } = await t.admin.ok<{ slice: { changedAtRevision: number } }>('query($key: String!) { slice(key: $key) { changedAtRevision } }', { key });
+    const current = slice.changedAtRevision;
+
+    await report('pod-default', key, { revision: current });
+    await report('pod-fast', key, { revision: current - 1, metricsIntervalMs: 10_000 });
+    await report('pod-closing', key, { revision: current - 1 });
+    await report('pod-closing', key, { revision: current - 1, final: true });
+    // An Unleash SDK registers its metrics interval (5 s), then reports.
+    const unleash = { 'unleash-appname': 'payments-api', 'unleash-instanceid': 'jvm-1' };
+    const at = clock.now();
+    expect((await post('/api/client/register', { appName: 'payments-api', instanceId: 'jvm-1', sdkVersion: 'unleash-client-java:9.2.0', strategies: [], started: at, interval: 5_000 }, sdkToken)).status).toBeLessThan(300);
+    const metrics = { appName: 'payments-api', instanceId: 'jvm-1', bucket: { start: new Date(at.getTime() - 5_000), stop: at, toggles: { [key]: { yes: 1, no: 3, variants: {} } } } };
+    expect((await fetch(`${t.baseUrl}/api/client/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: sdkToken, ...unleash }, body: JSON.stringify(metrics) })).status).toBeLessThan(300);
+
+    let now = await statuses(key);
+    expect(now['SWITCHYARD:pod-default']).toMatchObject({ status: 'UP_TO_DATE', closedAt: null, reportIntervalMs: 60_000 });
+    expect(now['SWITCHYARD:pod-fast']).toMatchObject({ status: 'BEHIND', reportIntervalMs: 10_000 });
+    // Closed before the change reached it: GONE, not BEHIND (upToDate still says what it held).
+    expect(now['SWITCHYARD:pod-closing']).toMatchObject({ status: 'GONE', closedAt: clock.now().toISOString(), upToDate: false });
+    // It was never served the features here, so it holds no revision known to the service.
+    expect(now['UNLEASH:jvm-1']).toMatchObject({ status: 'BEHIND', reportIntervalMs: 5_000 });
+
+    await clock.advance(15_001);
+    now = await statuses(key);
+    expect(now['UNLEASH:jvm-1']!.status).toBe('GONE');
+    expect(now['SWITCHYARD:pod-fast']!.status).toBe('BEHIND');
+
+    await clock.advance(15_000);
+    now = await statuses(key);
+    expect(now['SWITCHYARD:pod-fast']!.status).toBe('GONE');
+    expect(now['SWITCHYARD:pod-default']!.status).toBe('UP_TO_DATE');
+
+    await clock.advance(150_000); // 180.001 s since pod-default was heard
+    now = await statuses(key);
+    expect(now['SWITCHYARD:pod-default']!.status).toBe('GONE');
+
+    // Heard from again (a process that came back, a client created again under the same id).
+    await report('pod-default', key, { revision: current });
+    await report('pod-closing', key, { revision: current });
+    now = await statuses(key);
+    expect(now['SWITCHYARD:pod-default']!.status).toBe('UP_TO_DATE');
+    expect(now['SWITCHYARD:pod-closing']).toMatchObject({ status: 'UP_TO_DATE', closedAt: null });
   });
 });

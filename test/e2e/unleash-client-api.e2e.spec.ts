@@ -216,7 +216,7 @@ describe('Unleash client API (/api/client/*)', () => {
       const served = (await features()).body.features;
       expect((hydration.events[0] as { features: Feature[] }).features).toEqual(served);
 
-      await t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 20) { key } }', { key });
+      await t.admin.ok('mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 20) { key } }', { key });
       const updated = await s.next('unleash-updated');
       expect(Number(updated.id)).toBeGreaterThan(Number(connected.id));
       const delta = JSON.parse(updated.data) as Delta;
@@ -236,7 +236,7 @@ describe('Unleash client API (/api/client/*)', () => {
       await features();
 
       const resumed = await stream({ 'last-event-id': current });
-      await t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 30) { key } }', { key });
+      await t.admin.ok('mutation($key: String!) { setRollout(key: $key, reason: "test", percent: 30) { key } }', { key });
       // A hydration would have been written on connect, before anything else.
       const first = await resumed.next();
       expect(first.event).toBe('unleash-updated');

@@ -103,7 +103,7 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
   const mutate = (query: string, vars: Record<string, unknown>) => t.admin.ok(query, vars);
   const rollback = (key: string) => mutate('mutation($key: String!) { rollback(key: $key, reason: "unleash-compat") { key } }', { key });
   const resume = (key: string) => mutate('mutation($key: String!) { resume(key: $key, reason: "unleash-compat") { key } }', { key });
-  const setRollout = (key: string, percent: number) => mutate('mutation($key: String!, $percent: Float!) { setRollout(key: $key, percent: $percent) { key } }', { key, percent });
+  const setRollout = (key: string, percent: number) => mutate('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key } }', { key, percent });
 
   beforeAll(async () => {
     t = await createTestApp({ SWITCHYARD_STREAM_HEARTBEAT_MS: '1000' });

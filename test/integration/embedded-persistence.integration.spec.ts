@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/env.js';
+import { DataDirectoryInUseError, LOCK_FILE } from '../../src/database/data-dir-lock.js';
 import { GraphqlClient } from '../utils/graphql-client.js';
 
 const ADMIN = 'sy_persistence_admin_token_0123456789';
@@ -41,5 +42,18 @@ describe('embedded engine on a data directory', () => {
     } finally {
       await second.app.close();
     }
+  });
+
+  it('serves one process at a time: a second opener of the directory is refused, and a clean stop frees it', async () => {
+    const first = await start();
+    try {
+      expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
+      await expect(start()).rejects.toBeInstanceOf(DataDirectoryInUseError);
+      // The refusal did not disturb the one that holds it.
+      await first.client.ok('{ verifyHistory { ok } }');
+    } finally {
+      await first.app.close();
+    }
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 });

@@ -32,14 +32,14 @@ describe('history', () => {
     for (let i = 0; i < 6; i++) {
       const key = uniqueKey('api.route');
       await createSlice(t.admin, { key, tags: ['wave-1'] });
-      await t.admin.ok('mutation($key: String!, $p: Float!) { setRollout(key: $key, percent: $p) { key } }', { key, p: 5 * (i + 1) });
+      await t.admin.ok('mutation($key: String!, $p: Float!) { setRollout(key: $key, reason: "test", percent: $p) { key } }', { key, p: 5 * (i + 1) });
       await t.admin.ok(
-        'mutation($key: String!, $s: String!, $k: String!) { setTargeting(key: $key, include: [$s], rules: [{ segments: [$k], percent: 20 }]) { key } }',
+        'mutation($key: String!, $s: String!, $k: String!) { setTargeting(key: $key, reason: "test", include: [$s], rules: [{ segments: [$k], percent: 20 }]) { key } }',
         { key, s: staff, k: ke },
       );
       if (i % 3 === 1) await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "incident") { key } }', { key });
       if (i === 4) await t.admin.ok('mutation($key: String!) { resume(key: $key, reason: "fixed") { key } }', { key });
-      if (i === 5) await t.admin.ok('mutation($key: String!) { archiveSlice(key: $key) { key } }', { key });
+      if (i === 5) await t.admin.ok('mutation($key: String!) { archiveSlice(key: $key, reason: "test") { key } }', { key });
     }
     await t.admin.ok('mutation { rollbackAll(reason: "drill", tag: "wave-1") { count } }');
     await t.admin.ok('mutation { updateSlice(key: "nothing-yet", description: "x") { key } }').catch(() => undefined);

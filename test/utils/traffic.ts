@@ -51,7 +51,7 @@ const TRAFFIC_QUERY = `query($key: String!, $minutes: Int! = 5, $within: Int! = 
   changedAtRevision
   traffic { last5Minutes { ${TOTALS} } lastHour { ${TOTALS} } last24Hours { ${TOTALS} }
             buckets(minutes: $minutes) { start new legacy } byApp(minutes: $minutes) { appName new legacy } }
-  followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate } } }`;
+  followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate status closedAt reportIntervalMs } } }`;
 
 /** Everything the API shows about a slice's traffic (`minutes` for buckets and byApp, `within` for followers). */
 export async function readTraffic(client: GraphqlClient, key: string, vars: { minutes?: number; within?: number } = {}): Promise<TrafficView> {

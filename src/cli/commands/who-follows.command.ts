@@ -15,6 +15,10 @@ export interface SliceFollower {
   lastSyncedAt: string | null;
   lastSeenAt: string;
   upToDate: boolean;
+  /** GONE: closed (said so) or silent for three report intervals; never counted as BEHIND. */
+  status: 'UP_TO_DATE' | 'BEHIND' | 'GONE';
+  closedAt: string | null;
+  reportIntervalMs: number;
 }
 
 interface Followed {
@@ -26,17 +30,21 @@ interface Followed {
 
 const DEFAULT_WITHIN_MINUTES = 1440; // the API's default: a day
 
+const STATUS_ORDER: Record<SliceFollower['status'], number> = { BEHIND: 0, UP_TO_DATE: 1, GONE: 2 };
+/** Upper case is what needs attention; a gone instance does not (it decides nothing any more). */
+const STATUS_LABEL: Record<SliceFollower['status'], string> = { BEHIND: 'BEHIND', UP_TO_DATE: 'ok', GONE: 'gone' };
+
 const WHO_FOLLOWS = `query($key: String!, $within: Int!) {
   slice(key: $key) {
     key state changedAtRevision
-    followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate }
+    followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate status closedAt reportIntervalMs }
   }
 }`;
 
 export function registerWhoFollowsCommand(program: Command, open: OpenSession): void {
   program
     .command('who-follows')
-    .description("the SDK instances that follow a slice, and whether each has its latest change (revision vs the slice's changedAtRevision)")
+    .description("the SDK instances that follow a slice, and whether each has its latest change (revision vs the slice's changedAtRevision) or is gone")
     .argument('<slice>', 'the slice key')
     .addOption(new Option('--within <minutes>', `instances seen in the last <minutes> (default: ${DEFAULT_WITHIN_MINUTES}, a day)`).argParser(parsePositiveInt))
     .action(async (key: string, options: { within?: number }, command: Command) => {
@@ -44,25 +52,28 @@ export function registerWhoFollowsCommand(program: Command, open: OpenSession): 
       const within = options.within ?? DEFAULT_WITHIN_MINUTES;
       const intent: Intent = { action: 'read slices', allowedTokens: READ_TOKENS, sliceKey: key };
       const { slice } = await client.request<{ slice: Followed }>(WHO_FOLLOWS, { key, within }, intent);
-      // Behind first: they are what the reader is looking for.
+      // Behind first (what the reader is looking for), gone last (what no longer decides).
       const followers = [...slice.followers].sort(
-        (a, b) => Number(a.upToDate) - Number(b.upToDate) || a.appName.localeCompare(b.appName) || a.instanceId.localeCompare(b.instanceId),
+        (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.appName.localeCompare(b.appName) || a.instanceId.localeCompare(b.instanceId),
       );
 
       out.result({ ...slice, withinMinutes: within, followers }, () => {
-        const behind = followers.filter((f) => !f.upToDate).length;
+        const behind = followers.filter((f) => f.status === 'BEHIND').length;
+        const gone = followers.filter((f) => f.status === 'GONE').length;
         const head = `${slice.key} last changed at revision ${slice.changedAtRevision}.`;
         if (followers.length === 0) return `${head}\nNo SDK instance has followed it in the last ${formatMinutes(within)}.`;
-        const counted = `${followers.length} instance${followers.length === 1 ? '' : 's'} seen in the last ${formatMinutes(within)}; ${
-          behind === 0 ? 'all up to date' : `${behind} BEHIND (not yet on revision ${slice.changedAtRevision})`
-        }.`;
+        const live = followers.length - gone;
+        const state =
+          live === 0 ? 'none still running' : behind > 0 ? `${behind} BEHIND (not yet on revision ${slice.changedAtRevision})` : gone > 0 ? 'all running ones up to date' : 'all up to date';
+        const goneNote = gone === 0 ? '' : `; ${gone} gone (closed, or not heard from for three report intervals)`;
+        const counted = `${followers.length} instance${followers.length === 1 ? '' : 's'} seen in the last ${formatMinutes(within)}; ${state}${goneNote}.`;
         const now = Date.now();
         return (
           `${head}\n${counted}\n\n` +
           table(
             followers,
             [
-              { header: 'STATUS', value: (f) => (f.upToDate ? 'ok' : 'BEHIND') },
+              { header: 'STATUS', value: (f) => STATUS_LABEL[f.status] },
               { header: 'APP', value: (f) => f.appName, shrinkTo: 8 },
               { header: 'INSTANCE', value: (f) => f.instanceId, shrinkTo: 8 },
               { header: 'PROTOCOL', value: (f) => f.protocol },

@@ -23,7 +23,24 @@ export class ChangeWithReasonArgs extends ChangeArgs {
   reason?: string | null;
 }
 
-/** For calls where a reason is required (rollback, rollbackAll, resume). */
+/**
+ * For changes to who is on NEW (setRollout, setTargeting, resume, archiveSlice): nullable in the
+ * schema, which cannot change with configuration, and required at run time unless the service
+ * runs with SWITCHYARD_REQUIRE_REASON=false (SlicesService.exposureChange checks it).
+ */
+@ArgsType()
+export class ChangeWithExposureReasonArgs extends ChangeArgs {
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why: recorded in history. Required (not blank) unless the service runs with SWITCHYARD_REQUIRE_REASON=false.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string | null;
+}
+
+/** For calls where a reason is always required (rollback, rollbackAll). */
 @ArgsType()
 export class ChangeWithRequiredReasonArgs extends ChangeArgs {
   @Field({ description: 'Why: required, recorded in history.' })

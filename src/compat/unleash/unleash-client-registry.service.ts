@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../../common/scheduling/clock.js';
 import { InvalidInputException } from '../../common/errors/switchyard.exception.js';
 import { type TrafficSource, TrafficIngestService } from '../../traffic/traffic-ingest.service.js';
 import { splitSdkHeader } from '../../traffic/traffic-report.js';
@@ -29,32 +30,36 @@ export interface ClientHeaders {
  */
 @Injectable()
 export class UnleashClientRegistry {
-  constructor(private readonly traffic: TrafficIngestService) {}
+  constructor(
+    private readonly traffic: TrafficIngestService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** The body of POST /api/client/register. Throws INVALID_INPUT (400) for a body of the wrong shape. */
-  receiveRegistration(body: unknown, headers: ClientHeaders, at: Date = new Date()): void {
+  receiveRegistration(body: unknown, headers: ClientHeaders, at: Date = this.clock.now()): void {
     const registration = this.orRefuse('unleash_register', false, parseRegistration(body, headers.instanceId));
     this.recordRegistration(registration, headers, at);
   }
 
   /** The body of POST /api/client/metrics. Throws INVALID_INPUT (400) for a body of the wrong shape. */
-  receiveMetrics(body: unknown, headers: ClientHeaders, at: Date = new Date()): void {
+  receiveMetrics(body: unknown, headers: ClientHeaders, at: Date = this.clock.now()): void {
     const metrics = this.orRefuse('unleash_metrics', true, parseMetrics(body, headers.instanceId));
     this.recordMetrics(metrics, headers, at);
   }
 
-  recordRegistration(registration: ClientRegistration, headers: ClientHeaders, at: Date = new Date()): void {
+  recordRegistration(registration: ClientRegistration, headers: ClientHeaders, at: Date = this.clock.now()): void {
     this.traffic.recordUnleashInstance(
       'unleash_register',
       { appName: registration.appName, instanceId: registration.instanceId },
-      splitSdkHeader(headers.sdk ?? registration.sdkVersion),
+      // An interval of 0 is "no metrics" in some SDKs: then it is not how often it is heard from.
+      { ...splitSdkHeader(headers.sdk ?? registration.sdkVersion), reportIntervalMs: registration.interval || null },
       null,
       headers.token,
       at.getTime(),
     );
   }
 
-  recordMetrics(metrics: ClientMetrics, headers: ClientHeaders, at: Date = new Date()): void {
+  recordMetrics(metrics: ClientMetrics, headers: ClientHeaders, at: Date = this.clock.now()): void {
     this.traffic.recordUnleashMetrics(
       { appName: metrics.appName, instanceId: metrics.instanceId },
       splitSdkHeader(headers.sdk),
@@ -65,7 +70,7 @@ export class UnleashClientRegistry {
   }
 
   /** A features response or stream was served to the SDK named by these headers (ignored without an app name). */
-  recordServed(headers: ClientHeaders, revision: number, at: Date = new Date()): void {
+  recordServed(headers: ClientHeaders, revision: number, at: Date = this.clock.now()): void {
     const appName = headers.appName?.trim();
     if (!appName) return;
     const instanceId = headers.instanceId?.trim() || 'default';

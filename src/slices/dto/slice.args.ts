@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { ATTRIBUTE_NAME_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
-import { ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';
+import { ChangeWithExposureReasonArgs, ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';
 import { IsPercent } from '../../common/validation/validation.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../common/validation/patterns.js';
 import { SliceStateValue } from '../models/slice.model.js';
@@ -122,7 +122,7 @@ export class UpdateSliceArgs extends ChangeWithReasonArgs {
 }
 
 @ArgsType()
-export class SetRolloutArgs extends ChangeWithReasonArgs {
+export class SetRolloutArgs extends ChangeWithExposureReasonArgs {
   @KeyField('The slice key.')
   key!: string;
 
@@ -135,7 +135,7 @@ export class SetRolloutArgs extends ChangeWithReasonArgs {
 }
 
 @ArgsType()
-export class SetTargetingArgs extends ChangeWithReasonArgs {
+export class SetTargetingArgs extends ChangeWithExposureReasonArgs {
   @KeyField('The slice key.')
   key!: string;
 
@@ -186,8 +186,10 @@ export class RollbackAllArgs extends ChangeWithRequiredReasonArgs {
   tag?: string | null;
 }
 
+// The reason is checked at run time (SlicesService.exposureChange), like setRollout's: the schema
+// cannot change with SWITCHYARD_REQUIRE_REASON.
 @ArgsType()
-export class ResumeArgs extends ChangeWithRequiredReasonArgs {
+export class ResumeArgs extends ChangeWithExposureReasonArgs {
   @KeyField('The slice key.')
   key!: string;
 
@@ -196,7 +198,7 @@ export class ResumeArgs extends ChangeWithRequiredReasonArgs {
 }
 
 @ArgsType()
-export class ArchiveSliceArgs extends ChangeWithReasonArgs {
+export class ArchiveSliceArgs extends ChangeWithExposureReasonArgs {
   @KeyField('The slice key.')
   key!: string;
 

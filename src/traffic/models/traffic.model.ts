@@ -15,6 +15,24 @@ registerEnumType(SdkProtocol, {
   description: 'How an SDK instance talks to the service: the Switchyard SDK (/sdk/v1), or an official Unleash SDK (/api/client).',
 });
 
+export enum FollowerStatus {
+  UP_TO_DATE = 'UP_TO_DATE',
+  BEHIND = 'BEHIND',
+  GONE = 'GONE',
+}
+registerEnumType(FollowerStatus, {
+  name: 'FollowerStatus',
+  description: 'Where a follower of a slice stands.',
+  valuesMap: {
+    UP_TO_DATE: { description: "Heard from recently, and holds the slice's last change (revision >= changedAtRevision)." },
+    BEHIND: { description: 'Heard from recently, and does not hold the last change yet.' },
+    GONE: {
+      description:
+        'No longer deciding: its SDK closed and said so (a final usage report), or it has not been heard from for three of its report intervals (60 s each unless it said otherwise). Whatever revision it last held.',
+    },
+  },
+});
+
 @ObjectType({ description: 'Decisions on each path over a time window, as the SDKs reported them.' })
 export class TrafficTotals {
   @Field(() => Float)
@@ -101,6 +119,17 @@ export class SliceFollower {
   @Field(() => GraphQLISODateTime, { description: 'When the service last heard from it (a report, a registration, a fetch).' })
   lastSeenAt!: Date;
 
-  @Field({ description: "revision >= the slice's changedAtRevision." })
+  @Field({ description: "revision >= the slice's changedAtRevision (whether or not it is still running: see status)." })
   upToDate!: boolean;
+
+  @Field(() => FollowerStatus, { description: 'UP_TO_DATE, BEHIND, or GONE when it closed or went silent: what who-follows shows.' })
+  status!: FollowerStatus;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When it said goodbye (its SDK closed), if nothing was heard from it since.' })
+  closedAt!: Date | null;
+
+  @Field(() => Int, {
+    description: 'How often it reports, in ms, as it said (our SDK’s metricsIntervalMs, an Unleash SDK’s registration interval; bounded to 1 s..1 day), else 60,000: three of these without a word make it GONE.',
+  })
+  reportIntervalMs!: number;
 }
