@@ -73,6 +73,8 @@ export interface MetricsReport {
   readonly revision: number | null;
   readonly syncedAt: string | null;
   readonly bucket: { readonly start: string; readonly stop: string; readonly slices: Record<string, { NEW: number; LEGACY: number }> };
+  /** How often this instance reports: the service shows it as gone after three of these in silence. */
+  readonly metricsIntervalMs: number;
   /** True on the last report, sent by `close()`: this instance stops. Absent on the others. */
   readonly final?: boolean;
 }
@@ -204,6 +206,7 @@ export class MetricsReporter {
         revision,
         syncedAt: syncedAt === null ? null : syncedAt.toISOString(),
         bucket: { start: this.since.toISOString(), stop: stop.toISOString(), slices },
+        metricsIntervalMs: this.options.intervalMs,
         ...(final ? { final: true } : {}),
       },
       snapshot,
