@@ -38,6 +38,12 @@ export interface InstanceObservation {
   readonly revision: number | null;
   /** When it last received configuration; null: not said, or never. */
   readonly syncedAt: number | null;
+  /**
+   * The Unleash client specification it declared when served `revision` (its `Unleash-Client-Spec`
+   * header: which form of each slice it was served, src/compat/unleash/unleash-constraints.ts);
+   * null: none declared, or not an Unleash SDK being served. Goes with `revision`.
+   */
+  readonly clientSpec: string | null;
   readonly seenAt: number;
 }
 
@@ -127,8 +133,9 @@ export function bucketStartFor(receivedAt: number, start: number, stop: number):
  * written a newer one meanwhile):
  *  - last seen: the later;
  *  - SDK name and version: from the later observation that says them;
- *  - revision and last sync go together: from the observation with the later sync; one without a
- *    sync time (an SDK still on its bootstrap) only replaces one without a sync time either.
+ *  - revision, last sync and declared client specification go together: from the observation with
+ *    the later sync; one without a sync time (an SDK still on its bootstrap) only replaces one
+ *    without a sync time either.
  */
 export function mergeInstance(known: InstanceObservation, next: InstanceObservation): InstanceObservation {
   const sdkFromNext = next.sdkName !== null && (known.sdkName === null || next.seenAt >= known.seenAt);
@@ -143,6 +150,7 @@ export function mergeInstance(known: InstanceObservation, next: InstanceObservat
     sdkVersion: sdkFromNext ? next.sdkVersion : known.sdkVersion,
     revision: syncFromNext ? next.revision : known.revision,
     syncedAt: syncFromNext ? next.syncedAt : known.syncedAt,
+    clientSpec: syncFromNext ? next.clientSpec : known.clientSpec,
     seenAt: Math.max(known.seenAt, next.seenAt),
   };
 }

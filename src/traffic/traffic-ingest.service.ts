@@ -208,6 +208,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         sdkVersion: report.sdkVersion,
         revision: report.revision,
         syncedAt,
+        clientSpec: null,
         seenAt: receivedAt,
       },
       { bucketStart: bucketStartFor(receivedAt, report.start, report.stop), slices },
@@ -247,7 +248,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     const slices = this.knownOnly(reported);
     this.take(
       'unleash_metrics',
-      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, seenAt: receivedAt },
+      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, clientSpec: null, seenAt: receivedAt },
       { bucketStart: bucketStartFor(receivedAt, counts.start, counts.stop), slices },
       token,
       countsIn(slices.values()),
@@ -256,13 +257,14 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
 
   /**
    * An Unleash SDK was heard from (`unleash_register`), or was served `revision` (`unleash_served`:
-   * a features response or stream event), with the token named `token`.
+   * a features response or stream event) as an SDK declaring `clientSpec` (its valid
+   * `Unleash-Client-Spec`, null for none), with the token named `token`.
    */
   recordUnleashInstance(
     source: 'unleash_register' | 'unleash_served',
     who: UnleashIdentity,
     sdk: { sdkName: string | null; sdkVersion: string | null },
-    served: { revision: number; at: number } | null,
+    served: { revision: number; at: number; clientSpec: string | null } | null,
     token: string,
     at: number = Date.now(),
   ): void {
@@ -279,6 +281,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         ...sdk,
         revision: served?.revision ?? null,
         syncedAt: served?.at ?? null,
+        clientSpec: served?.clientSpec ?? null,
         seenAt: at,
       },
       undefined,

@@ -34,6 +34,8 @@ export interface FollowerRow {
   readonly sdkVersion: string | null;
   readonly revision: number | null;
   readonly lastSyncedAt: Date | null;
+  /** The Unleash client specification it declared when last served (null: none, or not served). */
+  readonly clientSpec: string | null;
   readonly lastSeenAt: Date;
 }
 
@@ -44,7 +46,7 @@ export class TrafficRepository {
 
   /**
    * Writes a drained buffer: one statement per table (arrays through unnest, so the statement and
-   * its 5 to 8 parameters stay the same size whatever the batch), in one transaction.
+   * its 5 to 9 parameters stay the same size whatever the batch), in one transaction.
    *
    * - Rows go in primary-key order (the buffer sorts them), so that two service instances
    *   flushing overlapping rows at once lock them in the same order instead of deadlocking.
@@ -65,10 +67,10 @@ export class TrafficRepository {
         // The same rule as mergeInstance (traffic-buffer.ts): another instance of the service may
         // have written a newer observation of this SDK instance in the meantime.
         await tx.query(
-          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at)
-           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.last_seen_at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[]) WITH ORDINALITY
-                AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, n)
+          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, client_spec, last_seen_at)
+           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.client_spec, u.last_seen_at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::text[]) WITH ORDINALITY
+                AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, client_spec, n)
            ORDER BY u.n
            ON CONFLICT (protocol, app_name, instance_id) DO UPDATE SET
              sdk_name = CASE WHEN EXCLUDED.sdk_name IS NOT NULL AND (i.sdk_name IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
@@ -77,6 +79,7 @@ export class TrafficRepository {
                                 THEN EXCLUDED.sdk_version ELSE i.sdk_version END,
              revision = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.revision ELSE i.revision END,
              last_synced_at = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.last_synced_at ELSE i.last_synced_at END,
+             client_spec = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.client_spec ELSE i.client_spec END,
              last_seen_at = GREATEST(i.last_seen_at, EXCLUDED.last_seen_at)`,
           [
             i.map((o) => o.protocol),
@@ -87,6 +90,7 @@ export class TrafficRepository {
             i.map((o) => (o.revision === null ? null : String(o.revision))),
             i.map((o) => (o.syncedAt === null ? null : new Date(o.syncedAt).toISOString())),
             i.map((o) => new Date(o.seenAt).toISOString()),
+            i.map((o) => o.clientSpec),
           ],
         );
       }
@@ -213,10 +217,11 @@ export class TrafficRepository {
       sdk_version: string | null;
       revision: string | null;
       last_synced_at: Date | null;
+      client_spec: string | null;
       last_seen_at: Date;
     }[] = await this.dataSource.query(
       `SELECT k.key AS slice_key, i.protocol, i.app_name, i.instance_id, i.sdk_name, i.sdk_version,
-              i.revision::text AS revision, i.last_synced_at, i.last_seen_at
+              i.revision::text AS revision, i.last_synced_at, i.client_spec, i.last_seen_at
        FROM unnest($1::text[]) AS k(key)
        CROSS JOIN LATERAL (
          SELECT i.*
@@ -237,6 +242,7 @@ export class TrafficRepository {
       sdkVersion: r.sdk_version,
       revision: r.revision === null ? null : Number(r.revision),
       lastSyncedAt: r.last_synced_at === null ? null : new Date(r.last_synced_at),
+      clientSpec: r.client_spec,
       lastSeenAt: new Date(r.last_seen_at),
     }));
   }

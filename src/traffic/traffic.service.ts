@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HistoryRepository } from '../history/history.repository.js';
 import { BatchLoader } from './batch-loader.js';
+import { type ServedForm, ServedForms } from './served-forms.js';
 import { MINUTE_MS, minuteOf } from './traffic-buffer.js';
 import { type FollowerRow, TrafficRepository, type WindowTotals } from './traffic.repository.js';
 
@@ -15,6 +16,9 @@ export interface MinuteBucket {
 
 export interface Follower extends FollowerRow {
   readonly upToDate: boolean;
+  /** The form of the slice it is served (ServedForms); null when unknown. */
+  readonly servedForm: ServedForm | null;
+  readonly degradedReason: string | null;
 }
 
 const NO_TRAFFIC: WindowTotals = Object.freeze({
@@ -37,6 +41,7 @@ export class TrafficReader {
   constructor(
     private readonly traffic: TrafficRepository,
     private readonly history: HistoryRepository,
+    private readonly forms: ServedForms,
     readonly now: number,
   ) {
     // Bucket starts before `until` count: the current minute is included, still filling.
@@ -92,7 +97,10 @@ export class TrafficReader {
     return this.traffic.appTotals(sliceKey, this.since(minutes), new Date(this.until));
   }
 
-  /** Instances that reported decisions for the slice within `withinMinutes`, and whether each holds its last change. */
+  /**
+   * Instances that reported decisions for the slice within `withinMinutes`, whether each holds its
+   * last change, and the form of the slice each is served.
+   */
   async followers(sliceKey: string, withinMinutes: number): Promise<Follower[]> {
     let loader = this.followerLoaders.get(withinMinutes);
     if (loader === undefined) {
@@ -109,7 +117,11 @@ export class TrafficReader {
       this.followerLoaders.set(withinMinutes, loader);
     }
     const [rows, changedAt] = await Promise.all([loader.load(sliceKey), this.changedAtRevision(sliceKey)]);
-    return rows.map((row) => ({ ...row, upToDate: row.revision !== null && row.revision >= changedAt }));
+    return rows.map((row) => {
+      // An Unleash SDK with no revision was never served by the service: its form is unknown.
+      const served = this.forms.formOf(row.protocol, sliceKey, row.revision !== null, row.clientSpec);
+      return { ...row, upToDate: row.revision !== null && row.revision >= changedAt, servedForm: served?.form ?? null, degradedReason: served?.reason ?? null };
+    });
   }
 
   /** The start of the window of the last `minutes` minutes. */
@@ -124,10 +136,11 @@ export class TrafficService {
   constructor(
     private readonly traffic: TrafficRepository,
     private readonly history: HistoryRepository,
+    private readonly forms: ServedForms,
   ) {}
 
   /** A reader for one request (batches its loads; fixes its `now`). */
   reader(now: number = Date.now()): TrafficReader {
-    return new TrafficReader(this.traffic, this.history, now);
+    return new TrafficReader(this.traffic, this.history, this.forms, now);
   }
 }
