@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { type Intent, READ_TOKENS } from '../errors.js';
-import { formatAge, formatMinutes, table } from '../output.js';
+import { clean, formatAge, formatMinutes, table } from '../output.js';
 import { parsePositiveInt } from '../parsers.js';
 import type { OpenSession } from '../session.js';
 
@@ -15,6 +15,11 @@ export interface SliceFollower {
   lastSyncedAt: string | null;
   lastSeenAt: string;
   upToDate: boolean;
+  /** Unleash SDKs: the client specification declared when last served (null: none). */
+  clientSpec: string | null;
+  /** The form of the slice it is served (null: an Unleash SDK never served by the service). */
+  servedForm: 'EXACT' | 'CONSERVATIVE' | 'DISABLED' | null;
+  degradedReason: string | null;
 }
 
 interface Followed {
@@ -29,14 +34,16 @@ const DEFAULT_WITHIN_MINUTES = 1440; // the API's default: a day
 const WHO_FOLLOWS = `query($key: String!, $within: Int!) {
   slice(key: $key) {
     key state changedAtRevision
-    followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate }
+    followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate clientSpec servedForm degradedReason }
   }
 }`;
 
 export function registerWhoFollowsCommand(program: Command, open: OpenSession): void {
   program
     .command('who-follows')
-    .description("the SDK instances that follow a slice, and whether each has its latest change (revision vs the slice's changedAtRevision)")
+    .description(
+      "the SDK instances that follow a slice, whether each has its latest change (revision vs the slice's changedAtRevision), and which Unleash SDKs get a degraded form of it, and why",
+    )
     .argument('<slice>', 'the slice key')
     .addOption(new Option('--within <minutes>', `instances seen in the last <minutes> (default: ${DEFAULT_WITHIN_MINUTES}, a day)`).argParser(parsePositiveInt))
     .action(async (key: string, options: { within?: number }, command: Command) => {
@@ -53,9 +60,10 @@ export function registerWhoFollowsCommand(program: Command, open: OpenSession): 
         const behind = followers.filter((f) => !f.upToDate).length;
         const head = `${slice.key} last changed at revision ${slice.changedAtRevision}.`;
         if (followers.length === 0) return `${head}\nNo SDK instance has followed it in the last ${formatMinutes(within)}.`;
+        const degraded = followers.filter((f) => f.servedForm === 'CONSERVATIVE' || f.servedForm === 'DISABLED');
         const counted = `${followers.length} instance${followers.length === 1 ? '' : 's'} seen in the last ${formatMinutes(within)}; ${
           behind === 0 ? 'all up to date' : `${behind} BEHIND (not yet on revision ${slice.changedAtRevision})`
-        }.`;
+        }${degraded.length === 0 ? '' : `; ${degraded.length} served a degraded form (below)`}.`;
         const now = Date.now();
         return (
           `${head}\n${counted}\n\n` +
@@ -70,10 +78,37 @@ export function registerWhoFollowsCommand(program: Command, open: OpenSession): 
               { header: 'REVISION', value: (f) => (f.revision === null ? 'none' : String(f.revision)), align: 'right' },
               { header: 'SYNCED', value: (f) => formatAge(f.lastSyncedAt, now) },
               { header: 'SEEN', value: (f) => formatAge(f.lastSeenAt, now) },
+              { header: 'FORM', value: (f) => (f.servedForm === null ? '-' : f.servedForm === 'EXACT' ? 'exact' : f.servedForm) },
             ],
             out.width,
-          )
+          ) +
+          degradedSection(degraded)
         );
       });
     });
+}
+
+/** Instances named per reason at most; the rest are counted. */
+const NAMED_PER_REASON = 3;
+
+/**
+ * Why the degraded ones are degraded: one paragraph per form, declared client specification and
+ * reason (a fleet of one app declares the same), naming a few instances.
+ */
+function degradedSection(degraded: readonly SliceFollower[]): string {
+  if (degraded.length === 0) return '';
+  const groups = new Map<string, { head: string; reason: string; names: string[] }>();
+  for (const f of degraded) {
+    const spec = f.clientSpec === null ? 'no client specification declared' : `client specification ${f.clientSpec}`;
+    const key = JSON.stringify([f.servedForm, f.clientSpec, f.degradedReason]);
+    const group = groups.get(key) ?? { head: `${f.servedForm} (${spec})`, reason: f.degradedReason ?? '', names: [] };
+    group.names.push(`${f.appName}/${f.instanceId}`);
+    groups.set(key, group);
+  }
+  const lines = ['', 'Unleash SDKs served a degraded form (fewer subjects on NEW than Switchyard decides, never more):'];
+  for (const { head, reason, names } of groups.values()) {
+    const shown = names.slice(0, NAMED_PER_REASON).join(', ') + (names.length > NAMED_PER_REASON ? ` and ${names.length - NAMED_PER_REASON} more` : '');
+    lines.push(`  ${clean(head)}: ${clean(shown)}`, `    ${clean(reason)}`);
+  }
+  return lines.join('\n') + '\n';
 }
