@@ -66,9 +66,8 @@ import {
   support,
   toUnleashConstraint,
 } from './unleash-constraints.js';
+import type { ServedForm } from '../../traffic/served-forms.js';
 import type { UnleashFeature, UnleashStrategy } from './unleash-protocol.js';
-
-export { type Approximation, describeApproximations } from './unleash-constraints.js';
 
 /** Most strategies one toggle may carry; beyond it the slice is served disabled. */
 export const MAX_STRATEGIES_PER_TOGGLE = 1000;
@@ -76,16 +75,12 @@ export const MAX_STRATEGIES_PER_TOGGLE = 1000;
 /** Why an ACTIVE slice is served disabled (everyone LEGACY) to every SDK. */
 export type InexpressibleReason = { readonly code: 'TOO_MANY_STRATEGIES'; readonly limit: number };
 
-/**
- * How a served toggle relates to our decision:
- * - EXACT: the same answer for every subject (a rolled-back slice served disabled is exact);
- * - CONSERVATIVE: NEW for some of the subjects we put on NEW, never for others;
- * - DISABLED: an ACTIVE slice served disabled (everyone LEGACY) because nothing finer is exact.
- */
-export type ServedForm = 'EXACT' | 'CONSERVATIVE' | 'DISABLED';
-
 export interface ToggleMapping {
   readonly feature: UnleashFeature;
+  /**
+   * EXACT (a rolled-back slice served disabled is exact), CONSERVATIVE, or DISABLED: an ACTIVE
+   * slice served disabled (everyone LEGACY) because nothing finer is exact. What followers show.
+   */
   readonly form: ServedForm;
   /** Set when an ACTIVE slice could not be expressed and is served disabled (everyone LEGACY). */
   readonly inexpressible: InexpressibleReason | null;
