@@ -6,7 +6,11 @@
  * The Unleash server reads the same header to decide whether a client can take segments
  * (unleash: src/lib/services/client-spec-service.ts, `segments: 4.2.0`; no header means "no",
  * a malformed one is refused with 400). We serve a malformed header like none: an SDK that gets a
- * 400 stops fetching for good, and the oldest form is safe for every SDK.
+ * 400 stops fetching for good, and the oldest form is safe for every SDK. The header itself came
+ * with segments, in mid-2022 (unleash-client-node#335 "pass spec header so global segments can be
+ * toggled", unleash-client-go#116, unleash-client-python#212, unleash-client-ruby#114,
+ * unleash-client-dotnet#104, unleash-client-java#145): an SDK that sends none may implement the
+ * 4.1.0 operators (unleash-client 3.12.0 to 3.14.0 did), but nothing tells us so, and it gets the oldest form.
  *
  * Each capability is dated by the client-specification release (github.com/Unleash/client-specification,
  * `specifications/`) whose tests first pin it down; an SDK declaring version V passed V's tests:
