@@ -49,7 +49,7 @@ describe('the form each level gets', () => {
   const staff: SegmentDefinition = { key: 'staff', constraints: [c('email', 'STR_ENDS_WITH', ['@corp.example'], { caseInsensitive: true })] };
   const kenya: SegmentDefinition = { key: 'kenya', constraints: [c('country', 'IN', ['KE'])] };
 
-  it('an exclusion by account list is exact for the oldest SDKs: NOT_IN, never an inverted IN', () => {
+  it('an exclusion by account list stays in force for the oldest SDKs: NOT_IN, never an inverted IN (exact from 4.2.1)', () => {
     const s = slice('pay', 5000, { targeting: { include: [], exclude: ['salary-run'], rules: [] } });
     const oldest = mapSlice(s, segmentsOf(salaryRun), { level: OLDEST_LEVEL });
     expect(oldest.form).toBe('CONSERVATIVE'); // NOT_IN on a subject without accountId: false below 4.2.1
