@@ -2,6 +2,7 @@ import { CreateControlPlane1764000000000 } from './1764000000000-CreateControlPl
 import { CreateTraffic1764100000000 } from './1764100000000-CreateTraffic.js';
 import { IndexIdempotencyAge1764200000000 } from './1764200000000-IndexIdempotencyAge.js';
 import { HistoryPositionsAndCheckpoints1764600000000 } from './1764600000000-HistoryPositionsAndCheckpoints.js';
+import { UnleashClientSpec1764710000000 } from './1764710000000-UnleashClientSpec.js';
 import { SdkInstanceGoodbye1764810000000 } from './1764810000000-SdkInstanceGoodbye.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   CreateTraffic1764100000000,
   IndexIdempotencyAge1764200000000,
   HistoryPositionsAndCheckpoints1764600000000,
+  UnleashClientSpec1764710000000,
   SdkInstanceGoodbye1764810000000,
 ];

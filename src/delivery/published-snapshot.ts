@@ -1,17 +1,16 @@
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { diffSnapshots, type SnapshotDefinition } from '@switchyard/client-sdk/core';
+import { type ContentEncoding, PreparedBody } from './prepared-body.js';
 
-export type ContentEncoding = 'br' | 'gzip';
+export type { ContentEncoding };
 
 /**
- * A snapshot as served: serialized once, written as is to every request and stream. Compressed
- * forms are made on first demand, not at publish time, so a rollback's fan-out to the streams
- * never waits for a compressor.
+ * A snapshot as served: serialized once, written as is to every request and stream (its body a
+ * PreparedBody: compressed forms made on first demand).
  */
 export class PublishedSnapshot {
   readonly etag: string;
-  /** The JSON body of GET /sdk/v1/snapshot. */
-  readonly body: Buffer;
+  /** The JSON body of GET /sdk/v1/snapshot, and its compressed forms. */
+  readonly prepared: PreparedBody;
   /** The same snapshot as one Server-Sent Event. */
   readonly event: Buffer;
   /**
@@ -28,7 +27,6 @@ export class PublishedSnapshot {
    */
   readonly eventChunk: Buffer;
   readonly deltaChunk: Buffer | null = null;
-  private readonly compressed = new Map<ContentEncoding, Buffer>();
 
   /** @param previous - the snapshot this one replaces, if any: the delta is computed from it, once. */
   constructor(
@@ -37,7 +35,7 @@ export class PublishedSnapshot {
   ) {
     const json = JSON.stringify({ ...definition, generatedAt: new Date().toISOString() });
     this.etag = `"${definition.revision}"`;
-    this.body = Buffer.from(json);
+    this.prepared = new PreparedBody(Buffer.from(json));
     this.event = Buffer.from(`id: ${definition.revision}\nevent: snapshot\ndata: ${json}\n\n`);
     this.eventChunk = httpChunk(this.event);
     if (previous !== null && previous.revision < definition.revision) {
@@ -54,18 +52,14 @@ export class PublishedSnapshot {
     return this.definition.revision;
   }
 
+  /** The JSON body of GET /sdk/v1/snapshot. */
+  get body(): Buffer {
+    return this.prepared.body;
+  }
+
   /** The body in `encoding`, compressed once per revision (a 55 KB snapshot becomes 2 to 5 KB). */
   encoded(encoding: ContentEncoding): Buffer {
-    let buffer = this.compressed.get(encoding);
-    if (buffer === undefined) {
-      buffer =
-        encoding === 'br'
-          ? // Quality 5: nearly the size of 11 at a small fraction of the time.
-            brotliCompressSync(this.body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: this.body.length } })
-          : gzipSync(this.body);
-      this.compressed.set(encoding, buffer);
-    }
-    return buffer;
+    return this.prepared.encoded(encoding);
   }
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
+import { requestPath } from '../common/http/request-path.js';
 import { LATENCY_BUCKETS, MetricsService } from './metrics.service.js';
 
 /** The two SDK streaming protocols, as the `protocol` label. */
@@ -84,7 +85,8 @@ export class HttpMetrics {
   private track(req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now();
     const method = req.method !== undefined && METHODS.has(req.method) ? req.method : OTHER;
-    const path = pathOf(req.url);
+    // Runs before DeliveryHttpHandler merges doubled slashes in req.url: merged here alike.
+    const path = requestPath(req.url);
     const protocol = ROUTES.get(path);
     if (protocol === undefined) {
       res.on('close', () => this.finished(res, method, OTHER, start));
@@ -118,11 +120,4 @@ export class HttpMetrics {
       if (!res.headersSent) this.requests.inc({ method, route, status: ABORTED });
     });
   }
-}
-
-/** The path of a request target, without its query. */
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '';
-  const query = url.indexOf('?');
-  return query < 0 ? url : url.slice(0, query);
 }

@@ -24,6 +24,7 @@ function instance(overrides: Partial<InstanceObservation> = {}): InstanceObserva
     sdkVersion: '0.1.0',
     revision: 10,
     syncedAt: T0,
+    clientSpec: null,
     seenAt: T0,
     closedAt: null,
     reportIntervalMs: null,
@@ -67,6 +68,17 @@ describe('mergeInstance', () => {
     const known = instance();
     const metricsOnly = instance({ sdkName: null, sdkVersion: null, revision: null, syncedAt: null, seenAt: T0 + 60_000 });
     expect(mergeInstance(known, metricsOnly)).toEqual({ ...known, seenAt: T0 + 60_000 });
+  });
+
+  it('keeps the declared client specification with the revision it was served with', () => {
+    const unleash = (o: Partial<InstanceObservation>) => instance({ protocol: 'UNLEASH', sdkName: null, sdkVersion: null, ...o });
+    const served = unleash({ revision: 10, syncedAt: T0, clientSpec: '4.3.1', seenAt: T0 });
+    const servedLater = unleash({ revision: 11, syncedAt: T0 + 5_000, clientSpec: null, seenAt: T0 + 5_000 });
+    const metrics = unleash({ revision: null, syncedAt: null, clientSpec: null, seenAt: T0 + 9_000 });
+    expect(mergeInstance(served, metrics)).toMatchObject({ revision: 10, clientSpec: '4.3.1', seenAt: T0 + 9_000 });
+    // A later serving without the header: none declared now (the SDK was replaced by an older one).
+    expect(mergeInstance(served, servedLater)).toMatchObject({ revision: 11, clientSpec: null });
+    expect(mergeInstance(servedLater, served)).toMatchObject({ revision: 11, clientSpec: null });
   });
 
   it('lets a report without a sync time (bootstrap only) replace only another without one', () => {

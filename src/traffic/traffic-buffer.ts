@@ -38,6 +38,12 @@ export interface InstanceObservation {
   readonly revision: number | null;
   /** When it last received configuration; null: not said, or never. */
   readonly syncedAt: number | null;
+  /**
+   * The Unleash client specification it declared when served `revision` (its `Unleash-Client-Spec`
+   * header: which form of each slice it was served, src/compat/unleash/unleash-constraints.ts);
+   * null: none declared, or not an Unleash SDK being served. Goes with `revision`.
+   */
+  readonly clientSpec: string | null;
   readonly seenAt: number;
   /** `seenAt` when this observation is the instance's goodbye (its SDK closed: a final report); else null. */
   readonly closedAt: number | null;
@@ -131,8 +137,9 @@ export function bucketStartFor(receivedAt: number, start: number, stop: number):
  * written a newer one meanwhile):
  *  - last seen: the later;
  *  - SDK name and version: from the later observation that says them;
- *  - revision and last sync go together: from the observation with the later sync; one without a
- *    sync time (an SDK still on its bootstrap) only replaces one without a sync time either;
+ *  - revision, last sync and declared client specification go together: from the observation with
+ *    the later sync; one without a sync time (an SDK still on its bootstrap) only replaces one
+ *    without a sync time either;
  *  - goodbye: from the later observation (a final report, then nothing; or an instance id heard from
  *    again after one), a goodbye winning a tie;
  *  - report interval: from the later observation that says one.
@@ -150,6 +157,7 @@ export function mergeInstance(known: InstanceObservation, next: InstanceObservat
     sdkVersion: sdkFromNext ? next.sdkVersion : known.sdkVersion,
     revision: syncFromNext ? next.revision : known.revision,
     syncedAt: syncFromNext ? next.syncedAt : known.syncedAt,
+    clientSpec: syncFromNext ? next.clientSpec : known.clientSpec,
     seenAt: Math.max(known.seenAt, next.seenAt),
     closedAt: next.seenAt > known.seenAt ? next.closedAt : next.seenAt < known.seenAt ? known.closedAt : (next.closedAt ?? known.closedAt),
     reportIntervalMs: next.reportIntervalMs !== null && (known.reportIntervalMs === null || next.seenAt >= known.seenAt) ? next.reportIntervalMs : known.reportIntervalMs,

@@ -210,6 +210,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         sdkVersion: report.sdkVersion,
         revision: report.revision,
         syncedAt,
+        clientSpec: null,
         seenAt: receivedAt,
         closedAt: report.final ? receivedAt : null,
         reportIntervalMs: report.metricsIntervalMs,
@@ -251,7 +252,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     const slices = this.knownOnly(reported);
     this.take(
       'unleash_metrics',
-      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, seenAt: receivedAt, closedAt: null, reportIntervalMs: null },
+      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, clientSpec: null, seenAt: receivedAt, closedAt: null, reportIntervalMs: null },
       { bucketStart: bucketStartFor(receivedAt, counts.start, counts.stop), slices },
       token,
       countsIn(slices.values()),
@@ -261,13 +262,14 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   /**
    * An Unleash SDK was heard from (`unleash_register`, with the metrics interval it registers, in
    * ms, when it says one), or was served `revision` (`unleash_served`: a features response or
-   * stream event), with the token named `token`.
+   * stream event) as an SDK declaring `clientSpec` (its valid `Unleash-Client-Spec`, null for
+   * none), with the token named `token`.
    */
   recordUnleashInstance(
     source: 'unleash_register' | 'unleash_served',
     who: UnleashIdentity,
     sdk: { sdkName: string | null; sdkVersion: string | null; reportIntervalMs?: number | null },
-    served: { revision: number; at: number } | null,
+    served: { revision: number; at: number; clientSpec: string | null } | null,
     token: string,
     at: number = this.clock.now().getTime(),
   ): void {
@@ -285,6 +287,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         sdkVersion: sdk.sdkVersion,
         revision: served?.revision ?? null,
         syncedAt: served?.at ?? null,
+        clientSpec: served?.clientSpec ?? null,
         seenAt: at,
         // Unleash SDKs do not say goodbye: they go GONE when not heard from (follower-status.ts).
         closedAt: null,

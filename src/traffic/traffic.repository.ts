@@ -34,6 +34,8 @@ export interface FollowerRow {
   readonly sdkVersion: string | null;
   readonly revision: number | null;
   readonly lastSyncedAt: Date | null;
+  /** The Unleash client specification it declared when last served (null: none, or not served). */
+  readonly clientSpec: string | null;
   readonly lastSeenAt: Date;
   /** When it said goodbye (its SDK closed), if that is the last thing heard from it. */
   readonly closedAt: Date | null;
@@ -48,7 +50,7 @@ export class TrafficRepository {
 
   /**
    * Writes a drained buffer: one statement per table (arrays through unnest, so the statement and
-   * its 5 to 8 parameters stay the same size whatever the batch), in one transaction.
+   * its 5 to 9 parameters stay the same size whatever the batch), in one transaction.
    *
    * - Rows go in primary-key order (the buffer sorts them), so that two service instances
    *   flushing overlapping rows at once lock them in the same order instead of deadlocking.
@@ -69,10 +71,10 @@ export class TrafficRepository {
         // The same rule as mergeInstance (traffic-buffer.ts): another instance of the service may
         // have written a newer observation of this SDK instance in the meantime.
         await tx.query(
-          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, closed_at, report_interval_ms)
-           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.last_seen_at, u.closed_at, u.report_interval_ms
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::integer[])
-                WITH ORDINALITY AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, closed_at, report_interval_ms, n)
+          `INSERT INTO sdk_instances AS i (protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, closed_at, report_interval_ms, client_spec)
+           SELECT u.protocol, u.app_name, u.instance_id, u.sdk_name, u.sdk_version, u.revision, u.last_synced_at, u.last_seen_at, u.closed_at, u.report_interval_ms, u.client_spec
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::integer[], $11::text[])
+                WITH ORDINALITY AS u(protocol, app_name, instance_id, sdk_name, sdk_version, revision, last_synced_at, last_seen_at, closed_at, report_interval_ms, client_spec, n)
            ORDER BY u.n
            ON CONFLICT (protocol, app_name, instance_id) DO UPDATE SET
              sdk_name = CASE WHEN EXCLUDED.sdk_name IS NOT NULL AND (i.sdk_name IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
@@ -86,6 +88,7 @@ export class TrafficRepository {
                               ELSE COALESCE(EXCLUDED.closed_at, i.closed_at) END,
              report_interval_ms = CASE WHEN EXCLUDED.report_interval_ms IS NOT NULL AND (i.report_interval_ms IS NULL OR EXCLUDED.last_seen_at >= i.last_seen_at)
                                        THEN EXCLUDED.report_interval_ms ELSE i.report_interval_ms END,
+             client_spec = CASE WHEN ${NEWER_SYNC} THEN EXCLUDED.client_spec ELSE i.client_spec END,
              last_seen_at = GREATEST(i.last_seen_at, EXCLUDED.last_seen_at)`,
           [
             i.map((o) => o.protocol),
@@ -98,6 +101,7 @@ export class TrafficRepository {
             i.map((o) => new Date(o.seenAt).toISOString()),
             i.map((o) => (o.closedAt === null ? null : new Date(o.closedAt).toISOString())),
             i.map((o) => (o.reportIntervalMs === null ? null : Math.min(o.reportIntervalMs, MAX_STORED_INTERVAL_MS))),
+            i.map((o) => o.clientSpec),
           ],
         );
       }
@@ -224,12 +228,13 @@ export class TrafficRepository {
       sdk_version: string | null;
       revision: string | null;
       last_synced_at: Date | null;
+      client_spec: string | null;
       last_seen_at: Date;
       closed_at: Date | null;
       report_interval_ms: number | null;
     }[] = await this.dataSource.query(
       `SELECT k.key AS slice_key, i.protocol, i.app_name, i.instance_id, i.sdk_name, i.sdk_version,
-              i.revision::text AS revision, i.last_synced_at, i.last_seen_at, i.closed_at, i.report_interval_ms
+              i.revision::text AS revision, i.last_synced_at, i.last_seen_at, i.closed_at, i.report_interval_ms, i.client_spec
        FROM unnest($1::text[]) AS k(key)
        CROSS JOIN LATERAL (
          SELECT i.*
@@ -250,6 +255,7 @@ export class TrafficRepository {
       sdkVersion: r.sdk_version,
       revision: r.revision === null ? null : Number(r.revision),
       lastSyncedAt: r.last_synced_at === null ? null : new Date(r.last_synced_at),
+      clientSpec: r.client_spec,
       lastSeenAt: new Date(r.last_seen_at),
       closedAt: r.closed_at === null ? null : new Date(r.closed_at),
       reportIntervalMs: r.report_interval_ms,

@@ -5,7 +5,7 @@ import { Permission, roleGrants } from '../auth/roles.js';
 import { OWN_QUERY_COST, perMinute, perMinuteScan } from '../common/graphql/query-cost.js';
 import { Slice } from '../slices/models/slice.model.js';
 import { MAX_TRAFFIC_MINUTES, SliceFollowersArgs, TrafficMinutesArgs } from './dto/traffic.args.js';
-import { AppTraffic, FollowerStatus, SdkProtocol, SliceFollower, SliceTraffic, TrafficBucket, TrafficTotals } from './models/traffic.model.js';
+import { AppTraffic, FollowerStatus, SdkProtocol, ServedFormValue, SliceFollower, SliceTraffic, TrafficBucket, TrafficTotals } from './models/traffic.model.js';
 import { type TrafficReader, TrafficService } from './traffic.service.js';
 
 interface GraphqlContext {
@@ -54,7 +54,8 @@ export class SliceTrafficFieldsResolver {
   // Cost 1 + 10 per follower selected: one batched query per request for every slice and window,
   // but the list has no pages (up to MAX_FOLLOWERS); ten followers a slice are assumed.
   @ResolveField(() => [SliceFollower], {
-    description: 'SDK instances that reported decisions for this slice recently, by app and instance, with the revision each holds and whether it is still there.',
+    description:
+      'SDK instances that reported decisions for this slice recently, by app and instance, with the revision each holds, whether it is still there, and the form of the slice each is served (Unleash SDKs that cannot evaluate it exactly get a conservative one).',
     complexity: ({ childComplexity }) => 1 + 10 * childComplexity,
   })
   async followers(@Parent() slice: Slice, @Args() { withinMinutes }: SliceFollowersArgs, @Context() context: GraphqlContext): Promise<SliceFollower[]> {
@@ -73,6 +74,9 @@ export class SliceTrafficFieldsResolver {
         status: r.status as FollowerStatus,
         closedAt: r.closedAt,
         reportIntervalMs: r.reportIntervalMs,
+        clientSpec: r.clientSpec,
+        servedForm: r.servedForm === null ? null : ServedFormValue[r.servedForm],
+        degradedReason: r.degradedReason,
       }),
     );
   }

@@ -3,6 +3,7 @@ import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { HistoryRepository } from '../history/history.repository.js';
 import { BatchLoader } from './batch-loader.js';
 import { type FollowerStatus, followerStatus, reportIntervalOf } from './follower-status.js';
+import { type ServedForm, ServedForms } from './served-forms.js';
 import { MINUTE_MS, minuteOf } from './traffic-buffer.js';
 import { type FollowerRow, TrafficRepository, type WindowTotals } from './traffic.repository.js';
 
@@ -20,6 +21,9 @@ export interface Follower extends Omit<FollowerRow, 'reportIntervalMs'> {
   readonly status: FollowerStatus;
   /** The interval its status is computed with: what it said (bounded), else the default. */
   readonly reportIntervalMs: number;
+  /** The form of the slice it is served (ServedForms); null when unknown. */
+  readonly servedForm: ServedForm | null;
+  readonly degradedReason: string | null;
 }
 
 const NO_TRAFFIC: WindowTotals = Object.freeze({
@@ -42,6 +46,7 @@ export class TrafficReader {
   constructor(
     private readonly traffic: TrafficRepository,
     private readonly history: HistoryRepository,
+    private readonly forms: ServedForms,
     readonly now: number,
   ) {
     // Bucket starts before `until` count: the current minute is included, still filling.
@@ -99,7 +104,8 @@ export class TrafficReader {
 
   /**
    * Instances that reported decisions for the slice within `withinMinutes`, whether each holds its
-   * last change, and whether it is still there (follower-status.ts).
+   * last change, whether it is still there (follower-status.ts), and the form of the slice each is
+   * served.
    */
   async followers(sliceKey: string, withinMinutes: number): Promise<Follower[]> {
     let loader = this.followerLoaders.get(withinMinutes);
@@ -117,16 +123,22 @@ export class TrafficReader {
       this.followerLoaders.set(withinMinutes, loader);
     }
     const [rows, changedAt] = await Promise.all([loader.load(sliceKey), this.changedAtRevision(sliceKey)]);
-    return rows.map((row) => ({
-      ...row,
-      upToDate: row.revision !== null && row.revision >= changedAt,
-      status: followerStatus(
-        { revision: row.revision, lastSeenAt: row.lastSeenAt.getTime(), closedAt: row.closedAt?.getTime() ?? null, reportIntervalMs: row.reportIntervalMs },
-        changedAt,
-        this.now,
-      ),
-      reportIntervalMs: reportIntervalOf(row.reportIntervalMs),
-    }));
+    return rows.map((row) => {
+      // An Unleash SDK with no revision was never served by the service: its form is unknown.
+      const served = this.forms.formOf(row.protocol, sliceKey, row.revision !== null, row.clientSpec);
+      return {
+        ...row,
+        upToDate: row.revision !== null && row.revision >= changedAt,
+        status: followerStatus(
+          { revision: row.revision, lastSeenAt: row.lastSeenAt.getTime(), closedAt: row.closedAt?.getTime() ?? null, reportIntervalMs: row.reportIntervalMs },
+          changedAt,
+          this.now,
+        ),
+        reportIntervalMs: reportIntervalOf(row.reportIntervalMs),
+        servedForm: served?.form ?? null,
+        degradedReason: served?.reason ?? null,
+      };
+    });
   }
 
   /** The start of the window of the last `minutes` minutes. */
@@ -141,11 +153,12 @@ export class TrafficService {
   constructor(
     private readonly traffic: TrafficRepository,
     private readonly history: HistoryRepository,
+    private readonly forms: ServedForms,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** A reader for one request (batches its loads; fixes its `now`, by the service's clock). */
   reader(now: number = this.clock.now().getTime()): TrafficReader {
-    return new TrafficReader(this.traffic, this.history, now);
+    return new TrafficReader(this.traffic, this.history, this.forms, now);
   }
 }

@@ -10,6 +10,8 @@
  * on the same 2 shared cores: the figures are what the service gets while sharing them.
  * For scale, the same bytes from a bare node:http server (no framework, same token hashing) on
  * the same machine in the same run: the ceiling any Node service can reach here.
+ * Then GET /api/client/features, as an official Unleash SDK (Go, declaring client specification
+ * 4.3.1) polls it, (c) without and (d) with If-None-Match: served on the same fast path.
  * Prints figures; asserts nothing.
  *
  * Requests carry `accept-encoding: gzip, deflate`, as Node's fetch (and so the SDK) sends it.
@@ -50,12 +52,17 @@ interface Figures {
   revision: number;
   plain: Run;
   etag: Run;
+  /** GET /api/client/features (services only). */
+  unleash?: { bytes: number; plain: Run; etag: Run };
 }
 
-async function cannon(target: Target, headers: Record<string, string>, seconds: number): Promise<Run> {
+/** What an official Go SDK sends with each poll (every release declares client specification 4.3.1). */
+const UNLEASH_SDK_HEADERS = { 'unleash-client-spec': '4.3.1', 'unleash-appname': 'bench-go', 'unleash-instanceid': 'bench-1', 'unleash-sdk': 'unleash-client-go:4.1.0' };
+
+async function cannon(target: Target, headers: Record<string, string>, seconds: number, path = '/sdk/v1/snapshot'): Promise<Run> {
   const serviceBefore = cpuMs(target.pid);
   const benchBefore = process.cpuUsage();
-  const result = await autocannon({ url: `${target.url}/sdk/v1/snapshot`, connections: CONNECTIONS, duration: seconds, headers });
+  const result = await autocannon({ url: `${target.url}${path}`, connections: CONNECTIONS, duration: seconds, headers });
   const bench = process.cpuUsage(benchBefore);
   return { result, serviceCpuMs: cpuMs(target.pid) - serviceBefore, benchCpuMs: (bench.user + bench.system) / 1000 };
 }
@@ -72,6 +79,20 @@ async function measure(name: string, target: Target, token: string, etag: string
   return { plain, etag: etagRun };
 }
 
+async function measureUnleash(name: string, target: Target, token: string): Promise<NonNullable<Figures['unleash']>> {
+  const path = '/api/client/features';
+  const headers = { authorization: token, ...UNLEASH_SDK_HEADERS, ...(ENCODING === 'identity' ? {} : { 'accept-encoding': ENCODING }) };
+  const first = await fetch(`${target.url}${path}`, { headers: { ...headers, 'accept-encoding': 'identity' } });
+  if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}`);
+  const bytes = (await first.arrayBuffer()).byteLength;
+  const etag = first.headers.get('etag') ?? '';
+  process.stderr.write(`[${name}] (c) ${path} without If-None-Match, ${DURATION_S} s\n`);
+  const plain = await cannon(target, headers, DURATION_S, path);
+  process.stderr.write(`[${name}] (d) ${path} with If-None-Match: ${etag}, ${DURATION_S} s\n`);
+  const etagRun = await cannon(target, { ...headers, 'if-none-match': etag }, DURATION_S, path);
+  return { bytes, plain, etag: etagRun };
+}
+
 let lastSnapshot: { body: Buffer; etag: string; revision: number; token: string } | null = null;
 
 async function runService(engine: 'embedded' | 'postgres'): Promise<Figures> {
@@ -84,7 +105,8 @@ async function runService(engine: 'embedded' | 'postgres'): Promise<Figures> {
     lastSnapshot = { body: snapshot.body, etag: snapshot.etag, revision: snapshot.revision, token };
     process.stderr.write(`[${engine}] snapshot revision ${snapshot.revision}, ${snapshot.bytes} bytes\n`);
     const runs = await measure(engine, { url: server.baseUrl, pid: server.pid }, token, snapshot.etag);
-    return { name: engine, snapshotBytes: snapshot.bytes, revision: snapshot.revision, ...runs };
+    const unleash = await measureUnleash(engine, { url: server.baseUrl, pid: server.pid }, token);
+    return { name: engine, snapshotBytes: snapshot.bytes, revision: snapshot.revision, ...runs, unleash };
   } finally {
     await server.stop();
   }
@@ -148,5 +170,15 @@ for (const r of results) {
   console.table({
     '(a) no If-None-Match (200 + body)': row(r.plain, UNLEASH.plain, '200', isService),
     '(b) If-None-Match = ETag (304)': row(r.etag, UNLEASH.etag, '304', isService),
+    ...(r.unleash === undefined
+      ? {}
+      : {
+          [`(c) /api/client/features, ${fmt.kib(r.unleash.bytes)} (200)`]: row(r.unleash.plain, UNLEASH.plain, '200', isService),
+          '(d) /api/client/features, If-None-Match (304)': row(r.unleash.etag, UNLEASH.etag, '304', isService),
+        }),
   });
+  if (r.unleash !== undefined) {
+    const ratio = (a: Run, b: Run) => (a.result.requests.average / b.result.requests.average).toFixed(2);
+    console.log(`/api/client/features vs /sdk/v1/snapshot in the same run: ${ratio(r.unleash.plain, r.plain)}x (200), ${ratio(r.unleash.etag, r.etag)}x (304)`);
+  }
 }

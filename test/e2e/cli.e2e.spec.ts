@@ -960,10 +960,11 @@ describe('switchyard CLI', () => {
       expect(human.stdout).toContain(
         `3 instances seen in the last 24 h; 1 BEHIND (not yet on revision ${after.changedAtRevision}); 1 gone (closed, or not heard from for three report intervals).`,
       );
-      expect(human.stdout).toMatch(/^STATUS\s+APP\s+INSTANCE\s+PROTOCOL\s+SDK\s+REVISION\s+SYNCED\s+SEEN$/m);
-      expect(human.stdout).toMatch(new RegExp(`^BEHIND\\s+payments-api\\s+pod-stale\\s+SWITCHYARD\\s+@switchyard/client-sdk 0\\.1\\.0\\s+${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago$`, 'm'));
-      expect(human.stdout).toMatch(new RegExp(`^ok\\s+payments-api\\s+pod-current\\s+SWITCHYARD\\s+.*\\s${after.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago$`, 'm'));
-      expect(human.stdout).toMatch(new RegExp(`^gone\\s+payments-api\\s+pod-closed\\s+SWITCHYARD\\s+.*\\s${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago$`, 'm'));
+      expect(human.stdout).toMatch(/^STATUS\s+APP\s+INSTANCE\s+PROTOCOL\s+SDK\s+REVISION\s+SYNCED\s+SEEN\s+FORM$/m);
+      expect(human.stdout).toMatch(new RegExp(`^BEHIND\\s+payments-api\\s+pod-stale\\s+SWITCHYARD\\s+@switchyard/client-sdk 0\\.1\\.0\\s+${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`, 'm'));
+      expect(human.stdout).toMatch(new RegExp(`^ok\\s+payments-api\\s+pod-current\\s+SWITCHYARD\\s+.*\\s${after.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`, 'm'));
+      expect(human.stdout).toMatch(new RegExp(`^gone\\s+payments-api\\s+pod-closed\\s+SWITCHYARD\\s+.*\\s${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`, 'm'));
+      expect(human.stdout).not.toContain('degraded');
 
       // status <slice> shows the traffic the reports carried.
       const status = await cli(['status', slice.key, '--json']);
@@ -974,6 +975,56 @@ describe('switchyard CLI', () => {
       const empty = await cli(['who-follows', nobody.key, '--within', '5']);
       expect(empty.code).toBe(0);
       expect(empty.stdout).toContain('No SDK instance has followed it in the last 5 min.');
+    });
+  });
+
+  describe('who-follows and Unleash SDKs', () => {
+    it('shows which Unleash SDKs get a degraded form of the slice, and why', async () => {
+      const minors = uniqueKey('cli.minors');
+      await createSegment(t.admin, minors, [{ attribute: 'age', operator: 'NUM_LT', values: ['18'] }]);
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.unleash'), percent: 40, targeting: { include: [], exclude: [minors], rules: [] } });
+      const sdk = await t.tokenFor('sdk');
+      secrets.add(sdk);
+      const served = async (instanceId: string, spec: string | null) => {
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+          const headers: Record<string, string> = { authorization: sdk, 'unleash-appname': 'ledger-go', 'unleash-instanceid': instanceId, ...(spec === null ? {} : { 'unleash-client-spec': spec }) };
+          const body = (await (await fetch(`${t.baseUrl}/api/client/features`, { headers })).json()) as { features: { name: string }[] };
+          if (body.features.some((f) => f.name === slice.key)) break;
+        }
+        const now = Date.now();
+        const metrics = await fetch(`${t.baseUrl}/api/client/metrics`, {
+          method: 'POST',
+          headers: { authorization: sdk, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            appName: 'ledger-go',
+            instanceId,
+            bucket: { start: new Date(now - 60_000).toISOString(), stop: new Date(now).toISOString(), toggles: { [slice.key]: { yes: 1, no: 3, variants: {} } } },
+          }),
+        });
+        expect(metrics.status).toBe(202);
+      };
+      await served('pod-old-1', null);
+      await served('pod-old-2', null);
+      await served('pod-new', '5.2.0');
+
+      interface Followers {
+        followers: { instanceId: string; clientSpec: string | null; servedForm: string | null; degradedReason: string | null }[];
+      }
+      let json: Followers | undefined;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        json = (await cli(['who-follows', slice.key, '--json'], { token: viewer })).json<Followers>();
+        if (json.followers.length === 3) break;
+      }
+      expect(json!.followers.map((f) => [f.instanceId, f.clientSpec, f.servedForm])).toEqual([
+        ['pod-new', '5.2.0', 'EXACT'],
+        ['pod-old-1', null, 'DISABLED'],
+        ['pod-old-2', null, 'DISABLED'],
+      ]);
+      const human = await cli(['who-follows', slice.key], { token: viewer });
+      expect(human.stdout).toContain('3 instances seen in the last 24 h; all up to date; 2 served a degraded form (below).');
+      expect(human.stdout).toMatch(/^ok\s+ledger-go\s+pod-old-1\s+UNLEASH\s+.*\s+DISABLED$/m);
+      expect(human.stdout).toMatch(/^ok\s+ledger-go\s+pod-new\s+UNLEASH\s+.*\s+exact$/m);
+      expect(human.stdout).toContain('  DISABLED (no client specification declared): ledger-go/pod-old-1, ledger-go/pod-old-2\n    constraints other than IN / NOT_IN need client specification 4.1.0\n');
     });
   });
 

@@ -347,7 +347,7 @@ describe('GET /metrics (Prometheus)', () => {
       `/graphql/${random()}`,
       '/SDK/V1/SNAPSHOT',
       `/health/live/../${random()}`,
-      `//metrics`,
+      `/metrics/${random()}`,
     ];
     for (const url of urls) {
       for (const method of ['GET', 'POST', 'PROPFIND']) {
@@ -376,6 +376,12 @@ describe('GET /metrics (Prometheus)', () => {
     expect(deltaOf(before, after)(REQUESTS, { method: 'other', route: 'other', status: '404' })).toBeGreaterThanOrEqual(urls.length - 1);
     // A handful of new series at most (method x status), however many URLs.
     expect(after.series(REQUESTS).length - before.series(REQUESTS).length).toBeLessThanOrEqual(6);
+
+    // Runs of slashes are merged before routing and labelling alike (request-path.ts): `//metrics` is /metrics.
+    const merged = await fetch(`${t.baseUrl}//metrics`);
+    expect(merged.status).toBe(200);
+    await merged.arrayBuffer();
+    expect(deltaOf(after, await scrape())(REQUESTS, { method: 'GET', route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
 
     const names = after.labelValues(OPERATIONS, 'operation');
     expect(names.size).toBeLessThanOrEqual(MAX_OPERATION_NAMES + 3); // + anonymous, other, unknown

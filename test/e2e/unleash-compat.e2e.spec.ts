@@ -1,9 +1,13 @@
 import { compileSnapshot, type CompiledSnapshot, type EvaluationContext, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { type Context, InMemStorageProvider, Unleash } from 'unleash-client';
+import { SUPPORTED_SPEC_VERSION } from 'unleash-client/lib/repository/index.js';
+import { CLIENT_LEVELS, levelOf, NEWEST_LEVEL, OLDEST_LEVEL } from '../../src/compat/unleash/unleash-constraints.js';
 import { toUnleashContext } from '../../src/compat/unleash/unleash-context.js';
+import type { UnleashFeature } from '../../src/compat/unleash/unleash-protocol.js';
 import { UnleashStreamHub } from '../../src/compat/unleash/unleash-stream-hub.service.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { OldUnleashSdk, worstBehaviourOf } from '../utils/old-unleash-sdk.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 
 /**
@@ -19,7 +23,16 @@ import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
  * flag there), and a DATE_* constraint on an attribute other than currentTime, which no reading
  * common to the SDKs exists for (the Node SDK reads currentTime whatever the attribute): its
  * strategies are left out, and only the conservative direction holds.
+ *
+ * The bar of issue 11: over the same configurations and subjects, an SDK declaring an older
+ * client specification, or none (test/utils/old-unleash-sdk.ts, at its worst), served what the
+ * service serves it for its `Unleash-Client-Spec`, never puts a subject on NEW where we say
+ * LEGACY, never throws, and agrees exactly on every toggle served without a "conservative form"
+ * description.
  */
+
+/** What unleash-client declares in `Unleash-Client-Spec` (5.2.0 for 6.12): the newest level, so it must agree exactly. */
+const NODE_SDK_SPEC = SUPPORTED_SPEC_VERSION;
 
 type Segment = Parameters<typeof createSegment>[2];
 const c = (attribute: string, operator: string, values: string[], more: { inverted?: boolean; caseInsensitive?: boolean } = {}) => ({
@@ -53,7 +66,8 @@ function subject(i: number): EvaluationContext {
 }
 const subjects = Array.from({ length: SUBJECTS }, (_, i) => subject(i));
 // The Node SDK types currentTime as a Date, and reads any string `new Date()` parses (strategy.js DateOperator).
-const unleashSubjects = subjects.map((s) => toUnleashContext(s) as Context);
+const asUnleash = subjects.map((s) => toUnleashContext(s));
+const unleashSubjects = asUnleash as Context[];
 
 /** Every operator, alone (as an include segment of a slice) and all together (as an exclude). */
 const OPERATOR_CONSTRAINTS = [
@@ -193,7 +207,7 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
     return Number(rows[0]!.r ?? 0);
   }
 
-  const get = (path: string, authorization: string) => fetch(`${t.baseUrl}${path}`, { headers: { authorization } });
+  const get = (path: string, authorization: string, headers: Record<string, string> = {}) => fetch(`${t.baseUrl}${path}`, { headers: { authorization, ...headers } });
 
   /**
    * The snapshot at the head revision, once the Unleash client holds exactly the toggles served
@@ -204,7 +218,8 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
     const deadline = Date.now() + 15_000;
     for (;;) {
       const snapshot = (await (await get('/sdk/v1/snapshot', `Bearer ${sdkToken}`)).json()) as SnapshotDefinition;
-      const served = (await (await get('/api/client/features', sdkToken)).json()) as { features: { name: string }[] };
+      // What the service serves an SDK that declares what unleash-client declares.
+      const served = (await (await get('/api/client/features', sdkToken, { 'unleash-client-spec': NODE_SDK_SPEC })).json()) as { features: { name: string }[] };
       const held = client.getFeatureToggleDefinitions() ?? [];
       const byName = (list: readonly { name: string }[]) => JSON.stringify([...list].sort((a, b) => a.name.localeCompare(b.name)));
       if (snapshot.revision >= head && byName(held) === byName(served.features)) {
@@ -285,6 +300,56 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+
+  it('unleash-client declares the newest client specification level (so the tests below are of exact agreement)', () => {
+    expect(levelOf(NODE_SDK_SPEC)).toBe(NEWEST_LEVEL);
+  });
+
+  /** The snapshot at the head revision and the toggles served for it to an SDK sending `headers`, once both are about the same revision. */
+  async function servedAtHead(headers: Record<string, string>): Promise<{ def: SnapshotDefinition; etag: string; features: UnleashFeature[] }> {
+    const head = await headRevision();
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const def = (await (await get('/sdk/v1/snapshot', `Bearer ${sdkToken}`)).json()) as SnapshotDefinition;
+      const res = await get('/api/client/features', sdkToken, headers);
+      const etag = res.headers.get('etag') ?? '';
+      const features = ((await res.json()) as { features: UnleashFeature[] }).features;
+      if (def.revision >= head && etag.startsWith(`"${def.revision};`)) return { def, etag, features };
+      if (Date.now() > deadline) throw new Error(`features never served at revision ${head}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('SDKs of every client specification level, at their worst, never put a subject on NEW where Switchyard says LEGACY, on every configuration', async () => {
+    const degradedAt = new Map<string | null, string[]>();
+    for (const level of CLIENT_LEVELS) {
+      const headers: Record<string, string> = level.since === null ? {} : { 'unleash-client-spec': level.since };
+      const { def, etag, features } = await servedAtHead(headers);
+      expect(etag).toBe(`"${def.revision};spec=${level.since ?? 'none'}"`);
+      const ours = compileSnapshot(def);
+      const sdk = new OldUnleashSdk(features, worstBehaviourOf(level));
+      const exact = new Set(features.filter((f) => f.description === undefined).map((f) => f.name));
+      degradedAt.set(level.since, Object.keys(keys).filter((name) => !exact.has(keys[name]!)));
+      const mismatches: string[] = [];
+      for (const [name, key] of Object.entries(keys)) {
+        for (let i = 0; i < SUBJECTS; i++) {
+          if (i % 2000 === 0) await new Promise((r) => setImmediate(r));
+          const enabled = sdk.isEnabled(key, asUnleash[i]!);
+          const ourPath = ours.decide(key, subjects[i]!);
+          if (enabled && ourPath !== 'NEW') mismatches.push(`${level.since ?? 'no header'} ${name} #${i}: NEW for the old SDK, ${ourPath} for us`);
+          if (exact.has(key) && enabled !== (ourPath === 'NEW')) mismatches.push(`${level.since ?? 'no header'} ${name} #${i}: served as exact, old SDK ${enabled}, ours ${ourPath}`);
+        }
+      }
+      expect(mismatches.slice(0, 10)).toEqual([]);
+    }
+    // Not vacuous: the oldest SDKs get the slices they cannot evaluate degraded, the salary-run
+    // style exclusion by an IN list (minors aside) stays; the newest get only what no SDK reads alike.
+    const oldest = degradedAt.get(OLDEST_LEVEL.since)!;
+    expect(oldest).toEqual(expect.arrayContaining(['exclude', 'rules', 'multi-negation', 'op-4-str_starts_with', 'op-9-num_gt', 'stickiness-account']));
+    expect(oldest).not.toContain('include');
+    expect(oldest).not.toContain('pct-37');
+    expect(degradedAt.get(NEWEST_LEVEL.since)!.sort()).toEqual(['date-attribute', 'fraction-0.25', 'fraction-12.5']);
+  });
 
   it('polling: agrees for 10,000 subjects on every configuration, follows changes, and reports metrics', async () => {
     const client = start({ refreshInterval: 100 });

@@ -83,8 +83,8 @@ describe('migrations', () => {
       }
       await before.destroy();
 
-      // Up to the migration under test (HistoryPositionsAndCheckpoints, the fourth), which the undo below reverts.
-      const after = await upTo(4);
+      // Up to the positions migration, not beyond: the reverts below must be of that one.
+      const after = await upTo(MIGRATIONS.findIndex((m) => m.name === 'HistoryPositionsAndCheckpoints1764600000000') + 1);
       try {
         expect(await runMigrations(after, { lock: engine === null })).toEqual(['HistoryPositionsAndCheckpoints1764600000000']);
         const stored: { position: string; scheme: number; sequence: string; hash: string }[] = await after.query(

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { type Intent, READ_TOKENS } from '../errors.js';
-import { formatAge, formatMinutes, table } from '../output.js';
+import { clean, formatAge, formatMinutes, table } from '../output.js';
 import { parsePositiveInt } from '../parsers.js';
 import type { OpenSession } from '../session.js';
 
@@ -19,6 +19,11 @@ export interface SliceFollower {
   status: 'UP_TO_DATE' | 'BEHIND' | 'GONE';
   closedAt: string | null;
   reportIntervalMs: number;
+  /** Unleash SDKs: the client specification declared when last served (null: none). */
+  clientSpec: string | null;
+  /** The form of the slice it is served (null: an Unleash SDK never served by the service). */
+  servedForm: 'EXACT' | 'CONSERVATIVE' | 'DISABLED' | null;
+  degradedReason: string | null;
 }
 
 interface Followed {
@@ -37,14 +42,16 @@ const STATUS_LABEL: Record<SliceFollower['status'], string> = { BEHIND: 'BEHIND'
 const WHO_FOLLOWS = `query($key: String!, $within: Int!) {
   slice(key: $key) {
     key state changedAtRevision
-    followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate status closedAt reportIntervalMs }
+    followers(withinMinutes: $within) { appName instanceId protocol sdkName sdkVersion revision lastSyncedAt lastSeenAt upToDate status closedAt reportIntervalMs clientSpec servedForm degradedReason }
   }
 }`;
 
 export function registerWhoFollowsCommand(program: Command, open: OpenSession): void {
   program
     .command('who-follows')
-    .description("the SDK instances that follow a slice, and whether each has its latest change (revision vs the slice's changedAtRevision) or is gone")
+    .description(
+      "the SDK instances that follow a slice, whether each has its latest change (revision vs the slice's changedAtRevision) or is gone, and which Unleash SDKs get a degraded form of it, and why",
+    )
     .argument('<slice>', 'the slice key')
     .addOption(new Option('--within <minutes>', `instances seen in the last <minutes> (default: ${DEFAULT_WITHIN_MINUTES}, a day)`).argParser(parsePositiveInt))
     .action(async (key: string, options: { within?: number }, command: Command) => {
@@ -66,7 +73,9 @@ export function registerWhoFollowsCommand(program: Command, open: OpenSession): 
         const state =
           live === 0 ? 'none still running' : behind > 0 ? `${behind} BEHIND (not yet on revision ${slice.changedAtRevision})` : gone > 0 ? 'all running ones up to date' : 'all up to date';
         const goneNote = gone === 0 ? '' : `; ${gone} gone (closed, or not heard from for three report intervals)`;
-        const counted = `${followers.length} instance${followers.length === 1 ? '' : 's'} seen in the last ${formatMinutes(within)}; ${state}${goneNote}.`;
+        const degraded = followers.filter((f) => f.status !== 'GONE' && (f.servedForm === 'CONSERVATIVE' || f.servedForm === 'DISABLED'));
+        const degradedNote = degraded.length === 0 ? '' : `; ${degraded.length} served a degraded form (below)`;
+        const counted = `${followers.length} instance${followers.length === 1 ? '' : 's'} seen in the last ${formatMinutes(within)}; ${state}${goneNote}${degradedNote}.`;
         const now = Date.now();
         return (
           `${head}\n${counted}\n\n` +
@@ -81,10 +90,37 @@ export function registerWhoFollowsCommand(program: Command, open: OpenSession): 
               { header: 'REVISION', value: (f) => (f.revision === null ? 'none' : String(f.revision)), align: 'right' },
               { header: 'SYNCED', value: (f) => formatAge(f.lastSyncedAt, now) },
               { header: 'SEEN', value: (f) => formatAge(f.lastSeenAt, now) },
+              { header: 'FORM', value: (f) => (f.servedForm === null ? '-' : f.servedForm === 'EXACT' ? 'exact' : f.servedForm) },
             ],
             out.width,
-          )
+          ) +
+          degradedSection(degraded)
         );
       });
     });
+}
+
+/** Instances named per reason at most; the rest are counted. */
+const NAMED_PER_REASON = 3;
+
+/**
+ * Why the degraded ones are degraded: one paragraph per form, declared client specification and
+ * reason (a fleet of one app declares the same), naming a few instances.
+ */
+function degradedSection(degraded: readonly SliceFollower[]): string {
+  if (degraded.length === 0) return '';
+  const groups = new Map<string, { head: string; reason: string; names: string[] }>();
+  for (const f of degraded) {
+    const spec = f.clientSpec === null ? 'no client specification declared' : `client specification ${f.clientSpec}`;
+    const key = JSON.stringify([f.servedForm, f.clientSpec, f.degradedReason]);
+    const group = groups.get(key) ?? { head: `${f.servedForm} (${spec})`, reason: f.degradedReason ?? '', names: [] };
+    group.names.push(`${f.appName}/${f.instanceId}`);
+    groups.set(key, group);
+  }
+  const lines = ['', 'Unleash SDKs served a degraded form (fewer subjects on NEW than Switchyard decides, never more):'];
+  for (const { head, reason, names } of groups.values()) {
+    const shown = names.slice(0, NAMED_PER_REASON).join(', ') + (names.length > NAMED_PER_REASON ? ` and ${names.length - NAMED_PER_REASON} more` : '');
+    lines.push(`  ${clean(head)}: ${clean(shown)}`, `    ${clean(reason)}`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -7,7 +7,9 @@ import {
   type SnapshotDefinition,
 } from '@switchyard/client-sdk/core';
 import { type Context, InMemStorageProvider, Unleash } from 'unleash-client';
-import { caseVariants, mapSlice, mapSnapshot, MAX_CASE_VARIANTS, MAX_STRATEGIES_PER_TOGGLE } from './toggle-mapper.js';
+import { mapSlice, mapSnapshot, MAX_STRATEGIES_PER_TOGGLE } from './toggle-mapper.js';
+import { caseVariants, MAX_CASE_VARIANTS } from './unleash-constraints.js';
+import type { UnleashConstraint } from './unleash-protocol.js';
 import { toUnleashContext } from './unleash-context.js';
 
 const NO_TARGETING = { include: [], exclude: [], rules: [] };
@@ -26,6 +28,9 @@ const c = (attribute: string, operator: Constraint['operator'], values: string[]
 function segmentsOf(...defs: SegmentDefinition[]): Map<string, SegmentDefinition> {
   return new Map(defs.map((d) => [d.key, d]));
 }
+
+/** `!attribute` for a negated constraint (inverted, or NOT_IN: how a negated IN is written), else `attribute`. */
+const shown = (x: UnleashConstraint): string => `${x.inverted !== (x.operator === 'NOT_IN') ? '!' : ''}${x.contextName}`;
 
 describe('mapSlice', () => {
   const kenya: SegmentDefinition = { key: 'kenya', constraints: [c('country', 'IN', ['KE'])] };
@@ -78,7 +83,7 @@ describe('mapSlice', () => {
       slice('a', 500, { targeting: { include: ['kenya'], exclude: ['staff-mobile'], rules: [] } }),
       segmentsOf(kenya, staffOnMobile),
     );
-    const summary = feature.strategies.map((s) => [s.name, s.parameters.rollout ?? '-', s.constraints.map((x) => `${x.inverted ? '!' : ''}${x.contextName}`).join(' & ')]);
+    const summary = feature.strategies.map((s) => [s.name, s.parameters.rollout ?? '-', s.constraints.map(shown).join(' & ')]);
     expect(summary).toEqual([
       ['default', '-', 'country & !email'],
       ['default', '-', 'country & !platform'],
@@ -102,7 +107,7 @@ describe('mapSlice', () => {
       }),
       segmentsOf(staff, kenya),
     );
-    const summary = feature.strategies.map((s) => [s.parameters.rollout ?? '100', s.constraints.map((x) => `${x.inverted ? '!' : ''}${x.contextName}`).join(' & ')]);
+    const summary = feature.strategies.map((s) => [s.parameters.rollout ?? '100', s.constraints.map(shown).join(' & ')]);
     expect(summary).toEqual([
       ['100', 'email'],
       ['20', '!email & country'],
@@ -110,10 +115,10 @@ describe('mapSlice', () => {
     ]);
   });
 
-  it('a rule at 0 % keeps its subjects on LEGACY: its strategy is dropped but later branches still exclude them', () => {
+  it('a rule at 0 % keeps its subjects on LEGACY: its strategy is dropped but later branches still exclude them (a negated IN is NOT_IN)', () => {
     const { feature } = mapSlice(slice('a', 5000, { targeting: { include: [], exclude: [], rules: [{ segments: ['kenya'], basisPoints: 0 }] } }), segmentsOf(kenya));
     expect(feature.strategies).toHaveLength(1);
-    expect(feature.strategies[0]!.constraints).toEqual([{ contextName: 'country', operator: 'IN', values: ['KE'], inverted: true, caseInsensitive: false }]);
+    expect(feature.strategies[0]!.constraints).toEqual([{ contextName: 'country', operator: 'NOT_IN', values: ['KE'], inverted: false, caseInsensitive: false }]);
   });
 
   it('single-value operators carry `value` (what the SDKs read) and `values`', () => {
@@ -185,15 +190,17 @@ describe('mapSlice', () => {
     ]);
   });
 
-  it('keeps the flag on case-insensitive lists too large to expand, leaving out strategies where ignoring it would match more', () => {
+  it('keeps the flag on case-insensitive lists too large to expand (conservative: SDKs may ignore it), leaving out strategies where ignoring it would match more', () => {
     const long = 'abcdefghijkl'; // 2^11 * 3 variants
     const big: SegmentDefinition = { key: 'big', constraints: [c('plan', 'IN', [long], { caseInsensitive: true })] };
     const included = mapSlice(slice('a', 0, { targeting: { include: ['big'], exclude: [], rules: [] } }), segmentsOf(big));
-    expect(included.approximations).toEqual([]);
+    expect(included.approximations).toEqual(['CASE_INSENSITIVE_LIST']);
+    expect(included.form).toBe('CONSERVATIVE');
     expect(included.feature.strategies[0]!.constraints[0]).toMatchObject({ operator: 'IN', values: [long], caseInsensitive: true, inverted: false });
     const excluded = mapSlice(slice('a', 10000, { targeting: { include: [], exclude: ['big'], rules: [] } }), segmentsOf(big));
     expect(excluded.approximations).toEqual(['CASE_INSENSITIVE_LIST']);
     expect(excluded.feature.enabled).toBe(false);
+    expect(excluded.form).toBe('DISABLED');
   });
 
   it('leaves out strategies needing a DATE_* constraint on an attribute other than currentTime', () => {

@@ -1,9 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../../common/scheduling/clock.js';
 import { InvalidInputException } from '../../common/errors/switchyard.exception.js';
 import { type TrafficSource, TrafficIngestService } from '../../traffic/traffic-ingest.service.js';
 import { splitSdkHeader } from '../../traffic/traffic-report.js';
 import { type ClientMetrics, type ClientRegistration, type Parsed, parseMetrics, parseRegistration } from './unleash-client-payloads.js';
+import { declaredSpec } from './unleash-constraints.js';
 
 /**
  * The identity headers every Unleash SDK request carries (unleash-client request.js
@@ -14,7 +16,18 @@ export interface ClientHeaders {
   readonly appName: string | undefined;
   readonly instanceId: string | undefined;
   readonly sdk: string | undefined;
+  /** `Unleash-Client-Spec`, as sent (see declaredSpec). */
+  readonly clientSpec: string | undefined;
   readonly token: string;
+}
+
+/** The identity headers of an Unleash SDK request authenticated with the token named `token`. */
+export function clientHeaders(req: IncomingMessage, token: string): ClientHeaders {
+  const one = (name: string): string | undefined => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { appName: one('unleash-appname'), instanceId: one('unleash-instanceid'), sdk: one('unleash-sdk'), clientSpec: one('unleash-client-spec'), token };
 }
 
 /**
@@ -25,7 +38,8 @@ export interface ClientHeaders {
  *  - `/api/client/register`: the instance and its SDK (the `unleash-sdk` header, e.g.
  *    `unleash-node-sdk:6.12.1`, else the body's sdkVersion);
  *  - a features response or stream event: the revision it now holds and when (Unleash SDKs do not
- *    say which they hold; what we served them is the best we know).
+ *    say which they hold; what we served them is the best we know), and the client specification
+ *    it declared (which form of each slice it was served: Slice.followers shows it).
  * Nothing is kept here: recording is a buffered write (TrafficIngestService), never a wait.
  */
 @Injectable()
@@ -75,7 +89,8 @@ export class UnleashClientRegistry {
     if (!appName) return;
     const instanceId = headers.instanceId?.trim() || 'default';
     const ms = at.getTime();
-    this.traffic.recordUnleashInstance('unleash_served', { appName, instanceId }, splitSdkHeader(headers.sdk), { revision, at: ms }, headers.token, ms);
+    const served = { revision, at: ms, clientSpec: declaredSpec(headers.clientSpec) };
+    this.traffic.recordUnleashInstance('unleash_served', { appName, instanceId }, splitSdkHeader(headers.sdk), served, headers.token, ms);
   }
 
   private orRefuse<T>(source: TrafficSource, carriesCounts: boolean, parsed: Parsed<T>): T {

@@ -1,12 +1,13 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { ApiTokensService } from '../../auth/api-tokens.service.js';
 import type { Principal } from '../../auth/roles.js';
 import { APP_CONFIG, type AppConfig } from '../../config/env.js';
 import { startEventStream } from '../../delivery/event-stream-response.js';
 import { EventStreamSet } from '../../delivery/event-stream-set.js';
+import { type ClientLevel, levelOfHeader } from './unleash-constraints.js';
 import { type ClientHeaders, UnleashClientRegistry } from './unleash-client-registry.service.js';
-import { type PublishedToggles, UnleashFeaturesService } from './unleash-features.service.js';
+import { type PublishedToggles, type PublishedView, UnleashFeaturesService } from './unleash-features.service.js';
 
 /**
  * A comment line: every EventSource ignores it, and it keeps the connection's read timeout from
@@ -16,14 +17,16 @@ import { type PublishedToggles, UnleashFeaturesService } from './unleash-feature
 const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 
 /**
- * One Unleash SDK stream. `held` is the revision whose toggles the client holds. While the socket
- * buffer is full nothing is written; on 'drain' the client catches up in one event.
+ * One Unleash SDK stream, of one client level (fixed by the `Unleash-Client-Spec` it connected
+ * with). `held` is the revision whose toggles the client holds. While the socket buffer is full
+ * nothing is written; on 'drain' the client catches up in one event.
  */
 class UnleashStream {
   held: number;
 
   constructor(
-    readonly res: Response,
+    readonly res: ServerResponse,
+    readonly level: ClientLevel,
     held: number,
     /** Told the revision of every event written (the registry: which SDK holds what). */
     private readonly served: (revision: number) => void,
@@ -31,8 +34,9 @@ class UnleashStream {
     this.held = held;
   }
 
-  /** Brings the client to `current`: nothing if it holds it, a delta if it holds the previous toggles, else a hydration. */
-  catchUp(current: PublishedToggles): void {
+  /** Brings the client to `view`: nothing if it holds it, a delta if it holds the previous toggles, else a hydration. */
+  catchUp(view: PublishedView): void {
+    const current = view.toggles(this.level);
     if (this.res.writableEnded || this.res.writableNeedDrain || isCurrent(this.held, current)) return;
     const delta = current.delta;
     const event = delta !== null && this.held >= delta.from.sameSince && this.held <= delta.from.revision ? delta.event : current.rehydrate;
@@ -51,9 +55,10 @@ function isCurrent(held: number, current: PublishedToggles): boolean {
 }
 
 /** Parses `Last-Event-ID`: a revision, or -1 when absent or not one. */
-function lastEventId(req: Request): number {
-  const raw = req.header('last-event-id')?.trim();
-  return raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
+function lastEventId(req: IncomingMessage): number {
+  const raw = req.headers['last-event-id'];
+  const id = typeof raw === 'string' ? raw.trim() : undefined;
+  return id !== undefined && /^\d{1,15}$/.test(id) ? Number(id) : -1;
 }
 
 /**
@@ -61,10 +66,11 @@ function lastEventId(req: Request): number {
  * format of unleash-client 6.x's streaming mode (repository/streaming-fetcher.js): on connect
  * `unleash-connected` with a hydration (skipped when `Last-Event-ID` shows the client current),
  * then `unleash-updated` with the changes of every new revision, each event's `id` its revision.
+ * Each stream gets the toggles of its client level (UnleashFeaturesService).
  */
 @Injectable()
 export class UnleashStreamHub implements OnModuleDestroy {
-  private readonly streams: EventStreamSet<UnleashStream, PublishedToggles>;
+  private readonly streams: EventStreamSet<UnleashStream, PublishedView>;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
@@ -74,8 +80,8 @@ export class UnleashStreamHub implements OnModuleDestroy {
     tokens: ApiTokensService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.streams = new EventStreamSet<UnleashStream, PublishedToggles>((stream, toggles) => stream.catchUp(toggles), tokens);
-    this.unsubscribe = features.subscribe((toggles) => this.streams.broadcast(toggles));
+    this.streams = new EventStreamSet<UnleashStream, PublishedView>((stream, view) => stream.catchUp(view), tokens);
+    this.unsubscribe = features.subscribe((view) => this.streams.broadcast(view));
     this.heartbeat = setInterval(() => this.beat(), config.streamHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -89,10 +95,12 @@ export class UnleashStreamHub implements OnModuleDestroy {
    * Starts a stream on `res` for the SDK named by `client` (recorded in the registry as it is
    * served), until the principal's token is revoked or expires (see EventStreamSet.add).
    */
-  open(req: Request, res: Response, current: PublishedToggles, client: ClientHeaders, principal: Principal): void {
+  open(req: IncomingMessage, res: ServerResponse, view: PublishedView, client: ClientHeaders, principal: Principal): void {
+    const level = levelOfHeader(client.clientSpec);
+    const current = view.toggles(level);
     startEventStream(req, res);
     const held = lastEventId(req);
-    const stream = new UnleashStream(res, held, (revision) => this.registry.recordServed(client, revision));
+    const stream = new UnleashStream(res, level, held, (revision) => this.registry.recordServed(client, revision));
     if (!isCurrent(held, current)) {
       res.write(current.connected);
       stream.held = current.revision;

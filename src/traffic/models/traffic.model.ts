@@ -33,6 +33,17 @@ registerEnumType(FollowerStatus, {
   },
 });
 
+export enum ServedFormValue {
+  EXACT = 'EXACT',
+  CONSERVATIVE = 'CONSERVATIVE',
+  DISABLED = 'DISABLED',
+}
+registerEnumType(ServedFormValue, {
+  name: 'ServedForm',
+  description:
+    "How the slice an SDK instance is served relates to Switchyard's decision. EXACT: the same answer for every subject. CONSERVATIVE: NEW for only some of the subjects Switchyard puts on NEW (an Unleash SDK that cannot evaluate every constraint, or a fractional percentage rounded down). DISABLED: the slice is active but served disabled (everyone LEGACY), nothing finer being exact for that SDK.",
+});
+
 @ObjectType({ description: 'Decisions on each path over a time window, as the SDKs reported them.' })
 export class TrafficTotals {
   @Field(() => Float)
@@ -132,4 +143,19 @@ export class SliceFollower {
     description: 'How often it reports, in ms, as it said (our SDK’s metricsIntervalMs, an Unleash SDK’s registration interval; bounded to 1 s..1 day), else 60,000: three of these without a word make it GONE.',
   })
   reportIntervalMs!: number;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Unleash SDKs: the client specification version it declared (Unleash-Client-Spec header) when last served; null when it declared none, or for our SDK.',
+  })
+  clientSpec!: string | null;
+
+  @Field(() => ServedFormValue, {
+    nullable: true,
+    description:
+      "The form of the slice's current configuration that this instance is served: always EXACT for our SDK; for an Unleash SDK, by the client specification it declares; null for an Unleash SDK never served by this service.",
+  })
+  servedForm!: ServedFormValue | null;
+
+  @Field(() => String, { nullable: true, description: 'Why servedForm is not EXACT, in words; null when it is (or unknown).' })
+  degradedReason!: string | null;
 }
