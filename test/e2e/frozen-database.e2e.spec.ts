@@ -149,7 +149,9 @@ onPostgres('a frozen database (TcpProxy between the service and PostgreSQL)', ()
       async () => {
         featuresEtag = await etagOf(`${a.baseUrl}/api/client/features`, unleashAuth);
         snapshotEtag = await etagOf(`${b.baseUrl}/sdk/v1/snapshot`, sdkAuth);
-        return featuresEtag !== null && featuresEtag === snapshotEtag && snapshotEtag === (await etagOf(`${a.baseUrl}/sdk/v1/snapshot`, sdkAuth));
+        // The Unleash ETag is `"<revision>;spec=<level>"`, the snapshot's `"<revision>"`.
+        const featuresRevision = featuresEtag?.replace(/^"([^;"]*).*$/, '"$1"');
+        return featuresRevision !== undefined && featuresRevision === snapshotEtag && snapshotEtag === (await etagOf(`${a.baseUrl}/sdk/v1/snapshot`, sdkAuth));
       },
       10_000,
       'both instances at the same revision',
