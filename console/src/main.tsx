@@ -1,0 +1,109 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+import { followChanges, type LiveState } from './live.js';
+import { currentSession, type Session, signIn, signOut } from './session.js';
+import { SliceList } from './slice-list.js';
+import { SlicePage } from './slice-page.js';
+
+/** Where the page is: `#/slices` (the list) or `#/slices/<key>` (one slice). */
+function useRoute(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return hash.replace(/^#/, '') || '/slices';
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    currentSession().then(setSession, (e: unknown) => {
+      setSession(null);
+      setProblem(e instanceof ApiError ? e.message : String(e));
+    });
+  }, []);
+  if (session === undefined) return <p class="loading">Loading the console…</p>;
+  if (session === null) return <SignIn problem={problem} onSignedIn={setSession} />;
+  return <Console session={session} onSignedOut={() => setSession(null)} />;
+}
+
+function SignIn({ problem, onSignedIn }: { problem: string | null; onSignedIn: (s: Session) => void }) {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string | null>(problem);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    try {
+      const session = await signIn(token.trim());
+      setToken('');
+      onSignedIn(session);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  return (
+    <main class="sign-in">
+      <h1>Switchyard</h1>
+      <form onSubmit={submit}>
+        <label>
+          Token
+          <input name="token" type="password" autoComplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} required />
+        </label>
+        <button type="submit" class="primary">
+          Sign in
+        </button>
+        {error !== null && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <p class="muted">The token is exchanged for a session cookie and not kept in the page. Sign out ends the session.</p>
+      </form>
+    </main>
+  );
+}
+
+function Console({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const route = useRoute();
+  const [revision, setRevision] = useState(0);
+  const [live, setLive] = useState<LiveState>('connecting');
+  useEffect(() => {
+    const feed = followChanges(setRevision, setLive);
+    return () => feed.close();
+  }, []);
+  const slice = /^\/slices\/(.+)$/.exec(route);
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href="#/slices">
+          Switchyard
+        </a>
+        <span class={`live live-${live}`} role="status" title="Live updates from the service">
+          {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Not connected: what you see may be out of date'}
+        </span>
+        <span class="who">
+          {session.name} ({session.role})
+        </span>
+        <button type="button" onClick={() => void signOut().finally(onSignedOut)}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        {slice !== null ? (
+          <SlicePage session={session} sliceKey={decodeURIComponent(slice[1]!)} revision={revision} />
+        ) : (
+          <SliceList session={session} revision={revision} />
+        )}
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+if (root !== null) {
+  root.textContent = '';
+  render(<App />, root);
+}

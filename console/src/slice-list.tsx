@@ -1,0 +1,214 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+import { ReasonDialog } from './dialogs.js';
+import { percent, share, targetingSummary, when } from './format.js';
+import { may, type Session } from './session.js';
+import { createSlice, listSlices, rollback, rollbackAll, type SliceRow, type SliceState } from './slices-api.js';
+
+interface Props {
+  readonly session: Session;
+  /** Moves with every configuration change the live feed sees: the list reloads. */
+  readonly revision: number;
+}
+
+type Pending = { kind: 'rollback'; slice: SliceRow } | { kind: 'rollbackAll'; tag: string } | null;
+
+/** Every slice, filtered by tag, state and a search on its key; with a separated Roll back per slice. */
+export function SliceList({ session, revision }: Props) {
+  const [slices, setSlices] = useState<SliceRow[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [search, setSearch] = useState('');
+  const [tag, setTag] = useState('');
+  const [state, setState] = useState<SliceState | ''>('');
+  const [pending, setPending] = useState<Pending>(null);
+  const [creating, setCreating] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    listSlices().then(
+      (rows) => current && (setSlices(rows), setError(null)),
+      (e: unknown) => current && setError(e instanceof ApiError ? e.message : String(e)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [revision]);
+
+  const tags = useMemo(() => [...new Set((slices ?? []).flatMap((s) => s.tags))].sort(), [slices]);
+  const shown = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    return (slices ?? []).filter((s) => (needle === '' || s.key.toLowerCase().includes(needle)) && (tag === '' || s.tags.includes(tag)) && (state === '' || s.state === state));
+  }, [slices, search, tag, state]);
+
+  return (
+    <section>
+      <div class="toolbar">
+        <input type="search" placeholder="Search by key" aria-label="Search by key" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <select aria-label="Tag" value={tag} onChange={(e) => setTag(e.currentTarget.value)}>
+          <option value="">All tags</option>
+          {tags.map((t) => (
+            <option value={t}>{t}</option>
+          ))}
+        </select>
+        <select aria-label="State" value={state} onChange={(e) => setState(e.currentTarget.value as SliceState | '')}>
+          <option value="">All states</option>
+          <option value="ACTIVE">Active</option>
+          <option value="ROLLED_BACK">Rolled back</option>
+          <option value="ARCHIVED">Archived</option>
+        </select>
+        <span class="count">{slices === null ? '' : `${shown.length} of ${slices.length} slices`}</span>
+        {may.change(session) && (
+          <button type="button" class="primary" onClick={() => setCreating(true)}>
+            New slice
+          </button>
+        )}
+        {may.rollback(session) && tag !== '' && (
+          <button type="button" class="danger" onClick={() => setPending({ kind: 'rollbackAll', tag })}>
+            Roll back all tagged {tag}
+          </button>
+        )}
+      </div>
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {slices === null && error === null && <p class="loading">Loading slices…</p>}
+      {slices !== null && (
+        <table class="slices">
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th>State</th>
+              <th>Rollout</th>
+              <th>Targeting</th>
+              <th>Tags</th>
+              <th title="Share of decisions on NEW that SDKs reported in the last 5 minutes">NEW seen (5 min)</th>
+              <th>Last change</th>
+              {may.rollback(session) && <th class="rollback-column">Incident</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((s) => (
+              <tr key={s.key} data-slice={s.key}>
+                <td>
+                  <a href={`#/slices/${encodeURIComponent(s.key)}`}>{s.key}</a>
+                </td>
+                <td>
+                  <span class={`state state-${s.state.toLowerCase()}`}>{s.state.replace('_', ' ')}</span>
+                </td>
+                <td>{percent(s.percent)}</td>
+                <td>{targetingSummary(s.targeting)}</td>
+                <td>{s.tags.join(', ')}</td>
+                <td>{share(s.traffic.last5Minutes.newShare)}</td>
+                <td>{when(s.updatedAt)}</td>
+                {may.rollback(session) && (
+                  <td class="rollback-column">
+                    {s.state === 'ACTIVE' && (
+                      <button type="button" class="danger small" onClick={() => setPending({ kind: 'rollback', slice: s })}>
+                        Roll back…
+                      </button>
+                    )}
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {pending?.kind === 'rollback' && (
+        <ReasonDialog
+          title={`Roll back ${pending.slice.key}`}
+          summary={`Everyone goes to LEGACY on ${pending.slice.key} (now ${percent(pending.slice.percent)} on NEW). Resume restores the rollout exactly.`}
+          confirmLabel="Roll back now"
+          danger
+          onConfirm={(reason) => rollback(pending.slice.key, reason)}
+          onClose={() => setPending(null)}
+        />
+      )}
+      {pending?.kind === 'rollbackAll' && (
+        <ReasonDialog
+          title={`Roll back every slice tagged ${pending.tag}`}
+          summary={`Every ACTIVE slice tagged ${pending.tag} goes to LEGACY, in one change.`}
+          confirmLabel="Roll back all"
+          danger
+          onConfirm={async (reason) => {
+            await rollbackAll(pending.tag, reason);
+          }}
+          onClose={() => setPending(null)}
+        />
+      )}
+      {creating && <CreateSliceDialog onClose={() => setCreating(false)} />}
+    </section>
+  );
+}
+
+function CreateSliceDialog({ onClose }: { onClose: () => void }) {
+  const [fields, setFields] = useState({ key: '', description: '', owner: '', tags: '', reason: '' });
+  const [error, setError] = useState<ApiError | null>(null);
+  const set = (name: keyof typeof fields) => (e: Event) => setFields({ ...fields, [name]: (e.currentTarget as HTMLInputElement).value });
+  const names = Object.keys(fields);
+  const fieldOf = (e: ApiError | null) => names.find((n) => e?.field === n || e?.field?.startsWith(`${n}[`) === true) ?? null;
+  const fieldError = (name: string) =>
+    error !== null && fieldOf(error) === name ? (
+      <span class="field-error" role="alert">
+        {error.message}
+      </span>
+    ) : null;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const tags = fields.tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      await createSlice({ key: fields.key.trim(), description: fields.description, owner: fields.owner, tags, reason: fields.reason });
+      location.hash = `#/slices/${encodeURIComponent(fields.key.trim())}`;
+      onClose();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(String(e), 'INTERNAL'));
+    }
+  };
+  return (
+    <dialog open class="reason-dialog" aria-labelledby="create-title">
+      <form onSubmit={submit}>
+        <h2 id="create-title">New slice</h2>
+        <p>A new slice starts at 0 % on NEW: everyone on LEGACY until you move it.</p>
+        <label>
+          Key <input name="key" value={fields.key} onInput={set('key')} required placeholder="payments.provider.mpesa" />
+          {fieldError('key')}
+        </label>
+        <label>
+          Description <input name="description" value={fields.description} onInput={set('description')} />
+          {fieldError('description')}
+        </label>
+        <label>
+          Owner <input name="owner" value={fields.owner} onInput={set('owner')} />
+          {fieldError('owner')}
+        </label>
+        <label>
+          Tags (comma-separated) <input name="tags" value={fields.tags} onInput={set('tags')} />
+          {fieldError('tags')}
+        </label>
+        <label>
+          Reason <input name="reason" value={fields.reason} onInput={set('reason')} />
+          {fieldError('reason')}
+        </label>
+        {error !== null && fieldOf(error) === null && (
+          <p class="error" role="alert">
+            {error.message}
+          </p>
+        )}
+        <div class="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="primary">
+            Create
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
