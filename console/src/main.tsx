@@ -5,6 +5,7 @@ import { followChanges, type LiveState } from './live.js';
 import { currentSession, type Session, signIn, signOut } from './session.js';
 import { SliceList } from './slice-list.js';
 import { SlicePage } from './slice-page.js';
+import { SegmentEditor, SegmentList } from './segments-page.js';
 
 /** Where the page is: `#/slices` (the list) or `#/slices/<key>` (one slice). */
 function useRoute(): string {
@@ -75,12 +76,17 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
     return () => feed.close();
   }, []);
   const slice = /^\/slices\/(.+)$/.exec(route);
+  const segment = /^\/segments\/(.+)$/.exec(route);
   return (
     <>
       <header class="top">
         <a class="brand" href="#/slices">
           Switchyard
         </a>
+        <nav>
+          <a href="#/slices">Slices</a>
+          <a href="#/segments">Segments</a>
+        </nav>
         <span class={`live live-${live}`} role="status" title="Live updates from the service">
           {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Not connected: what you see may be out of date'}
         </span>
@@ -93,7 +99,13 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
       </header>
       <main>
         {slice !== null ? (
-          <SlicePage session={session} sliceKey={decodeURIComponent(slice[1]!)} revision={revision} />
+          <SlicePage key={slice[1]} session={session} sliceKey={decodeURIComponent(slice[1]!)} revision={revision} />
+        ) : route === '/new-segment' ? (
+          <SegmentEditor key="new" session={session} segmentKey={null} revision={revision} />
+        ) : segment !== null ? (
+          <SegmentEditor key={segment[1]} session={session} segmentKey={decodeURIComponent(segment[1]!)} revision={revision} />
+        ) : route === '/segments' ? (
+          <SegmentList session={session} revision={revision} />
         ) : (
           <SliceList session={session} revision={revision} />
         )}

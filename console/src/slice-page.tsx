@@ -5,6 +5,7 @@ import { diffValues } from './diff.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
 import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
+import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
 
 interface Props {
   readonly session: Session;
@@ -73,9 +74,15 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
         <dt>Version</dt>
         <dd>{slice.version}</dd>
       </dl>
-      {may.change(session) && slice.state === 'ACTIVE' && <RolloutControl slice={slice} />}
+      {may.change(session) && slice.state === 'ACTIVE' && (
+        <div class="editors">
+          <RolloutControl slice={slice} />
+          <TargetingEditor slice={slice} />
+        </div>
+      )}
+      <EvaluatePanel sliceKey={slice.key} />
       <h2>
-        Followers <span class="count">{behind === 0 ? 'all up to date' : `${behind} behind`}</span>
+        Followers <span class="count">{slice.followers.length === 0 ? 'none reporting' : behind === 0 ? 'all up to date' : `${behind} behind`}</span>
       </h2>
       <table class="followers">
         <thead>
@@ -136,6 +143,9 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
  */
 function RolloutControl({ slice }: { slice: SliceDetail }) {
   const [target, setTarget] = useState(String(slice.percent));
+  // The version shown when the person started typing: a change made meanwhile (even one the live
+  // feed has already shown) is refused by the service rather than silently decided over.
+  const [baseVersion, setBaseVersion] = useState<number | null>(null);
   const [reason, setReason] = useState('');
   const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; field: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -147,15 +157,17 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
     setBusy(true);
     setMessage(null);
     try {
-      await setRollout(slice.key, next, reason, slice.version);
+      await setRollout(slice.key, next, reason, baseVersion ?? slice.version);
       setMessage({ kind: 'ok', text: `Moved to ${percent(next)}.`, field: null });
       setReason('');
+      setBaseVersion(null);
     } catch (e) {
       const error = e instanceof ApiError ? e : new ApiError(String(e), 'INTERNAL');
       const text =
         error.errorCode === 'SLICE_VERSION_CONFLICT'
           ? `Someone changed this slice meanwhile (now version ${String(error.details.currentVersion ?? '?')}): nothing was changed. The page shows the new state; decide again.`
           : error.message;
+      if (error.errorCode === 'SLICE_VERSION_CONFLICT') setBaseVersion(null);
       setMessage({ kind: 'error', text, field: error.field });
     } finally {
       setBusy(false);
@@ -166,7 +178,15 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
       <h2>Rollout</h2>
       <label>
         New share on NEW (%)
-        <input name="percent" type="number" min="0" max="100" step="0.01" value={target} onInput={(e) => setTarget(e.currentTarget.value)} />
+        <input
+          name="percent"
+          type="number"
+          min="0"
+          max="100"
+          step="0.01"
+          value={target}
+          onInput={(e) => (setTarget(e.currentTarget.value), setBaseVersion((v) => v ?? slice.version))}
+        />
         {message?.field === 'percent' && (
           <span class="field-error" role="alert">
             {message.text}

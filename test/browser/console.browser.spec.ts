@@ -92,6 +92,75 @@ describe('the console in Chromium', () => {
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
   });
 
+  it('a release manager creates segments (a refused value shown at its constraint), targets them with ordered rules reordered by dragging, and explains a decision', async () => {
+    const page = await signedIn('release-manager');
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await page.getByRole('link', { name: 'New segment' }).click();
+    await page.locator('input[name="segment-key"]').fill('kenya');
+    await page.getByLabel('Attribute 1').fill('country');
+    await page.getByLabel('Values 1 (one per line)').fill('KE');
+    await page.getByRole('button', { name: 'Add constraint' }).click();
+    await page.getByLabel('Attribute 2').fill('accountAge');
+    await page.getByLabel('Operator 2').selectOption('NUM_GT');
+    await page.getByLabel('Value 2').fill('not-a-number');
+    await page.getByLabel('Reason', { exact: true }).fill('Kenya first');
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    // The service's validation, next to the constraint it names (extensions.field = constraints[1]...).
+    await page.locator('fieldset[data-constraint="1"] .field-error').waitFor();
+    expect(await page.locator('fieldset[data-constraint="0"] .field-error').count()).toBe(0);
+    await page.getByLabel('Value 2').fill('30');
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByRole('heading', { name: 'kenya' }).waitFor();
+    await app.admin.ok('mutation { createSegment(key: "staff", reason: "t", constraints: [{ attribute: "userId", operator: IN, values: ["s-1", "s-2"] }]) { key } }');
+
+    await page.goto(`${app.baseUrl}/console/#/slices/payments.provider.airtel`);
+    const editor = page.locator('form.targeting-editor');
+    await editor.getByRole('button', { name: 'Add rule' }).click();
+    await editor.getByLabel('Rule 1 segments').selectOption(['staff']);
+    await editor.getByLabel('Rule 1 percent').fill('100');
+    await editor.getByRole('button', { name: 'Add rule' }).click();
+    await editor.getByLabel('Rule 2 segments').selectOption(['kenya']);
+    await editor.getByLabel('Rule 2 percent').fill('5');
+    // Kenya first: drag rule 2 above rule 1.
+    await editor.locator('li[data-rule="1"] .handle').dragTo(editor.locator('li[data-rule="0"]'));
+    expect(await editor.getByLabel('Rule 1 percent').inputValue()).toBe('5');
+    await editor.locator('input[name="targeting-reason"]').fill('Kenya at 5 %, staff at 100 %');
+    await editor.getByRole('button', { name: 'Save targeting' }).click();
+    await editor.getByRole('status').filter({ hasText: 'Targeting saved.' }).waitFor();
+    const saved = await app.admin.ok<{ slice: { targeting: { rules: { segments: string[]; percent: number }[] } } }>(
+      '{ slice(key: "payments.provider.airtel") { targeting { rules { segments percent } } } }',
+    );
+    expect(saved.slice.targeting.rules).toEqual([
+      { segments: ['kenya'], percent: 5 },
+      { segments: ['staff'], percent: 100 },
+    ]);
+
+    const explain = page.locator('form.evaluate');
+    await explain.getByLabel('Context (JSON)').fill('{"userId": "s-1", "country": "FR"}');
+    await explain.getByRole('button', { name: 'Evaluate' }).click();
+    await explain.getByRole('status').filter({ hasText: 'NEW: RULE (rule 2)' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'targeting.png'), fullPage: true });
+  });
+
+  it('a change made meanwhile is refused and said, not overwritten; a page cut from the stream says it is not connected', async () => {
+    const page = await signedIn('release-manager');
+    await page.goto(`${app.baseUrl}/console/#/slices/ledger.read-path`);
+    await page.getByRole('heading', { name: 'ledger.read-path' }).waitFor();
+    await page.getByLabel('New share on NEW (%)').fill('50');
+    // Someone else moves the slice while this person is deciding.
+    await app.admin.ok('mutation { setRollout(key: "ledger.read-path", percent: 90, reason: "someone else") { version } }');
+    await page.locator('input[name="rollout-reason"]').fill('halve it');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Someone changed this slice meanwhile' }).waitFor();
+    const slice = await app.admin.ok<{ slice: { percent: number } }>('{ slice(key: "ledger.read-path") { percent } }');
+    expect(slice.slice.percent).toBe(90);
+
+    // The stream cut: the badge says the page may be out of date.
+    await page.route('**/sdk/v1/stream*', (route) => route.abort());
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Not connected' }).waitFor();
+  });
+
   it('an incident responder rolls back from the list with a hostile reason; it stays text; the SDK follows; a release manager resumes', async () => {
     expect(sdk.decide('payments.provider.mpesa', { userId: 'u-7' })).toBeDefined();
     const page = await signedIn('incident-responder');
