@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
+import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
 import { createSlice, listSlices, rollback, rollbackAll, type SliceRow, type SliceState } from './slices-api.js';
@@ -22,6 +23,7 @@ export function SliceList({ session, revision }: Props) {
   const [state, setState] = useState<SliceState | ''>('');
   const [pending, setPending] = useState<Pending>(null);
   const [creating, setCreating] = useState(false);
+  const [watching, setWatching] = useState<RollbackScope | null>(null);
 
   useEffect(() => {
     let current = true;
@@ -68,6 +70,7 @@ export function SliceList({ session, revision }: Props) {
           </button>
         )}
       </div>
+      {watching !== null && <RollbackProgress scope={watching} onClose={() => setWatching(null)} />}
       {error !== null && (
         <p class="error" role="alert">
           {error}
@@ -122,7 +125,10 @@ export function SliceList({ session, revision }: Props) {
           summary={`Everyone goes to LEGACY on ${pending.slice.key} (now ${percent(pending.slice.percent)} on NEW). Resume restores the rollout exactly.`}
           confirmLabel="Roll back now"
           danger
-          onConfirm={(reason) => rollback(pending.slice.key, reason)}
+          onConfirm={async (reason) => {
+            await rollback(pending.slice.key, reason);
+            setWatching({ key: pending.slice.key });
+          }}
           onClose={() => setPending(null)}
         />
       )}
@@ -134,6 +140,7 @@ export function SliceList({ session, revision }: Props) {
           danger
           onConfirm={async (reason) => {
             await rollbackAll(pending.tag, reason);
+            setWatching({ tag: pending.tag });
           }}
           onClose={() => setPending(null)}
         />

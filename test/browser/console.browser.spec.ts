@@ -172,6 +172,8 @@ describe('the console in Chromium', () => {
     await page.getByLabel('Reason (recorded in history)').fill(reason);
     await confirm.click();
     await row.locator('.state-rolled_back').waitFor();
+    // Without leaving the list: which services have the rollback.
+    await page.getByRole('complementary', { name: 'Rollback progress' }).getByRole('status').filter({ hasText: /All \d+ reporting instances have the rollback/ }).waitFor({ timeout: 20_000 });
     // The SDK has it (a rollback is delivered by stream within milliseconds).
     for (let i = 0; i < 100 && sdk.decide('payments.provider.mpesa', { userId: 'u-7' }) !== 'LEGACY'; i++) await new Promise((r) => setTimeout(r, 20));
     expect(sdk.decide('payments.provider.mpesa', { userId: 'u-7' })).toBe('LEGACY');
@@ -195,6 +197,23 @@ describe('the console in Chromium', () => {
     // Both pages update live, without a reload.
     await page.locator('.slice-header .state-active').waitFor();
     await page.locator('.history li').first().locator('.diff .after').filter({ hasText: 'ACTIVE' }).waitFor();
+  });
+
+  it('an incident responder rolls back every slice with a tag from the list, and watches the progress', async () => {
+    sdk.decide('payments.provider.airtel', { userId: 'u-7' });
+    const page = await signedIn('incident-responder');
+    await page.getByLabel('Tag').selectOption('payments');
+    await page.getByRole('button', { name: 'Roll back all tagged payments' }).click();
+    await page.getByLabel('Reason (recorded in history)').fill('provider outage');
+    await page.getByRole('button', { name: 'Roll back all', exact: true }).click();
+    await page.locator('tr[data-slice="payments.provider.airtel"] .state-rolled_back').waitFor();
+    await page.locator('tr[data-slice="payments.provider.mpesa"] .state-rolled_back').waitFor();
+    const progress = page.getByRole('complementary', { name: 'Rollback progress' });
+    await progress.getByRole('heading', { name: 'Rollback of every slice tagged payments' }).waitFor();
+    await progress.getByRole('status').filter({ hasText: /have the rollback/ }).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'rollback-all.png'), fullPage: true });
+    const slices = await app.admin.ok<{ slices: { nodes: { key: string; state: string }[] } }>('{ slices(tag: "payments") { nodes { key state } } }');
+    expect(slices.slices.nodes.every((s) => s.state === 'ROLLED_BACK')).toBe(true);
   });
 
   it('a viewer is offered no action, and the service refuses one sent with its session anyway', async () => {
