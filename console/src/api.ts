@@ -62,3 +62,21 @@ export async function graphql<T>(query: string, variables: Record<string, unknow
 export function idempotencyKey(): string {
   return crypto.randomUUID();
 }
+
+/** A connection's page, as the service returns them. */
+export interface Page<T> {
+  readonly nodes: T[];
+  readonly pageInfo: { readonly hasNextPage: boolean; readonly endCursor: string | null };
+}
+
+/** Every node of a connection, a page at a time, following endCursor. */
+export async function allNodes<T>(page: (after: string | null) => Promise<Page<T>>): Promise<T[]> {
+  const rows: T[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const next = await page(after);
+    rows.push(...next.nodes);
+    if (!next.pageInfo.hasNextPage || next.pageInfo.endCursor === null) return rows;
+    after = next.pageInfo.endCursor;
+  }
+}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, graphql } from './api.js';
+import { allNodes, ApiError, graphql, type Page } from './api.js';
 
 interface Progress {
   readonly key: string;
@@ -17,19 +17,17 @@ async function sliceProgress(key: string): Promise<Progress> {
 }
 
 /** Every rolled-back slice with the tag, 200 a page: followers cost about 40 a slice (query-cost.ts), under the cost limit. */
-async function tagProgress(tag: string): Promise<Progress[]> {
-  const rows: Progress[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page: { slices: { nodes: Progress[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await graphql(
-      `query ConsoleRollbackAllProgress($tag: String!, $after: String) {
-        slices(tag: $tag, state: ROLLED_BACK, first: 200, after: $after) { nodes { ${FOLLOWERS} } pageInfo { hasNextPage endCursor } } }`,
-      { tag, after },
-    );
-    rows.push(...page.slices.nodes);
-    if (!page.slices.pageInfo.hasNextPage || page.slices.pageInfo.endCursor === null) return rows;
-    after = page.slices.pageInfo.endCursor;
-  }
+function tagProgress(tag: string): Promise<Progress[]> {
+  return allNodes(
+    async (after) =>
+      (
+        await graphql<{ slices: Page<Progress> }>(
+          `query ConsoleRollbackAllProgress($tag: String!, $after: String) {
+            slices(tag: $tag, state: ROLLED_BACK, first: 200, after: $after) { nodes { ${FOLLOWERS} } pageInfo { hasNextPage endCursor } } }`,
+          { tag, after },
+        )
+      ).slices,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { graphql, idempotencyKey } from './api.js';
+import { allNodes, graphql, idempotencyKey, type Page } from './api.js';
 
 export const OPERATORS = [
   'IN',
@@ -45,18 +45,16 @@ export interface Segment {
 
 const SEGMENT_FIELDS = 'key description version usedBy updatedAt constraints { attribute operator values inverted caseInsensitive }';
 
-export async function listSegments(): Promise<Segment[]> {
-  const rows: Segment[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const data: { segments: { nodes: Segment[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await graphql(
-      `query ConsoleSegments($after: String) { segments(first: 500, after: $after) { nodes { ${SEGMENT_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
-      { after },
-    );
-    rows.push(...data.segments.nodes);
-    if (!data.segments.pageInfo.hasNextPage || data.segments.pageInfo.endCursor === null) return rows;
-    after = data.segments.pageInfo.endCursor;
-  }
+export function listSegments(): Promise<Segment[]> {
+  return allNodes(
+    async (after) =>
+      (
+        await graphql<{ segments: Page<Segment> }>(
+          `query ConsoleSegments($after: String) { segments(first: 500, after: $after) { nodes { ${SEGMENT_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+        )
+      ).segments,
+  );
 }
 
 export async function loadSegment(key: string): Promise<Segment> {

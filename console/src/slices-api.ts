@@ -1,4 +1,4 @@
-import { graphql, idempotencyKey } from './api.js';
+import { allNodes, graphql, idempotencyKey, type Page } from './api.js';
 
 export type SliceState = 'ACTIVE' | 'ROLLED_BACK' | 'ARCHIVED';
 
@@ -20,18 +20,16 @@ const SLICE_FIELDS = `key description owner state percent version tags updatedAt
   traffic { last5Minutes { newShare total } }`;
 
 /** Every slice, in key order, a page of 500 at a time. */
-export async function listSlices(): Promise<SliceRow[]> {
-  const rows: SliceRow[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const data: { slices: { nodes: SliceRow[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await graphql(
-      `query ConsoleSlices($after: String) { slices(first: 500, after: $after) { nodes { ${SLICE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
-      { after },
-    );
-    rows.push(...data.slices.nodes);
-    if (!data.slices.pageInfo.hasNextPage || data.slices.pageInfo.endCursor === null) return rows;
-    after = data.slices.pageInfo.endCursor;
-  }
+export function listSlices(): Promise<SliceRow[]> {
+  return allNodes(
+    async (after) =>
+      (
+        await graphql<{ slices: Page<SliceRow> }>(
+          `query ConsoleSlices($after: String) { slices(first: 500, after: $after) { nodes { ${SLICE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+        )
+      ).slices,
+  );
 }
 
 export interface Follower {
