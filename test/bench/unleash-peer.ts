@@ -41,6 +41,7 @@ export interface UnleashPeer {
   readonly pid: number;
   /** The scratch database the peer runs on (dropped by stop()). */
   readonly databaseName: string;
+  readonly databaseUrl: string;
   /** Calls the admin API with the admin token; throws on a status other than 2xx. */
   admin<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
   /** A new client (backend) token for PEER_ENVIRONMENT, all projects, created through the admin API. */
@@ -127,6 +128,7 @@ export async function startUnleashPeer(pgUrl = process.env.BENCH_DATABASE_URL ??
     baseUrl,
     pid: child.pid!,
     databaseName,
+    databaseUrl: databaseUrl.toString(),
     admin: (method, path, body) => adminCall(baseUrl, adminToken, method, path, body),
     createClientToken: async (name = `bench-client-${Date.now()}`) => {
       const created = await adminCall<{ secret: string }>(baseUrl, adminToken, 'POST', '/api/admin/api-tokens', {
