@@ -267,7 +267,12 @@ if (peer === null) {
     const x = rate(a) / rate(b);
     return `${x >= 100 ? fmt.int(x) : x.toFixed(2)}x ${x >= TARGET_RATIO ? '(met)' : '(MISSED)'}`;
   };
-  console.log(`\nSwitchyard / Unleash server, requests answered per second in this run (target >= ${TARGET_RATIO}x):`);
+  // Server CPU per request, the other way round (Unleash / Switchyard): how much more work the Unleash
+  // server does per answer. Less sensitive than requests/s to the share of the cores each server got
+  // from everything else running on the machine.
+  const cpuPerRequest = (r: Run) => r.serviceCpuMs / Math.max(1, r.result.requests.total);
+  const cpuCell = (a: Run, b: Run) => (b.result.requests.total === 0 ? '-' : `${(cpuPerRequest(b) / cpuPerRequest(a)).toFixed(1)}x`);
+  console.log(`\nSwitchyard / Unleash server, requests answered per second in this run (target >= ${TARGET_RATIO}x), and server CPU per request, Unleash / Switchyard:`);
   console.table(
     Object.fromEntries(
       results
@@ -279,6 +284,8 @@ if (peer === null) {
             '/sdk/v1/snapshot (304)': cell(r.etag, peer.etag),
             '/api/client/features (200)': cell(r.unleash!.plain, peer.plain),
             '/api/client/features (304)': cell(r.unleash!.etag, peer.etag),
+            'CPU/req (200), snapshot | features': `${cpuCell(r.plain, peer.plain)} | ${cpuCell(r.unleash!.plain, peer.plain)}`,
+            'CPU/req (304), snapshot | features': `${cpuCell(r.etag, peer.etag)} | ${cpuCell(r.unleash!.etag, peer.etag)}`,
           },
         ]),
     ),
