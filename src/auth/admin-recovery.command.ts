@@ -10,7 +10,7 @@ import { type AppConfig, ConfigError, loadConfig } from '../config/env.js';
 import { DataDirectoryInUseError } from '../database/data-dir-lock.js';
 import { AdminRecoveryModule } from './admin-recovery.module.js';
 import { ApiTokensService } from './api-tokens.service.js';
-import type { Actor } from './auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { CreateTokenArgs } from './dto/token.args.js';
 
 /**

@@ -6,13 +6,13 @@ import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';
 import { HistoryAction } from '../history/history-action.js';
-import type { Actor } from './auth.decorators.js';
-import { AuthException } from './auth.exception.js';
+import type { Actor } from '../access/auth.decorators.js';
+import { AuthException } from '../access/auth.exception.js';
 import { ApiTokenEntity } from './api-token.entity.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import type { CreateTokenArgs, RevokeTokenArgs } from './dto/token.args.js';
 import { PrincipalCache } from './principal-cache.js';
-import type { Principal, Role } from './roles.js';
+import type { Principal, Role } from '../access/roles.js';
 import { hashTokenSecret, newTokenSecret } from './token-secret.js';
 import { TokenWatch } from './token-watch.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { boundedTransaction } from '../database/bounded-transaction.js';

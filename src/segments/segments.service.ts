@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type Constraint, validateConstraint } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { ChangeService, type ResultCodec } from '../history/change.service.js';

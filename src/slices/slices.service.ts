@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { percentToBasisPoints } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';

@@ -1,9 +1,9 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLError } from 'graphql';
 import type { ApiTokensService } from '../../auth/api-tokens.service.js';
-import type { AuthenticatedRequest } from '../../auth/auth.decorators.js';
-import { AuthException } from '../../auth/auth.exception.js';
-import { Permission, roleGrants } from '../../auth/roles.js';
+import type { AuthenticatedRequest } from '../../access/auth.decorators.js';
+import { AuthException } from '../../access/auth.exception.js';
+import { Permission, roleGrants } from '../../access/roles.js';
 import type { AppConfig } from '../../config/env.js';
 import type { GraphqlMetrics } from '../../metrics/graphql-metrics.js';
 import { HTTP_STATUS } from '../errors/error-codes.js';
