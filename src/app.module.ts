@@ -18,6 +18,7 @@ import { DecisionModule } from './decision/decision.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
+import { ChangesModule } from './changes/changes.module.js';
 import { GraphqlMetrics } from './metrics/graphql-metrics.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RollbackModule } from './rollback/rollback.module.js';
@@ -41,6 +42,7 @@ export class AppModule implements NestModule {
         }),
         AuthModule,
         HistoryModule,
+        ChangesModule,
         SegmentsModule,
         SlicesModule,
         RollbackModule,

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '../config/config.module.js';
 import type { AppConfig } from '../config/env.js';
 import { DatabaseModule } from '../database/database.module.js';
-import { HistoryModule } from '../history/history.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import { ApiTokensService } from './api-tokens.service.js';
 
@@ -18,7 +18,7 @@ export class AdminRecoveryModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminRecoveryModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, HistoryModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, ChangesModule],
       providers: [ApiTokensRepository, ApiTokensService],
       exports: [ApiTokensService],
     };

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import { ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { HistoryAction } from '../history/history-action.js';
 import type { Actor } from '../access/auth.decorators.js';
 import { AuthException } from '../access/auth.exception.js';

@@ -1,6 +1,6 @@
 import { ApiTokenEntity } from '../auth/api-token.entity.js';
 import { HistoryEntity } from '../history/history.entity.js';
-import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
+import { IdempotencyKeyEntity } from '../changes/idempotency-key.entity.js';
 import { SegmentEntity, SliceSegmentEntity } from '../segments/segment.entity.js';
 import { SliceEntity } from '../slices/slice.entity.js';
 

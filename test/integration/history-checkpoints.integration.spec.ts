@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { createApp } from '../../src/app.factory.js';
 import { ConfigError, loadConfig } from '../../src/config/env.js';
-import { CheckpointScheduler } from '../../src/history/checkpoint-scheduler.js';
+import { CheckpointScheduler } from '../../src/changes/checkpoint-scheduler.js';
 import { GENERATED_KEY_FILE } from '../../src/history/checkpoint-key.provider.js';
 import { generateCheckpointKey, type HistoryCheckpoint, parsePublicKey, privateKeyPem, verifyCheckpoint } from '../../src/history/history-checkpoint.js';
 import { TEST_CHECKPOINT_KEY } from '../utils/checkpoint-key.js';

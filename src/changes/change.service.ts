@@ -6,10 +6,10 @@ import type { Actor } from '../access/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { boundedTransaction } from '../database/bounded-transaction.js';
-import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
-import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from './hash-chain.js';
-import { changesConfiguration, type HistoryDraft } from './history-action.js';
-import { HistoryRepository, type HistoryRow } from './history.repository.js';
+import { IdempotencyRepository } from './idempotency.repository.js';
+import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from '../history/hash-chain.js';
+import { changesConfiguration, type HistoryDraft } from '../history/history-action.js';
+import { HistoryRepository, type HistoryRow } from '../history/history.repository.js';
 
 /** Turns a result into JSON for the idempotency table and back, so a retry gets the same answer. */
 export interface ResultCodec<T> {
