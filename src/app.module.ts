@@ -6,7 +6,7 @@ import { ApiTokensService } from './auth/api-tokens.service.js';
 import { AuthModule } from './auth/auth.module.js';
 import { UnleashCompatModule } from './compat/unleash/unleash-compat.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
-import { graphqlOptions } from './common/graphql/graphql.config.js';
+import { graphqlOptions } from './graphql.config.js';
 import { requestIdMiddleware } from './common/http/request-id.middleware.js';
 import { storableBodyMiddleware } from './common/http/storable-body.js';
 import { createValidationPipe } from './common/validation/validation.js';
