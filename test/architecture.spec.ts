@@ -45,7 +45,7 @@ describe('architecture', () => {
   });
 
   it('the CLI imports only itself and the pure history proof modules, which import only Node and each other', () => {
-    const PROOF = ['src/history/hash-chain.ts', 'src/history/history-checkpoint.ts', 'src/history/history-export.ts'];
+    const PROOF = ['src/history/proof/hash-chain.ts', 'src/history/proof/history-checkpoint.ts', 'src/history/proof/history-export.ts'];
     const resolve = (from: string, spec: string) => relative(ROOT, join(ROOT, from, '..', spec)).replace(/\.js$/, '.ts');
     const cliEscapes = sources('src/cli').flatMap((f) =>
       importsOf(f)

@@ -7,7 +7,7 @@ import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { boundedTransaction } from '../database/bounded-transaction.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
-import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from '../history/hash-chain.js';
+import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from '../history/proof/hash-chain.js';
 import { changesConfiguration, type HistoryDraft } from '../history/history-action.js';
 import { HistoryRepository, type HistoryRow } from '../history/history.repository.js';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HistoryEntity } from './history.entity.js';
-import type { HashedRow } from './hash-chain.js';
+import type { HashedRow } from './proof/hash-chain.js';
 import { CHANGES_CHANNEL, HistoryAction, NON_CONFIGURATION_ACTIONS } from './history-action.js';
 
 /** Arbitrary constant: the transaction-scoped advisory lock that serializes history appends. */

@@ -5,7 +5,7 @@ import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { ChangeService, type ResultCodec } from '../changes/change.service.js';
-import { canonicalJson } from '../history/hash-chain.js';
+import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import type { ConstraintInput, CreateSegmentArgs, DeleteSegmentArgs, SegmentsArgs, UpdateSegmentArgs } from './dto/segment.args.js';
 import { normalizeConstraint, type SegmentRecord } from './segment-record.js';

@@ -6,7 +6,7 @@ import { InvalidInputException, SwitchyardException } from '../common/errors/swi
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
-import { canonicalJson } from '../history/hash-chain.js';
+import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type {

@@ -7,7 +7,7 @@ import { createApp } from '../../src/app.factory.js';
 import { ConfigError, loadConfig } from '../../src/config/env.js';
 import { CheckpointScheduler } from '../../src/changes/checkpoint-scheduler.js';
 import { GENERATED_KEY_FILE } from '../../src/history/checkpoint-key.provider.js';
-import { generateCheckpointKey, type HistoryCheckpoint, parsePublicKey, privateKeyPem, verifyCheckpoint } from '../../src/history/history-checkpoint.js';
+import { generateCheckpointKey, type HistoryCheckpoint, parsePublicKey, privateKeyPem, verifyCheckpoint } from '../../src/history/proof/history-checkpoint.js';
 import { TEST_CHECKPOINT_KEY } from '../utils/checkpoint-key.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { GraphqlClient } from '../utils/graphql-client.js';

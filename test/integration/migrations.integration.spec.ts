@@ -4,7 +4,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { openEmbeddedDatabase } from '../../src/database/embedded-database.js';
 import { runMigrations } from '../../src/database/run-migrations.js';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { ChainVerifier, chainHash, type ChainedRow, GENESIS_HASH, type HashedRow } from '../../src/history/hash-chain.js';
+import { ChainVerifier, chainHash, type ChainedRow, GENESIS_HASH, type HashedRow } from '../../src/history/proof/hash-chain.js';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database.js';
 
 const TABLES = ['api_tokens', 'history', 'history_checkpoints', 'idempotency_keys', 'sdk_instances', 'segments', 'slice_segments', 'slices', 'traffic_buckets', 'traffic_followers'];
