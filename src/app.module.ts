@@ -5,6 +5,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { ApiTokensService } from './auth/api-tokens.service.js';
 import { AuthModule } from './auth/auth.module.js';
 import { UnleashCompatModule } from './compat/unleash/unleash-compat.module.js';
+import { UnleashStreamHub } from './compat/unleash/unleash-stream-hub.service.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { graphqlOptions } from './graphql.config.js';
 import { requestIdMiddleware } from './common/http/request-id.middleware.js';
@@ -17,15 +18,19 @@ import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
 import { DecisionModule } from './decision/decision.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
+import { SnapshotService } from './delivery/snapshot.service.js';
+import { StreamHub } from './delivery/stream-hub.service.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { ChangesModule } from './changes/changes.module.js';
 import { GraphqlMetrics } from './metrics/graphql-metrics.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { STATE_SOURCES, type StateSources } from './metrics/state-sources.js';
 import { RollbackModule } from './rollback/rollback.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
 import { SlicesModule } from './slices/slices.module.js';
 import { TrafficModule } from './traffic/traffic.module.js';
+import { TrafficIngestService } from './traffic/traffic-ingest.service.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -57,6 +62,19 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // What /metrics samples at each scrape, handed to MetricsModule as interfaces (see StateMetrics).
+        {
+          provide: STATE_SOURCES,
+          inject: [SnapshotService, StreamHub, UnleashStreamHub, TrafficIngestService],
+          useFactory: (snapshots: SnapshotService, hub: StreamHub, unleashHub: UnleashStreamHub, traffic: TrafficIngestService): StateSources => ({
+            snapshots,
+            streams: [
+              ['switchyard', hub],
+              ['unleash', unleashHub],
+            ],
+            traffic,
+          }),
+        },
       ],
     };
   }
