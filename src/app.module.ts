@@ -1,5 +1,6 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { ApiTokensService } from './auth/api-tokens.service.js';
@@ -18,6 +19,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
 import { DecisionModule } from './decision/decision.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
+import { poolState } from './database/pool-state.js';
 import { SnapshotService } from './delivery/snapshot.service.js';
 import { StreamHub } from './delivery/stream-hub.service.js';
 import { HealthModule } from './health/health.module.js';
@@ -65,14 +67,15 @@ export class AppModule implements NestModule {
         // What /metrics samples at each scrape, handed to MetricsModule as interfaces (see StateMetrics).
         {
           provide: STATE_SOURCES,
-          inject: [SnapshotService, StreamHub, UnleashStreamHub, TrafficIngestService],
-          useFactory: (snapshots: SnapshotService, hub: StreamHub, unleashHub: UnleashStreamHub, traffic: TrafficIngestService): StateSources => ({
+          inject: [SnapshotService, StreamHub, UnleashStreamHub, TrafficIngestService, DataSource],
+          useFactory: (snapshots: SnapshotService, hub: StreamHub, unleashHub: UnleashStreamHub, traffic: TrafficIngestService, dataSource: DataSource): StateSources => ({
             snapshots,
             streams: [
               ['switchyard', hub],
               ['unleash', unleashHub],
             ],
             traffic,
+            pool: () => poolState(dataSource),
           }),
         },
       ],

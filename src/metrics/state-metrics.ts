@@ -1,10 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { type PoolState, poolState } from '../database/pool-state.js';
+import type { PoolState } from '../database/pool-state.js';
 import type { StreamProtocol } from './http-metrics.js';
 import { MetricsService } from './metrics.service.js';
 import { type OpenStreams, type ServedSnapshot, STATE_SOURCES, type StateSources, type TrafficCounters, type TrafficStatsSource } from './state-sources.js';
@@ -19,11 +17,11 @@ export class StateMetrics implements OnModuleInit {
   private snapshots: ServedSnapshot | null = null;
   private hubs: readonly (readonly [StreamProtocol, OpenStreams])[] = [];
   private traffic: TrafficStatsSource | null = null;
+  private pool: (() => PoolState | null) | null = null;
 
   constructor(
     metrics: MetricsService,
     private readonly moduleRef: ModuleRef,
-    @InjectDataSource() dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const registers = [metrics.registry];
@@ -51,6 +49,7 @@ export class StateMetrics implements OnModuleInit {
     // Both engines sit behind a node-postgres pool (see pool-state.ts); the embedded one has one
     // connection, so there `waiting` is the queue in front of PGlite's single session.
     const engine = config.databaseUrl === null ? 'embedded' : 'postgresql';
+    const poolNow = () => this.pool?.() ?? null;
     const poolGauge = (name: string, help: string, read: (pool: PoolState) => number) =>
       new Gauge({
         name,
@@ -58,7 +57,7 @@ export class StateMetrics implements OnModuleInit {
         labelNames: ['engine'],
         registers,
         collect() {
-          const pool = poolState(dataSource);
+          const pool = poolNow();
           // No pool while the DataSource is not connected: no sample rather than a made-up 0.
           if (pool === null) this.reset();
           else this.set({ engine }, read(pool));
@@ -149,5 +148,6 @@ export class StateMetrics implements OnModuleInit {
     this.snapshots = sources.snapshots;
     this.hubs = sources.streams;
     this.traffic = sources.traffic;
+    this.pool = sources.pool;
   }
 }

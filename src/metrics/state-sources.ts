@@ -1,3 +1,4 @@
+import type { PoolState } from '../database/pool-state.js';
 import type { StreamProtocol } from './http-metrics.js';
 
 /** The snapshot this instance serves to SDKs (SnapshotService): null until the first one is loaded. */
@@ -36,6 +37,8 @@ export interface StateSources {
   readonly snapshots: ServedSnapshot;
   readonly streams: readonly (readonly [StreamProtocol, OpenStreams])[];
   readonly traffic: TrafficStatsSource;
+  /** The database pool now (poolState of the app's DataSource): null while it is not connected. */
+  pool(): PoolState | null;
 }
 
 export const STATE_SOURCES = Symbol('STATE_SOURCES');
