@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HistoryModule } from '../history/history.module.js';
+import { ChangeNoticesRepository } from './change-notices.repository.js';
 import { ChangeService } from './change.service.js';
 import { CheckpointScheduler } from './checkpoint-scheduler.js';
 import { IdempotencyRetention } from './idempotency-retention.service.js';
@@ -13,7 +14,7 @@ import { IdempotencyRepository } from './idempotency.repository.js';
  */
 @Module({
   imports: [HistoryModule],
-  providers: [IdempotencyRepository, IdempotencyRetention, ChangeService, CheckpointScheduler],
+  providers: [IdempotencyRepository, ChangeNoticesRepository, IdempotencyRetention, ChangeService, CheckpointScheduler],
   exports: [ChangeService],
 })
 export class ChangesModule {}
