@@ -1,14 +1,14 @@
 import { Inject, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { HistoryModule } from '../history/history.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { AuthGuard } from './auth.guard.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import { ApiTokensResolver } from './api-tokens.resolver.js';
 import { ApiTokensService } from './api-tokens.service.js';
 
 @Module({
-  imports: [HistoryModule],
+  imports: [ChangesModule],
   providers: [ApiTokensRepository, ApiTokensService, ApiTokensResolver, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [ApiTokensService],
 })

@@ -1,6 +1,6 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';

@@ -1,6 +1,6 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { MaxPerRequest, perPage } from '../common/graphql/query-cost.js';
 import { HistoryArgs } from './dto/history.args.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Actor } from '../auth/auth.decorators.js';
-import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import type { Actor } from '../access/auth.decorators.js';
+import { ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
 import type { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
 import type { SliceRecord } from '../slices/slice-record.js';

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { percentToBasisPoints } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { type ChangeArgs, ChangeService, type ResultCodec } from '../history/change.service.js';
-import { canonicalJson } from '../history/hash-chain.js';
+import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
+import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type {

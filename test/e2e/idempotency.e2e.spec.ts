@@ -1,4 +1,4 @@
-import { IdempotencyRetention } from '../../src/idempotency/idempotency-retention.service.js';
+import { IdempotencyRetention } from '../../src/changes/idempotency-retention.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 
