@@ -38,7 +38,7 @@ export interface StateSources {
   readonly streams: readonly (readonly [StreamProtocol, OpenStreams])[];
   readonly traffic: TrafficStatsSource;
   /** The database pool now (poolState of the app's DataSource): null while it is not connected. */
-  pool(): PoolState | null;
+  readonly pool: () => PoolState | null;
 }
 
 export const STATE_SOURCES = Symbol('STATE_SOURCES');

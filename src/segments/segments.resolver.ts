@@ -16,7 +16,7 @@ export class SegmentsResolver {
   @Requires(Permission.READ)
   async segments(@Args() args: SegmentsArgs): Promise<SegmentConnection> {
     const page = await this.segmentsService.list(args);
-    return { nodes: page.nodes.map(Segment.from), pageInfo: page.pageInfo };
+    return { nodes: page.nodes.map((s) => Segment.from(s)), pageInfo: page.pageInfo };
   }
 
   @Query(() => Segment)

@@ -24,7 +24,7 @@ export class SlicesResolver {
   @Requires(Permission.READ)
   async slices(@Args() args: SlicesArgs): Promise<SliceConnection> {
     const page = await this.slicesService.list(args);
-    return { nodes: page.nodes.map(Slice.from), pageInfo: page.pageInfo };
+    return { nodes: page.nodes.map((s) => Slice.from(s)), pageInfo: page.pageInfo };
   }
 
   @Query(() => Slice)

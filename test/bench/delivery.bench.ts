@@ -171,7 +171,7 @@ async function runBare(snapshot: NonNullable<typeof lastSnapshot>): Promise<Figu
   });
   try {
     const port = await new Promise<string>((done, fail) => {
-      createInterface({ input: child.stdout! }).once('line', done);
+      createInterface({ input: child.stdout }).once('line', done);
       child.once('exit', (code) => fail(new Error(`bare server exited with ${code}`)));
     });
     const runs = await measure('bare node:http', { url: `http://127.0.0.1:${port}`, pid: child.pid! }, snapshot.token, snapshot.etag);

@@ -94,7 +94,7 @@ function readCheckpoints(arg: string): HistoryCheckpoint[] {
   let values: { value: unknown; where: string }[];
   try {
     const whole = JSON.parse(text) as unknown;
-    values = (Array.isArray(whole) ? whole : [whole]).map((value, i) => ({ value, where: Array.isArray(whole) ? `item ${i + 1}` : 'it' }));
+    values = (Array.isArray(whole) ? whole : [whole]).map((value: unknown, i) => ({ value, where: Array.isArray(whole) ? `item ${i + 1}` : 'it' }));
   } catch {
     values = [];
     for (const [i, line] of text.split('\n').entries()) {
