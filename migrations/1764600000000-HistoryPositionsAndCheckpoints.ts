@@ -74,7 +74,7 @@ export class HistoryPositionsAndCheckpoints1764600000000 implements MigrationInt
   async down(q: QueryRunner): Promise<void> {
     // The code before this migration hashes every row as scheme 1: it would call each scheme 2
     // row broken. Reverting is for a history written entirely before it.
-    const [row]: { n: string }[] = await q.query(`SELECT count(*)::text AS n FROM history WHERE scheme <> 1`);
+    const [row] = (await q.query(`SELECT count(*)::text AS n FROM history WHERE scheme <> 1`)) as { n: string }[];
     if (row !== undefined && row.n !== '0') {
       throw new Error(`cannot revert: ${row.n} history rows are hashed with scheme 2, which the previous code cannot verify`);
     }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ConsoleLogger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -20,7 +21,7 @@ export interface CreateAppOptions {
  * Builds the application exactly as `main.ts` runs it (tests use this too, so what they test is
  * what runs): body limit, then init. Signals are main.ts's business.
  */
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication<Server>> {
   const logger =
     options.logger === undefined ? new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'text' }) : options.logger;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.clock), {

@@ -111,7 +111,7 @@ describe('SwitchyardClient without the service', () => {
         const change = nextChange(client);
         server.publish(snapshotAt(2, 0));
         await change;
-        await waitFor(async () => JSON.parse(await readFile(backupFile, 'utf8')).revision === 2, 2_000, 'the second backup');
+        await waitFor(async () => (JSON.parse(await readFile(backupFile, 'utf8')) as { revision?: number }).revision === 2, 2_000, 'the second backup');
         expect(JSON.parse(await readFile(backupFile, 'utf8'))).toEqual(snapshotAt(2, 0));
         expect(await readdir(join(dir, 'state'))).toEqual(['switchyard.json']);
         await client.close();
@@ -140,7 +140,7 @@ describe('SwitchyardClient without the service', () => {
         // A slow disk, through the storage port.
         const slow: SnapshotStore = {
           name: 'a slow store',
-          read: async () => undefined,
+          read: () => Promise.resolve(undefined),
           write: (text) =>
             new Promise<void>((resolve) => {
               release = () => {
@@ -267,7 +267,7 @@ describe('SwitchyardClient without the service', () => {
       ['an init timeout beyond setTimeout', { initTimeoutMs: 2 ** 31 }],
       ['an empty backup path', { backupFile: '' }],
     ])('rejects %s with a TypeError', async (_name, override) => {
-      await expect(createClient({ ...valid, ...override } as Parameters<typeof createClient>[0])).rejects.toThrow(TypeError);
+      await expect(createClient({ ...valid, ...override })).rejects.toThrow(TypeError);
     });
 
     it.each(['/graphql', '/GraphQL/', '/sdk/v1', '/sdk/v1/snapshot'])('says at start that a URL whose path is %s is not the base URL (WRONG_URL), and does not refuse it', async (path) => {
@@ -293,9 +293,9 @@ describe('SwitchyardClient without the service', () => {
         ...valid,
         initTimeoutMs: 0,
         streaming: false,
-        fetch: async (input) => {
-          urls.push(String(input));
-          return new Response(JSON.stringify(snapshotAt(5)), { status: 200, headers: { etag: '"5"' } });
+        fetch: (input) => {
+          urls.push(input instanceof Request ? input.url : String(input));
+          return Promise.resolve(new Response(JSON.stringify(snapshotAt(5)), { status: 200, headers: { etag: '"5"' } }));
         },
       });
       await waitFor(() => client.status().revision === 5, 2_000, 'the snapshot');
@@ -314,7 +314,7 @@ describe('SwitchyardClient without the service', () => {
         appName: 'a',
         metrics: false,
         fetch: (input, init) => {
-          urls.push(String(input));
+          urls.push(input instanceof Request ? input.url : String(input));
           return fetch(input, init);
         },
       });

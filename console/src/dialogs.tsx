@@ -40,7 +40,7 @@ export function ReasonDialog(props: ReasonDialogProps) {
   };
   return (
     <dialog ref={ref} class="reason-dialog" onClose={props.onClose} aria-labelledby="dialog-title">
-      <form onSubmit={submit}>
+      <form onSubmit={(e) => void submit(e)}>
         <h2 id="dialog-title">{props.title}</h2>
         <p>{props.summary}</p>
         <label>

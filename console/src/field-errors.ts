@@ -38,9 +38,13 @@ export class FieldErrors {
 
   private message(): string {
     const e = this.error!;
-    if (e.errorCode?.endsWith('_VERSION_CONFLICT') === true) {
-      return `Someone changed this meanwhile (now version ${String(e.details.currentVersion ?? '?')}): nothing was changed. The page shows the new state; decide again.`;
-    }
-    return e.message;
+    return conflictMessage(e) ?? e.message;
   }
+}
+
+/** What a person is told when their edit started from a version that has moved on; null for other errors. */
+export function conflictMessage(error: ApiError): string | null {
+  if (error.errorCode?.endsWith('_VERSION_CONFLICT') !== true) return null;
+  const current = error.details.currentVersion;
+  return `Someone changed this meanwhile (now version ${typeof current === 'number' ? current : '?'}): nothing was changed. The page shows the new state; decide again.`;
 }

@@ -48,7 +48,7 @@ function SignIn({ problem, onSignedIn }: { problem: string | null; onSignedIn: (
   return (
     <main class="sign-in">
       <h1>Switchyard</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={(e) => void submit(e)}>
         <label>
           Token
           <input name="token" type="password" autoComplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} required />

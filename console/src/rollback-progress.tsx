@@ -42,7 +42,10 @@ export function RollbackProgress({ scope, onClose }: { scope: RollbackScope; onC
     const load = async () => {
       try {
         const next = 'key' in scope ? [await sliceProgress(scope.key)] : await tagProgress(scope.tag);
-        if (current) (setRows(next), setError(null));
+        if (current) {
+          setRows(next);
+          setError(null);
+        }
       } catch (e) {
         if (current) setError(e instanceof ApiError ? e.message : String(e));
       }

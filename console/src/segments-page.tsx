@@ -143,7 +143,7 @@ export function SegmentEditor({ session, segmentKey, revision }: Props & { segme
       <p>
         <a href="#/segments">← All segments</a>
       </p>
-      <form class="segment-editor" onSubmit={submit} noValidate>
+      <form class="segment-editor" onSubmit={(e) => void submit(e)} noValidate>
         <h1>{segmentKey ?? 'New segment'}</h1>
         {loaded !== null && (
           <p class="muted">

@@ -179,7 +179,7 @@ function CreateSliceDialog({ onClose }: { onClose: () => void }) {
   };
   return (
     <dialog open class="reason-dialog" aria-labelledby="create-title">
-      <form onSubmit={submit}>
+      <form onSubmit={(e) => void submit(e)}>
         <h2 id="create-title">New slice</h2>
         <p>A new slice starts at 0 % on NEW: everyone on LEGACY until you move it.</p>
         <label>

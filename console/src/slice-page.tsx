@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
 import { diffValues } from './diff.js';
+import { conflictMessage } from './field-errors.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
 import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
@@ -163,10 +164,7 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
       setBaseVersion(null);
     } catch (e) {
       const error = e instanceof ApiError ? e : new ApiError(String(e), 'INTERNAL');
-      const text =
-        error.errorCode === 'SLICE_VERSION_CONFLICT'
-          ? `Someone changed this slice meanwhile (now version ${String(error.details.currentVersion ?? '?')}): nothing was changed. The page shows the new state; decide again.`
-          : error.message;
+      const text = conflictMessage(error) ?? error.message;
       if (error.errorCode === 'SLICE_VERSION_CONFLICT') setBaseVersion(null);
       setMessage({ kind: 'error', text, field: error.field });
     } finally {
@@ -174,7 +172,7 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
     }
   };
   return (
-    <form class="rollout-control" onSubmit={submit} noValidate>
+    <form class="rollout-control" onSubmit={(e) => void submit(e)} noValidate>
       <h2>Rollout</h2>
       <label>
         New share on NEW (%)

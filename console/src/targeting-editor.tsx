@@ -97,7 +97,7 @@ export function TargetingEditor({ slice }: { slice: SliceDetail }) {
     </select>
   );
   return (
-    <form class="targeting-editor" onSubmit={submit} noValidate>
+    <form class="targeting-editor" onSubmit={(e) => void submit(e)} noValidate>
       <h2>Targeting</h2>
       <p class="muted">Order of decision: rolled back → exclude → include → the first matching rule → the rollout.</p>
       <label>
@@ -221,7 +221,7 @@ export function EvaluatePanel({ sliceKey }: { sliceKey: string }) {
     }
   };
   return (
-    <form class="evaluate" onSubmit={submit}>
+    <form class="evaluate" onSubmit={(e) => void submit(e)}>
       <h2>Explain a decision</h2>
       <label>
         Context (JSON)

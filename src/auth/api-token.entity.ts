@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { Role } from './roles.js';
+import type { Role } from '../access/roles.js';
 
 /** An API token. The secret itself is never stored: only its SHA-256. */
 @Entity({ name: 'api_tokens' })

@@ -1,9 +1,9 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { type Actor, CurrentActor, Requires } from './auth.decorators.js';
+import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js';
 import { ApiTokensService } from './api-tokens.service.js';
 import { CreateTokenArgs, RevokeTokenArgs } from './dto/token.args.js';
 import { ApiToken, CreatedApiToken } from './models/api-token.model.js';
-import { Permission } from './roles.js';
+import { Permission } from '../access/roles.js';
 
 @Resolver(() => ApiToken)
 export class ApiTokensResolver {

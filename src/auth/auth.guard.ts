@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PERMISSION_KEY, PUBLIC_KEY, requestOf } from './auth.decorators.js';
-import { AuthException } from './auth.exception.js';
+import { PERMISSION_KEY, PUBLIC_KEY, requestOf } from '../access/auth.decorators.js';
+import { AuthException } from '../access/auth.exception.js';
 import { RequestAuthenticator } from './request-authenticator.js';
-import { type Permission, roleGrants } from './roles.js';
+import { type Permission, roleGrants } from '../access/roles.js';
 
 /**
  * Global guard: every GraphQL operation and HTTP route needs a valid bearer token (or console session) whose role

@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { HistoryModule } from '../history/history.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { AuthGuard } from './auth.guard.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import { ApiTokensResolver } from './api-tokens.resolver.js';
@@ -11,7 +11,7 @@ import { ConsoleSessionsService } from './console-sessions.service.js';
 import { RequestAuthenticator } from './request-authenticator.js';
 
 @Module({
-  imports: [HistoryModule],
+  imports: [ChangesModule],
   providers: [
     ApiTokensRepository,
     ApiTokensService,

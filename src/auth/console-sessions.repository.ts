@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Role } from './roles.js';
+import type { Role } from '../access/roles.js';
 
 /** A live session, with the token it was opened with (both still valid at `now`). */
 export interface SessionRow {
@@ -37,13 +37,13 @@ export class ConsoleSessionsRepository {
 
   /** The session behind this hash if it and its token are valid at `now`: not ended, expired or revoked. */
   async findLive(secretHash: string, now: Date): Promise<SessionRow | null> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<RawSessionRow[]>(
       `SELECT s.token_id, t.name, t.role, t.expires_at AS token_expires_at, s.expires_at
          FROM console_sessions s JOIN api_tokens t ON t.id = s.token_id
         WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2
           AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,
       [secretHash, now],
-    )) as RawSessionRow[];
+    );
     const row = rows[0];
     if (row === undefined) return null;
     return { tokenId: row.token_id, name: row.name, role: row.role, tokenExpiresAt: row.token_expires_at, expiresAt: row.expires_at };
@@ -51,20 +51,20 @@ export class ConsoleSessionsRepository {
 
   /** Ends the session (sign-out). True when it was live. */
   async end(secretHash: string, now: Date): Promise<boolean> {
-    const [, count] = (await this.dataSource.query(`UPDATE console_sessions SET ended_at = $2 WHERE secret_hash = $1 AND ended_at IS NULL`, [secretHash, now])) as [
-      unknown,
-      number,
-    ];
+    const [, count] = await this.dataSource.query<[unknown, number]>(`UPDATE console_sessions SET ended_at = $2 WHERE secret_hash = $1 AND ended_at IS NULL`, [
+      secretHash,
+      now,
+    ]);
     return count > 0;
   }
 
   /** Deletes sessions that ended or expired before `before`, in batches; returns how many. */
   async prune(before: Date, batch = 5_000): Promise<number> {
-    const [, count] = (await this.dataSource.query(
+    const [, count] = await this.dataSource.query<[unknown, number]>(
       `DELETE FROM console_sessions WHERE id IN (
          SELECT id FROM console_sessions WHERE expires_at < $1 OR ended_at < $1 LIMIT $2)`,
       [before, batch],
-    )) as [unknown, number];
+    );
     return count;
   }
 }

@@ -4,9 +4,9 @@ import { type Clock, CLOCK } from '../common/scheduling/clock.js';
 import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { ApiTokensService } from './api-tokens.service.js';
-import { AuthException } from './auth.exception.js';
+import { AuthException } from '../access/auth.exception.js';
 import { ConsoleSessionsRepository } from './console-sessions.repository.js';
-import type { Principal } from './roles.js';
+import type { Principal } from '../access/roles.js';
 import { hashTokenSecret } from './token-secret.js';
 
 /** What the browser is given when it signs in (the cookie carries `secret`; the page keeps the rest). */

@@ -1,5 +1,5 @@
 import { PrincipalCache } from './principal-cache.js';
-import type { Principal } from './roles.js';
+import type { Principal } from '../access/roles.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const principal = (tokenId: string, expiresAt: number | null = null): Principal => ({

@@ -1,4 +1,4 @@
-import type { Principal } from './roles.js';
+import type { Principal } from '../access/roles.js';
 
 const MAX_ENTRIES = 20_000;
 

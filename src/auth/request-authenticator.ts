@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { ApiTokensService } from './api-tokens.service.js';
-import { AuthException } from './auth.exception.js';
+import { AuthException } from '../access/auth.exception.js';
 import { ConsoleSessionsService, csrfTokenMatches } from './console-sessions.service.js';
-import type { Principal } from './roles.js';
+import type { Principal } from '../access/roles.js';
 
 /** The cookie that carries a console session's secret (console-session.controller.ts sets it). */
 export const SESSION_COOKIE = 'switchyard_session';

@@ -1,4 +1,4 @@
-import type { Principal } from './roles.js';
+import type { Principal } from '../access/roles.js';
 import { TokenWatch } from './token-watch.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');

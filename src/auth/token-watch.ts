@@ -1,4 +1,4 @@
-import type { Principal } from './roles.js';
+import type { Principal } from '../access/roles.js';
 
 interface Watched {
   /** Epoch ms, or null for a token that never expires. */

@@ -181,12 +181,14 @@ class YamlFile {
     if (node.value === null) this.fail(node, at, 'no value: write "" for an empty text');
     // A number or boolean in a plain scalar (YAML) or a JSON literal: keep the characters.
     if (typeof node.source === 'string' && node.source !== '') return node.source;
+    // A scalar's value: a number, boolean or bigint here (text and null returned above), never an object.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     return String(node.value);
   }
 
   boolean(node: Node, at: string): boolean {
     if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(node, at, `expected true or false, found ${this.describe(node)}`);
-    return node.value as boolean;
+    return node.value;
   }
 
   /** A number (`20`, `0.25`), or text such as "20%". Range and decimals are the service's to judge. */

@@ -74,6 +74,7 @@ function ensureNewline(text: string): string {
 
 // C0/C1 controls and the bidirectional overrides: text from the service (a reason, a description)
 // must not move the cursor, recolour the terminal or reorder what an auditor reads.
+// eslint-disable-next-line no-control-regex -- matching control characters is its purpose
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** One line of text that is safe to print in a terminal. */

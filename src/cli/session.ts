@@ -9,7 +9,7 @@ export interface Session {
   readonly client: GraphqlHttpClient;
   readonly out: Output;
   /** Exit with this code once the action returns, without an error (verify-history's broken chain). */
-  exitWith(code: ExitCode): void;
+  readonly exitWith: (code: ExitCode) => void;
 }
 
 export type OpenSession = (command: Command) => Session;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parsePrivateKey } from '../history/history-checkpoint.js';
+import { parsePrivateKey } from '../history/proof/history-checkpoint.js';
 
 /**
  * The service's configuration: read from the environment once, validated, frozen.

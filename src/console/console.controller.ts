@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/auth.decorators.js';
-import { AuthException } from '../auth/auth.exception.js';
+import { Public } from '../access/auth.decorators.js';
+import { AuthException } from '../access/auth.exception.js';
 import { ConsoleSessionsService, csrfTokenMatches } from '../auth/console-sessions.service.js';
 import { CSRF_HEADER, SESSION_COOKIE, sessionSecretOf } from '../auth/request-authenticator.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';

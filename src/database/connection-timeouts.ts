@@ -114,6 +114,8 @@ class ConnectionWatch {
     watched.set(client, state);
     this.connections.add(client);
     client.once('end', () => this.connections.delete(client));
+    // Unbound on purpose: the wrapper below calls it on the client it is called on.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- see above
     const query = client.query;
     client.query = function (this: pg.ClientBase, ...args: unknown[]) {
       const result = (query as (...a: unknown[]) => unknown).apply(this, args);

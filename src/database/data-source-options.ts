@@ -2,11 +2,14 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { type DatabaseTimeouts, serverConnectionOptions } from './connection-timeouts.js';
-import { ENTITIES } from './entities.js';
 import { pgliteClientClass } from './pglite-connection.js';
 
+/** Every entity class the DataSource maps (src/entities.ts lists the application's). */
+export type DatabaseEntities = NonNullable<DataSourceOptions['entities']>;
+
 /**
- * TypeORM options for either engine. Same entities, same migrations, same SQL.
+ * TypeORM options for either engine. Same entities, same migrations, same SQL. `entities` is the
+ * application's list (src/entities.ts), passed in so that database/ imports no feature.
  *
  * The embedded engine is reached through node-postgres with a connection of our own to PGlite
  * (pglite-connection.ts says why not PGlite's adapter) on a pool of one connection: PGlite has a
@@ -16,10 +19,15 @@ import { pgliteClientClass } from './pglite-connection.js';
  * On a server, `timeouts` bound every wait on the database (see connection-timeouts.ts); without
  * them (migrations, which may rightly run long) only the driver's defaults apply.
  */
-export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite | null, timeouts?: DatabaseTimeouts): DataSourceOptions {
+export function dataSourceOptions(
+  databaseUrl: string | null,
+  embedded: PGlite | null,
+  entities: DatabaseEntities,
+  timeouts?: DatabaseTimeouts,
+): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each' as const,

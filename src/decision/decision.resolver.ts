@@ -1,6 +1,6 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { DecisionService } from './decision.service.js';
 import { EvaluateArgs } from './dto/evaluate.args.js';
 import { Decision, type DecisionReasonValue, type PathValue } from './models/decision.model.js';

@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
-import { AuthException } from '../auth/auth.exception.js';
-import { Permission, type Principal, roleGrants } from '../auth/roles.js';
+import { AuthException } from '../access/auth.exception.js';
+import { Permission, type Principal, roleGrants } from '../access/roles.js';
 import { httpErrorBody } from '../common/errors/all-exceptions.filter.js';
 import { HTTP_STATUS } from '../common/errors/error-codes.js';
 import { toPublicError } from '../common/errors/error-mapper.js';

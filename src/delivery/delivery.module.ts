@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { databaseTimeouts } from '../database/connection-timeouts.js';
 import { EMBEDDED_DATABASE, type EmbeddedDatabaseHandle } from '../database/embedded-database.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { HistoryModule } from '../history/history.module.js';
 import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
 import { DeliveryHttpHandler } from './delivery-http.handler.js';
@@ -14,7 +15,7 @@ import { StreamHub } from './stream-hub.service.js';
 
 /** Live delivery of the evaluable configuration to SDKs: snapshot, stream, change feed. */
 @Module({
-  imports: [HistoryModule, AuthModule],
+  imports: [HistoryModule, ChangesModule, AuthModule],
   providers: [
     SnapshotRepository,
     SnapshotService,

@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { CHANGES_CHANNEL } from '../history/history-action.js';
+import { CHANGES_CHANNEL } from '../changes/change-notices.repository.js';
 import { type ChangeFeed, type ChangeFeedListener, parseRevision } from './change-feed.js';
 
 /** The embedded engine lives in this process: its notifications cannot be lost, only its process. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Principal } from '../auth/roles.js';
+import type { Principal } from '../access/roles.js';
 
 /** Streams written per turn of the event loop when an event fans out. */
 const FANOUT_BATCH = 500;

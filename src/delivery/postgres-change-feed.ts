@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { type DatabaseTimeouts, discardConnection, readTimeoutMs } from '../database/connection-timeouts.js';
-import { CHANGES_CHANNEL } from '../history/history-action.js';
+import { CHANGES_CHANNEL } from '../changes/change-notices.repository.js';
 import { type ChangeFeed, type ChangeFeedListener, parseRevision } from './change-feed.js';
 import { ReconnectSchedule } from './reconnect-schedule.js';
 

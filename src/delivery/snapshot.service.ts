@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jsonEqual, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { ChangeService } from '../history/change.service.js';
+import { ChangeService } from '../changes/change.service.js';
 import { changesConfiguration } from '../history/history-action.js';
 import { CHANGE_FEED, type ChangeFeed } from './change-feed.js';
 import { PublishedSnapshot } from './published-snapshot.js';

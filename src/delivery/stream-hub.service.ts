@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiTokensService } from '../auth/api-tokens.service.js';
-import type { Principal } from '../auth/roles.js';
+import type { Principal } from '../access/roles.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { startEventStream } from './event-stream-response.js';
 import { EventStreamSet } from './event-stream-set.js';

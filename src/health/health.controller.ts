@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from '../access/auth.decorators.js';
 import { HealthService } from './health.service.js';
 
 @Controller('health')

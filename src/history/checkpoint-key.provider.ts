@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Logger, type Provider } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ConfigError, isInMemoryDataDir } from '../config/env.js';
-import { type CheckpointKey, checkpointKeyFrom, generateCheckpointKey, parsePrivateKey, privateKeyPem } from './history-checkpoint.js';
+import { type CheckpointKey, checkpointKeyFrom, generateCheckpointKey, parsePrivateKey, privateKeyPem } from './proof/history-checkpoint.js';
 
 /** The key that signs history checkpoints, or null when checkpoints are off. */
 export const CHECKPOINT_KEY = Symbol('CHECKPOINT_KEY');

@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { checkpointJson, type HistoryCheckpoint } from './history-checkpoint.js';
+import { checkpointJson, type HistoryCheckpoint } from './proof/history-checkpoint.js';
 
 /** A webhook gets this long to answer; it never holds anything else up meanwhile. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CHECKPOINT_SCHEME, type HistoryCheckpoint } from './history-checkpoint.js';
+import { CHECKPOINT_SCHEME, type HistoryCheckpoint } from './proof/history-checkpoint.js';
 
 interface CheckpointRecord {
   position: string;

@@ -1,6 +1,6 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
@@ -30,7 +30,7 @@ export class CheckpointsResolver {
     const before = decodeCursor(args.after);
     if (before !== null && !/^\d{1,19}$/.test(before)) throw InvalidInputException.field('after', 'not a checkpoint cursor');
     const page = toPage(await this.checkpoints.page(args.first + 1, before), args.first, (c) => c.position);
-    return { nodes: page.nodes.map(HistoryCheckpoint.from), pageInfo: page.pageInfo };
+    return { nodes: page.nodes.map((c) => HistoryCheckpoint.from(c)), pageInfo: page.pageInfo };
   }
 
   @Mutation(() => HistoryCheckpoint, {

@@ -4,7 +4,7 @@ import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { CHECKPOINT_KEY, type CheckpointKeyHandle } from './checkpoint-key.provider.js';
 import { CheckpointPublisher } from './checkpoint-publisher.js';
 import { CheckpointsRepository } from './checkpoints.repository.js';
-import { type CheckpointKey, type HistoryCheckpoint, signCheckpoint } from './history-checkpoint.js';
+import { type CheckpointKey, type HistoryCheckpoint, signCheckpoint } from './proof/history-checkpoint.js';
 import { HistoryRepository } from './history.repository.js';
 
 /** Signs the head of the history chain, once per position across instances, and publishes it. */

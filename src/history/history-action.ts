@@ -26,12 +26,6 @@ export function changesConfiguration(action: HistoryAction | string): boolean {
   return !NON_CONFIGURATION_ACTIONS.includes(action as HistoryAction);
 }
 
-/**
- * The PostgreSQL channel on which every committed configuration change is announced, with the
- * new revision as payload. NOTIFY is transactional: listeners hear it only after the commit.
- */
-export const CHANGES_CHANNEL = 'switchyard_changes';
-
 /** A history row before it is chained: what the changing service hands over. */
 export interface HistoryDraft {
   readonly action: HistoryAction;

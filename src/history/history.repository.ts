@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HistoryEntity } from './history.entity.js';
-import type { HashedRow } from './hash-chain.js';
-import { CHANGES_CHANNEL, HistoryAction, NON_CONFIGURATION_ACTIONS } from './history-action.js';
+import type { HashedRow } from './proof/hash-chain.js';
+import { HistoryAction, NON_CONFIGURATION_ACTIONS } from './history-action.js';
 
 /** Arbitrary constant: the transaction-scoped advisory lock that serializes history appends. */
 const HISTORY_APPEND_LOCK = 7_346_100;
@@ -67,11 +67,6 @@ export class HistoryRepository {
         params,
       );
     }
-  }
-
-  /** Announces a new configuration revision; delivered to listeners when `tx` commits. */
-  async notifyRevision(tx: EntityManager, revision: string): Promise<void> {
-    await tx.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, revision]);
   }
 
   /** The last row that changed the evaluable configuration: its sequence (the revision) and hash; 0 and null when none. */

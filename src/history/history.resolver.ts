@@ -1,6 +1,6 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { MaxPerRequest, perPage } from '../common/graphql/query-cost.js';
 import { HistoryArgs } from './dto/history.args.js';
@@ -17,7 +17,7 @@ export class HistoryResolver {
   @Requires(Permission.READ)
   async history(@Args() args: HistoryArgs): Promise<HistoryConnection> {
     const page = await this.historyService.list(args);
-    return { nodes: page.nodes.map(HistoryEntry.from), pageInfo: page.pageInfo };
+    return { nodes: page.nodes.map((e) => HistoryEntry.from(e)), pageInfo: page.pageInfo };
   }
 
   // Cost: `first` rows (each what it selects), one query.
@@ -27,7 +27,7 @@ export class HistoryResolver {
   })
   @Requires(Permission.READ)
   async historyChain(@Args() args: HistoryChainArgs): Promise<HistoryEntry[]> {
-    return (await this.historyService.chain(args.fromPosition, args.toPosition ?? null, args.first)).map(HistoryEntry.from);
+    return (await this.historyService.chain(args.fromPosition, args.toPosition ?? null, args.first)).map((e) => HistoryEntry.from(e));
   }
 
   // Reads and hashes every row of the chain, whatever it selects: the costliest read there is.

@@ -4,8 +4,8 @@ import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { CHECKPOINT_KEY, type CheckpointKeyHandle } from './checkpoint-key.provider.js';
 import { CheckpointsRepository } from './checkpoints.repository.js';
 import type { HistoryArgs } from './dto/history.args.js';
-import { ChainVerifier, type ChainVerdict, POSITION_PATTERN } from './hash-chain.js';
-import { checkpointProblems, type HistoryCheckpoint, verifyCheckpoint } from './history-checkpoint.js';
+import { ChainVerifier, type ChainVerdict, POSITION_PATTERN } from './proof/hash-chain.js';
+import { checkpointProblems, type HistoryCheckpoint, verifyCheckpoint } from './proof/history-checkpoint.js';
 import { HistoryRepository, type HistoryRow } from './history.repository.js';
 
 const SCAN_BATCH = 1_000;

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Counter } from 'prom-client';
-import { type CommittedChange, ChangeService } from '../history/change.service.js';
+import { type CommittedChange, ChangeService } from '../changes/change.service.js';
 import { HistoryAction } from '../history/history-action.js';
 import { MetricsService } from './metrics.service.js';
 

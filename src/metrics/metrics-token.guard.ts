@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { AuthException } from '../auth/auth.exception.js';
+import { AuthException } from '../access/auth.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 
 const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;

@@ -1,21 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
-import { UnleashStreamHub } from '../compat/unleash/unleash-stream-hub.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { type PoolState, poolState } from '../database/pool-state.js';
-import { SnapshotService } from '../delivery/snapshot.service.js';
-import { StreamHub } from '../delivery/stream-hub.service.js';
-import { REFUSAL_REASONS, TRAFFIC_SOURCES, type TrafficIngestStats, TrafficIngestService } from '../traffic/traffic-ingest.service.js';
+import type { PoolState } from '../database/pool-state.js';
 import type { StreamProtocol } from './http-metrics.js';
 import { MetricsService } from './metrics.service.js';
-
-/** What StreamHub and UnleashStreamHub have in common here. */
-interface OpenStreams {
-  readonly size: number;
-}
+import { type OpenStreams, type ServedSnapshot, STATE_SOURCES, type StateSources, type TrafficCounters, type TrafficStatsSource } from './state-sources.js';
 
 /**
  * Metrics sampled at each scrape from the services' own read-only getters, so nothing is added to
@@ -24,14 +14,14 @@ interface OpenStreams {
  */
 @Injectable()
 export class StateMetrics implements OnModuleInit {
-  private snapshots: SnapshotService | null = null;
+  private snapshots: ServedSnapshot | null = null;
   private hubs: readonly (readonly [StreamProtocol, OpenStreams])[] = [];
-  private traffic: TrafficIngestService | null = null;
+  private traffic: TrafficStatsSource | null = null;
+  private pool: (() => PoolState | null) | null = null;
 
   constructor(
     metrics: MetricsService,
     private readonly moduleRef: ModuleRef,
-    @InjectDataSource() dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const registers = [metrics.registry];
@@ -59,6 +49,7 @@ export class StateMetrics implements OnModuleInit {
     // Both engines sit behind a node-postgres pool (see pool-state.ts); the embedded one has one
     // connection, so there `waiting` is the queue in front of PGlite's single session.
     const engine = config.databaseUrl === null ? 'embedded' : 'postgresql';
+    const poolNow = () => this.pool?.() ?? null;
     const poolGauge = (name: string, help: string, read: (pool: PoolState) => number) =>
       new Gauge({
         name,
@@ -66,7 +57,7 @@ export class StateMetrics implements OnModuleInit {
         labelNames: ['engine'],
         registers,
         collect() {
-          const pool = poolState(dataSource);
+          const pool = poolNow();
           // No pool while the DataSource is not connected: no sample rather than a made-up 0.
           if (pool === null) this.reset();
           else this.set({ engine }, read(pool));
@@ -77,9 +68,9 @@ export class StateMetrics implements OnModuleInit {
     poolGauge('switchyard_db_pool_waiting_requests', 'Queries waiting for a pool connection because every one is in use.', (p) => p.waiting);
     poolGauge('switchyard_db_pool_max_connections', 'The most connections the pool opens.', (p) => p.max);
 
-    // Counters kept by TrafficIngestService, copied at each scrape (reset, then set to its totals).
+    // Counters kept by the traffic intake, copied at each scrape (reset, then set to its totals).
     const trafficStats = () => this.traffic?.stats() ?? null;
-    const trafficCounter = (name: string, help: string, labelName: string, read: (stats: TrafficIngestStats) => Record<string, number>) =>
+    const trafficCounter = (name: string, help: string, labelName: string, read: (stats: TrafficCounters) => Record<string, number>) =>
       new Counter({
         name,
         help,
@@ -104,7 +95,7 @@ export class StateMetrics implements OnModuleInit {
       'outcome',
       (s) => ({ written: s.flushes, failed: s.failedFlushes }),
     );
-    // Both labels from closed sets (TRAFFIC_SOURCES, REFUSAL_REASONS), every pair present from start.
+    // Both labels from closed sets (traffic-ingest.service.ts), every pair present from start.
     new Counter({
       name: 'switchyard_traffic_refused_total',
       help: 'Traffic input not taken, by source ("sdk_metrics", "unleash_metrics", "unleash_register", "unleash_served") and reason ("invalid", "implausible", "instance_limit", "cell_limit", "buffer_full").',
@@ -114,10 +105,10 @@ export class StateMetrics implements OnModuleInit {
         const stats = trafficStats();
         if (stats === null) return;
         this.reset();
-        for (const source of TRAFFIC_SOURCES) for (const reason of REFUSAL_REASONS) this.inc({ source, reason }, stats.refused[source][reason]);
+        for (const [source, reasons] of Object.entries(stats.refused)) for (const [reason, count] of Object.entries(reasons)) this.inc({ source, reason }, count);
       },
     });
-    const trafficTotal = (name: string, help: string, read: (stats: TrafficIngestStats) => number) =>
+    const trafficTotal = (name: string, help: string, read: (stats: TrafficCounters) => number) =>
       new Counter({
         name,
         help,
@@ -149,14 +140,14 @@ export class StateMetrics implements OnModuleInit {
   /**
    * Looked up rather than injected, so that MetricsModule imports no feature module: importing
    * DeliveryModule would change the order in which Nest destroys modules at shutdown (see
-   * UnleashFeaturesService.onModuleInit). Every instance exists by onModuleInit.
+   * UnleashFeaturesService.onModuleInit). The app module provides STATE_SOURCES from the
+   * services; every instance exists by onModuleInit.
    */
   onModuleInit(): void {
-    this.snapshots = this.moduleRef.get(SnapshotService, { strict: false });
-    this.hubs = [
-      ['switchyard', this.moduleRef.get(StreamHub, { strict: false })],
-      ['unleash', this.moduleRef.get(UnleashStreamHub, { strict: false })],
-    ];
-    this.traffic = this.moduleRef.get(TrafficIngestService, { strict: false });
+    const sources = this.moduleRef.get<StateSources>(STATE_SOURCES, { strict: false });
+    this.snapshots = sources.snapshots;
+    this.hubs = sources.streams;
+    this.traffic = sources.traffic;
+    this.pool = sources.pool;
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
-import { type Actor, CurrentActor, Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
 import { RollbackAllResult, Slice } from '../slices/models/slice.model.js';
 import { RollbackService } from './rollback.service.js';

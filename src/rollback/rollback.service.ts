@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Actor } from '../auth/auth.decorators.js';
-import { ChangeService, type ResultCodec } from '../history/change.service.js';
+import type { Actor } from '../access/auth.decorators.js';
+import { ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
 import type { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
 import type { SliceRecord } from '../slices/slice-record.js';
@@ -31,7 +31,7 @@ export class RollbackService {
   rollback(args: RollbackArgs, actor: Actor): Promise<SliceRecord> {
     // Only the state changes: rollout and targeting are kept, so resume restores them exactly.
     // A slice already on LEGACY (rolled back, archived) comes back unchanged: nothing written.
-    return this.slicesService.change('rollback', args, actor, HistoryAction.SLICE_ROLLED_BACK, async (_tx, current) =>
+    return this.slicesService.change('rollback', args, actor, HistoryAction.SLICE_ROLLED_BACK, (_tx, current) =>
       current.state === 'ACTIVE' ? { ...current, state: 'ROLLED_BACK' } : current,
     );
   }
@@ -62,7 +62,7 @@ export class RollbackService {
 
   /** Back to exactly the configuration the slice had before its rollback. */
   resume(args: ResumeArgs, actor: Actor): Promise<SliceRecord> {
-    return this.slicesService.exposureChange('resume', args, actor, HistoryAction.SLICE_RESUMED, async (_tx, current) => {
+    return this.slicesService.exposureChange('resume', args, actor, HistoryAction.SLICE_RESUMED, (_tx, current) => {
       if (current.state !== 'ROLLED_BACK') {
         throw new SliceException('SLICE_NOT_ROLLED_BACK', `Slice "${current.key}" is ${current.state}, not rolled back: nothing to resume.`, {
           sliceKey: current.key,

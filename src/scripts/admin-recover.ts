@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { runAdminRecovery } from '../auth/admin-recovery.command.js';
+import { runAdminRecovery } from '../admin-recovery.command.js';
 
-/** `npm run admin:recover -- --name <token name> --reason "<why>"`: see src/auth/admin-recovery.command.ts. */
+/** `npm run admin:recover -- --name <token name> --reason "<why>"`: see src/admin-recovery.command.ts. */
 runAdminRecovery(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
   (code) => process.exit(code),
   (error: unknown) => {

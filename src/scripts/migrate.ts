@@ -4,6 +4,7 @@ import { dataSourceOptions } from '../database/data-source-options.js';
 import { DataDirectoryInUseError } from '../database/data-dir-lock.js';
 import { closeEmbeddedDatabase, openEmbeddedDatabase } from '../database/embedded-database.js';
 import { runMigrations } from '../database/run-migrations.js';
+import { ENTITIES } from '../entities.js';
 
 /**
  * `npm run migration:run | migration:revert | migration:show`, on the database the service would
@@ -19,7 +20,7 @@ async function main(command: string | undefined): Promise<number> {
   }
   const config = loadConfig();
   const pglite = config.databaseUrl === null ? await openEmbeddedDatabase(config.dataDir, `npm run migration:${command}`) : null;
-  const dataSource = await new DataSource(dataSourceOptions(config.migrationsDatabaseUrl ?? config.databaseUrl, pglite)).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(config.migrationsDatabaseUrl ?? config.databaseUrl, pglite, ENTITIES)).initialize();
   try {
     if (command === 'run') {
       const applied = await runMigrations(dataSource, { lock: pglite === null });

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { HistoryModule } from '../history/history.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { SegmentsRepository } from './segments.repository.js';
 import { SegmentsResolver } from './segments.resolver.js';
 import { SegmentsService } from './segments.service.js';
 
 @Module({
-  imports: [HistoryModule],
+  imports: [ChangesModule],
   providers: [SegmentsRepository, SegmentsService, SegmentsResolver],
   exports: [SegmentsRepository],
 })

@@ -1,6 +1,6 @@
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { type Actor, CurrentActor, Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { OWN_QUERY_COST, perPage } from '../common/graphql/query-cost.js';
 import { CreateSegmentArgs, DeleteSegmentArgs, SegmentKeyArgs, SegmentsArgs, UpdateSegmentArgs } from './dto/segment.args.js';
@@ -16,7 +16,7 @@ export class SegmentsResolver {
   @Requires(Permission.READ)
   async segments(@Args() args: SegmentsArgs): Promise<SegmentConnection> {
     const page = await this.segmentsService.list(args);
-    return { nodes: page.nodes.map(Segment.from), pageInfo: page.pageInfo };
+    return { nodes: page.nodes.map((s) => Segment.from(s)), pageInfo: page.pageInfo };
   }
 
   @Query(() => Segment)

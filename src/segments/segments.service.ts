@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { type Constraint, validateConstraint } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
-import { ChangeService, type ResultCodec } from '../history/change.service.js';
-import { canonicalJson } from '../history/hash-chain.js';
+import { ChangeService, type ResultCodec } from '../changes/change.service.js';
+import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import type { ConstraintInput, CreateSegmentArgs, DeleteSegmentArgs, SegmentsArgs, UpdateSegmentArgs } from './dto/segment.args.js';
 import { normalizeConstraint, type SegmentRecord } from './segment-record.js';

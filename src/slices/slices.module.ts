@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { HistoryModule } from '../history/history.module.js';
+import { ChangesModule } from '../changes/changes.module.js';
 import { SegmentsModule } from '../segments/segments.module.js';
 import { SlicesRepository } from './slices.repository.js';
 import { SlicesResolver } from './slices.resolver.js';
 import { SlicesService } from './slices.service.js';
 
 @Module({
-  imports: [HistoryModule, SegmentsModule],
+  imports: [ChangesModule, SegmentsModule],
   providers: [SlicesRepository, SlicesService, SlicesResolver],
   exports: [SlicesRepository, SlicesService],
 })

@@ -1,6 +1,6 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { type Actor, CurrentActor, Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { perPage } from '../common/graphql/query-cost.js';
 import {
@@ -24,7 +24,7 @@ export class SlicesResolver {
   @Requires(Permission.READ)
   async slices(@Args() args: SlicesArgs): Promise<SliceConnection> {
     const page = await this.slicesService.list(args);
-    return { nodes: page.nodes.map(Slice.from), pageInfo: page.pageInfo };
+    return { nodes: page.nodes.map((s) => Slice.from(s)), pageInfo: page.pageInfo };
   }
 
   @Query(() => Slice)

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { percentToBasisPoints } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { type ChangeArgs, ChangeService, type ResultCodec } from '../history/change.service.js';
-import { canonicalJson } from '../history/hash-chain.js';
+import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
+import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type {
@@ -87,7 +87,7 @@ export class SlicesService {
   }
 
   update(args: UpdateSliceArgs, actor: Actor): Promise<SliceRecord> {
-    return this.change('updateSlice', args, actor, HistoryAction.SLICE_UPDATED, async (_tx, current) => {
+    return this.change('updateSlice', args, actor, HistoryAction.SLICE_UPDATED, (_tx, current) => {
       if (current.state === 'ARCHIVED') throw archived(current);
       return {
         ...current,
@@ -99,7 +99,7 @@ export class SlicesService {
   }
 
   setRollout(args: SetRolloutArgs, actor: Actor): Promise<SliceRecord> {
-    return this.exposureChange('setRollout', args, actor, HistoryAction.ROLLOUT_SET, async (_tx, current) => {
+    return this.exposureChange('setRollout', args, actor, HistoryAction.ROLLOUT_SET, (_tx, current) => {
       requireActive(current);
       return { ...current, basisPoints: toBasisPoints(args.percent) };
     });
@@ -115,7 +115,7 @@ export class SlicesService {
   }
 
   archive(args: ArchiveSliceArgs, actor: Actor): Promise<SliceRecord> {
-    return this.exposureChange('archiveSlice', args, actor, HistoryAction.SLICE_ARCHIVED, async (_tx, current) => {
+    return this.exposureChange('archiveSlice', args, actor, HistoryAction.SLICE_ARCHIVED, (_tx, current) => {
       if (current.state === 'ARCHIVED') throw archived(current);
       return { ...current, state: 'ARCHIVED' };
     });
@@ -140,14 +140,15 @@ export class SlicesService {
   /**
    * The shape of every single-slice change (RollbackService's too): load under the append lock,
    * check the expected version, apply, bump the version, write, record history. `apply` returns
-   * the next configuration; returning the current one unchanged writes nothing.
+   * the next configuration; returning the current one unchanged writes nothing. It may answer at
+   * once (most only compute the next configuration) or after reading in `tx`.
    */
   change(
     operation: string,
     args: ChangeArgs & { key: string; expectedVersion?: number | null },
     actor: Actor,
     action: HistoryAction,
-    apply: (tx: EntityManager, current: SliceRecord) => Promise<SliceRecord>,
+    apply: (tx: EntityManager, current: SliceRecord) => SliceRecord | Promise<SliceRecord>,
   ): Promise<SliceRecord> {
     return this.changes.run({
       operation,

@@ -91,7 +91,7 @@ describe('parseSdkReport', () => {
   });
 
   it('treats "__proto__" as a key like any other (refused: it is no slice key)', () => {
-    const body = JSON.parse(`{"appName":"a","instanceId":"i","bucket":{"start":"2026-01-01T00:00:00Z","stop":"2026-01-01T00:01:00Z","slices":{"__proto__":{"NEW":1,"LEGACY":0}}}}`);
+    const body: unknown = JSON.parse(`{"appName":"a","instanceId":"i","bucket":{"start":"2026-01-01T00:00:00Z","stop":"2026-01-01T00:01:00Z","slices":{"__proto__":{"NEW":1,"LEGACY":0}}}}`);
     expect(violations(body)).toEqual([{ field: 'bucket.slices["__proto__"]', message: expect.any(String) }]);
   });
 

@@ -51,6 +51,7 @@ export const MAX_SDK_FIELD_LENGTH = 128;
 const MAX_VIOLATIONS = 20;
 
 /** Control characters would end up in logs and terminals (the CLI prints app names). */
+// eslint-disable-next-line no-control-regex -- matching control characters is its purpose
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 type Json = Readonly<Record<string, unknown>>;

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { type AuthenticatedRequest, Requires } from '../auth/auth.decorators.js';
-import { Permission } from '../auth/roles.js';
+import { type AuthenticatedRequest, Requires } from '../access/auth.decorators.js';
+import { Permission } from '../access/roles.js';
 import { TrafficIngestService } from './traffic-ingest.service.js';
 
 /**

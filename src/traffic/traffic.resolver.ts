@@ -1,7 +1,7 @@
 import { Args, Context, Int, Parent, ResolveField, Resolver } from '@nestjs/graphql';
-import type { AuthenticatedRequest } from '../auth/auth.decorators.js';
-import { AuthException } from '../auth/auth.exception.js';
-import { Permission, roleGrants } from '../auth/roles.js';
+import type { AuthenticatedRequest } from '../access/auth.decorators.js';
+import { AuthException } from '../access/auth.exception.js';
+import { Permission, roleGrants } from '../access/roles.js';
 import { OWN_QUERY_COST, perMinute, perMinuteScan } from '../common/graphql/query-cost.js';
 import { Slice } from '../slices/models/slice.model.js';
 import { MAX_TRAFFIC_MINUTES, SliceFollowersArgs, TrafficMinutesArgs } from './dto/traffic.args.js';

@@ -125,7 +125,8 @@ async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {
   throw new Error('server not ready in 60 s');
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+/** Runs one statement on the maintenance database (CREATE / DROP DATABASE). */
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -135,7 +136,7 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.once('error', reject);

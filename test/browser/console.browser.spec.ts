@@ -151,7 +151,7 @@ describe('the console in Chromium', () => {
     await app.admin.ok('mutation { setRollout(key: "ledger.read-path", percent: 90, reason: "someone else") { version } }');
     await page.locator('input[name="rollout-reason"]').fill('halve it');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.getByRole('alert').filter({ hasText: 'Someone changed this slice meanwhile' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Someone changed this meanwhile' }).waitFor();
     const slice = await app.admin.ok<{ slice: { percent: number } }>('{ slice(key: "ledger.read-path") { percent } }');
     expect(slice.slice.percent).toBe(90);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { createApp } from '../../src/app.factory.js';
-import { EXIT, runAdminRecovery } from '../../src/auth/admin-recovery.command.js';
+import { EXIT, runAdminRecovery } from '../../src/admin-recovery.command.js';
 import { loadConfig } from '../../src/config/env.js';
 import { checkpointEnv } from '../utils/checkpoint-key.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';

@@ -274,7 +274,7 @@ describe('authentication and authorization', () => {
     interface Operation {
       readonly mutation: boolean;
       readonly allowed: readonly RoleName[];
-      prepare(): Promise<Prepared>;
+      prepare(): Prepared | Promise<Prepared>;
     }
 
     const EVERYONE = ROLES;
@@ -283,7 +283,7 @@ describe('authentication and authorization', () => {
     const RESPONDERS: RoleName[] = ['admin', 'release-manager', 'incident-responder'];
 
     const OPERATIONS: Record<string, Operation> = {
-      slices: { mutation: false, allowed: READERS, prepare: async () => ({ query: SLICES }) },
+      slices: { mutation: false, allowed: READERS, prepare: () => ({ query: SLICES }) },
       evaluate: {
         mutation: false,
         allowed: EVERYONE,
@@ -299,7 +299,7 @@ describe('authentication and authorization', () => {
       createSlice: {
         mutation: true,
         allowed: CHANGERS,
-        prepare: async () => {
+        prepare: () => {
           const sliceKey = unique('m.create');
           return { query: 'mutation($key: String!) { createSlice(key: $key, percent: 5) { key } }', variables: { key: sliceKey }, sliceKey };
         },
@@ -346,7 +346,7 @@ describe('authentication and authorization', () => {
       createSegment: {
         mutation: true,
         allowed: CHANGERS,
-        prepare: async () => ({
+        prepare: () => ({
           query: 'mutation($key: String!) { createSegment(key: $key, constraints: [{ attribute: "country", operator: IN, values: ["KE"] }]) { key } }',
           variables: { key: unique('m.segment') },
         }),
@@ -354,12 +354,12 @@ describe('authentication and authorization', () => {
       createToken: {
         mutation: true,
         allowed: ['admin'],
-        prepare: async () => ({
+        prepare: () => ({
           query: 'mutation($name: String!) { createToken(name: $name, role: ADMIN) { secret } }',
           variables: { name: unique('m-escalation') },
         }),
       },
-      tokens: { mutation: false, allowed: ['admin'], prepare: async () => ({ query: '{ tokens { name } }' }) },
+      tokens: { mutation: false, allowed: ['admin'], prepare: () => ({ query: '{ tokens { name } }' }) },
     };
 
     const cases = Object.entries(OPERATIONS).flatMap(([operation, op]) =>

@@ -1124,7 +1124,7 @@ describe('switchyard CLI', () => {
 
       const broken = await cli(['verify-history'], { token: viewer });
       expect(broken.code).toBe(5);
-      const [{ position }] = (await t.dataSource.query('SELECT position::text AS position FROM history WHERE sequence = $1', [victim!.sequence])) as { position: string }[];
+      const [{ position }] = await t.dataSource.query<[{ position: string }]>('SELECT position::text AS position FROM history WHERE sequence = $1', [victim!.sequence]);
       expect(broken.stdout).toContain(`History BROKEN at position ${position} (sequence ${victim!.sequence})`);
       const json = await cli(['verify-history', '--json']);
       expect(json.code).toBe(5);

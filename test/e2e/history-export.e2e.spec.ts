@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/program.js';
 import type { Verdict as CliVerdict } from '../../src/cli/commands/verify-history.command.js';
-import { chainHash, GENESIS_HASH, type HashedRow } from '../../src/history/hash-chain.js';
-import { checkpointKeyFrom, generateCheckpointKey, signCheckpoint } from '../../src/history/history-checkpoint.js';
+import { chainHash, GENESIS_HASH, type HashedRow } from '../../src/history/proof/hash-chain.js';
+import { checkpointKeyFrom, generateCheckpointKey, signCheckpoint } from '../../src/history/proof/history-checkpoint.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { canonicalJson, chainHash, type ChainedRow } from '../../src/history/hash-chain.js';
+import { canonicalJson, chainHash, type ChainedRow } from '../../src/history/proof/hash-chain.js';
 
 /**
  * docs/verify_history.py re-implements the canonical encoding and the row hashes from

@@ -84,7 +84,7 @@ describe('hostile text in every mutation argument', () => {
    * every string path of the schema has a place in the baseline. Idempotency keys are unique, so
    * a generated one is never a replay of an earlier case.
    */
-  const BASELINES: Record<string, () => Promise<Vars>> = {
+  const BASELINES: Record<string, () => Vars | Promise<Vars>> = {
     createSlice: async () => ({
       key: uniqueKey('fz'),
       description: 'd',
@@ -114,12 +114,12 @@ describe('hostile text in every mutation argument', () => {
       return { key, reason: 'fixed' };
     },
     archiveSlice: async () => ({ key: await slice() }),
-    createSegment: async () => ({ key: uniqueKey('fzseg'), description: 'd', constraints: constraints() }),
+    createSegment: () => ({ key: uniqueKey('fzseg'), description: 'd', constraints: constraints() }),
     updateSegment: async () => ({ key: await segment(), description: 'd2', constraints: constraints() }),
     deleteSegment: async () => ({ key: await segment() }),
-    createToken: async () => ({ name: uniqueKey('fztoken'), role: 'VIEWER' }),
+    createToken: () => ({ name: uniqueKey('fztoken'), role: 'VIEWER' }),
     revokeToken: async () => ({ id: await token() }),
-    checkpointHistory: async () => ({}),
+    checkpointHistory: () => ({}),
   };
   /** Every mutation takes these too (ChangeArgs); reason is set where the baseline lacks it. */
   const withCommon = (vars: Vars): Vars => ({ reason: 'because', ...vars, idempotencyKey: uniqueKey('fzidem') });
@@ -136,7 +136,7 @@ describe('hostile text in every mutation argument', () => {
     const walk = (type: GraphQLInputType, path: Path, depth: number): void => {
       if (depth > 6) return;
       const inner = isNonNullType(type) ? type.ofType : type;
-      if (isListType(inner)) return walk(inner.ofType as GraphQLInputType, [...path, 0], depth + 1);
+      if (isListType(inner)) return walk(inner.ofType, [...path, 0], depth + 1);
       if (isScalarType(inner) && (inner.name === 'String' || inner.name === 'ID')) out.push(path);
       if (isInputObjectType(inner)) for (const field of Object.values(inner.getFields())) walk(field.type, [...path, field.name], depth + 1);
     };
@@ -195,7 +195,12 @@ describe('hostile text in every mutation argument', () => {
   function stringsIn(value: unknown, into: string[] = []): string[] {
     if (typeof value === 'string') into.push(value);
     else if (Array.isArray(value)) for (const v of value) stringsIn(v, into);
-    else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) into.push(k), stringsIn(v, into);
+    else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        into.push(k);
+        stringsIn(v, into);
+      }
+    }
     return into;
   }
 

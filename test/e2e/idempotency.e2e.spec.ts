@@ -1,4 +1,4 @@
-import { IdempotencyRetention } from '../../src/idempotency/idempotency-retention.service.js';
+import { IdempotencyRetention } from '../../src/changes/idempotency-retention.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 
@@ -80,7 +80,7 @@ describe('idempotency keys', () => {
     const idempotencyKey = `retention-${key}`;
     await t.admin.ok(SET_ROLLOUT, { key, percent: 5, idempotencyKey });
     const retention = t.app.get(IdempotencyRetention);
-    const count = async () => Number((await t.dataSource.query('SELECT count(*)::text AS n FROM idempotency_keys WHERE key = $1', [idempotencyKey]))[0].n);
+    const count = async () => Number((await t.dataSource.query<[{ n: string }]>('SELECT count(*)::text AS n FROM idempotency_keys WHERE key = $1', [idempotencyKey]))[0].n);
 
     // Six days on: kept, and a retry still returns the first result.
     await retention.prune(Date.now() + 6 * 24 * 3600_000);

@@ -41,9 +41,9 @@ describe('SDK client against the service', () => {
     const key = uniqueKey('sdk.start');
     await createSlice(t.admin, { key, percent: 100 });
     const client = await sdk();
-    await waitFor(() => client.explain(key, subjects[0]!).reason !== 'UNKNOWN_SLICE', 10_000, 'the slice');
+    await waitFor(() => client.explain(key, subjects[0]).reason !== 'UNKNOWN_SLICE', 10_000, 'the slice');
     expect(client.status()).toMatchObject({ state: 'streaming', source: 'service', connected: true, lastError: null });
-    expect(client.decide(key, subjects[0]!)).toBe('NEW');
+    expect(client.decide(key, subjects[0])).toBe('NEW');
 
     const res = await fetch(`${t.baseUrl}/sdk/v1/snapshot`, { headers: { authorization: `Bearer ${token}` } });
     const served = (await res.json()) as { revision: number };
@@ -58,7 +58,7 @@ describe('SDK client against the service', () => {
     await createSegment(t.admin, kenya, [{ attribute: 'country', operator: 'IN', values: ['KE'] }]);
     await createSlice(t.admin, { key, percent: 0 });
     const client = await sdk();
-    await waitFor(() => client.explain(key, subjects[0]!).reason !== 'UNKNOWN_SLICE', 10_000, 'the slice');
+    await waitFor(() => client.explain(key, subjects[0]).reason !== 'UNKNOWN_SLICE', 10_000, 'the slice');
     expect(paths(client, key).every((p) => p === 'LEGACY')).toBe(true);
 
     // setRollout: 0 % -> 30 % -> 100 %; raising the share only moves subjects to NEW.
@@ -112,11 +112,11 @@ describe('SDK client against the service', () => {
     const keys = [uniqueKey('sdk.all'), uniqueKey('sdk.all')];
     for (const key of keys) await t.admin.ok('mutation($key: String!, $tag: String!) { createSlice(key: $key, percent: 100, tags: [$tag]) { key } }', { key, tag });
     const client = await sdk();
-    await waitFor(() => keys.every((k) => client.decide(k, subjects[0]!) === 'NEW'), 10_000, 'the slices');
+    await waitFor(() => keys.every((k) => client.decide(k, subjects[0]) === 'NEW'), 10_000, 'the slices');
     const change = nextChange(client, (e) => keys.every((k) => e.changedSlices.includes(k)), 10_000);
     await t.admin.ok('mutation($tag: String!) { rollbackAll(tag: $tag, reason: "e2e") { count } }', { tag });
     await change;
-    for (const key of keys) expect(client.explain(key, subjects[0]!)).toEqual({ path: 'LEGACY', reason: 'ROLLED_BACK' });
+    for (const key of keys) expect(client.explain(key, subjects[0])).toEqual({ path: 'LEGACY', reason: 'ROLLED_BACK' });
   });
 
   it('decides exactly as the server’s evaluate for 10,000 subjects across percentages, rules and segments', async () => {
@@ -169,7 +169,7 @@ describe('SDK client against the service', () => {
       const batch = cases.slice(from, from + BATCH);
       const params = batch.map((_, j) => `$s${j}: String!, $c${j}: Context!`).join(', ');
       const fields = batch.map((_, j) => `e${j}: evaluate(sliceKey: $s${j}, context: $c${j}) { path reason ruleIndex }`).join('\n');
-      const variables = Object.fromEntries(batch.flatMap((c, j) => [[`s${j}`, c.slice], [`c${j}`, c.context]]));
+      const variables = Object.fromEntries(batch.flatMap((c, j): [string, unknown][] => [[`s${j}`, c.slice], [`c${j}`, c.context]]));
       const data = await t.admin.ok<Record<string, ServerDecision>>(`query(${params}) { ${fields} }`, variables);
       return batch.map((_, j) => data[`e${j}`]!);
     };
@@ -209,6 +209,6 @@ describe('SDK client against the service', () => {
     const client = await sdk({ token: 'sy_not_a_real_token_at_all_000000', initTimeoutMs: 300, onError: (e) => errors.push(e.code) });
     expect(errors).toContain('UNAUTHORIZED');
     expect(client.status()).toMatchObject({ state: 'connecting', source: 'none', connected: false, lastError: { code: 'UNAUTHORIZED', httpStatus: 401 } });
-    expect(client.decide('anything', subjects[0]!)).toBe('LEGACY');
+    expect(client.decide('anything', subjects[0])).toBe('LEGACY');
   });
 });

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -22,7 +23,7 @@ const FAST = { heartbeatTimeoutMs: 1_000, pollIntervalMs: 200, backoff: { initia
 describe('SDK resilience', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sdk-'));
   let database: TestDatabase;
-  let app: INestApplication | null = null;
+  let app: INestApplication<Server> | null = null;
   let port = 0;
   let admin: GraphqlClient;
   let sdkToken: string;

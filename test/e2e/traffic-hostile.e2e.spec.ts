@@ -311,7 +311,7 @@ describe('hostile usage reports, instance and cell limits', () => {
     expect(refused(m, 'sdk_metrics', 'instance_limit')).toBe(100 - (caps.perToken - caps.perApp));
     expect(refused(m, 'unleash_served', 'instance_limit')).toBe(20);
     // Instances heard before are still taken (here: a flood id that got in).
-    const [admitted] = (await t.dataSource.query("SELECT instance_id FROM sdk_instances WHERE app_name = 'flood-app' LIMIT 1")) as { instance_id: string }[];
+    const [admitted] = await t.dataSource.query<{ instance_id: string }[]>("SELECT instance_id FROM sdk_instances WHERE app_name = 'flood-app' LIMIT 1");
     expect((await attacker.register('flood-app', admitted!.instance_id)).status).toBe(202);
     expect(refused(await scrape(t), 'unleash_register', 'instance_limit')).toBe(200 - caps.perApp);
   });

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../src/common/errors/database-unavailable.js';
 import { type DatabaseTimeouts, followCheckouts, READ_GRACE_MS } from '../../src/database/connection-timeouts.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { ENTITIES } from '../../src/entities.js';
 import { connectionPool } from '../../src/database/pool-state.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database.js';
@@ -33,7 +34,7 @@ function socketOf(client: unknown): Socket {
     proxy = await new TcpProxy(Number(url.port || 5432), url.hostname).start();
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    dataSource = await new DataSource(dataSourceOptions(url.toString(), null, TIMEOUTS)).initialize();
+    dataSource = await new DataSource(dataSourceOptions(url.toString(), null, ENTITIES, TIMEOUTS)).initialize();
     pool = connectionPool(dataSource)!;
     followCheckouts(pool);
   });

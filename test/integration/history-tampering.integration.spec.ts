@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { chainHash, GENESIS_HASH, type HashedRow } from '../../src/history/hash-chain.js';
-import type { HistoryCheckpoint as Checkpoint } from '../../src/history/history-checkpoint.js';
+import { chainHash, GENESIS_HASH, type HashedRow } from '../../src/history/proof/hash-chain.js';
+import type { HistoryCheckpoint as Checkpoint } from '../../src/history/proof/history-checkpoint.js';
 import { HistoryService } from '../../src/history/history.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';

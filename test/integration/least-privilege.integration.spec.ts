@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import pg from 'pg';
 import { createApp } from '../../src/app.factory.js';
@@ -45,7 +46,7 @@ onPostgres('least privilege: the service runs as a role that cannot bypass the h
   };
   const warnings: unknown[] = [];
   const logger: LoggerService = { log: () => undefined, warn: (m: unknown) => void warnings.push(m), error: () => undefined };
-  let app: INestApplication | null = null;
+  let app: INestApplication<Server> | null = null;
   let admin: GraphqlClient;
   let asRuntime: pg.Client;
 
@@ -88,7 +89,7 @@ onPostgres('least privilege: the service runs as a role that cannot bypass the h
   });
 
   it('the tables belong to the owner role, and the service works as the runtime role', async () => {
-    const owners: { tableowner: string }[] = (await asRuntime.query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")).rows;
+    const owners = (await asRuntime.query<{ tableowner: string }>("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")).rows;
     expect(owners).toEqual([{ tableowner: owner }]);
     await admin.ok('mutation { createSlice(key: "payments.provider.mpesa", percent: 5) { key } }');
     await admin.ok('mutation { setRollout(key: "payments.provider.mpesa", percent: 50, reason: "step") { key } }');
@@ -135,8 +136,8 @@ onPostgres('least privilege: the service runs as a role that cannot bypass the h
     expect(await refused('CREATE TABLE evil (id int)')).toBe('42501');
     expect(await refused('CREATE OR REPLACE FUNCTION history_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$')).toBe('42501');
     // What it may do: read, and append (the service's own way is through ChangeService).
-    const { rows } = await asRuntime.query('SELECT count(*)::int AS n FROM history');
-    expect(rows[0].n).toBeGreaterThan(0);
+    const { rows } = await asRuntime.query<{ n: number }>('SELECT count(*)::int AS n FROM history');
+    expect(rows[0]!.n).toBeGreaterThan(0);
   });
 
   it('a service connected as a role that could bypass the trigger says so at start-up', async () => {

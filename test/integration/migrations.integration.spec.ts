@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
 import type { PGlite } from '@electric-sql/pglite';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { ENTITIES } from '../../src/entities.js';
 import { openEmbeddedDatabase } from '../../src/database/embedded-database.js';
 import { runMigrations } from '../../src/database/run-migrations.js';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { ChainVerifier, chainHash, type ChainedRow, GENESIS_HASH, type HashedRow } from '../../src/history/hash-chain.js';
+import { ChainVerifier, chainHash, type ChainedRow, GENESIS_HASH, type HashedRow } from '../../src/history/proof/hash-chain.js';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database.js';
 
 const TABLES = ['api_tokens', 'history', 'history_checkpoints', 'idempotency_keys', 'sdk_instances', 'segments', 'slice_segments', 'slices', 'traffic_buckets', 'traffic_followers'];
@@ -17,7 +18,7 @@ describe('migrations', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pglite = database.url === null ? await openEmbeddedDatabase('memory:') : null;
-    dataSource = await new DataSource(dataSourceOptions(database.url, pglite)).initialize();
+    dataSource = await new DataSource(dataSourceOptions(database.url, pglite, ENTITIES)).initialize();
   });
   afterAll(async () => {
     await dataSource?.destroy();
@@ -58,7 +59,7 @@ describe('migrations', () => {
     const db = await createTestDatabase();
     const engine = db.url === null ? await openEmbeddedDatabase('memory:') : null;
     const upTo = async (count: number) =>
-      new DataSource({ ...dataSourceOptions(db.url, engine), migrations: MIGRATIONS.slice(0, count) }).initialize();
+      new DataSource({ ...dataSourceOptions(db.url, engine, ENTITIES), migrations: MIGRATIONS.slice(0, count) }).initialize();
     try {
       const before = await upTo(3);
       await runMigrations(before, { lock: engine === null });

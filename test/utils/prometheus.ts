@@ -39,7 +39,7 @@ export class Exposition {
 
   /** The distinct values of one label across a metric's samples. */
   labelValues(name: string, label: string): Set<string> {
-    return new Set(this.series(name).flatMap((s) => (s.labels[label] === undefined ? [] : [s.labels[label]!])));
+    return new Set(this.series(name).flatMap((s) => (s.labels[label] === undefined ? [] : [s.labels[label]])));
   }
 }
 

@@ -59,7 +59,7 @@ export async function readTraffic(client: GraphqlClient, key: string, vars: { mi
 }
 
 /** Reads until `done` holds (every 50 ms), or fails with the last value after `timeoutMs`. */
-export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+export async function readUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -76,5 +76,5 @@ export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => b
  */
 export async function sliceServed(app: INestApplication, key: string): Promise<void> {
   const snapshots = app.get(SnapshotService);
-  await readUntil(async () => snapshots.current()?.definition.slices.some((s) => s.key === key) ?? false, Boolean, `slice ${key} in the served snapshot`, 10_000);
+  await readUntil(() => snapshots.current()?.definition.slices.some((s) => s.key === key) ?? false, Boolean, `slice ${key} in the served snapshot`, 10_000);
 }

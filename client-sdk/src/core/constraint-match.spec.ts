@@ -2,8 +2,12 @@ import { compileConstraint, compileSegment, foldCase, matchesConstraint, readAtt
 import type { Constraint, EvaluationContext, Operator } from './types.js';
 
 const NOW = Date.parse('2024-03-01T09:30:00Z');
-const c = (attribute: string, operator: Operator | string, values: string[], flags: Partial<Constraint> = {}): Constraint =>
-  ({ attribute, operator: operator as Operator, values, ...flags }) as Constraint;
+const c = (attribute: string, operator: string, values: string[], flags: Partial<Constraint> = {}): Constraint => ({
+  attribute,
+  operator: operator as Operator,
+  values,
+  ...flags,
+});
 
 type Case = [label: string, constraint: Constraint, context: Record<string, unknown> | null | undefined, expected: boolean];
 const check = (constraint: Constraint, context: Record<string, unknown> | null | undefined, now = NOW) =>

@@ -16,6 +16,7 @@ describe('parseDecimal', () => {
     ['0.29', 0.29],
     ['1000.50', 1000.5],
     ['123456789012345', 123456789012345],
+    // eslint-disable-next-line no-loss-of-precision -- the literal is read as Number reads it, which is the point
     ['1234567890123456789', 1234567890123456789], // beyond 15 digits: Number's reading
     ['0.30000000000000004', 0.30000000000000004],
     ['1e400', Infinity],

@@ -40,6 +40,7 @@ describe('decision vectors (test/fixtures/decision-vectors.json)', () => {
       const slice = vectors.snapshot.slices.find((s) => s.key === c.slice)!;
       const id = c.context?.[slice.stickinessAttribute] as string;
       expect([c.name, positionFor(c.slice, id)]).toEqual([c.name, c.position]);
+      // eslint-disable-next-line no-control-regex -- "only ASCII", controls included
       if (/^[\x00-\x7f]*$/.test(id)) {
         const h = murmurhash3js.x86.hash32(`${c.slice}:${id}`);
         expect((h % 100) * 100 + (Math.floor(h / 100) % 100)).toBe(c.position);

@@ -64,7 +64,7 @@ describe('diffSnapshots / patchSnapshot', () => {
   });
 
   it('is empty between equal snapshots', () => {
-    const delta = diffSnapshots(base, { ...JSON.parse(JSON.stringify(base)), revision: 11 });
+    const delta = diffSnapshots(base, { ...(JSON.parse(JSON.stringify(base)) as SnapshotDefinition), revision: 11 });
     expect([delta.slices, delta.removedSlices, delta.segments, delta.removedSegments]).toEqual([[], [], [], []]);
   });
 

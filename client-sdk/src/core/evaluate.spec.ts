@@ -151,7 +151,7 @@ describe('never throws', () => {
 
   it('answers UNKNOWN_SLICE for a non-string slice key', () => {
     for (const k of [undefined, null, 42, {}]) {
-      expect(sut.explain(k as unknown as string, {})).toEqual({ path: 'LEGACY', reason: 'UNKNOWN_SLICE' });
+      expect(sut.explain(k as string, {})).toEqual({ path: 'LEGACY', reason: 'UNKNOWN_SLICE' });
     }
   });
 
@@ -165,7 +165,7 @@ describe('never throws', () => {
       { targeting: { include: [], exclude: 'x' as unknown as string[], rules: [] } },
       { targeting: { include: [], exclude: [], rules: [{ segments: ['kenya'], basisPoints: -1 }] } },
       { targeting: { include: [7 as unknown as string], exclude: [], rules: [] } },
-      { targeting: undefined as unknown as SliceDefinition['targeting'] },
+      { targeting: undefined },
     ];
     for (const over of bad) {
       expect(snapshot([slice(over)]).explain(key, { userId: 'u1', email: 'a@switchyard.dev' })).toEqual({ path: 'LEGACY', reason: 'ERROR' });
@@ -206,7 +206,7 @@ describe('hot path', () => {
   it('does not read a snapshot definition after compiling it', () => {
     const def = { revision: 1, slices: [slice({ basisPoints: 10000, targeting: { include: [], exclude: [], rules: [] } })], segments: [] };
     const sut = compileSnapshot(def);
-    (def.slices as SliceDefinition[]).length = 0;
+    def.slices.length = 0;
     expect(sut.explain('payments.provider.mpesa', {})).toEqual({ path: 'NEW', reason: 'ROLLOUT' });
   });
 });

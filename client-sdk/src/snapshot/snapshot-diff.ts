@@ -3,7 +3,7 @@
  * (not the compiled form), plus every slice that uses a segment whose definition changed, since
  * such a slice may decide differently although its own definition is the same. Pure.
  */
-import { jsonEqual, type SegmentDefinition, type SliceDefinition, type SnapshotDefinition } from '../core/index.js';
+import { jsonEqual, type RuleDefinition, type SegmentDefinition, type SliceDefinition, type SnapshotDefinition } from '../core/index.js';
 
 /**
  * The keys of the slices that were added, removed or changed between `previous` and `next`, or
@@ -33,7 +33,8 @@ export function changedSlices(previous: SnapshotDefinition | null, next: Snapsho
 
 function byKey<T extends { readonly key: string }>(list: readonly T[] | undefined): Map<string, T> {
   const map = new Map<string, T>();
-  if (Array.isArray(list)) for (const item of list) map.set(item.key, item);
+  // Array.isArray narrows a readonly array to any[]: the declared element type, back.
+  if (Array.isArray(list)) for (const item of list as readonly T[]) map.set(item.key, item);
   return map;
 }
 
@@ -47,5 +48,5 @@ function usesAny(slice: SliceDefinition, segments: ReadonlySet<string>): boolean
   if (typeof targeting !== 'object' || targeting === null) return false;
   const hit = (keys: unknown): boolean => Array.isArray(keys) && keys.some((key) => segments.has(key as string));
   if (hit(targeting.include) || hit(targeting.exclude)) return true;
-  return Array.isArray(targeting.rules) && targeting.rules.some((rule) => typeof rule === 'object' && rule !== null && hit(rule.segments));
+  return Array.isArray(targeting.rules) && targeting.rules.some((rule: RuleDefinition | null) => typeof rule === 'object' && rule !== null && hit(rule.segments));
 }

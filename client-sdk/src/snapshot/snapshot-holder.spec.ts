@@ -18,13 +18,14 @@ class MemoryStore implements SnapshotStore {
   readonly writes: string[] = [];
   failWrites = false;
   constructor(private text: string | undefined = undefined) {}
-  async read(): Promise<string | undefined> {
-    return this.text;
+  read(): Promise<string | undefined> {
+    return Promise.resolve(this.text);
   }
-  async write(text: string): Promise<void> {
-    if (this.failWrites) throw new Error('disk full');
+  write(text: string): Promise<void> {
+    if (this.failWrites) return Promise.reject(new Error('disk full'));
     this.writes.push(text);
     this.text = text;
+    return Promise.resolve();
   }
 }
 
@@ -124,7 +125,7 @@ describe('SnapshotHolder', () => {
     expect(brokenBackup.codes()).toEqual(['BACKUP_READ_FAILED']);
 
     const missing = setUp();
-    await missing.holder.loadInitial({ name: 'the file /nowhere.json', read: async () => undefined });
+    await missing.holder.loadInitial({ name: 'the file /nowhere.json', read: () => Promise.resolve(undefined) });
     expect([missing.holder.source, missing.codes()]).toEqual(['none', ['BOOTSTRAP_FAILED']]);
   });
 

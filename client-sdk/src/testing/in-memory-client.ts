@@ -29,6 +29,7 @@ import {
   type Decision,
   type EvaluationContext,
   type Path,
+  type RuleDefinition,
   type SegmentDefinition,
   type SliceDefinition,
   type SliceState,
@@ -415,6 +416,8 @@ function isSnapshot(configuration: InMemoryConfiguration | SnapshotDefinition): 
 
 function sliceOf(key: string, slice: InMemorySlice | Path): SliceDefinition {
   const s: InMemorySlice = slice === 'NEW' ? { percent: 100 } : slice === 'LEGACY' ? { percent: 0 } : slice;
+  // Reached only when `slice` is no object (an untyped caller's mistake): String shows the primitive.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
   if (typeof s !== 'object' || s === null) throw new TypeError(`slice "${key}": expected 'NEW', 'LEGACY' or an object, got ${String(slice)}`);
   return {
     key,
@@ -452,7 +455,7 @@ function checkSnapshot(snapshot: SnapshotDefinition): void {
   for (const segment of snapshot.segments) {
     if (!SEGMENT_KEY_PATTERN.test(segment.key)) fail(`segment key "${segment.key}" does not match ${String(SEGMENT_KEY_PATTERN)}`);
     if (!Array.isArray(segment.constraints)) fail(`segment "${segment.key}": constraints must be a list`);
-    segment.constraints.forEach((constraint, index) => {
+    segment.constraints.forEach((constraint: Constraint, index) => {
       const problems = validateConstraint(constraint);
       if (problems.length > 0) fail(`segment "${segment.key}" constraint ${index}: ${problems.map((p) => `${p.code} (${p.message})`).join('; ')}`);
     });
@@ -476,7 +479,7 @@ function checkSnapshot(snapshot: SnapshotDefinition): void {
     };
     named(targeting.include, 'include');
     named(targeting.exclude, 'exclude');
-    targeting.rules.forEach((rule, index) => {
+    targeting.rules.forEach((rule: RuleDefinition | null, index) => {
       if (typeof rule !== 'object' || rule === null) fail(`${where}: rule ${index} must be an object`);
       named(rule.segments, `rule ${index}`);
       if (!isBasisPoints(rule.basisPoints)) fail(`${where}: rule ${index} basisPoints must be an integer from 0 to 10000`);

@@ -134,7 +134,8 @@ export async function readText(response: Response, watchdog: Watchdog): Promise<
   if (response.body === null) return '';
   const decoder = new TextDecoder();
   const parts: string[] = [];
-  const reader = response.body.getReader();
+  // A fetch body is a byte stream; the DOM types leave its chunks untyped.
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

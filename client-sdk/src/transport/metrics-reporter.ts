@@ -184,7 +184,7 @@ export class MetricsReporter {
     const counts = this.options.source.counts();
     const snapshot = new Map<string, { NEW: number; LEGACY: number }>();
     // A null-prototype object: a slice named "__proto__" (not a valid key, skipped anyway) stays data.
-    const slices: Record<string, { NEW: number; LEGACY: number }> = Object.create(null);
+    const slices = Object.create(null) as Record<string, { NEW: number; LEGACY: number }>;
     for (const key of Object.keys(counts)) {
       const now = counts[key]!;
       snapshot.set(key, { NEW: now.NEW, LEGACY: now.LEGACY });

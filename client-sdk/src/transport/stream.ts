@@ -66,7 +66,8 @@ export async function readStream(transport: TransportContext, lastEventId: numbe
     handlers.onOpen();
 
     const decoder = new TextDecoder();
-    const reader = response.body.getReader();
+    // A fetch body is a byte stream; the DOM types leave its chunks untyped.
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;

@@ -2,7 +2,7 @@ import { ArgsType, Field, GraphQLISODateTime, ID } from '@nestjs/graphql';
 import { IsDate, IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { Type } from 'class-transformer';
 import { ChangeWithReasonArgs } from '../../common/dto/change.args.js';
-import { ROLES, type Role, RoleName } from '../roles.js';
+import { ROLES, type Role, RoleName } from '../../access/roles.js';
 
 @ArgsType()
 export class CreateTokenArgs extends ChangeWithReasonArgs {

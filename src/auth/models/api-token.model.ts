@@ -1,6 +1,6 @@
 import { Field, GraphQLISODateTime, ID, ObjectType } from '@nestjs/graphql';
 import type { ApiTokenEntity } from '../api-token.entity.js';
-import { RoleName } from '../roles.js';
+import { RoleName } from '../../access/roles.js';
 
 @ObjectType({ description: 'An API token. Its secret is shown only once, when it is created.' })
 export class ApiToken {

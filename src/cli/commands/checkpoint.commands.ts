@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { HistoryCheckpoint as Checkpoint } from '../../history/history-checkpoint.js';
+import type { HistoryCheckpoint as Checkpoint } from '../../history/proof/history-checkpoint.js';
 import { CliError, READ_TOKENS } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { OpenSession } from '../session.js';

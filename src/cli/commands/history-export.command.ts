@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { exportHeaderLine, exportRowLine } from '../../history/history-export.js';
-import type { HashedRow } from '../../history/hash-chain.js';
+import { exportHeaderLine, exportRowLine } from '../../history/proof/history-export.js';
+import type { HashedRow } from '../../history/proof/hash-chain.js';
 import { CliError, READ_TOKENS } from '../errors.js';
 import { formatCount } from '../output.js';
 import { parsePositiveInt } from '../parsers.js';

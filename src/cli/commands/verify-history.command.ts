@@ -2,9 +2,9 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { KeyObject } from 'node:crypto';
 import { type Command, Option } from 'commander';
-import type { ChainVerdictCode } from '../../history/hash-chain.js';
-import { checkpointProblems, type HistoryCheckpoint, parsePublicKey } from '../../history/history-checkpoint.js';
-import { ExportVerifier } from '../../history/history-export.js';
+import type { ChainVerdictCode } from '../../history/proof/hash-chain.js';
+import { checkpointProblems, type HistoryCheckpoint, parsePublicKey } from '../../history/proof/history-checkpoint.js';
+import { ExportVerifier } from '../../history/proof/history-export.js';
 import { CliError, READ_TOKENS } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatCount } from '../output.js';
@@ -94,7 +94,7 @@ function readCheckpoints(arg: string): HistoryCheckpoint[] {
   let values: { value: unknown; where: string }[];
   try {
     const whole = JSON.parse(text) as unknown;
-    values = (Array.isArray(whole) ? whole : [whole]).map((value, i) => ({ value, where: Array.isArray(whole) ? `item ${i + 1}` : 'it' }));
+    values = (Array.isArray(whole) ? whole : [whole]).map((value: unknown, i) => ({ value, where: Array.isArray(whole) ? `item ${i + 1}` : 'it' }));
   } catch {
     values = [];
     for (const [i, line] of text.split('\n').entries()) {

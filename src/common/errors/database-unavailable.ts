@@ -58,9 +58,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       if (/^(08|53)/.test(code) && code.length === 5) return true;
     }
     if (UNAVAILABLE_MESSAGES.some((m) => (e as Error).message.includes(m))) return true;
-    if (isEmbeddedEngineGone(e as Error)) return true;
-    if ((e as Error).name === 'DatabaseTimeoutError') return true;
-    e = (e as { driverError?: unknown }).driverError ?? (e as { cause?: unknown }).cause ?? emittedError(e as Error);
+    if (isEmbeddedEngineGone(e)) return true;
+    if (e.name === 'DatabaseTimeoutError') return true;
+    e = (e as { driverError?: unknown }).driverError ?? (e as { cause?: unknown }).cause ?? emittedError(e);
   }
   return false;
 }

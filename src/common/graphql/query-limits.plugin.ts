@@ -33,11 +33,13 @@ export function queryLimitsPlugin(limits: QueryLimits, policy: QueryLimitsPolicy
       const mayIntrospect = policy.mayIntrospect(start.contextValue);
       const hidden = mayIntrospect ? undefined : await hideSuggestions.requestDidStart?.(start);
       const listener: GraphQLRequestListener<BaseContext> = {
+        // Apollo's hooks return promises: `async` makes a refusal thrown here this one's rejection.
+        // eslint-disable-next-line @typescript-eslint/require-await -- nothing to wait for; see above
         async didResolveOperation(context) {
           if (!mayIntrospect) refuseIntrospection(context, policy);
           refuseTooCostly(context, limits);
         },
-        async didEncounterErrors({ errors, source }) {
+        didEncounterErrors({ errors, source }) {
           for (const error of errors) {
             if (error.extensions.errorCode !== undefined) continue;
             const code = error.extensions.code;
@@ -48,9 +50,11 @@ export function queryLimitsPlugin(limits: QueryLimits, policy: QueryLimitsPolicy
               Object.assign(extensions, { errorCode: 'QUERY_TOO_COMPLEX' });
             }
           }
+          return Promise.resolve();
         },
       };
-      if (hidden?.validationDidStart !== undefined) listener.validationDidStart = hidden.validationDidStart;
+      const hideHints = hidden?.validationDidStart?.bind(hidden);
+      if (hideHints !== undefined) listener.validationDidStart = hideHints;
       return listener;
     },
   };

@@ -45,7 +45,7 @@ describe('startPeriodicTask', () => {
 
   it('runs no more once stopped', async () => {
     let calls = 0;
-    const stop = startPeriodicTask(async () => void calls++, { firstAfterMs: 20, everyMs: 5, onError: () => undefined });
+    const stop = startPeriodicTask(() => Promise.resolve(calls++), { firstAfterMs: 20, everyMs: 5, onError: () => undefined });
     stop();
     await sleep(60);
     expect(calls).toBe(0);

@@ -49,6 +49,7 @@ import {
   type Constraint,
   isBasisPoints,
   MAX_BASIS_POINTS,
+  type RuleDefinition,
   type SegmentDefinition,
   type SliceDefinition,
   type SnapshotDefinition,
@@ -133,7 +134,8 @@ class SliceExpander {
     for (const key of keys) {
       const segment = this.segments.get(key);
       if (segment === undefined || !Array.isArray(segment.constraints)) return null;
-      out.push(...segment.constraints);
+      // Array.isArray narrows a readonly array to any[]: the declared element type, back.
+      out.push(...(segment.constraints as readonly Constraint[]));
     }
     return out;
   }
@@ -197,7 +199,7 @@ function isWellFormed(slice: SliceDefinition): boolean {
     keys(t.include) &&
     keys(t.exclude) &&
     Array.isArray(t.rules) &&
-    t.rules.every((r) => keys(r?.segments) && isBasisPoints(r?.basisPoints))
+    t.rules.every((r: RuleDefinition | undefined) => keys(r?.segments) && isBasisPoints(r?.basisPoints))
   );
 }
 

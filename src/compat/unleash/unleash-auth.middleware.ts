@@ -1,7 +1,7 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import { ApiTokensService } from '../../auth/api-tokens.service.js';
-import type { AuthenticatedRequest } from '../../auth/auth.decorators.js';
+import type { AuthenticatedRequest } from '../../access/auth.decorators.js';
 
 /**
  * Authenticates Unleash client API requests before AuthGuard runs: official Unleash SDKs send the

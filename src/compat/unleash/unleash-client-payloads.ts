@@ -138,7 +138,7 @@ export function parseMetrics(body: unknown, headerInstanceId?: string): Parsed<C
   const start = r.date('bucket.start', bucket.start);
   const stop = r.date('bucket.stop', bucket.stop);
   // Null-prototype maps: a toggle or variant named "__proto__" is just a name.
-  const toggles: Record<string, ToggleCounts> = Object.create(null);
+  const toggles = Object.create(null) as Record<string, ToggleCounts>;
   if (!isObject(bucket.toggles)) {
     r.fail('bucket.toggles', 'must be an object keyed by toggle name');
   } else {
@@ -150,7 +150,7 @@ export function parseMetrics(body: unknown, headerInstanceId?: string): Parsed<C
         r.fail(field, 'must be { yes, no } with non-negative integer counts');
         continue;
       }
-      const variants: Record<string, number> = Object.create(null);
+      const variants = Object.create(null) as Record<string, number>;
       if (counts.variants !== undefined && counts.variants !== null) {
         if (!isObject(counts.variants) || !Object.values(counts.variants).every(isCount)) {
           r.fail(`${field}.variants`, 'must map variant names to non-negative integer counts');

@@ -18,7 +18,7 @@ import { UnleashStreamHub } from './unleash-stream-hub.service.js';
   imports: [AuthModule, TrafficModule],
   controllers: [UnleashClientApiController],
   providers: [UnleashFeaturesService, UnleashStreamHub, UnleashClientRegistry, UnleashAuthMiddleware, UnleashHttpRoutes],
-  exports: [UnleashClientRegistry, UnleashFeaturesService],
+  exports: [UnleashClientRegistry, UnleashFeaturesService, UnleashStreamHub],
 })
 export class UnleashCompatModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,4 +1,4 @@
-import { compileSnapshot, type Constraint, type EvaluationContext, type SegmentDefinition, type SliceDefinition } from '@switchyard/client-sdk/core';
+import { compileSnapshot, type Constraint, type SegmentDefinition, type SliceDefinition } from '@switchyard/client-sdk/core';
 import fc from 'fast-check';
 import { OldUnleashSdk, worstBehaviourOf } from '../../../test/utils/old-unleash-sdk.js';
 import { expandSlice, mapSlice, toggleFor, togglesByLevel } from './toggle-mapper.js';
@@ -206,8 +206,8 @@ describe('every level: never NEW where Switchyard says LEGACY (fast-check over g
             }
           }
           for (const context of contexts) {
-            const enabled = sdk.isEnabled(definition.key, toUnleashContext(context as EvaluationContext));
-            const path = ours.decide(definition.key, context as EvaluationContext);
+            const enabled = sdk.isEnabled(definition.key, toUnleashContext(context));
+            const path = ours.decide(definition.key, context);
             if (enabled) expect([level.since, path]).toEqual([level.since, 'NEW']);
             if (mapping.form === 'EXACT') expect([level.since, enabled]).toEqual([level.since, path === 'NEW']);
             seen.decided++;

@@ -193,6 +193,7 @@ export const MAX_CASE_VARIANTS = 1000;
 export function caseVariants(values: readonly string[]): string[] | null {
   const out = new Set<string>();
   for (const value of values) {
+    // eslint-disable-next-line no-control-regex -- "only ASCII", controls included
     if (!/^[\x00-\x7f]*$/.test(value)) return null;
     let forms = [''];
     for (const ch of value.toLowerCase()) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { Principal } from '../../auth/roles.js';
+import type { Principal } from '../../access/roles.js';
 import { SwitchyardException } from '../../common/errors/switchyard.exception.js';
 import { DeliveryHttpHandler } from '../../delivery/delivery-http.handler.js';
 import { PreparedBody, writePrepared } from '../../delivery/prepared-body.js';

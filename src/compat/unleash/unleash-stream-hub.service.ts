@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ApiTokensService } from '../../auth/api-tokens.service.js';
-import type { Principal } from '../../auth/roles.js';
+import type { Principal } from '../../access/roles.js';
 import { APP_CONFIG, type AppConfig } from '../../config/env.js';
 import { startEventStream } from '../../delivery/event-stream-response.js';
 import { EventStreamSet } from '../../delivery/event-stream-set.js';

@@ -2,8 +2,8 @@ import { ArgsType, Field, InputType } from '@nestjs/graphql';
 import { IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { AfterField, FirstField } from '../../common/dto/fields.js';
-import { POSITION_PATTERN } from '../hash-chain.js';
-import { CHECKPOINT_PATTERNS, CHECKPOINT_SCHEME } from '../history-checkpoint.js';
+import { POSITION_PATTERN } from '../proof/hash-chain.js';
+import { CHECKPOINT_PATTERNS, CHECKPOINT_SCHEME } from '../proof/history-checkpoint.js';
 
 const POSITION_MESSAGE = '$property must be a position: a decimal integer, 1 or more';
 

@@ -1,6 +1,6 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { PageInfo } from '../../common/graphql/page-info.model.js';
-import type { CheckpointKey, HistoryCheckpoint as Checkpoint } from '../history-checkpoint.js';
+import type { CheckpointKey, HistoryCheckpoint as Checkpoint } from '../proof/history-checkpoint.js';
 
 @ObjectType({
   description:

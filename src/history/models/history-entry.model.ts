@@ -1,7 +1,7 @@
 import { Field, GraphQLISODateTime, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from '../../common/graphql/json.scalar.js';
 import { PageInfo } from '../../common/graphql/page-info.model.js';
-import { CHAIN_VERDICTS, type ChainVerdict, type ChainVerdictCode, GENESIS_HASH } from '../hash-chain.js';
+import { CHAIN_VERDICTS, type ChainVerdict, type ChainVerdictCode, GENESIS_HASH } from '../proof/hash-chain.js';
 import type { HistoryRow } from '../history.repository.js';
 
 const VERDICT_DESCRIPTIONS: Record<ChainVerdictCode, string> = {

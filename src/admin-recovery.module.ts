@@ -1,10 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from '../config/config.module.js';
-import type { AppConfig } from '../config/env.js';
-import { DatabaseModule } from '../database/database.module.js';
-import { HistoryModule } from '../history/history.module.js';
-import { ApiTokensRepository } from './api-tokens.repository.js';
-import { ApiTokensService } from './api-tokens.service.js';
+import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/env.js';
+import { DatabaseModule } from './database/database.module.js';
+import { ENTITIES } from './entities.js';
+import { ChangesModule } from './changes/changes.module.js';
+import { ApiTokensRepository } from './auth/api-tokens.repository.js';
+import { ApiTokensService } from './auth/api-tokens.service.js';
 
 /**
  * What `npm run admin:recover` (src/scripts/admin-recover.ts) runs in: the service's own database,
@@ -18,7 +19,7 @@ export class AdminRecoveryModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminRecoveryModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, HistoryModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(ENTITIES), ChangesModule],
       providers: [ApiTokensRepository, ApiTokensService],
       exports: [ApiTokensService],
     };

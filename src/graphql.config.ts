@@ -1,17 +1,17 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLError } from 'graphql';
-import type { RequestAuthenticator } from '../../auth/request-authenticator.js';
-import type { AuthenticatedRequest } from '../../auth/auth.decorators.js';
-import { AuthException } from '../../auth/auth.exception.js';
-import { Permission, roleGrants } from '../../auth/roles.js';
-import type { AppConfig } from '../../config/env.js';
-import type { GraphqlMetrics } from '../../metrics/graphql-metrics.js';
-import { HTTP_STATUS } from '../errors/error-codes.js';
-import { toPublicError } from '../errors/error-mapper.js';
-import { formatError } from './format-error.js';
-import { storableTextPlugin } from './storable-text.plugin.js';
-import { type QueryLimits, queryLimitRules, queryParseOptions } from './query-limits.js';
-import { queryLimitsPlugin } from './query-limits.plugin.js';
+import type { RequestAuthenticator } from './auth/request-authenticator.js';
+import type { AuthenticatedRequest } from './access/auth.decorators.js';
+import { AuthException } from './access/auth.exception.js';
+import { Permission, roleGrants } from './access/roles.js';
+import type { AppConfig } from './config/env.js';
+import type { GraphqlMetrics } from './metrics/graphql-metrics.js';
+import { HTTP_STATUS } from './common/errors/error-codes.js';
+import { toPublicError } from './common/errors/error-mapper.js';
+import { formatError } from './common/graphql/format-error.js';
+import { storableTextPlugin } from './common/graphql/storable-text.plugin.js';
+import { type QueryLimits, queryLimitRules, queryParseOptions } from './common/graphql/query-limits.js';
+import { queryLimitsPlugin } from './common/graphql/query-limits.plugin.js';
 
 /**
  * Introspection (and the "Did you mean ...?" hints that leak the schema the same way) needs READ:

@@ -3,15 +3,15 @@ import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { Command, CommanderError } from 'commander';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
-import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
-import { createValidationPipe } from '../common/validation/validation.js';
-import { type AppConfig, ConfigError, loadConfig } from '../config/env.js';
-import { DataDirectoryInUseError } from '../database/data-dir-lock.js';
+import { isDatabaseUnavailable } from './common/errors/database-unavailable.js';
+import { InvalidInputException, SwitchyardException } from './common/errors/switchyard.exception.js';
+import { createValidationPipe } from './common/validation/validation.js';
+import { type AppConfig, ConfigError, loadConfig } from './config/env.js';
+import { DataDirectoryInUseError } from './database/data-dir-lock.js';
 import { AdminRecoveryModule } from './admin-recovery.module.js';
-import { ApiTokensService } from './api-tokens.service.js';
-import type { Actor } from './auth.decorators.js';
-import { CreateTokenArgs } from './dto/token.args.js';
+import { ApiTokensService } from './auth/api-tokens.service.js';
+import type { Actor } from './access/auth.decorators.js';
+import { CreateTokenArgs } from './auth/dto/token.args.js';
 
 /**
  * `npm run admin:recover -- --name <token name> --reason "<why>"`: a new admin token for whoever

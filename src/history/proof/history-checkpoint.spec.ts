@@ -17,7 +17,7 @@ import {
 interface Vectors {
   checkpoint: { privateKeyPem: string; publicKeyPem: string; publicKey: string; keyId: string; signingInput: string; checkpoint: HistoryCheckpoint };
 }
-const { checkpoint: vector } = JSON.parse(readFileSync(new URL('../../test/fixtures/history-hash-vectors.json', import.meta.url), 'utf8')) as Vectors;
+const { checkpoint: vector } = JSON.parse(readFileSync(new URL('../../../test/fixtures/history-hash-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
 describe('checkpoints', () => {
   const key = checkpointKeyFrom(parsePrivateKey(vector.privateKeyPem));

@@ -6,7 +6,7 @@ interface Vectors {
   canonical: { value: unknown; canonical: string }[];
   rows: { row: ChainedRow; hash: string }[];
 }
-const vectors = JSON.parse(readFileSync(new URL('../../test/fixtures/history-hash-vectors.json', import.meta.url), 'utf8')) as Vectors;
+const vectors = JSON.parse(readFileSync(new URL('../../../test/fixtures/history-hash-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
 /** A chain of `drafts.length` rows as ChangeService writes it: positions from 1, scheme 2 after `v1Rows` scheme 1 rows. */
 function buildChain(drafts: readonly Partial<ChainedRow>[], v1Rows = 0): HashedRow[] {

@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Actor } from '../auth/auth.decorators.js';
+import type { Actor } from '../access/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { boundedTransaction } from '../database/bounded-transaction.js';
-import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
-import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from './hash-chain.js';
-import { changesConfiguration, type HistoryDraft } from './history-action.js';
-import { HistoryRepository, type HistoryRow } from './history.repository.js';
+import { ChangeNoticesRepository } from './change-notices.repository.js';
+import { IdempotencyRepository } from './idempotency.repository.js';
+import { canonicalJson, chainHash, CURRENT_SCHEME, GENESIS_HASH } from '../history/proof/hash-chain.js';
+import { changesConfiguration, type HistoryDraft } from '../history/history-action.js';
+import { HistoryRepository, type HistoryRow } from '../history/history.repository.js';
 
 /** Turns a result into JSON for the idempotency table and back, so a retry gets the same answer. */
 export interface ResultCodec<T> {
@@ -67,6 +68,7 @@ export class ChangeService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly history: HistoryRepository,
     private readonly idempotency: IdempotencyRepository,
+    private readonly notices: ChangeNoticesRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.transactionTimeoutMs = config.databaseUrl === null ? null : config.databaseTransactionTimeoutMs;
@@ -173,7 +175,7 @@ export class ChangeService {
     });
     await this.history.insertMany(tx, rows);
     const lastConfigurationRow = rows.findLast((row) => changesConfiguration(row.action));
-    if (lastConfigurationRow !== undefined) await this.history.notifyRevision(tx, lastConfigurationRow.sequence);
+    if (lastConfigurationRow !== undefined) await this.notices.notifyRevision(tx, lastConfigurationRow.sequence);
     const last = rows[rows.length - 1]!;
     return { position: last.position, hash: last.hash };
   }

@@ -3,8 +3,8 @@ import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { ChangeService } from './change.service.js';
-import { CheckpointPublisher } from './checkpoint-publisher.js';
-import { CheckpointsService } from './checkpoints.service.js';
+import { CheckpointPublisher } from '../history/checkpoint-publisher.js';
+import { CheckpointsService } from '../history/checkpoints.service.js';
 
 /** At shutdown, a last checkpoint gets this long: a wedged database must not hold the exit up. */
 const SHUTDOWN_CHECKPOINT_MS = 2_000;
