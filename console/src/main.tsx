@@ -1,10 +1,12 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { HistoryPage } from './history-page.js';
 import { followChanges, type LiveState } from './live.js';
-import { currentSession, type Session, signIn, signOut } from './session.js';
+import { currentSession, may, type Session, signIn, signOut } from './session.js';
 import { SliceList } from './slice-list.js';
 import { SlicePage } from './slice-page.js';
+import { TokensPage } from './tokens-page.js';
 
 /** Where the page is: `#/slices` (the list) or `#/slices/<key>` (one slice). */
 function useRoute(): string {
@@ -81,6 +83,11 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
         <a class="brand" href="#/slices">
           Switchyard
         </a>
+        <nav class="nav">
+          <a href="#/slices">Slices</a>
+          <a href="#/history">History</a>
+          {may.manageTokens(session) && <a href="#/tokens">Tokens</a>}
+        </nav>
         <span class={`live live-${live}`} role="status" title="Live updates from the service">
           {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Not connected: what you see may be out of date'}
         </span>
@@ -94,6 +101,10 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
       <main>
         {slice !== null ? (
           <SlicePage session={session} sliceKey={decodeURIComponent(slice[1]!)} revision={revision} />
+        ) : route === '/history' ? (
+          <HistoryPage revision={revision} />
+        ) : route === '/tokens' ? (
+          <TokensPage session={session} />
         ) : (
           <SliceList session={session} revision={revision} />
         )}
