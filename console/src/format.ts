@@ -18,7 +18,11 @@ export function targetingSummary(t: SliceRow['targeting']): string {
   return parts.length === 0 ? 'everyone' : parts.join(' · ');
 }
 
+// One formatter for every date shown: toLocaleString with options builds a new one per call,
+// which is most of the time a list of 1,000 slices takes to render.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 export function when(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }

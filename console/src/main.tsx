@@ -1,11 +1,13 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { HistoryPage } from './history-page.js';
 import { followChanges, type LiveState } from './live.js';
-import { currentSession, type Session, signIn, signOut } from './session.js';
+import { currentSession, may, type Session, signIn, signOut } from './session.js';
 import { SliceList } from './slice-list.js';
 import { SlicePage } from './slice-page.js';
 import { SegmentEditor, SegmentList } from './segments-page.js';
+import { TokensPage } from './tokens-page.js';
 
 /** Where the page is: `#/slices` (the list) or `#/slices/<key>` (one slice). */
 function useRoute(): string {
@@ -83,9 +85,11 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
         <a class="brand" href="#/slices">
           Switchyard
         </a>
-        <nav>
+        <nav class="nav">
           <a href="#/slices">Slices</a>
           <a href="#/segments">Segments</a>
+          <a href="#/history">History</a>
+          {may.manageTokens(session) && <a href="#/tokens">Tokens</a>}
         </nav>
         <span class={`live live-${live}`} role="status" title="Live updates from the service">
           {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Not connected: what you see may be out of date'}
@@ -106,6 +110,10 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
           <SegmentEditor key={segment[1]} session={session} segmentKey={decodeURIComponent(segment[1]!)} revision={revision} />
         ) : route === '/segments' ? (
           <SegmentList session={session} revision={revision} />
+        ) : route === '/history' ? (
+          <HistoryPage revision={revision} />
+        ) : route === '/tokens' ? (
+          <TokensPage session={session} />
         ) : (
           <SliceList session={session} revision={revision} />
         )}

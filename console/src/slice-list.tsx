@@ -1,10 +1,11 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { VNode } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
 import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
-import { createSlice, listSlices, rollback, rollbackAll, type SliceRow, type SliceState } from './slices-api.js';
+import { createSlice, listSlices, rollback, rollbackAll, type SliceListRow, type SliceRow, type SliceState } from './slices-api.js';
 
 interface Props {
   readonly session: Session;
@@ -16,7 +17,7 @@ type Pending = { kind: 'rollback'; slice: SliceRow } | { kind: 'rollbackAll'; ta
 
 /** Every slice, filtered by tag, state and a search on its key; with a separated Roll back per slice. */
 export function SliceList({ session, revision }: Props) {
-  const [slices, setSlices] = useState<SliceRow[] | null>(null);
+  const [slices, setSlices] = useState<SliceListRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [search, setSearch] = useState('');
   const [tag, setTag] = useState('');
@@ -25,16 +26,81 @@ export function SliceList({ session, revision }: Props) {
   const [creating, setCreating] = useState(false);
   const [watching, setWatching] = useState<RollbackScope | null>(null);
 
-  useEffect(() => {
-    let current = true;
+  // The live feed's first event names the revision the list was just loaded at (or an older one):
+  // loading 1,000 rows again for it would double the page's work for nothing. So a load is kept
+  // even when a revision arrives meanwhile, and the list is loaded again only for a revision above
+  // both the one known when the load started and every slice's last change (a change the list may
+  // have missed, or one to an unused segment).
+  const latest = useRef(revision);
+  latest.current = revision;
+  const loading = useRef(false);
+  const loadedUpTo = useRef(-1);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  const load = () => {
+    loading.current = true;
+    const startedAt = latest.current;
     listSlices().then(
-      (rows) => current && (setSlices(rows), setError(null)),
-      (e: unknown) => current && setError(e instanceof ApiError ? e.message : String(e)),
+      (rows) => {
+        loading.current = false;
+        if (!mounted.current) return;
+        loadedUpTo.current = rows.reduce((max, r) => Math.max(max, r.changedAtRevision), startedAt);
+        setSlices(rows);
+        setError(null);
+        if (latest.current > loadedUpTo.current) load();
+      },
+      (e: unknown) => {
+        loading.current = false;
+        if (mounted.current) setError(e instanceof ApiError ? e.message : String(e));
+      },
     );
-    return () => {
-      current = false;
-    };
+  };
+  useEffect(() => {
+    if (!loading.current && revision > loadedUpTo.current) load();
   }, [revision]);
+
+  // Each row is built once per loaded list and reused as the same element: Preact skips an element
+  // it rendered before, so a search, a dialog opening or the live badge changing does not
+  // re-render 1,000 rows (npm run bench:console).
+  const canRollback = may.rollback(session);
+  const rowCache = useMemo(() => new WeakMap<SliceListRow, VNode>(), [slices, canRollback]);
+  const rowOf = (s: SliceListRow): VNode => {
+    let row = rowCache.get(s);
+    if (row === undefined) {
+      row = (
+        <tr key={s.key} data-slice={s.key}>
+          <td>
+            <a href={`#/slices/${encodeURIComponent(s.key)}`}>{s.key}</a>
+          </td>
+          <td>
+            <span class={`state state-${s.state.toLowerCase()}`}>{s.state.replace('_', ' ')}</span>
+          </td>
+          <td>{percent(s.percent)}</td>
+          <td>{targetingSummary(s.targeting)}</td>
+          <td>{s.tags.join(', ')}</td>
+          <td>{share(s.traffic.last5Minutes.newShare)}</td>
+          <td class={s.behind > 0 ? 'behind' : 'muted'}>{s.behind}</td>
+          <td>{when(s.updatedAt)}</td>
+          {canRollback && (
+            <td class="rollback-column">
+              {s.state === 'ACTIVE' && (
+                <button type="button" class="danger small" onClick={() => setPending({ kind: 'rollback', slice: s })}>
+                  Roll back…
+                </button>
+              )}
+            </td>
+          )}
+        </tr>
+      );
+      rowCache.set(s, row);
+    }
+    return row;
+  };
 
   const tags = useMemo(() => [...new Set((slices ?? []).flatMap((s) => s.tags))].sort(), [slices]);
   const shown = useMemo(() => {
@@ -87,35 +153,13 @@ export function SliceList({ session, revision }: Props) {
               <th>Targeting</th>
               <th>Tags</th>
               <th title="Share of decisions on NEW that SDKs reported in the last 5 minutes">NEW seen (5 min)</th>
+              <th title="SDK instances (seen in the last hour) that hold a revision older than the slice's last change">Followers behind</th>
               <th>Last change</th>
               {may.rollback(session) && <th class="rollback-column">Incident</th>}
             </tr>
           </thead>
           <tbody>
-            {shown.map((s) => (
-              <tr key={s.key} data-slice={s.key}>
-                <td>
-                  <a href={`#/slices/${encodeURIComponent(s.key)}`}>{s.key}</a>
-                </td>
-                <td>
-                  <span class={`state state-${s.state.toLowerCase()}`}>{s.state.replace('_', ' ')}</span>
-                </td>
-                <td>{percent(s.percent)}</td>
-                <td>{targetingSummary(s.targeting)}</td>
-                <td>{s.tags.join(', ')}</td>
-                <td>{share(s.traffic.last5Minutes.newShare)}</td>
-                <td>{when(s.updatedAt)}</td>
-                {may.rollback(session) && (
-                  <td class="rollback-column">
-                    {s.state === 'ACTIVE' && (
-                      <button type="button" class="danger small" onClick={() => setPending({ kind: 'rollback', slice: s })}>
-                        Roll back…
-                      </button>
-                    )}
-                  </td>
-                )}
-              </tr>
-            ))}
+            {shown.map(rowOf)}
           </tbody>
         </table>
       )}

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
-import { diffValues } from './diff.js';
 import { conflictMessage } from './field-errors.js';
 import { percent, share, targetingSummary, when } from './format.js';
+import { HistoryList } from './history-list.js';
 import { may, type Session } from './session.js';
 import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
 import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
@@ -213,40 +213,5 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
         </p>
       )}
     </form>
-  );
-}
-
-/** History rows, newest first, each with a field-by-field diff of what it changed. */
-export function HistoryList({ rows }: { rows: readonly HistoryRow[] }) {
-  if (rows.length === 0) return <p class="muted">No history.</p>;
-  return (
-    <ol class="history">
-      {rows.map((row) => {
-        const changes = diffValues(row.before ?? {}, row.after ?? {});
-        return (
-          <li data-position={row.position}>
-            <div class="history-head">
-              <strong>{row.action}</strong> by <span class="actor">{row.actor}</span> · {when(row.recordedAt)} · #{row.position}
-              {row.requestId !== null && <span class="muted"> · request {row.requestId}</span>}
-            </div>
-            {row.reason !== null && row.reason !== '' && <div class="reason">“{row.reason}”</div>}
-            {changes.length > 0 && (
-              <table class="diff">
-                <tbody>
-                  {changes.map((c) => (
-                    <tr>
-                      <td class="path">{c.path}</td>
-                      <td class="before">{c.before}</td>
-                      <td class="arrow">→</td>
-                      <td class="after">{c.after}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </li>
-        );
-      })}
-    </ol>
   );
 }

@@ -47,10 +47,20 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
     if (contentType !== undefined) assets.set(path, prepare(readFileSync(file), contentType));
   };
   const page = join(root, 'console');
-  for (const name of ['index.html', 'console.css']) add(name, join(page, name));
+  add('console.css', join(page, 'console.css'));
   const app = join(root, 'dist', 'console', 'app');
   const built = existsSync(join(app, 'main.js'));
-  if (built) for (const file of filesUnder(app)) if (file.endsWith('.js')) add(`app/${relative(app, file).split(sep).join('/')}`, file);
+  const modules = built ? filesUnder(app).filter((file) => file.endsWith('.js')).map((file) => `app/${relative(app, file).split(sep).join('/')}`) : [];
+  for (const path of modules) add(path, join(app, path.slice('app/'.length)));
+  // Every module of the application is named in the page, so the browser fetches them all at once
+  // rather than a level of imports at a time (three round trips before anything renders).
+  const preloads = modules
+    .filter((path) => path !== 'app/main.js')
+    .sort()
+    .map((path) => `<link rel="modulepreload" href="/console/${path}">\n`)
+    .join('');
+  const pageHtml = readFileSync(join(page, 'index.html'), 'utf8').replace('<script type="module" src="/console/app/main.js">', `${preloads}$&`);
+  assets.set('index.html', prepare(Buffer.from(pageHtml, 'utf8'), CONTENT_TYPES['.html']!));
   const preact = join(root, 'node_modules', 'preact');
   add('vendor/preact.mjs', join(preact, 'dist', 'preact.mjs'));
   add('vendor/hooks.mjs', join(preact, 'hooks', 'dist', 'hooks.mjs'));
