@@ -33,6 +33,7 @@ const MODULES = [
   'traffic', // SDK usage reports
   'compat', // Unleash client API
   'health',
+  'console', // serves the web console's files and its sign-in (the page itself is console/src: see console-public-api-only)
   '', // the app root: app.module.ts, graphql.config.ts, entities.ts, main.ts, admin recovery
   'scripts', // entry points (schema, migrations, admin:recover)
   'cli', // its own program: GraphQL over HTTP (see cli-public-api-only)
@@ -100,6 +101,14 @@ module.exports = {
         pathNot: ['\\.repository\\.ts$', '\\.entity\\.ts$', '^src/database/', '^src/changes/change\\.service\\.ts$', '^src/[^/]+\\.ts$', '^src/scripts/'],
       },
       to: { path: '^node_modules/(typeorm|@nestjs/typeorm)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'console-public-api-only',
+      severity: 'error',
+      comment:
+        'The web console (console/src) is a client of the public GraphQL API and the documented streams: it imports itself and Preact, no service or SDK code.',
+      from: { path: '^console/src/' },
+      to: { pathNot: ['^console/src/', '^node_modules/preact/'] },
     },
     {
       name: 'cli-public-api-only',

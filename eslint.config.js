@@ -50,6 +50,19 @@ export default defineConfig(
     },
   },
   {
+    // The web console: browser code, typed by its own program (console/tsconfig.json: DOM, Preact's JSX).
+    files: ['console/src/**/*.ts', 'console/src/**/*.tsx'],
+    extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      globals: globals.browser,
+      parserOptions: {
+        project: ['./console/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },

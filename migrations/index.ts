@@ -4,6 +4,7 @@ import { IndexIdempotencyAge1764200000000 } from './1764200000000-IndexIdempoten
 import { HistoryPositionsAndCheckpoints1764600000000 } from './1764600000000-HistoryPositionsAndCheckpoints.js';
 import { UnleashClientSpec1764710000000 } from './1764710000000-UnleashClientSpec.js';
 import { SdkInstanceGoodbye1764810000000 } from './1764810000000-SdkInstanceGoodbye.js';
+import { ConsoleSessions1764900000000 } from './1764900000000-ConsoleSessions.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   HistoryPositionsAndCheckpoints1764600000000,
   UnleashClientSpec1764710000000,
   SdkInstanceGoodbye1764810000000,
+  ConsoleSessions1764900000000,
 ];

@@ -3,8 +3,9 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { ApiTokensService } from './auth/api-tokens.service.js';
 import { AuthModule } from './auth/auth.module.js';
+import { RequestAuthenticator } from './auth/request-authenticator.js';
+import { ConsoleModule } from './console/console.module.js';
 import { UnleashCompatModule } from './compat/unleash/unleash-compat.module.js';
 import { UnleashStreamHub } from './compat/unleash/unleash-stream-hub.service.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
@@ -45,8 +46,8 @@ export class AppModule implements NestModule {
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [AuthModule, MetricsModule],
-          inject: [ApiTokensService, GraphqlMetrics],
-          useFactory: (tokens: ApiTokensService, metrics: GraphqlMetrics) => graphqlOptions(config, tokens, metrics),
+          inject: [RequestAuthenticator, GraphqlMetrics],
+          useFactory: (authenticator: RequestAuthenticator, metrics: GraphqlMetrics) => graphqlOptions(config, authenticator, metrics),
         }),
         AuthModule,
         HistoryModule,
@@ -60,6 +61,7 @@ export class AppModule implements NestModule {
         UnleashCompatModule,
         TrafficModule,
         MetricsModule,
+        ConsoleModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

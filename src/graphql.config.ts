@@ -1,6 +1,6 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLError } from 'graphql';
-import type { ApiTokensService } from './auth/api-tokens.service.js';
+import type { RequestAuthenticator } from './auth/request-authenticator.js';
 import type { AuthenticatedRequest } from './access/auth.decorators.js';
 import { AuthException } from './access/auth.exception.js';
 import { Permission, roleGrants } from './access/roles.js';
@@ -25,7 +25,7 @@ const INTROSPECTION_PERMISSION = Permission.READ;
  * `src/schema.graphql` is generated from it (`npm run schema:generate`) and a test fails when
  * the two differ.
  */
-export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metrics: GraphqlMetrics): ApolloDriverConfig {
+export function graphqlOptions(config: AppConfig, authenticator: RequestAuthenticator, metrics: GraphqlMetrics): ApolloDriverConfig {
   const limits: QueryLimits = {
     maxDepth: config.maxQueryDepth,
     maxAliases: config.maxQueryAliases,
@@ -66,7 +66,7 @@ export function graphqlOptions(config: AppConfig, tokens: ApiTokensService, metr
     // included, which no resolver guards): authenticate once here, before parsing.
     context: async ({ req }: { req: AuthenticatedRequest }) => {
       try {
-        req.principal = await tokens.authenticateHeader(req.header('authorization'));
+        req.principal = await authenticator.authenticate(req);
       } catch (error) {
         throw toGraphQLError(error);
       }

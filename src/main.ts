@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   logger.log({
     msg: 'listening',
     port: config.port,
+    console: `http://localhost:${config.port}/console/`,
     graphql: `http://localhost:${config.port}/graphql`,
     database: config.databaseUrl === null ? `embedded (${config.dataDir})` : 'postgresql',
   });

@@ -11,6 +11,10 @@ export class AuthException extends SwitchyardException {
     return new AuthException('FORBIDDEN', `Role ${role} may not do this (needs ${permission}).`, { role, permission });
   }
 
+  static csrfTokenMissing(): AuthException {
+    return new AuthException('CSRF_TOKEN_MISSING', 'A request signed in by the console session cookie needs the header x-switchyard-csrf (GET /console/session gives it).');
+  }
+
   static introspectionForbidden(role: string, permission: string): AuthException {
     return new AuthException('INTROSPECTION_FORBIDDEN', `Role ${role} may not read the schema (introspection needs ${permission}).`, { role, permission });
   }

@@ -2,11 +2,11 @@ import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@ne
 import { Reflector } from '@nestjs/core';
 import { PERMISSION_KEY, PUBLIC_KEY, requestOf } from '../access/auth.decorators.js';
 import { AuthException } from '../access/auth.exception.js';
-import { ApiTokensService } from './api-tokens.service.js';
+import { RequestAuthenticator } from './request-authenticator.js';
 import { type Permission, roleGrants } from '../access/roles.js';
 
 /**
- * Global guard: every GraphQL operation and HTTP route needs a valid bearer token whose role
+ * Global guard: every GraphQL operation and HTTP route needs a valid bearer token (or console session) whose role
  * grants the permission the handler declares. (GraphQL requests are authenticated earlier, for
  * the whole request, so that not even introspection answers without a token.) A handler that declares none is refused
  * (fail closed), so forgetting `@Requires` cannot open an endpoint.
@@ -17,7 +17,7 @@ export class AuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: ApiTokensService,
+    private readonly authenticator: RequestAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,7 +26,7 @@ export class AuthGuard implements CanActivate {
 
     const req = requestOf(context);
     // GraphQL requests were authenticated once, before parsing (see graphql.config.ts).
-    const principal = req.principal ?? (await this.tokens.authenticateHeader(req.header('authorization')));
+    const principal = req.principal ?? (await this.authenticator.authenticate(req));
     req.principal = principal;
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);

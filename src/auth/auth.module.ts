@@ -6,11 +6,22 @@ import { AuthGuard } from './auth.guard.js';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import { ApiTokensResolver } from './api-tokens.resolver.js';
 import { ApiTokensService } from './api-tokens.service.js';
+import { ConsoleSessionsRepository } from './console-sessions.repository.js';
+import { ConsoleSessionsService } from './console-sessions.service.js';
+import { RequestAuthenticator } from './request-authenticator.js';
 
 @Module({
   imports: [ChangesModule],
-  providers: [ApiTokensRepository, ApiTokensService, ApiTokensResolver, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [ApiTokensService],
+  providers: [
+    ApiTokensRepository,
+    ApiTokensService,
+    ApiTokensResolver,
+    ConsoleSessionsRepository,
+    ConsoleSessionsService,
+    RequestAuthenticator,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [ApiTokensService, ConsoleSessionsService, RequestAuthenticator],
 })
 export class AuthModule implements OnApplicationBootstrap {
   private readonly logger = new Logger(AuthModule.name);

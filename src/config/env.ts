@@ -66,6 +66,16 @@ export interface AppConfig {
    */
   readonly tokenCacheMs: number;
   /**
+   * How long a console sign-in lasts (a token exchanged for a session cookie), in hours, and at
+   * most as long as its token. Sign-out, or revoking the token, ends it sooner.
+   */
+  readonly consoleSessionHours: number;
+  /**
+   * Mark the console's session cookie `Secure` even when the request reached the service over
+   * plain HTTP: set it behind a proxy that terminates TLS. (Requests over TLS get it anyway.)
+   */
+  readonly consoleSecureCookie: boolean;
+  /**
    * PostgreSQL server only: how long opening a connection, or waiting for a free one in the pool,
    * may take before the request gets SERVICE_UNAVAILABLE. Also bounds the readiness probe.
    */
@@ -259,6 +269,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     streamHeartbeatMs: int('SWITCHYARD_STREAM_HEARTBEAT_MS', 10_000, 50, 300_000),
     snapshotResyncMs: int('SWITCHYARD_SNAPSHOT_RESYNC_MS', 30_000, 100, 3_600_000),
     tokenCacheMs: int('SWITCHYARD_TOKEN_CACHE_MS', 10_000, 0, 300_000),
+    consoleSessionHours: int('SWITCHYARD_CONSOLE_SESSION_HOURS', 12, 1, 720),
+    consoleSecureCookie: bool('SWITCHYARD_CONSOLE_SECURE_COOKIE', false),
     databaseConnectTimeoutMs: int('SWITCHYARD_DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     databaseStatementTimeoutMs: int('SWITCHYARD_DB_STATEMENT_TIMEOUT_MS', 3_000, 100, 600_000),
     databaseTransactionTimeoutMs: int('SWITCHYARD_DB_TRANSACTION_TIMEOUT_MS', 5_000, 100, 600_000),

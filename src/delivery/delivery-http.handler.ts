@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { ApiTokensService } from '../auth/api-tokens.service.js';
+import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { AuthException } from '../access/auth.exception.js';
 import { Permission, type Principal, roleGrants } from '../access/roles.js';
 import { httpErrorBody } from '../common/errors/all-exceptions.filter.js';
@@ -58,7 +58,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
   constructor(
     private readonly snapshots: SnapshotService,
     private readonly hub: StreamHub,
-    private readonly tokens: ApiTokensService,
+    private readonly authenticator: RequestAuthenticator,
   ) {
     this.route({ path: SNAPSHOT_PATH, bareToken: false, serve: (req, res) => this.snapshot(req, res, this.currentSnapshot()) });
     this.route({ path: STREAM_PATH, bareToken: false, serve: (req, res, principal) => this.hub.open(req, res, this.currentSnapshot(), principal) });
@@ -103,7 +103,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
       res.end(JSON.stringify(httpErrorBody(toPublicError(new SwitchyardException('SNAPSHOT_UNAVAILABLE', 'This instance is shutting down; retry.')))));
       return;
     }
-    const principal = await this.tokens.authenticateHeader(req.headers.authorization, { allowBareToken: route.bareToken });
+    const principal = await this.authenticator.authenticate(req, { allowBareToken: route.bareToken });
     if (!roleGrants(principal.role, Permission.READ_CONFIG)) throw AuthException.forbidden(principal.role, Permission.READ_CONFIG);
     route.serve(req, res, principal);
   }

@@ -28,6 +28,11 @@ export const ROUTES: ReadonlyMap<string, StreamProtocol | null> = new Map<string
   ['/health/live', null],
   ['/health/ready', null],
   ['/metrics', null],
+  // The console: its page and sign-in (its files, /console/<file>, are counted as `other`).
+  ['/', null],
+  ['/console', null],
+  ['/console/', null],
+  ['/console/session', null],
 ]);
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -48,6 +48,8 @@ export const ERROR_CATEGORIES = {
   FORBIDDEN: 'FORBIDDEN',
   /** __schema / __type asked by a token that may not read the schema (role sdk). */
   INTROSPECTION_FORBIDDEN: 'FORBIDDEN',
+  /** A request authenticated by the console's session cookie, not a GET, without its `x-switchyard-csrf` header. */
+  CSRF_TOKEN_MISSING: 'FORBIDDEN',
 
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   SNAPSHOT_UNAVAILABLE: 'SERVICE_UNAVAILABLE',

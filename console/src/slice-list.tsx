@@ -1,0 +1,265 @@
+import type { VNode } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+import { ReasonDialog } from './dialogs.js';
+import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
+import { percent, share, targetingSummary, when } from './format.js';
+import { may, type Session } from './session.js';
+import { createSlice, listSlices, rollback, rollbackAll, type SliceListRow, type SliceRow, type SliceState } from './slices-api.js';
+
+interface Props {
+  readonly session: Session;
+  /** Moves with every configuration change the live feed sees: the list reloads. */
+  readonly revision: number;
+}
+
+type Pending = { kind: 'rollback'; slice: SliceRow } | { kind: 'rollbackAll'; tag: string } | null;
+
+/** Every slice, filtered by tag, state and a search on its key; with a separated Roll back per slice. */
+export function SliceList({ session, revision }: Props) {
+  const [slices, setSlices] = useState<SliceListRow[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [search, setSearch] = useState('');
+  const [tag, setTag] = useState('');
+  const [state, setState] = useState<SliceState | ''>('');
+  const [pending, setPending] = useState<Pending>(null);
+  const [creating, setCreating] = useState(false);
+  const [watching, setWatching] = useState<RollbackScope | null>(null);
+
+  // The live feed's first event names the revision the list was just loaded at (or an older one):
+  // loading 1,000 rows again for it would double the page's work for nothing. So a load is kept
+  // even when a revision arrives meanwhile, and the list is loaded again only for a revision above
+  // both the one known when the load started and every slice's last change (a change the list may
+  // have missed, or one to an unused segment).
+  const latest = useRef(revision);
+  latest.current = revision;
+  const loading = useRef(false);
+  const loadedUpTo = useRef(-1);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  const load = () => {
+    loading.current = true;
+    const startedAt = latest.current;
+    listSlices().then(
+      (rows) => {
+        loading.current = false;
+        if (!mounted.current) return;
+        loadedUpTo.current = rows.reduce((max, r) => Math.max(max, r.changedAtRevision), startedAt);
+        setSlices(rows);
+        setError(null);
+        if (latest.current > loadedUpTo.current) load();
+      },
+      (e: unknown) => {
+        loading.current = false;
+        if (mounted.current) setError(e instanceof ApiError ? e.message : String(e));
+      },
+    );
+  };
+  useEffect(() => {
+    if (!loading.current && revision > loadedUpTo.current) load();
+  }, [revision]);
+
+  // Each row is built once per loaded list and reused as the same element: Preact skips an element
+  // it rendered before, so a search, a dialog opening or the live badge changing does not
+  // re-render 1,000 rows (npm run bench:console).
+  const canRollback = may.rollback(session);
+  const rowCache = useMemo(() => new WeakMap<SliceListRow, VNode>(), [slices, canRollback]);
+  const rowOf = (s: SliceListRow): VNode => {
+    let row = rowCache.get(s);
+    if (row === undefined) {
+      row = (
+        <tr key={s.key} data-slice={s.key}>
+          <td>
+            <a href={`#/slices/${encodeURIComponent(s.key)}`}>{s.key}</a>
+          </td>
+          <td>
+            <span class={`state state-${s.state.toLowerCase()}`}>{s.state.replace('_', ' ')}</span>
+          </td>
+          <td>{percent(s.percent)}</td>
+          <td>{targetingSummary(s.targeting)}</td>
+          <td>{s.tags.join(', ')}</td>
+          <td>{share(s.traffic.last5Minutes.newShare)}</td>
+          <td class={s.behind > 0 ? 'behind' : 'muted'}>{s.behind}</td>
+          <td>{when(s.updatedAt)}</td>
+          {canRollback && (
+            <td class="rollback-column">
+              {s.state === 'ACTIVE' && (
+                <button type="button" class="danger small" onClick={() => setPending({ kind: 'rollback', slice: s })}>
+                  Roll back…
+                </button>
+              )}
+            </td>
+          )}
+        </tr>
+      );
+      rowCache.set(s, row);
+    }
+    return row;
+  };
+
+  const tags = useMemo(() => [...new Set((slices ?? []).flatMap((s) => s.tags))].sort(), [slices]);
+  const shown = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    return (slices ?? []).filter((s) => (needle === '' || s.key.toLowerCase().includes(needle)) && (tag === '' || s.tags.includes(tag)) && (state === '' || s.state === state));
+  }, [slices, search, tag, state]);
+
+  return (
+    <section>
+      <div class="toolbar">
+        <input type="search" placeholder="Search by key" aria-label="Search by key" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <select aria-label="Tag" value={tag} onChange={(e) => setTag(e.currentTarget.value)}>
+          <option value="">All tags</option>
+          {tags.map((t) => (
+            <option value={t}>{t}</option>
+          ))}
+        </select>
+        <select aria-label="State" value={state} onChange={(e) => setState(e.currentTarget.value as SliceState | '')}>
+          <option value="">All states</option>
+          <option value="ACTIVE">Active</option>
+          <option value="ROLLED_BACK">Rolled back</option>
+          <option value="ARCHIVED">Archived</option>
+        </select>
+        <span class="count">{slices === null ? '' : `${shown.length} of ${slices.length} slices`}</span>
+        {may.change(session) && (
+          <button type="button" class="primary" onClick={() => setCreating(true)}>
+            New slice
+          </button>
+        )}
+        {may.rollback(session) && tag !== '' && (
+          <button type="button" class="danger" onClick={() => setPending({ kind: 'rollbackAll', tag })}>
+            Roll back all tagged {tag}
+          </button>
+        )}
+      </div>
+      {watching !== null && <RollbackProgress scope={watching} onClose={() => setWatching(null)} />}
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {slices === null && error === null && <p class="loading">Loading slices…</p>}
+      {slices !== null && (
+        <table class="slices">
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th>State</th>
+              <th>Rollout</th>
+              <th>Targeting</th>
+              <th>Tags</th>
+              <th title="Share of decisions on NEW that SDKs reported in the last 5 minutes">NEW seen (5 min)</th>
+              <th title="SDK instances (seen in the last hour) that hold a revision older than the slice's last change">Followers behind</th>
+              <th>Last change</th>
+              {may.rollback(session) && <th class="rollback-column">Incident</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map(rowOf)}
+          </tbody>
+        </table>
+      )}
+      {pending?.kind === 'rollback' && (
+        <ReasonDialog
+          title={`Roll back ${pending.slice.key}`}
+          summary={`Everyone goes to LEGACY on ${pending.slice.key} (now ${percent(pending.slice.percent)} on NEW). Resume restores the rollout exactly.`}
+          confirmLabel="Roll back now"
+          danger
+          onConfirm={async (reason) => {
+            await rollback(pending.slice.key, reason);
+            setWatching({ key: pending.slice.key });
+          }}
+          onClose={() => setPending(null)}
+        />
+      )}
+      {pending?.kind === 'rollbackAll' && (
+        <ReasonDialog
+          title={`Roll back every slice tagged ${pending.tag}`}
+          summary={`Every ACTIVE slice tagged ${pending.tag} goes to LEGACY, in one change.`}
+          confirmLabel="Roll back all"
+          danger
+          onConfirm={async (reason) => {
+            await rollbackAll(pending.tag, reason);
+            setWatching({ tag: pending.tag });
+          }}
+          onClose={() => setPending(null)}
+        />
+      )}
+      {creating && <CreateSliceDialog onClose={() => setCreating(false)} />}
+    </section>
+  );
+}
+
+function CreateSliceDialog({ onClose }: { onClose: () => void }) {
+  const [fields, setFields] = useState({ key: '', description: '', owner: '', tags: '', reason: '' });
+  const [error, setError] = useState<ApiError | null>(null);
+  const set = (name: keyof typeof fields) => (e: Event) => setFields({ ...fields, [name]: (e.currentTarget as HTMLInputElement).value });
+  const names = Object.keys(fields);
+  const fieldOf = (e: ApiError | null) => names.find((n) => e?.field === n || e?.field?.startsWith(`${n}[`) === true) ?? null;
+  const fieldError = (name: string) =>
+    error !== null && fieldOf(error) === name ? (
+      <span class="field-error" role="alert">
+        {error.message}
+      </span>
+    ) : null;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const tags = fields.tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      await createSlice({ key: fields.key.trim(), description: fields.description, owner: fields.owner, tags, reason: fields.reason });
+      location.hash = `#/slices/${encodeURIComponent(fields.key.trim())}`;
+      onClose();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(String(e), 'INTERNAL'));
+    }
+  };
+  return (
+    <dialog open class="reason-dialog" aria-labelledby="create-title">
+      <form onSubmit={(e) => void submit(e)}>
+        <h2 id="create-title">New slice</h2>
+        <p>A new slice starts at 0 % on NEW: everyone on LEGACY until you move it.</p>
+        <label>
+          Key <input name="key" value={fields.key} onInput={set('key')} required placeholder="payments.provider.mpesa" />
+          {fieldError('key')}
+        </label>
+        <label>
+          Description <input name="description" value={fields.description} onInput={set('description')} />
+          {fieldError('description')}
+        </label>
+        <label>
+          Owner <input name="owner" value={fields.owner} onInput={set('owner')} />
+          {fieldError('owner')}
+        </label>
+        <label>
+          Tags (comma-separated) <input name="tags" value={fields.tags} onInput={set('tags')} />
+          {fieldError('tags')}
+        </label>
+        <label>
+          Reason <input name="reason" value={fields.reason} onInput={set('reason')} />
+          {fieldError('reason')}
+        </label>
+        {error !== null && fieldOf(error) === null && (
+          <p class="error" role="alert">
+            {error.message}
+          </p>
+        )}
+        <div class="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="primary">
+            Create
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,217 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+import { ReasonDialog } from './dialogs.js';
+import { conflictMessage } from './field-errors.js';
+import { percent, share, targetingSummary, when } from './format.js';
+import { HistoryList } from './history-list.js';
+import { may, type Session } from './session.js';
+import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
+import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
+
+interface Props {
+  readonly session: Session;
+  readonly sliceKey: string;
+  readonly revision: number;
+}
+
+/** One slice: its rollout control, the separated Roll back, who follows it, and its history with diffs. */
+export function SlicePage({ session, sliceKey, revision }: Props) {
+  const [data, setData] = useState<{ slice: SliceDetail; history: HistoryRow[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<'rollback' | 'resume' | null>(null);
+  // Followers report every few seconds: refresh them while the page is open, as well as on changes.
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), 5_000);
+    return () => clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    let current = true;
+    loadSlice(sliceKey).then(
+      (loaded) => current && (setData(loaded), setError(null)),
+      (e: unknown) => current && setError(e instanceof ApiError ? `${e.message} (${e.errorCode ?? e.code})` : String(e)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [sliceKey, revision, tick]);
+
+  if (data === null) return error === null ? <p class="loading">Loading {sliceKey}…</p> : <p class="error">{error}</p>;
+  const { slice, history } = data;
+  const behind = slice.followers.filter((f) => f.status === 'BEHIND').length;
+  return (
+    <section class="slice-page">
+      <p>
+        <a href="#/slices">← All slices</a>
+      </p>
+      <header class="slice-header">
+        <h1>{slice.key}</h1>
+        <span class={`state state-${slice.state.toLowerCase()}`}>{slice.state.replace('_', ' ')}</span>
+        {may.rollback(session) && slice.state === 'ACTIVE' && (
+          <button type="button" class="danger" onClick={() => setDialog('rollback')}>
+            Roll back…
+          </button>
+        )}
+        {may.change(session) && slice.state === 'ROLLED_BACK' && (
+          <button type="button" class="primary" onClick={() => setDialog('resume')}>
+            Resume…
+          </button>
+        )}
+      </header>
+      {error !== null && <p class="error">{error}</p>}
+      <dl class="facts">
+        <dt>Description</dt>
+        <dd>{slice.description === '' ? '—' : slice.description}</dd>
+        <dt>Owner</dt>
+        <dd>{slice.owner === '' ? '—' : slice.owner}</dd>
+        <dt>Rollout</dt>
+        <dd>{percent(slice.percent)} on NEW, by {slice.stickinessAttribute}</dd>
+        <dt>Targeting</dt>
+        <dd>{targetingSummary(slice.targeting)}</dd>
+        <dt>Tags</dt>
+        <dd>{slice.tags.join(', ') || '—'}</dd>
+        <dt>NEW seen (5 min)</dt>
+        <dd>{share(slice.traffic.last5Minutes.newShare)}</dd>
+        <dt>Version</dt>
+        <dd>{slice.version}</dd>
+      </dl>
+      {may.change(session) && slice.state === 'ACTIVE' && (
+        <div class="editors">
+          <RolloutControl slice={slice} />
+          <TargetingEditor slice={slice} />
+        </div>
+      )}
+      <EvaluatePanel sliceKey={slice.key} />
+      <h2>
+        Followers <span class="count">{slice.followers.length === 0 ? 'none reporting' : behind === 0 ? 'all up to date' : `${behind} behind`}</span>
+      </h2>
+      <table class="followers">
+        <thead>
+          <tr>
+            <th>App</th>
+            <th>Instance</th>
+            <th>Revision</th>
+            <th>Status</th>
+            <th>Served</th>
+            <th>Last seen</th>
+          </tr>
+        </thead>
+        <tbody>
+          {slice.followers.map((f) => (
+            <tr data-follower={f.instanceId} data-status={f.status}>
+              <td>{f.appName}</td>
+              <td>{f.instanceId}</td>
+              <td>{f.revision ?? '—'}</td>
+              <td>
+                <span class={`status status-${f.status.toLowerCase()}`}>{f.status.replaceAll('_', ' ')}</span>
+              </td>
+              <td>{f.servedForm ?? '—'}</td>
+              <td>{when(f.lastSeenAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {slice.followers.length === 0 && <p class="muted">No SDK has reported decisions for this slice in the last hour.</p>}
+      <h2>History</h2>
+      <HistoryList rows={history} />
+      {dialog === 'rollback' && (
+        <ReasonDialog
+          title={`Roll back ${slice.key}`}
+          summary={`Everyone goes to LEGACY (now ${percent(slice.percent)} on NEW). Resume restores the rollout exactly.`}
+          confirmLabel="Roll back now"
+          danger
+          onConfirm={(reason) => rollback(slice.key, reason)}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'resume' && (
+        <ReasonDialog
+          title={`Resume ${slice.key}`}
+          summary={`The rollout and targeting from before the rollback apply again (${percent(slice.percent)} on NEW).`}
+          confirmLabel="Resume"
+          onConfirm={(reason) => resume(slice.key, reason, slice.version)}
+          onClose={() => setDialog(null)}
+        />
+      )}
+    </section>
+  );
+}
+
+/**
+ * Moves the rollout: shows the current and the new percentage and how many subjects move, asks
+ * why, and sends the version it was shown, so that a change made meanwhile is refused and said,
+ * never overwritten.
+ */
+function RolloutControl({ slice }: { slice: SliceDetail }) {
+  const [target, setTarget] = useState(String(slice.percent));
+  // The version shown when the person started typing: a change made meanwhile (even one the live
+  // feed has already shown) is refused by the service rather than silently decided over.
+  const [baseVersion, setBaseVersion] = useState<number | null>(null);
+  const [reason, setReason] = useState('');
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; field: string | null } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const next = Number(target);
+  const valid = target.trim() !== '' && Number.isFinite(next);
+  const moving = valid ? Math.abs(next - slice.percent) : 0;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      await setRollout(slice.key, next, reason, baseVersion ?? slice.version);
+      setMessage({ kind: 'ok', text: `Moved to ${percent(next)}.`, field: null });
+      setReason('');
+      setBaseVersion(null);
+    } catch (e) {
+      const error = e instanceof ApiError ? e : new ApiError(String(e), 'INTERNAL');
+      const text = conflictMessage(error) ?? error.message;
+      if (error.errorCode === 'SLICE_VERSION_CONFLICT') setBaseVersion(null);
+      setMessage({ kind: 'error', text, field: error.field });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="rollout-control" onSubmit={(e) => void submit(e)} noValidate>
+      <h2>Rollout</h2>
+      <label>
+        New share on NEW (%)
+        <input
+          name="percent"
+          type="number"
+          min="0"
+          max="100"
+          step="0.01"
+          value={target}
+          onInput={(e) => (setTarget(e.currentTarget.value), setBaseVersion((v) => v ?? slice.version))}
+        />
+        {message?.field === 'percent' && (
+          <span class="field-error" role="alert">
+            {message.text}
+          </span>
+        )}
+      </label>
+      <p class="preview">
+        {percent(slice.percent)} → {valid ? percent(next) : '?'}:{' '}
+        {moving === 0 ? 'nobody moves' : `about ${percent(moving)} of subjects move to ${next > slice.percent ? 'NEW' : 'LEGACY'}`}
+      </p>
+      <label>
+        Reason
+        <input name="rollout-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+        {message?.field === 'reason' && (
+          <span class="field-error" role="alert">
+            {message.text}
+          </span>
+        )}
+      </label>
+      <button type="submit" class="primary" disabled={busy || !valid || next === slice.percent}>
+        Apply
+      </button>
+      {message !== null && message.field === null && (
+        <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>
+          {message.text}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,130 @@
+import { allNodes, graphql, idempotencyKey, type Page } from './api.js';
+
+export type SliceState = 'ACTIVE' | 'ROLLED_BACK' | 'ARCHIVED';
+
+export interface SliceRow {
+  readonly key: string;
+  readonly description: string;
+  readonly owner: string;
+  readonly state: SliceState;
+  readonly percent: number;
+  readonly version: number;
+  readonly tags: readonly string[];
+  readonly updatedAt: string;
+  readonly targeting: { readonly include: readonly string[]; readonly exclude: readonly string[]; readonly rules: readonly { percent: number; segments: string[] }[] };
+  readonly traffic: { readonly last5Minutes: { readonly newShare: number | null; readonly total: number } };
+}
+
+const SLICE_FIELDS = `key description owner state percent version tags updatedAt
+  targeting { include exclude rules { percent segments } }
+  traffic { last5Minutes { newShare total } }`;
+
+/** A row of the list: a slice, with how many of its followers hold an older revision than its last change. */
+export interface SliceListRow extends SliceRow {
+  readonly behind: number;
+  /** The configuration revision at which its decisions last changed: the list is current for every revision up to the largest. */
+  readonly changedAtRevision: number;
+}
+
+type ListNode = SliceRow & { changedAtRevision: number; followers: { status: Follower['status'] }[] };
+
+/**
+ * Every slice, in key order, a page of 500 at a time. Each row also counts its BEHIND followers
+ * (last hour, as the slice page shows them): Slice.followers is one batched query per request
+ * whatever the number of slices, and a page of 500 with it costs about 17,000 of the 20,000
+ * SWITCHYARD_MAX_QUERY_COST allows (docs/console.md), so 1,000 slices are still two requests.
+ */
+export async function listSlices(): Promise<SliceListRow[]> {
+  const nodes = await allNodes(
+    async (after) =>
+      (
+        await graphql<{ slices: Page<ListNode> }>(
+          `query ConsoleSlices($after: String) { slices(first: 500, after: $after) {
+            nodes { ${SLICE_FIELDS} changedAtRevision followers(withinMinutes: 60) { status } } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+        )
+      ).slices,
+  );
+  return nodes.map(({ followers, ...slice }) => ({ ...slice, behind: followers.filter((f) => f.status === 'BEHIND').length }));
+}
+
+export interface Follower {
+  readonly appName: string;
+  readonly instanceId: string;
+  readonly revision: number | null;
+  readonly status: 'UP_TO_DATE' | 'BEHIND' | 'GONE';
+  readonly lastSeenAt: string;
+  readonly servedForm: string | null;
+}
+
+export interface HistoryRow {
+  readonly position: string;
+  readonly action: string;
+  readonly actor: string;
+  readonly reason: string | null;
+  readonly requestId: string | null;
+  readonly recordedAt: string;
+  readonly sliceKey: string | null;
+  readonly segmentKey: string | null;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export interface SliceDetail extends SliceRow {
+  readonly stickinessAttribute: string;
+  readonly changedAtRevision: number;
+  readonly followers: readonly Follower[];
+}
+
+const HISTORY_FIELDS = 'position action actor reason requestId recordedAt sliceKey segmentKey before after';
+
+export async function loadSlice(key: string): Promise<{ slice: SliceDetail; history: HistoryRow[] }> {
+  const data = await graphql<{ slice: SliceDetail; history: { nodes: HistoryRow[] } }>(
+    `query ConsoleSlice($key: String!) {
+      slice(key: $key) { ${SLICE_FIELDS} stickinessAttribute changedAtRevision
+        followers(withinMinutes: 60) { appName instanceId revision status lastSeenAt servedForm } }
+      history(sliceKey: $key, first: 50) { nodes { ${HISTORY_FIELDS} } }
+    }`,
+    { key },
+  );
+  return { slice: data.slice, history: data.history.nodes };
+}
+
+export async function rollback(key: string, reason: string): Promise<void> {
+  await graphql(`mutation ConsoleRollback($key: String!, $reason: String!, $idem: String) { rollback(key: $key, reason: $reason, idempotencyKey: $idem) { key state } }`, {
+    key,
+    reason,
+    idem: idempotencyKey(),
+  });
+}
+
+export async function rollbackAll(tag: string, reason: string): Promise<number> {
+  const data = await graphql<{ rollbackAll: { count: number } }>(
+    `mutation ConsoleRollbackAll($tag: String, $reason: String!, $idem: String) { rollbackAll(tag: $tag, reason: $reason, idempotencyKey: $idem) { count } }`,
+    { tag, reason, idem: idempotencyKey() },
+  );
+  return data.rollbackAll.count;
+}
+
+export async function resume(key: string, reason: string, expectedVersion: number): Promise<void> {
+  await graphql(
+    `mutation ConsoleResume($key: String!, $reason: String, $v: Int, $idem: String) { resume(key: $key, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) { key } }`,
+    { key, reason, v: expectedVersion, idem: idempotencyKey() },
+  );
+}
+
+export async function setRollout(key: string, percent: number, reason: string, expectedVersion: number): Promise<void> {
+  await graphql(
+    `mutation ConsoleSetRollout($key: String!, $percent: Float!, $reason: String, $v: Int, $idem: String) {
+      setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) { key version } }`,
+    { key, percent, reason, v: expectedVersion, idem: idempotencyKey() },
+  );
+}
+
+export async function createSlice(input: { key: string; description: string; owner: string; tags: string[]; reason: string }): Promise<void> {
+  await graphql(
+    `mutation ConsoleCreateSlice($key: String!, $description: String!, $owner: String!, $tags: [String!]!, $reason: String, $idem: String) {
+      createSlice(key: $key, description: $description, owner: $owner, tags: $tags, reason: $reason, idempotencyKey: $idem) { key } }`,
+    { ...input, idem: idempotencyKey() },
+  );
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+/** One file of the console, ready to send: its bytes, compressed forms and ETag. */
+export interface ConsoleAsset {
+  readonly contentType: string;
+  readonly body: Buffer;
+  readonly gzip: Buffer;
+  readonly brotli: Buffer;
+  readonly etag: string;
+}
+
+/** What the console is made of, by URL path under /console/, and the policy its page runs under. */
+export interface ConsoleBundle {
+  readonly assets: ReadonlyMap<string, ConsoleAsset>;
+  /** The Content-Security-Policy of every console response. */
+  readonly contentSecurityPolicy: string;
+  /** Whether the compiled application was found (`npm run build` makes it). */
+  readonly built: boolean;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
+
+/**
+ * The console's files, read once at start-up into memory: the page and stylesheet (console/),
+ * the compiled application (dist/console/app, from console/src by `tsc -b`), and Preact's ES
+ * modules from node_modules (console/vendor/), which the page's import map names. Nothing else is
+ * ever served under /console/: the set of paths is closed, so no request can reach another file.
+ *
+ * The policy allows scripts from this origin only, plus the page's one inline element, its import
+ * map, by its hash (computed here from the page itself, so editing the map cannot break it).
+ */
+export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
+  const assets = new Map<string, ConsoleAsset>();
+  const add = (path: string, file: string) => {
+    const contentType = CONTENT_TYPES[extname(file)];
+    if (contentType !== undefined) assets.set(path, prepare(readFileSync(file), contentType));
+  };
+  const page = join(root, 'console');
+  add('console.css', join(page, 'console.css'));
+  const app = join(root, 'dist', 'console', 'app');
+  const built = existsSync(join(app, 'main.js'));
+  const modules = built ? filesUnder(app).filter((file) => file.endsWith('.js')).map((file) => `app/${relative(app, file).split(sep).join('/')}`) : [];
+  for (const path of modules) add(path, join(app, path.slice('app/'.length)));
+  // Every module of the application is named in the page, so the browser fetches them all at once
+  // rather than a level of imports at a time (three round trips before anything renders).
+  const preloads = modules
+    .filter((path) => path !== 'app/main.js')
+    .sort()
+    .map((path) => `<link rel="modulepreload" href="/console/${path}">\n`)
+    .join('');
+  const pageHtml = readFileSync(join(page, 'index.html'), 'utf8').replace('<script type="module" src="/console/app/main.js">', `${preloads}$&`);
+  assets.set('index.html', prepare(Buffer.from(pageHtml, 'utf8'), CONTENT_TYPES['.html']!));
+  const preact = join(root, 'node_modules', 'preact');
+  add('vendor/preact.mjs', join(preact, 'dist', 'preact.mjs'));
+  add('vendor/hooks.mjs', join(preact, 'hooks', 'dist', 'hooks.mjs'));
+  add('vendor/jsx-runtime.mjs', join(preact, 'jsx-runtime', 'dist', 'jsxRuntime.mjs'));
+
+  const html = assets.get('index.html')?.body.toString('utf8') ?? '';
+  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  const scriptSources = ["'self'", ...(importMap === undefined ? [] : [`'sha256-${createHash('sha256').update(importMap, 'utf8').digest('base64')}'`])];
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src ${scriptSources.join(' ')}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return { assets, contentSecurityPolicy, built };
+}
+
+function prepare(body: Buffer, contentType: string): ConsoleAsset {
+  return {
+    contentType,
+    body,
+    gzip: gzipSync(body, { level: 9 }),
+    brotli: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+  };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** The repository's root: where package.json names this package (src/console/ in tests, dist/src/console/ when built). */
+function packageRoot(): string {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  for (let depth = 0; depth < 5; depth++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'switchyard') return dir;
+    } catch {
+      // no package.json here: go up
+    }
+    dir = join(dir, '..');
+  }
+  throw new Error('the switchyard package root was not found above src/console');
+}
