@@ -55,7 +55,11 @@ const moduleOrder = MODULES.slice(0, -1).map((module, i) => ({
     `src/${module || '*.ts (app root)'} may import only modules listed before it in MODULES ` +
     '(.dependency-cruiser.cjs): no cycles between src/ modules. Move the code that needs the import, or, when no cycle results, the line.',
   from: { path: filesOf(module) },
-  to: { path: MODULES.slice(i + 1).map(filesOf).join('|') },
+  to: {
+    path: MODULES.slice(i + 1)
+      .map(filesOf)
+      .join('|'),
+  },
 }));
 
 module.exports = {
@@ -105,16 +109,14 @@ module.exports = {
     {
       name: 'console-public-api-only',
       severity: 'error',
-      comment:
-        'The web console (console/src) is a client of the public GraphQL API and the documented streams: it imports itself and Preact, no service or SDK code.',
+      comment: 'The web console (console/src) is a client of the public GraphQL API and the documented streams: it imports itself and Preact, no service or SDK code.',
       from: { path: '^console/src/' },
       to: { pathNot: ['^console/src/', '^node_modules/preact/'] },
     },
     {
       name: 'cli-public-api-only',
       severity: 'error',
-      comment:
-        'The CLI speaks GraphQL over HTTP: it imports itself and the pure history proof modules (offline verification), no service code.',
+      comment: 'The CLI speaks GraphQL over HTTP: it imports itself and the pure history proof modules (offline verification), no service code.',
       from: { path: '^src/cli/' },
       to: { path: '^(src|client-sdk)/', pathNot: ['^src/cli/', '^src/history/proof/'] },
     },
@@ -135,8 +137,7 @@ module.exports = {
     {
       name: 'openfeature-public-api-only',
       severity: 'error',
-      comment:
-        "The OpenFeature provider uses the SDK as any host does, through its public entry (client-sdk/src/index.ts, the package's '.' export), and its own files.",
+      comment: "The OpenFeature provider uses the SDK as any host does, through its public entry (client-sdk/src/index.ts, the package's '.' export), and its own files.",
       from: { path: '^client-sdk/src/openfeature/' },
       to: { path: '^client-sdk/', pathNot: ['^client-sdk/src/openfeature/', '^client-sdk/src/index\\.ts$'] },
     },

@@ -90,7 +90,9 @@ async function recover(config: AppConfig, logger: LoggerService | false, io: Adm
   } catch (error) {
     // The token exists by now: its secret is shown whatever closing did, or it would be lost.
     if ('secret' in outcome) {
-      io.stderr.write(`Closing did not finish (${String((error as Error)?.message ?? error)}): the checkpoint over the new row may be missing; the service signs one within SWITCHYARD_CHECKPOINT_EVERY_MINUTES.\n`);
+      io.stderr.write(
+        `Closing did not finish (${String((error as Error)?.message ?? error)}): the checkpoint over the new row may be missing; the service signs one within SWITCHYARD_CHECKPOINT_EVERY_MINUTES.\n`,
+      );
     }
   }
   if ('error' in outcome) throw outcome.error;
@@ -124,7 +126,7 @@ export interface AdminRecoveryIo {
 export async function runAdminRecovery(argv: readonly string[], io: AdminRecoveryIo): Promise<number> {
   const program = new Command('npm run admin:recover --')
     .description('Create a new admin token directly in the database, recorded in history (for when every admin token is lost).')
-    .requiredOption('--name <name>', 'the new token\'s name: unique, recorded as the actor of every change made with it')
+    .requiredOption('--name <name>', "the new token's name: unique, recorded as the actor of every change made with it")
     .requiredOption('--reason <text>', 'why: required, recorded in history')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

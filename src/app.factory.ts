@@ -23,8 +23,7 @@ export interface CreateAppOptions {
  * what runs): body limit, then init. Signals are main.ts's business.
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication<Server>> {
-  const logger =
-    options.logger === undefined ? new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'text' }) : options.logger;
+  const logger = options.logger === undefined ? new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'text' }) : options.logger;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.clock), {
     logger,
     // While draining on SIGTERM, new requests get 503 so a load balancer retries elsewhere.

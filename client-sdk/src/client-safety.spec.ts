@@ -190,7 +190,22 @@ describe('SwitchyardClient without the service', () => {
       },
     );
     const huge = 'x'.repeat(1_000_000);
-    const contexts: unknown[] = [null, undefined, 42, 'userId', true, [], ['alice'], { userId: 42 }, { userId: null }, { userId: huge }, { userId: '' }, hostile, Object.create(null), () => 'alice'];
+    const contexts: unknown[] = [
+      null,
+      undefined,
+      42,
+      'userId',
+      true,
+      [],
+      ['alice'],
+      { userId: 42 },
+      { userId: null },
+      { userId: huge },
+      { userId: '' },
+      hostile,
+      Object.create(null),
+      () => 'alice',
+    ];
     const slices: unknown[] = ['checkout', 'search', 'unknown', '', huge, null, undefined, 42, {}, Symbol('s'), ['checkout']];
 
     it.each([
@@ -270,16 +285,19 @@ describe('SwitchyardClient without the service', () => {
       await expect(createClient({ ...valid, ...override })).rejects.toThrow(TypeError);
     });
 
-    it.each(['/graphql', '/GraphQL/', '/sdk/v1', '/sdk/v1/snapshot'])('says at start that a URL whose path is %s is not the base URL (WRONG_URL), and does not refuse it', async (path) => {
-      const client = await down({ url: `${downUrl}${path}` });
-      expect(clients.errors[0]).toMatchObject({ code: 'WRONG_URL', operation: 'stream' });
-      // The attempts still go out (and here find nothing listening).
-      expect(clients.codes().slice(1)).toContain('NETWORK_ERROR');
-      expect(client.explain('checkout', alice)).toEqual({ path: 'LEGACY', reason: 'UNKNOWN_SLICE' });
-      // Without streaming, the operation that will fail is the poll.
-      await down({ url: `${downUrl}${path}`, streaming: false });
-      expect(clients.errors.filter((e) => e.code === 'WRONG_URL').map((e) => e.operation)).toEqual(['stream', 'poll']);
-    });
+    it.each(['/graphql', '/GraphQL/', '/sdk/v1', '/sdk/v1/snapshot'])(
+      'says at start that a URL whose path is %s is not the base URL (WRONG_URL), and does not refuse it',
+      async (path) => {
+        const client = await down({ url: `${downUrl}${path}` });
+        expect(clients.errors[0]).toMatchObject({ code: 'WRONG_URL', operation: 'stream' });
+        // The attempts still go out (and here find nothing listening).
+        expect(clients.codes().slice(1)).toContain('NETWORK_ERROR');
+        expect(client.explain('checkout', alice)).toEqual({ path: 'LEGACY', reason: 'UNKNOWN_SLICE' });
+        // Without streaming, the operation that will fail is the poll.
+        await down({ url: `${downUrl}${path}`, streaming: false });
+        expect(clients.errors.filter((e) => e.code === 'WRONG_URL').map((e) => e.operation)).toEqual(['stream', 'poll']);
+      },
+    );
 
     it('does not judge at start a base URL under a path of its own (a proxy may serve the service there)', async () => {
       await down({ url: `${downUrl}/switchyard/` });

@@ -122,7 +122,10 @@ describe('SwitchyardClient transport', () => {
 
     it.each([
       ['not JSON', 'event: delta\ndata: {nope\n\n'],
-      ['naming a slice twice', `event: delta\ndata: ${JSON.stringify({ revision: 2, baseRevision: 1, slices: [snapshotAt(2).slices[0], snapshotAt(2).slices[0]], removedSlices: [], segments: [], removedSegments: [] })}\n\n`],
+      [
+        'naming a slice twice',
+        `event: delta\ndata: ${JSON.stringify({ revision: 2, baseRevision: 1, slices: [snapshotAt(2).slices[0], snapshotAt(2).slices[0]], removedSlices: [], segments: [], removedSegments: [] })}\n\n`,
+      ],
     ])('reports a delta %s (INVALID_SNAPSHOT) and repairs from the snapshot', async (_name, event) => {
       const client = await clients.create(server.url);
       server.snapshot = snapshotAt(2, 0);
@@ -363,7 +366,11 @@ describe('SwitchyardClient transport', () => {
       server.streamHandler = respondStatus(401, 'UNAUTHENTICATED');
       server.snapshotHandler = respondStatus(401, 'UNAUTHENTICATED');
       const clock = new ManualClock();
-      const client = await clients.create(server.url, { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } }, { clock, random: () => 0.5 });
+      const client = await clients.create(
+        server.url,
+        { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } },
+        { clock, random: () => 0.5 },
+      );
       await waitFor(() => streamErrors().length === 1, 2_000, 'the stream refused');
       await clock.advance(0); // the first poll, at once: nothing is held yet
       await waitFor(() => pollErrors().length === 1, 2_000, 'the poll refused');
@@ -388,7 +395,11 @@ describe('SwitchyardClient transport', () => {
     it('reports WRONG_URL when the SDK endpoints are not found under the URL, and retries it at the capped rate', async () => {
       const clock = new ManualClock();
       // The Unleash API's base, say: the peer has nothing under /api/sdk/v1/ (404).
-      const client = await clients.create(`${server.url}/api`, { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } }, { clock, random: () => 0.5 });
+      const client = await clients.create(
+        `${server.url}/api`,
+        { initTimeoutMs: 0, pollIntervalMs: 10, metrics: false, backoff: { initialMs: 5, maxMs: 200_000 } },
+        { clock, random: () => 0.5 },
+      );
       await waitFor(() => streamErrors().length === 1, 2_000, 'the stream answered');
       await clock.advance(0);
       await waitFor(() => pollErrors().length === 1, 2_000, 'the poll answered');

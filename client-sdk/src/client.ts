@@ -123,7 +123,6 @@ export interface SwitchyardClient {
   close(): Promise<void>;
 }
 
-
 /**
  * What the client is built with besides its options: time and storage. Hosts never pass these
  * (createClient uses the system clock and the storage its options name); tests do, through

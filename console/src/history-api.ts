@@ -19,15 +19,7 @@ export async function listHistory(after: string | null, first = 50): Promise<His
   return { rows: data.history.nodes, endCursor: data.history.pageInfo.endCursor, hasNextPage: data.history.pageInfo.hasNextPage };
 }
 
-export type HistoryVerdict =
-  | 'OK'
-  | 'MISMATCH_AT_POSITION'
-  | 'TRUNCATED'
-  | 'CHECKPOINT_MISMATCH'
-  | 'BAD_SIGNATURE'
-  | 'WRONG_KEY'
-  | 'CHECKPOINT_OUT_OF_RANGE'
-  | 'MALFORMED';
+export type HistoryVerdict = 'OK' | 'MISMATCH_AT_POSITION' | 'TRUNCATED' | 'CHECKPOINT_MISMATCH' | 'BAD_SIGNATURE' | 'WRONG_KEY' | 'CHECKPOINT_OUT_OF_RANGE' | 'MALFORMED';
 
 export interface HistoryVerification {
   readonly ok: boolean;

@@ -32,5 +32,22 @@ export function exportHeaderLine(header: { fromPosition: string; toPosition: str
 /** One row, its members in the CLI's fixed order (members other than the row's fields, like `type`, are not hashed). */
 export function exportRowLine(row: ChainRow): string {
   const { position, scheme, sequence, sliceKey, segmentKey, action, before, after, actor, reason, idempotencyKey, requestId, recordedAt, prevHash, hash } = row;
-  return JSON.stringify({ type: 'row', position, scheme, sequence, sliceKey, segmentKey, action, before, after, actor, reason, idempotencyKey, requestId, recordedAt, prevHash, hash });
+  return JSON.stringify({
+    type: 'row',
+    position,
+    scheme,
+    sequence,
+    sliceKey,
+    segmentKey,
+    action,
+    before,
+    after,
+    actor,
+    reason,
+    idempotencyKey,
+    requestId,
+    recordedAt,
+    prevHash,
+    hash,
+  });
 }

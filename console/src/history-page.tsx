@@ -125,7 +125,10 @@ function Verification() {
       const url = URL.createObjectURL(new Blob([exported.text], { type: 'application/x-ndjson' }));
       const link = document.createElement('a');
       link.href = url;
-      link.download = `switchyard-history-${new Date().toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.ndjson`;
+      link.download = `switchyard-history-${new Date()
+        .toISOString()
+        .replaceAll(':', '-')
+        .replace(/\.\d+Z$/, 'Z')}.ndjson`;
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       setExporting(null);

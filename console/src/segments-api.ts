@@ -63,16 +63,26 @@ export async function loadSegment(key: string): Promise<Segment> {
 
 export async function createSegment(input: { key: string; description: string; constraints: Constraint[]; reason: string }): Promise<void> {
   await graphql(
-    `mutation ConsoleCreateSegment($key: String!, $description: String!, $constraints: [ConstraintInput!]!, $reason: String, $idem: String) {
-      createSegment(key: $key, description: $description, constraints: $constraints, reason: $reason, idempotencyKey: $idem) { key } }`,
+    `
+      mutation ConsoleCreateSegment($key: String!, $description: String!, $constraints: [ConstraintInput!]!, $reason: String, $idem: String) {
+        createSegment(key: $key, description: $description, constraints: $constraints, reason: $reason, idempotencyKey: $idem) {
+          key
+        }
+      }
+    `,
     { ...input, idem: idempotencyKey() },
   );
 }
 
 export async function updateSegment(input: { key: string; description: string; constraints: Constraint[]; reason: string; expectedVersion: number }): Promise<void> {
   await graphql(
-    `mutation ConsoleUpdateSegment($key: String!, $description: String, $constraints: [ConstraintInput!], $reason: String, $v: Int, $idem: String) {
-      updateSegment(key: $key, description: $description, constraints: $constraints, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) { key } }`,
+    `
+      mutation ConsoleUpdateSegment($key: String!, $description: String, $constraints: [ConstraintInput!], $reason: String, $v: Int, $idem: String) {
+        updateSegment(key: $key, description: $description, constraints: $constraints, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) {
+          key
+        }
+      }
+    `,
     { key: input.key, description: input.description, constraints: input.constraints, reason: input.reason, v: input.expectedVersion, idem: idempotencyKey() },
   );
 }

@@ -166,7 +166,13 @@ export function SegmentEditor({ session, segmentKey, revision }: Props & { segme
         {fieldError('constraints')}
         {constraints.map((c, i) => (
           <fieldset class="constraint" data-constraint={i}>
-            <input aria-label={`Attribute ${i + 1}`} placeholder="attribute (country, userId…)" value={c.attribute} onInput={(e) => edit(i, { attribute: e.currentTarget.value })} disabled={readOnly} />
+            <input
+              aria-label={`Attribute ${i + 1}`}
+              placeholder="attribute (country, userId…)"
+              value={c.attribute}
+              onInput={(e) => edit(i, { attribute: e.currentTarget.value })}
+              disabled={readOnly}
+            />
             <label class="inline">
               <input type="checkbox" checked={c.inverted} onChange={(e) => edit(i, { inverted: e.currentTarget.checked })} disabled={readOnly} /> NOT
             </label>

@@ -158,9 +158,7 @@ export function SliceList({ session, revision }: Props) {
               {may.rollback(session) && <th class="rollback-column">Incident</th>}
             </tr>
           </thead>
-          <tbody>
-            {shown.map(rowOf)}
-          </tbody>
+          <tbody>{shown.map(rowOf)}</tbody>
         </table>
       )}
       {pending?.kind === 'rollback' && (

@@ -65,7 +65,9 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
         <dt>Owner</dt>
         <dd>{slice.owner === '' ? '—' : slice.owner}</dd>
         <dt>Rollout</dt>
-        <dd>{percent(slice.percent)} on NEW, by {slice.stickinessAttribute}</dd>
+        <dd>
+          {percent(slice.percent)} on NEW, by {slice.stickinessAttribute}
+        </dd>
         <dt>Targeting</dt>
         <dd>{targetingSummary(slice.targeting)}</dd>
         <dt>Tags</dt>

@@ -91,16 +91,32 @@ export async function loadSlice(key: string): Promise<{ slice: SliceDetail; hist
 }
 
 export async function rollback(key: string, reason: string): Promise<void> {
-  await graphql(`mutation ConsoleRollback($key: String!, $reason: String!, $idem: String) { rollback(key: $key, reason: $reason, idempotencyKey: $idem) { key state } }`, {
-    key,
-    reason,
-    idem: idempotencyKey(),
-  });
+  await graphql(
+    `
+      mutation ConsoleRollback($key: String!, $reason: String!, $idem: String) {
+        rollback(key: $key, reason: $reason, idempotencyKey: $idem) {
+          key
+          state
+        }
+      }
+    `,
+    {
+      key,
+      reason,
+      idem: idempotencyKey(),
+    },
+  );
 }
 
 export async function rollbackAll(tag: string, reason: string): Promise<number> {
   const data = await graphql<{ rollbackAll: { count: number } }>(
-    `mutation ConsoleRollbackAll($tag: String, $reason: String!, $idem: String) { rollbackAll(tag: $tag, reason: $reason, idempotencyKey: $idem) { count } }`,
+    `
+      mutation ConsoleRollbackAll($tag: String, $reason: String!, $idem: String) {
+        rollbackAll(tag: $tag, reason: $reason, idempotencyKey: $idem) {
+          count
+        }
+      }
+    `,
     { tag, reason, idem: idempotencyKey() },
   );
   return data.rollbackAll.count;
@@ -108,23 +124,40 @@ export async function rollbackAll(tag: string, reason: string): Promise<number> 
 
 export async function resume(key: string, reason: string, expectedVersion: number): Promise<void> {
   await graphql(
-    `mutation ConsoleResume($key: String!, $reason: String, $v: Int, $idem: String) { resume(key: $key, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) { key } }`,
+    `
+      mutation ConsoleResume($key: String!, $reason: String, $v: Int, $idem: String) {
+        resume(key: $key, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) {
+          key
+        }
+      }
+    `,
     { key, reason, v: expectedVersion, idem: idempotencyKey() },
   );
 }
 
 export async function setRollout(key: string, percent: number, reason: string, expectedVersion: number): Promise<void> {
   await graphql(
-    `mutation ConsoleSetRollout($key: String!, $percent: Float!, $reason: String, $v: Int, $idem: String) {
-      setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) { key version } }`,
+    `
+      mutation ConsoleSetRollout($key: String!, $percent: Float!, $reason: String, $v: Int, $idem: String) {
+        setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) {
+          key
+          version
+        }
+      }
+    `,
     { key, percent, reason, v: expectedVersion, idem: idempotencyKey() },
   );
 }
 
 export async function createSlice(input: { key: string; description: string; owner: string; tags: string[]; reason: string }): Promise<void> {
   await graphql(
-    `mutation ConsoleCreateSlice($key: String!, $description: String!, $owner: String!, $tags: [String!]!, $reason: String, $idem: String) {
-      createSlice(key: $key, description: $description, owner: $owner, tags: $tags, reason: $reason, idempotencyKey: $idem) { key } }`,
+    `
+      mutation ConsoleCreateSlice($key: String!, $description: String!, $owner: String!, $tags: [String!]!, $reason: String, $idem: String) {
+        createSlice(key: $key, description: $description, owner: $owner, tags: $tags, reason: $reason, idempotencyKey: $idem) {
+          key
+        }
+      }
+    `,
     { ...input, idem: idempotencyKey() },
   );
 }

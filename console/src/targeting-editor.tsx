@@ -60,8 +60,13 @@ export function TargetingEditor({ slice }: { slice: SliceDetail }) {
     setSaved(false);
     try {
       await graphql(
-        `mutation ConsoleSetTargeting($key: String!, $include: [String!]!, $exclude: [String!]!, $rules: [RuleInput!]!, $reason: String, $v: Int, $idem: String) {
-          setTargeting(key: $key, include: $include, exclude: $exclude, rules: $rules, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) { key } }`,
+        `
+          mutation ConsoleSetTargeting($key: String!, $include: [String!]!, $exclude: [String!]!, $rules: [RuleInput!]!, $reason: String, $v: Int, $idem: String) {
+            setTargeting(key: $key, include: $include, exclude: $exclude, rules: $rules, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) {
+              key
+            }
+          }
+        `,
         {
           key: slice.key,
           include,
@@ -88,7 +93,12 @@ export function TargetingEditor({ slice }: { slice: SliceDetail }) {
     );
   };
   const picker = (label: string, chosen: string[], set: (keys: string[]) => void) => (
-    <select multiple aria-label={label} size={Math.min(5, Math.max(2, segmentKeys.length))} onChange={(e) => (set([...e.currentTarget.selectedOptions].map((o) => o.value)), setDirty(true), setSaved(false))}>
+    <select
+      multiple
+      aria-label={label}
+      size={Math.min(5, Math.max(2, segmentKeys.length))}
+      onChange={(e) => (set([...e.currentTarget.selectedOptions].map((o) => o.value)), setDirty(true), setSaved(false))}
+    >
       {segmentKeys.map((k) => (
         <option value={k} selected={chosen.includes(k)}>
           {k}
@@ -212,7 +222,15 @@ export function EvaluatePanel({ sliceKey }: { sliceKey: string }) {
     }
     try {
       const data = await graphql<{ evaluate: { path: string; reason: string; ruleIndex: number | null } }>(
-        `query ConsoleEvaluate($key: String!, $context: Context!) { evaluate(sliceKey: $key, context: $context) { path reason ruleIndex } }`,
+        `
+          query ConsoleEvaluate($key: String!, $context: Context!) {
+            evaluate(sliceKey: $key, context: $context) {
+              path
+              reason
+              ruleIndex
+            }
+          }
+        `,
         { key: sliceKey, context: parsed },
       );
       setAnswer(data.evaluate);

@@ -40,9 +40,19 @@ export async function createToken(input: { name: string; role: TokenRole; expire
 }
 
 export async function revokeToken(id: string, reason: string): Promise<void> {
-  await graphql(`mutation ConsoleRevokeToken($id: ID!, $reason: String, $idem: String) { revokeToken(id: $id, reason: $reason, idempotencyKey: $idem) { id active } }`, {
-    id,
-    reason,
-    idem: idempotencyKey(),
-  });
+  await graphql(
+    `
+      mutation ConsoleRevokeToken($id: ID!, $reason: String, $idem: String) {
+        revokeToken(id: $id, reason: $reason, idempotencyKey: $idem) {
+          id
+          active
+        }
+      }
+    `,
+    {
+      id,
+      reason,
+      idem: idempotencyKey(),
+    },
+  );
 }

@@ -86,7 +86,8 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
       everyMs: this.reverifyEveryMs,
       onError: (error) => {
         // Logged once per outage: tokens seen before keep working meanwhile, as they were.
-        if (!this.reverifyFailing) this.logger.warn({ msg: 'token re-verification failed; known tokens stay trusted until it works again', error: String((error as Error)?.message ?? error) });
+        if (!this.reverifyFailing)
+          this.logger.warn({ msg: 'token re-verification failed; known tokens stay trusted until it works again', error: String((error as Error)?.message ?? error) });
         this.reverifyFailing = true;
       },
     });
@@ -247,11 +248,14 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
     const next = this.watched.nextExpiry();
     this.expiryTimerAt = next;
     if (next === null) return;
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = null;
-      for (const id of this.watched.expired(Date.now())) this.withdraw(id, 'expired');
-      this.armExpiryTimer();
-    }, Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS));
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = null;
+        for (const id of this.watched.expired(Date.now())) this.withdraw(id, 'expired');
+        this.armExpiryTimer();
+      },
+      Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS),
+    );
     this.expiryTimer.unref();
   }
 

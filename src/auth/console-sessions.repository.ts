@@ -51,10 +51,7 @@ export class ConsoleSessionsRepository {
 
   /** Ends the session (sign-out). True when it was live. */
   async end(secretHash: string, now: Date): Promise<boolean> {
-    const [, count] = await this.dataSource.query<[unknown, number]>(`UPDATE console_sessions SET ended_at = $2 WHERE secret_hash = $1 AND ended_at IS NULL`, [
-      secretHash,
-      now,
-    ]);
+    const [, count] = await this.dataSource.query<[unknown, number]>(`UPDATE console_sessions SET ended_at = $2 WHERE secret_hash = $1 AND ended_at IS NULL`, [secretHash, now]);
     return count > 0;
   }
 

@@ -10,7 +10,7 @@ const principal = (tokenId: string, expiresAt: number | null = null): Principal 
 });
 
 describe('PrincipalCache', () => {
-  it('answers a token verified before, however long ago (re-verification is the background\'s job)', () => {
+  it("answers a token verified before, however long ago (re-verification is the background's job)", () => {
     const cache = new PrincipalCache(true);
     cache.remember('hash-a', principal('a'));
     expect(cache.lookup('hash-a', T0 + 365 * 24 * 3_600_000)).toMatchObject({ tokenId: 'a' });

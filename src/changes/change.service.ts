@@ -97,11 +97,9 @@ export class ChangeService {
         const stored = await this.idempotency.find(tx, idempotencyKey);
         if (stored !== null) {
           if (stored.operation !== request.operation || stored.requestHash !== requestHash || stored.actor !== request.actor.name) {
-            throw new SwitchyardException(
-              'IDEMPOTENCY_KEY_REUSED',
-              'This idempotency key was already used for a different request; use a new key for a new change.',
-              { idempotencyKey },
-            );
+            throw new SwitchyardException('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different request; use a new key for a new change.', {
+              idempotencyKey,
+            });
           }
           return request.codec.decode(stored.response);
         }
@@ -114,12 +112,7 @@ export class ChangeService {
         appended = history;
       }
       if (idempotencyKey && requestHash !== null) {
-        await this.idempotency.insert(
-          tx,
-          idempotencyKey,
-          { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) },
-          now,
-        );
+        await this.idempotency.insert(tx, idempotencyKey, { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) }, now);
       }
       return result;
     });
@@ -139,12 +132,7 @@ export class ChangeService {
   }
 
   /** Appends the rows after the head (the append lock is held: nobody else appends); returns the new head. */
-  private async append(
-    tx: EntityManager,
-    request: ChangeRequest<unknown>,
-    drafts: readonly HistoryDraft[],
-    now: Date,
-  ): Promise<{ position: string; hash: string }> {
+  private async append(tx: EntityManager, request: ChangeRequest<unknown>, drafts: readonly HistoryDraft[], now: Date): Promise<{ position: string; hash: string }> {
     const head = await this.history.head(tx);
     const sequences = await this.history.nextSequences(tx, drafts.length);
     const recordedAt = now.toISOString();

@@ -18,8 +18,7 @@ export interface ChangeFlags {
  * Required where the service requires it, or will (rollback, resume, set, targeting, archive: a
  * change of exposure says why). The CLI refuses a missing or blank one before sending anything.
  */
-export const reasonOption = () =>
-  new Option('--reason <text>', "why (required; recorded in history as the change's reason)").makeOptionMandatory().argParser(parseReason);
+export const reasonOption = () => new Option('--reason <text>', "why (required; recorded in history as the change's reason)").makeOptionMandatory().argParser(parseReason);
 
 /** Everywhere else: recorded when given. */
 export const optionalReasonOption = () => new Option('--reason <text>', 'why (recorded in history)').argParser(parseReason);
@@ -53,10 +52,6 @@ export async function sendChange<T>(
 ): Promise<ChangeResult<T>> {
   const idempotencyKey = flags.idempotencyKey ?? `cli-${randomUUID()}`;
   session.out.trace(`idempotency key: ${idempotencyKey}${flags.idempotencyKey === undefined ? ' (made up by the CLI; pass it as --idempotency-key to retry safely)' : ''}`);
-  const data = await session.client.request<T>(
-    document,
-    { ...variables, reason: flags.reason ?? null, idempotencyKey },
-    { ...intent, idempotencyKey },
-  );
+  const data = await session.client.request<T>(document, { ...variables, reason: flags.reason ?? null, idempotencyKey }, { ...intent, idempotencyKey });
   return { data, idempotencyKey };
 }

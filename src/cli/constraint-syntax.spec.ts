@@ -48,7 +48,11 @@ describe('the --constraint syntax', () => {
 
   it('reads back exactly what formatConstraint writes, for any values', () => {
     const attribute = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,20}$/);
-    const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('', ' ', ',', '"', '\\', 'a, b', ' x ', '\u00a0', '\n', '""'));
+    const value = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.constantFrom('', ' ', ',', '"', '\\', 'a, b', ' x ', '\u00a0', '\n', '""'),
+    );
     fc.assert(
       fc.property(attribute, fc.constantFrom(...CONSTRAINT_OPERATORS), fc.array(value, { maxLength: 6 }), (a, operator, values) => {
         expect(parseConstraint(formatConstraint({ attribute: a, operator, values }))).toEqual({ attribute: a, operator, values, inverted: false, caseInsensitive: false });

@@ -93,7 +93,9 @@ export function parseValues(text: string): string[] {
       const value = text.slice(i, end).trimEnd();
       if (value === '') throw new ConstraintSyntaxError(`empty value at character ${i + 1}: write "" for an empty string, or remove the extra comma`);
       if (/[\s"]/.test(value)) {
-        throw new ConstraintSyntaxError(`the value ${JSON.stringify(value)} contains a space or a quote: write it in double quotes, as a JSON string, e.g. ${JSON.stringify(value)}`);
+        throw new ConstraintSyntaxError(
+          `the value ${JSON.stringify(value)} contains a space or a quote: write it in double quotes, as a JSON string, e.g. ${JSON.stringify(value)}`,
+        );
       }
       values.push(value);
       i += value.length;

@@ -17,14 +17,7 @@ export class CliError extends Error {
   /** The rest of the service's extensions (`field`, `currentVersion`...), for `--json`. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(init: {
-    exitCode: ExitCode;
-    code: string;
-    message: string;
-    hint?: string;
-    errorCode?: string;
-    details?: Readonly<Record<string, unknown>>;
-  }) {
+  constructor(init: { exitCode: ExitCode; code: string; message: string; hint?: string; errorCode?: string; details?: Readonly<Record<string, unknown>> }) {
     super(init.message);
     this.exitCode = init.exitCode;
     this.code = init.code;

@@ -92,8 +92,7 @@ export function readConstraintsFile(path: string): ConstraintsFile {
 export function readTargetingFile(path: string): TargetingFile {
   const file: YamlFile = YamlFile.read(path, 'The shape of a targeting file: `switchyard targeting set --help`.');
   const fields = file.mapping(file.root, '', ['include', 'exclude', 'rules', 'stickinessAttribute']);
-  const keys = (name: 'include' | 'exclude') =>
-    fields[name] === undefined ? [] : file.list(fields[name], name).map(({ node, path: at }) => file.text(node, at));
+  const keys = (name: 'include' | 'exclude') => (fields[name] === undefined ? [] : file.list(fields[name], name).map(({ node, path: at }) => file.text(node, at)));
   const rules = fields.rules === undefined ? [] : file.list(fields.rules, 'rules');
   return {
     include: keys('include'),

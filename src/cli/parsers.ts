@@ -66,7 +66,13 @@ export interface RuleArgument {
 /** One `--rule`, appended in order (the first matching rule decides). */
 export function collectRule(value: string, previous: RuleArgument[] | undefined): RuleArgument[] {
   const at = value.lastIndexOf('=');
-  const segments = at < 0 ? [] : value.slice(0, at).split(',').map((s) => s.trim());
+  const segments =
+    at < 0
+      ? []
+      : value
+          .slice(0, at)
+          .split(',')
+          .map((s) => s.trim());
   const percent = at < 0 ? undefined : percentText(value.slice(at + 1));
   if (segments.length === 0 || segments.some((s) => s === '') || percent === undefined) {
     throw new InvalidArgumentError('expected <segment>[,<segment>...]=<percent>, e.g. kenya=20 or staff,beta=100%.');

@@ -245,8 +245,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('SWITCHYARD_CHECKPOINT_WEBHOOK_URL must be an http:// or https:// URL');
   }
   const dataDir = env.SWITCHYARD_DATA_DIR?.trim() || './.switchyard-data';
-  const checkpointFile =
-    env.SWITCHYARD_CHECKPOINT_FILE?.trim() || (databaseUrl === null && !isInMemoryDataDir(dataDir) ? join(dataDir, 'checkpoints.ndjson') : null);
+  const checkpointFile = env.SWITCHYARD_CHECKPOINT_FILE?.trim() || (databaseUrl === null && !isInMemoryDataDir(dataDir) ? join(dataDir, 'checkpoints.ndjson') : null);
   const logFormat = env.LOG_FORMAT?.trim() || 'json';
   if (logFormat !== 'json' && logFormat !== 'text') {
     problems.push(`LOG_FORMAT must be json or text, got "${logFormat}"`);

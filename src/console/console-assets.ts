@@ -50,7 +50,11 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
   add('console.css', join(page, 'console.css'));
   const app = join(root, 'dist', 'console', 'app');
   const built = existsSync(join(app, 'main.js'));
-  const modules = built ? filesUnder(app).filter((file) => file.endsWith('.js')).map((file) => `app/${relative(app, file).split(sep).join('/')}`) : [];
+  const modules = built
+    ? filesUnder(app)
+        .filter((file) => file.endsWith('.js'))
+        .map((file) => `app/${relative(app, file).split(sep).join('/')}`)
+    : [];
   for (const path of modules) add(path, join(app, path.slice('app/'.length)));
   // Every module of the application is named in the page, so the browser fetches them all at once
   // rather than a level of imports at a time (three round trips before anything renders).

@@ -18,11 +18,7 @@ import { discardConnection } from './connection-timeouts.js';
  * The bound starts once a connection is held: waiting for one is bounded by the pool's own
  * connect timeout.
  */
-export async function boundedTransaction<T>(
-  dataSource: DataSource,
-  timeoutMs: number | null,
-  work: (tx: EntityManager) => Promise<T>,
-): Promise<T> {
+export async function boundedTransaction<T>(dataSource: DataSource, timeoutMs: number | null, work: (tx: EntityManager) => Promise<T>): Promise<T> {
   if (timeoutMs === null) return dataSource.transaction(work);
   const runner = dataSource.createQueryRunner();
   let expired = false;

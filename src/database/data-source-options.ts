@@ -19,12 +19,7 @@ export type DatabaseEntities = NonNullable<DataSourceOptions['entities']>;
  * On a server, `timeouts` bound every wait on the database (see connection-timeouts.ts); without
  * them (migrations, which may rightly run long) only the driver's defaults apply.
  */
-export function dataSourceOptions(
-  databaseUrl: string | null,
-  embedded: PGlite | null,
-  entities: DatabaseEntities,
-  timeouts?: DatabaseTimeouts,
-): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string | null, embedded: PGlite | null, entities: DatabaseEntities, timeouts?: DatabaseTimeouts): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     entities,

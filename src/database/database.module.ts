@@ -52,8 +52,7 @@ export class DatabaseModule implements OnModuleInit {
     // rightly run longer than any request should, and an instance starting while another migrates
     // waits for it on the migration lock.
     const serverUrl = this.config.migrationsDatabaseUrl ?? this.config.databaseUrl;
-    const applied =
-      this.embedded.pglite === null && serverUrl !== null ? await runMigrationsAs(serverUrl, this.entities) : await runMigrations(this.dataSource, { lock: false });
+    const applied = this.embedded.pglite === null && serverUrl !== null ? await runMigrationsAs(serverUrl, this.entities) : await runMigrations(this.dataSource, { lock: false });
     if (applied.length > 0) this.logger.log({ msg: 'migrations applied', migrations: applied });
   }
 }

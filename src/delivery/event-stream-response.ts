@@ -20,4 +20,3 @@ export function startEventStream(req: IncomingMessage, res: ServerResponse): voi
   });
   res.write(`retry: ${RETRY_HINT_MS}\n\n`);
 }
-

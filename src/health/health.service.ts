@@ -39,9 +39,7 @@ export class HealthService {
         return { status: 'unavailable', database: 'ok', migrations: 'unknown' };
       }
     }
-    return this.migrationsApplied
-      ? { status: 'ok', database: 'ok', migrations: 'applied' }
-      : { status: 'unavailable', database: 'ok', migrations: 'pending' };
+    return this.migrationsApplied ? { status: 'ok', database: 'ok', migrations: 'applied' } : { status: 'unavailable', database: 'ok', migrations: 'pending' };
   }
 }
 

@@ -39,10 +39,7 @@ export class HistoryRepository {
   }
 
   async nextSequences(tx: EntityManager, count: number): Promise<string[]> {
-    const rows: { s: string }[] = await tx.query(
-      "SELECT nextval('history_sequence_seq')::text AS s FROM generate_series(1, $1::int) ORDER BY 1",
-      [count],
-    );
+    const rows: { s: string }[] = await tx.query("SELECT nextval('history_sequence_seq')::text AS s FROM generate_series(1, $1::int) ORDER BY 1", [count]);
     // nextval is evaluated row by row in order; sort numerically to be certain.
     return rows.map((r) => r.s).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   }
@@ -54,8 +51,21 @@ export class HistoryRepository {
       const tuples = chunk.map((r) => {
         const at = params.length;
         params.push(
-          r.sequence, r.sliceKey, r.segmentKey, r.action, json(r.before), json(r.after),
-          r.actor, r.reason, r.idempotencyKey, r.requestId, r.recordedAt, r.prevHash, r.hash, r.position, r.scheme,
+          r.sequence,
+          r.sliceKey,
+          r.segmentKey,
+          r.action,
+          json(r.before),
+          json(r.after),
+          r.actor,
+          r.reason,
+          r.idempotencyKey,
+          r.requestId,
+          r.recordedAt,
+          r.prevHash,
+          r.hash,
+          r.position,
+          r.scheme,
         );
         const p = (n: number) => `$${at + n}`;
         return `(${p(1)}::bigint, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}::jsonb, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}::timestamptz, ${p(12)}, ${p(13)}, ${p(14)}::bigint, ${p(15)}::smallint)`;

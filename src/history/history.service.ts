@@ -35,7 +35,10 @@ export class HistoryService {
 
   /** Up to `first` rows in chain order from `fromPosition`, not past `toPosition` (exports). */
   async chain(fromPosition: string, toPosition: string | null, first: number): Promise<HistoryRow[]> {
-    for (const [field, value] of [['fromPosition', fromPosition], ['toPosition', toPosition]] as const) {
+    for (const [field, value] of [
+      ['fromPosition', fromPosition],
+      ['toPosition', toPosition],
+    ] as const) {
       if (value !== null && !POSITION_PATTERN.test(value)) throw InvalidInputException.field(field, 'must be a position: a decimal integer, 1 or more');
     }
     if (toPosition !== null && BigInt(toPosition) < BigInt(fromPosition)) throw InvalidInputException.field('toPosition', 'must not be below fromPosition');
@@ -55,7 +58,10 @@ export class HistoryService {
       const problems = checkpointProblems(checkpoint);
       if (problems.length > 0) throw new InvalidInputException(problems.map((p) => ({ ...p, field: `checkpoint.${p.field}` })));
       if (key === null) {
-        throw new SwitchyardException('CHECKPOINTS_DISABLED', 'This service runs with SWITCHYARD_CHECKPOINTS=off: it holds no key to verify a checkpoint with; verify offline with the public key.');
+        throw new SwitchyardException(
+          'CHECKPOINTS_DISABLED',
+          'This service runs with SWITCHYARD_CHECKPOINTS=off: it holds no key to verify a checkpoint with; verify offline with the public key.',
+        );
       }
     }
     const anchor = checkpoint ?? (key === null ? null : await this.checkpoints.latestSignedBy(key.keyId));

@@ -16,12 +16,7 @@ export class SegmentsRepository {
 
   async findMany(keys: readonly string[], tx: EntityManager = this.dataSource.manager): Promise<SegmentRecord[]> {
     if (keys.length === 0) return [];
-    const rows = await tx
-      .getRepository(SegmentEntity)
-      .createQueryBuilder('g')
-      .where('g.key = ANY(:keys)', { keys })
-      .orderBy('g.key')
-      .getMany();
+    const rows = await tx.getRepository(SegmentEntity).createQueryBuilder('g').where('g.key = ANY(:keys)', { keys }).orderBy('g.key').getMany();
     return rows.map(toSegmentRecord);
   }
 
@@ -43,10 +38,7 @@ export class SegmentsRepository {
 
   /** Keys of the slices whose targeting names this segment (slice_segments, kept by SlicesRepository). */
   async usedBy(segmentKey: string, tx: EntityManager = this.dataSource.manager): Promise<string[]> {
-    const rows: { slice_key: string }[] = await tx.query(
-      'SELECT slice_key FROM slice_segments WHERE segment_key = $1 ORDER BY slice_key',
-      [segmentKey],
-    );
+    const rows: { slice_key: string }[] = await tx.query('SELECT slice_key FROM slice_segments WHERE segment_key = $1 ORDER BY slice_key', [segmentKey]);
     return rows.map((r) => r.slice_key);
   }
 

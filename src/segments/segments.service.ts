@@ -111,11 +111,11 @@ export class SegmentsService {
     const current = await this.segments.find(key, tx);
     if (current === null) throw SegmentException.notFound(key);
     if (expectedVersion != null && expectedVersion !== current.version) {
-      throw new SegmentException(
-        'SEGMENT_VERSION_CONFLICT',
-        `Segment "${key}" is at version ${current.version}, not ${expectedVersion}: reload it and apply your change again.`,
-        { segmentKey: key, expectedVersion, currentVersion: current.version },
-      );
+      throw new SegmentException('SEGMENT_VERSION_CONFLICT', `Segment "${key}" is at version ${current.version}, not ${expectedVersion}: reload it and apply your change again.`, {
+        segmentKey: key,
+        expectedVersion,
+        currentVersion: current.version,
+      });
     }
     return current;
   }

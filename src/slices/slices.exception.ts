@@ -15,10 +15,10 @@ export class SliceException extends SwitchyardException {
   }
 
   static staleVersion(key: string, expected: number, current: number): SliceException {
-    return new SliceException(
-      'SLICE_VERSION_CONFLICT',
-      `Slice "${key}" is at version ${current}, not ${expected}: reload it and apply your change again.`,
-      { sliceKey: key, expectedVersion: expected, currentVersion: current },
-    );
+    return new SliceException('SLICE_VERSION_CONFLICT', `Slice "${key}" is at version ${current}, not ${expected}: reload it and apply your change again.`, {
+      sliceKey: key,
+      expectedVersion: expected,
+      currentVersion: current,
+    });
   }
 }

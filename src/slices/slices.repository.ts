@@ -32,12 +32,7 @@ export class SlicesRepository {
 
   async findMany(keys: readonly string[]): Promise<SliceRecord[]> {
     if (keys.length === 0) return [];
-    const rows = await this.dataSource
-      .getRepository(SliceEntity)
-      .createQueryBuilder('s')
-      .where('s.key = ANY(:keys)', { keys })
-      .orderBy('s.key')
-      .getMany();
+    const rows = await this.dataSource.getRepository(SliceEntity).createQueryBuilder('s').where('s.key = ANY(:keys)', { keys }).orderBy('s.key').getMany();
     return rows.map(toSliceRecord);
   }
 
@@ -66,16 +61,8 @@ export class SlicesRepository {
   /** One statement for many slices: the rollbackAll path, where 1,000 slices must take well under a second. */
   async setStates(tx: EntityManager, keys: readonly string[], state: SliceState, at: Date): Promise<SliceRecord[]> {
     if (keys.length === 0) return [];
-    await tx.query(
-      'UPDATE slices SET state = $1, version = version + 1, updated_at = $2 WHERE key = ANY($3::text[])',
-      [state, at, keys],
-    );
-    const rows = await tx
-      .getRepository(SliceEntity)
-      .createQueryBuilder('s')
-      .where('s.key = ANY(:keys)', { keys })
-      .orderBy('s.key')
-      .getMany();
+    await tx.query('UPDATE slices SET state = $1, version = version + 1, updated_at = $2 WHERE key = ANY($3::text[])', [state, at, keys]);
+    const rows = await tx.getRepository(SliceEntity).createQueryBuilder('s').where('s.key = ANY(:keys)', { keys }).orderBy('s.key').getMany();
     return rows.map(toSliceRecord);
   }
 
@@ -84,10 +71,7 @@ export class SlicesRepository {
     await tx.query('DELETE FROM slice_segments WHERE slice_key = $1', [record.key]);
     const segmentKeys = segmentKeysOf(record.targeting);
     if (segmentKeys.length > 0) {
-      await tx.query(
-        'INSERT INTO slice_segments (slice_key, segment_key) SELECT $1, unnest($2::text[])',
-        [record.key, segmentKeys],
-      );
+      await tx.query('INSERT INTO slice_segments (slice_key, segment_key) SELECT $1, unnest($2::text[])', [record.key, segmentKeys]);
     }
   }
 }

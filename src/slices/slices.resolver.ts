@@ -3,15 +3,7 @@ import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js
 import { Permission } from '../access/roles.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { perPage } from '../common/graphql/query-cost.js';
-import {
-  ArchiveSliceArgs,
-  CreateSliceArgs,
-  SetRolloutArgs,
-  SetTargetingArgs,
-  SliceKeyArgs,
-  SlicesArgs,
-  UpdateSliceArgs,
-} from './dto/slice.args.js';
+import { ArchiveSliceArgs, CreateSliceArgs, SetRolloutArgs, SetTargetingArgs, SliceKeyArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
 import { Slice, SliceConnection } from './models/slice.model.js';
 import { SlicesService } from './slices.service.js';
 

@@ -9,15 +9,7 @@ import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/cha
 import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
-import type {
-  ArchiveSliceArgs,
-  CreateSliceArgs,
-  RuleInput,
-  SetRolloutArgs,
-  SetTargetingArgs,
-  SlicesArgs,
-  UpdateSliceArgs,
-} from './dto/slice.args.js';
+import type { ArchiveSliceArgs, CreateSliceArgs, RuleInput, SetRolloutArgs, SetTargetingArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
 import { EMPTY_TARGETING, type SliceRecord, type StoredTargeting } from './slice-record.js';
 import { SliceException } from './slices.exception.js';
 import { SlicesRepository } from './slices.repository.js';
@@ -130,9 +122,7 @@ export class SlicesService {
    */
   exposureChange(...[operation, args, actor, action, apply]: Parameters<SlicesService['change']>): Promise<SliceRecord> {
     if (this.requireReason && (args.reason == null || !/\S/.test(args.reason))) {
-      return Promise.reject(
-        InvalidInputException.field('reason', `${operation} changes who is on NEW: say why (SWITCHYARD_REQUIRE_REASON is on; history records it)`),
-      );
+      return Promise.reject(InvalidInputException.field('reason', `${operation} changes who is on NEW: say why (SWITCHYARD_REQUIRE_REASON is on; history records it)`));
     }
     return this.change(operation, args, actor, action, apply);
   }
@@ -218,11 +208,10 @@ function dedupe(values: readonly string[]): string[] {
 function requireActive(slice: SliceRecord): void {
   if (slice.state === 'ACTIVE') return;
   if (slice.state === 'ARCHIVED') throw archived(slice);
-  throw new SliceException(
-    'SLICE_NOT_ACTIVE',
-    `Slice "${slice.key}" is rolled back: resume it first (resume restores the configuration it had).`,
-    { sliceKey: slice.key, state: slice.state },
-  );
+  throw new SliceException('SLICE_NOT_ACTIVE', `Slice "${slice.key}" is rolled back: resume it first (resume restores the configuration it had).`, {
+    sliceKey: slice.key,
+    state: slice.state,
+  });
 }
 
 function archived(slice: SliceRecord): SliceException {

@@ -34,7 +34,10 @@ describe('InstanceAdmission', () => {
   it('never tracks more than maxTracked, and never admits more per app or token than their caps in a window (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ app: fc.constantFrom('a', 'b', 'c'), id: fc.string({ maxLength: 3 }), token: fc.constantFrom('t1', 't2'), at: fc.integer({ min: 0, max: 3 * HOUR }) }), { maxLength: 200 }),
+        fc.array(
+          fc.record({ app: fc.constantFrom('a', 'b', 'c'), id: fc.string({ maxLength: 3 }), token: fc.constantFrom('t1', 't2'), at: fc.integer({ min: 0, max: 3 * HOUR }) }),
+          { maxLength: 200 },
+        ),
         fc.record({ maxInstancesPerApp: fc.integer({ min: 1, max: 10 }), maxInstancesPerToken: fc.integer({ min: 1, max: 15 }), maxTracked: fc.integer({ min: 1, max: 20 }) }),
         (offers, caps) => {
           const admission = new InstanceAdmission({ ...caps, windowMs: HOUR });

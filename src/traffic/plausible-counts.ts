@@ -37,12 +37,7 @@ export function decisionCeiling(spanMs: number, perSecond: number): bigint {
  * The entries over the ceiling, each named by `fieldOf(key)`, and the total named `totalField`;
  * empty when the report is plausible.
  */
-export function implausibleCounts(
-  slices: Iterable<readonly [string, PathCounts]>,
-  ceiling: bigint,
-  fieldOf: (key: string) => string,
-  totalField: string,
-): FieldViolation[] {
+export function implausibleCounts(slices: Iterable<readonly [string, PathCounts]>, ceiling: bigint, fieldOf: (key: string) => string, totalField: string): FieldViolation[] {
   const violations: FieldViolation[] = [];
   let total = 0n;
   for (const [key, counts] of slices) {

@@ -209,7 +209,9 @@ describe('TrafficBuffer shares and bounds', () => {
     expect(buffer.drain().cells[0]!.count).toBe(MAX_CELL_COUNT);
     const restored = new TrafficBuffer();
     restored.add(instance(), counts(T0, { a: [max, 0] }), 'sdk-token');
-    expect(restored.restore({ cells: [{ sliceKey: 'a', appName: 'payments-api', path: 'NEW', bucketStart: T0, count: MAX_CELL_COUNT, owner: 'x' }], instances: [], followers: [] })).toBe(0n);
+    expect(
+      restored.restore({ cells: [{ sliceKey: 'a', appName: 'payments-api', path: 'NEW', bucketStart: T0, count: MAX_CELL_COUNT, owner: 'x' }], instances: [], followers: [] }),
+    ).toBe(0n);
     expect(restored.drain().cells[0]!.count).toBe(MAX_CELL_COUNT);
   });
 
@@ -249,7 +251,13 @@ describe('TrafficBuffer shares and bounds', () => {
     fc.assert(
       fc.property(
         fc.array(operation, { maxLength: 60 }),
-        fc.record({ maxCells: fc.integer({ min: 1, max: 30 }), maxCellsPerApp: fc.integer({ min: 1, max: 20 }), maxCellsPerToken: fc.integer({ min: 1, max: 25 }), maxInstances: fc.integer({ min: 1, max: 8 }), maxFollowers: fc.integer({ min: 1, max: 30 }) }),
+        fc.record({
+          maxCells: fc.integer({ min: 1, max: 30 }),
+          maxCellsPerApp: fc.integer({ min: 1, max: 20 }),
+          maxCellsPerToken: fc.integer({ min: 1, max: 25 }),
+          maxInstances: fc.integer({ min: 1, max: 8 }),
+          maxFollowers: fc.integer({ min: 1, max: 30 }),
+        }),
         (operations, bounds) => {
           const buffer = new TrafficBuffer(bounds);
           let expected = new Map<string, bigint>();

@@ -147,8 +147,7 @@ export function bucketStartFor(receivedAt: number, start: number, stop: number):
 export function mergeInstance(known: InstanceObservation, next: InstanceObservation): InstanceObservation {
   const sdkFromNext = next.sdkName !== null && (known.sdkName === null || next.seenAt >= known.seenAt);
   const syncFromNext =
-    next.revision !== null &&
-    (next.syncedAt !== null ? known.syncedAt === null || next.syncedAt >= known.syncedAt : known.syncedAt === null && next.seenAt >= known.seenAt);
+    next.revision !== null && (next.syncedAt !== null ? known.syncedAt === null || next.syncedAt >= known.syncedAt : known.syncedAt === null && next.seenAt >= known.seenAt);
   return {
     protocol: known.protocol,
     appName: known.appName,
@@ -221,10 +220,7 @@ export class TrafficBuffer {
     const newCells = new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size;
     const newFollowers = new Set(followerKeys.filter((f) => !this.followers.has(f.key)).map((f) => f.key)).size;
     const newInstance = this.instances.has(iKey) ? 0 : 1;
-    if (
-      newCells > 0 &&
-      (this.cellsOf({ app: instance.appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)
-    ) {
+    if (newCells > 0 && (this.cellsOf({ app: instance.appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)) {
       return 'cell_limit';
     }
     if (
@@ -245,7 +241,8 @@ export class TrafficBuffer {
     for (const f of followerKeys) {
       const follower = this.followers.get(f.key);
       if (follower !== undefined) follower.reportedAt = Math.max(follower.reportedAt, instance.seenAt);
-      else this.followers.set(f.key, { sliceKey: f.sliceKey, protocol: instance.protocol, appName: instance.appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
+      else
+        this.followers.set(f.key, { sliceKey: f.sliceKey, protocol: instance.protocol, appName: instance.appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
     }
     return 'accepted';
   }
@@ -259,9 +256,7 @@ export class TrafficBuffer {
   /** Takes everything out, sorted by primary key, and leaves the buffer empty. */
   drain(): TrafficBatch {
     const batch: TrafficBatch = {
-      cells: [...this.cells.values()].sort(
-        (a, b) => cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path, b.path),
-      ),
+      cells: [...this.cells.values()].sort((a, b) => cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path, b.path)),
       instances: [...this.instances.values()].sort((a, b) => cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId)),
       followers: [...this.followers.values()].sort(
         (a, b) => cmp(a.sliceKey, b.sliceKey) || cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId),

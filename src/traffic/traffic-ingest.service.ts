@@ -112,9 +112,10 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   private flushing: Promise<void> | undefined;
   private earlyFlush = false;
   private counters = { acceptedReports: 0, droppedReports: 0, droppedDecisions: 0, flushes: 0, failedFlushes: 0, unknownSlices: 0, rejectedRows: 0 };
-  private readonly refusals = Object.fromEntries(
-    TRAFFIC_SOURCES.map((source) => [source, Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0]))]),
-  ) as Record<TrafficSource, Record<RefusalReason, number>>;
+  private readonly refusals = Object.fromEntries(TRAFFIC_SOURCES.map((source) => [source, Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0]))])) as Record<
+    TrafficSource,
+    Record<RefusalReason, number>
+  >;
   private droppedSinceLog = { reports: 0, decisions: 0 };
   private lastDropLog = 0;
   private failing = false;
@@ -252,7 +253,18 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     const slices = this.knownOnly(reported);
     this.take(
       'unleash_metrics',
-      { protocol: 'UNLEASH', appName: who.appName, instanceId: who.instanceId, ...sdk, revision: null, syncedAt: null, clientSpec: null, seenAt: receivedAt, closedAt: null, reportIntervalMs: null },
+      {
+        protocol: 'UNLEASH',
+        appName: who.appName,
+        instanceId: who.instanceId,
+        ...sdk,
+        revision: null,
+        syncedAt: null,
+        clientSpec: null,
+        seenAt: receivedAt,
+        closedAt: null,
+        reportIntervalMs: null,
+      },
       { bucketStart: bucketStartFor(receivedAt, counts.start, counts.stop), slices },
       token,
       countsIn(slices.values()),
@@ -393,7 +405,10 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
       }
       // Not the database being away but something about this batch: retrying it whole would fail
       // forever, and dropping it whole would lose every other report with it.
-      this.logger.error({ msg: 'traffic batch refused by the database; writing it in parts', rows: rowsIn(batch), error: String((error as Error)?.message ?? error) }, (error as Error)?.stack);
+      this.logger.error(
+        { msg: 'traffic batch refused by the database; writing it in parts', rows: rowsIn(batch), error: String((error as Error)?.message ?? error) },
+        (error as Error)?.stack,
+      );
       await this.isolate(splitBatch(batch), { writesLeft: MAX_ISOLATING_WRITES });
     }
   }
@@ -453,7 +468,14 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     if (now - this.lastDropLog < DROP_LOG_EVERY_MS) return;
     this.lastDropLog = now;
     // The token's name is the operator's; the app name was validated (no control characters).
-    this.logger.warn({ msg: 'traffic dropped', reason, ...who, droppedReports: this.droppedSinceLog.reports, droppedDecisions: this.droppedSinceLog.decisions, ...this.buffer.size });
+    this.logger.warn({
+      msg: 'traffic dropped',
+      reason,
+      ...who,
+      droppedReports: this.droppedSinceLog.reports,
+      droppedDecisions: this.droppedSinceLog.decisions,
+      ...this.buffer.size,
+    });
     this.droppedSinceLog = { reports: 0, decisions: 0 };
   }
 }

@@ -91,7 +91,9 @@ describe('parseSdkReport', () => {
   });
 
   it('treats "__proto__" as a key like any other (refused: it is no slice key)', () => {
-    const body: unknown = JSON.parse(`{"appName":"a","instanceId":"i","bucket":{"start":"2026-01-01T00:00:00Z","stop":"2026-01-01T00:01:00Z","slices":{"__proto__":{"NEW":1,"LEGACY":0}}}}`);
+    const body: unknown = JSON.parse(
+      `{"appName":"a","instanceId":"i","bucket":{"start":"2026-01-01T00:00:00Z","stop":"2026-01-01T00:01:00Z","slices":{"__proto__":{"NEW":1,"LEGACY":0}}}}`,
+    );
     expect(violations(body)).toEqual([{ field: 'bucket.slices["__proto__"]', message: expect.any(String) }]);
   });
 
@@ -111,11 +113,23 @@ describe('parseSdkReport on hostile input (property)', () => {
       instanceId: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constant('pod-1'), fc.jsonValue()),
       sdkName: fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 200 }), fc.jsonValue()),
       revision: fc.oneof(fc.constant(null), fc.integer(), fc.double(), fc.jsonValue()),
-      syncedAt: fc.oneof(fc.constant(null), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+      syncedAt: fc.oneof(
+        fc.constant(null),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.string(),
+      ),
       bucket: fc.oneof(
         fc.record({
-          start: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constant('2026-01-01T12:00:00Z'), fc.jsonValue()),
-          stop: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constant('2026-01-01T12:01:00Z'), fc.jsonValue()),
+          start: fc.oneof(
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            fc.constant('2026-01-01T12:00:00Z'),
+            fc.jsonValue(),
+          ),
+          stop: fc.oneof(
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            fc.constant('2026-01-01T12:01:00Z'),
+            fc.jsonValue(),
+          ),
           slices: fc.oneof(
             fc.dictionary(
               fc.oneof(fc.constantFrom('a', 'payments.x', '__proto__', 'constructor', 'toString'), fc.string({ unit: 'binary', maxLength: 140 })),

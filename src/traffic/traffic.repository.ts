@@ -116,13 +116,7 @@ export class TrafficRepository {
            ORDER BY u.n
            ON CONFLICT (slice_key, protocol, app_name, instance_id) DO UPDATE SET last_reported_at = EXCLUDED.last_reported_at
              WHERE f.last_reported_at < EXCLUDED.last_reported_at`,
-          [
-            f.map((r) => r.sliceKey),
-            f.map((r) => r.protocol),
-            f.map((r) => r.appName),
-            f.map((r) => r.instanceId),
-            f.map((r) => new Date(r.reportedAt).toISOString()),
-          ],
+          [f.map((r) => r.sliceKey), f.map((r) => r.protocol), f.map((r) => r.appName), f.map((r) => r.instanceId), f.map((r) => new Date(r.reportedAt).toISOString())],
         );
       }
       if (batch.cells.length > 0) {
@@ -135,13 +129,7 @@ export class TrafficRepository {
            WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
            ORDER BY u.n
            ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET count = LEAST(b.count::numeric + EXCLUDED.count, ${MAX_CELL_COUNT})::bigint`,
-          [
-            c.map((r) => r.sliceKey),
-            c.map((r) => r.appName),
-            c.map((r) => r.path),
-            c.map((r) => new Date(r.bucketStart).toISOString()),
-            c.map((r) => r.count.toString()),
-          ],
+          [c.map((r) => r.sliceKey), c.map((r) => r.appName), c.map((r) => r.path), c.map((r) => new Date(r.bucketStart).toISOString()), c.map((r) => r.count.toString())],
         );
       }
     });

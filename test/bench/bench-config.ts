@@ -130,24 +130,28 @@ export class StreamProbe {
   static async open(server: BenchServer, token: string, lastEventId: number): Promise<StreamProbe> {
     const probe = new StreamProbe();
     await new Promise<void>((resolveOpen, reject) => {
-      const req = request(`${server.baseUrl}/sdk/v1/stream?delta=1`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'last-event-id': String(lastEventId) } }, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
-        res.setEncoding('utf8');
-        let buffer = '';
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const event = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            if (!/^event: (snapshot|delta)$/m.test(event)) continue;
-            const id = /^id: (\d+)$/m.exec(event);
-            if (id) probe.arrived(Number(id[1]));
-          }
-        });
-        res.on('error', () => undefined);
-        resolveOpen();
-      });
+      const req = request(
+        `${server.baseUrl}/sdk/v1/stream?delta=1`,
+        { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'last-event-id': String(lastEventId) } },
+        (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
+          res.setEncoding('utf8');
+          let buffer = '';
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let end: number;
+            while ((end = buffer.indexOf('\n\n')) !== -1) {
+              const event = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              if (!/^event: (snapshot|delta)$/m.test(event)) continue;
+              const id = /^id: (\d+)$/m.exec(event);
+              if (id) probe.arrived(Number(id[1]));
+            }
+          });
+          res.on('error', () => undefined);
+          resolveOpen();
+        },
+      );
       req.on('error', reject);
       req.end();
       probe.request = req;

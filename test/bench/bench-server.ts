@@ -31,11 +31,7 @@ export interface StartOptions {
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const BENCH_CHECKPOINT_KEY = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
-export async function startServer(
-  engine: 'embedded' | 'postgres',
-  pgUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG_URL,
-  options: StartOptions = {},
-): Promise<BenchServer> {
+export async function startServer(engine: 'embedded' | 'postgres', pgUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG_URL, options: StartOptions = {}): Promise<BenchServer> {
   const shared = options.sameDatabaseAs;
   if (shared !== undefined && (engine !== 'postgres' || shared.databaseUrl === null)) {
     throw new Error('only a PostgreSQL server can share its database');

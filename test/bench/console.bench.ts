@@ -24,11 +24,15 @@ async function seed(server: BenchServer): Promise<void> {
     await Promise.all(
       Array.from({ length: 25 }, (_, j) => {
         const n = i + j;
-        return graphql(server, 'mutation($key: String!, $tags: [String!]!, $p: Float!) { createSlice(key: $key, tags: $tags, percent: $p, owner: "bench-team", description: "a route of the legacy monolith", reason: "bench") { key } }', {
-          key: `bench.route-${String(n).padStart(4, '0')}`,
-          tags: [tags[n % tags.length]!, tags[(n + 2) % tags.length]!],
-          p: n % 101,
-        });
+        return graphql(
+          server,
+          'mutation($key: String!, $tags: [String!]!, $p: Float!) { createSlice(key: $key, tags: $tags, percent: $p, owner: "bench-team", description: "a route of the legacy monolith", reason: "bench") { key } }',
+          {
+            key: `bench.route-${String(n).padStart(4, '0')}`,
+            tags: [tags[n % tags.length]!, tags[(n + 2) % tags.length]!],
+            p: n % 101,
+          },
+        );
       }),
     );
   }
@@ -159,7 +163,11 @@ async function main(): Promise<void> {
     console.log(`console, ${SLICES} slices, embedded engine, ${RUNS} cold page loads (signed in), Chromium headless`);
     console.log(`  all rows shown:      median ${rows.median.toFixed(0)} ms, max ${rows.max.toFixed(0)} ms`);
     console.log(`  interactive (search): median ${interactive.median.toFixed(0)} ms, max ${interactive.max.toFixed(0)} ms (target < ${TARGET.interactiveMs} ms)`);
-    console.log(`  transferred: ${kb(total)} (target < ${kb(TARGET.bytes)}): ${Object.entries(bytes).map(([k, v]) => `${k} ${kb(v)}`).join(', ')}`);
+    console.log(
+      `  transferred: ${kb(total)} (target < ${kb(TARGET.bytes)}): ${Object.entries(bytes)
+        .map(([k, v]) => `${k} ${kb(v)}`)
+        .join(', ')}`,
+    );
     console.log(JSON.stringify({ slices: SLICES, runs: RUNS, rowsMs: rows, interactiveMs: interactive, transferredBytes: { total, ...bytes } }));
   } finally {
     await browser?.close();

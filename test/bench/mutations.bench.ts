@@ -122,11 +122,7 @@ async function rollbackAllLatency(server: BenchServer): Promise<number[]> {
       );
     }
     const start = process.hrtime.bigint();
-    const result = await graphql<{ rollbackAll: { count: number } }>(
-      server,
-      'mutation($tag: String!) { rollbackAll(tag: $tag, reason: "bench") { count } }',
-      { tag },
-    );
+    const result = await graphql<{ rollbackAll: { count: number } }>(server, 'mutation($tag: String!) { rollbackAll(tag: $tag, reason: "bench") { count } }', { tag });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
     if (result.rollbackAll.count !== ROLLBACK_ALL_SLICES) throw new Error(`rolled back ${result.rollbackAll.count}, not ${ROLLBACK_ALL_SLICES}`);
   }
@@ -176,9 +172,7 @@ if (peer === null) {
   console.table({ 'Unleash toggle': { p50: ms(t.p50), p99: ms(t.p99), max: ms(t.max), mean: ms(t.mean) } });
   const verdict = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x ${ours <= theirs ? '(at or below: met)' : '(above: MISSED)'}`;
   console.log('setRollout / Unleash toggle in this run (goal: at or below 1x)');
-  console.table(
-    Object.fromEntries(results.map((r) => [r.engine, { p50: verdict(r.setRollout.p50, t.p50), p99: verdict(r.setRollout.p99, t.p99) }])),
-  );
+  console.table(Object.fromEntries(results.map((r) => [r.engine, { p50: verdict(r.setRollout.p50, t.p50), p99: verdict(r.setRollout.p99, t.p99) }])));
 }
 console.log(`\nrollbackAll of ${ROLLBACK_ALL_SLICES} ACTIVE slices in one call (${ROLLBACK_ALL_ROUNDS} rounds)`);
 console.table(

@@ -266,17 +266,20 @@ console.table(
           max: fmt.ms(all.max),
           'p99 per round': r.rounds.map((x) => stats(x.rollbackDelays).p99.toFixed(0)).join(' / '),
           'target p99': `< ${target} ms: ${all.p99 < target ? 'met' : 'MISSED'}`,
-          'cold round p50 / p99': r.coldRounds.length === 0 ? '-' : (() => {
-            const cold = stats(r.coldRounds.flatMap((x) => x.rollbackDelays));
-            return `${fmt.ms(cold.p50)} / ${fmt.ms(cold.p99)}`;
-          })(),
+          'cold round p50 / p99':
+            r.coldRounds.length === 0
+              ? '-'
+              : (() => {
+                  const cold = stats(r.coldRounds.flatMap((x) => x.rollbackDelays));
+                  return `${fmt.ms(cold.p50)} / ${fmt.ms(cold.p99)}`;
+                })(),
         },
       ];
     }),
   ),
 );
 console.log(
-  '\nWhere the time goes, per round (ms after sending the rollback): the mutation\'s answer; the event (delta) on a raw stream opened ' +
+  "\nWhere the time goes, per round (ms after sending the rollback): the mutation's answer; the event (delta) on a raw stream opened " +
     'before the clients (the first the service writes to) and after them (the last), per instance (A+B); what each client spends at least per change (the delta) and per whole snapshot, measured in one process.',
 );
 console.table(

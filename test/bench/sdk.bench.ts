@@ -254,7 +254,9 @@ console.log(
   `\nDecision cost per call, ${CONTEXTS.toLocaleString('en-US')} contexts per round, ${ROUNDS} rounds (alternating order), median of rounds. ` +
     `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), shared.`,
 );
-console.log(`Slice "${SLICE}": its only rule sends segment country IN [KE, GH] to 25 % (0 % otherwise); stickiness userId. Unleash: flexibleRollout 25 %, groupId = slice key, same constraint.`);
+console.log(
+  `Slice "${SLICE}": its only rule sends segment country IN [KE, GH] to 25 % (0 % otherwise); stickiness userId. Unleash: flexibleRollout 25 %, groupId = slice key, same constraint.`,
+);
 console.table(
   Object.fromEntries(
     contenders.map((c) => {

@@ -7,9 +7,7 @@ import { type ClientRequest, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export type ToStreamsWorker =
-  | { type: 'open'; url: string; token: string; count: number; lastEventId: number; concurrency: number }
-  | { type: 'arm'; round: number; timeoutMs: number }
-  | { type: 'close' };
+  { type: 'open'; url: string; token: string; count: number; lastEventId: number; concurrency: number } | { type: 'arm'; round: number; timeoutMs: number } | { type: 'close' };
 
 export type FromStreamsWorker =
   | { type: 'opened'; ok: number; failed: number; ms: number; firstError: string | null }

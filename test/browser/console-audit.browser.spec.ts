@@ -113,7 +113,10 @@ describe('the console for auditors and admins, in Chromium', () => {
 
     // A change made meanwhile appears on top without a reload.
     await app.admin.ok(setRollout, { key: 'payments.provider.airtel', p: 7, r: 'while the auditor watched' });
-    await page.locator(`.history li[data-position="${Number(head) + 1}"]`).filter({ hasText: 'while the auditor watched' }).waitFor();
+    await page
+      .locator(`.history li[data-position="${Number(head) + 1}"]`)
+      .filter({ hasText: 'while the auditor watched' })
+      .waitFor();
     expect(await items.first().getAttribute('data-position')).toBe(String(Number(head) + 1));
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(SCREENSHOTS, 'history.png') });
@@ -131,11 +134,16 @@ describe('the console for auditors and admins, in Chromium', () => {
     expect(header(consoleLines[0]!)).toEqual(header(cliLines[0]!));
     expect(consoleLines.slice(1)).toEqual(cliLines.slice(1)); // byte for byte
 
-    const checkpoint = (await app.admin.ok<{ checkpointHistory: unknown }>('mutation { checkpointHistory { scheme position headHash signedAt keyId signature } }')).checkpointHistory;
+    const checkpoint = (await app.admin.ok<{ checkpointHistory: unknown }>('mutation { checkpointHistory { scheme position headHash signedAt keyId signature } }'))
+      .checkpointHistory;
     const key = (await app.admin.ok<{ historyCheckpointKey: { publicKeyPem: string } }>('{ historyCheckpointKey { publicKeyPem } }')).historyCheckpointKey;
     writeFileSync(join(work, 'checkpoint.json'), JSON.stringify(checkpoint));
     writeFileSync(join(work, 'key.pub'), key.publicKeyPem);
-    const verified = await run(process.execPath, [CLI, 'verify-history', '--json', '--file', fromConsole, '--checkpoint', join(work, 'checkpoint.json'), '--public-key', join(work, 'key.pub')], { env });
+    const verified = await run(
+      process.execPath,
+      [CLI, 'verify-history', '--json', '--file', fromConsole, '--checkpoint', join(work, 'checkpoint.json'), '--public-key', join(work, 'key.pub')],
+      { env },
+    );
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, verdict: 'OK', checkpointPosition: String(Number(head) + 1) });
 
     // Someone with database access rewrites a reason: the page says where the chain breaks.
@@ -206,7 +214,11 @@ describe('the console for auditors and admins, in Chromium', () => {
       (await app.admin.ok<{ slice: { changedAtRevision: number } }>('query($key: String!) { slice(key: $key) { changedAtRevision } }', { key })).slice.changedAtRevision;
     const report = async (instanceId: string, key: string, revision: number) => {
       const body = sdkReportBody('payments-api', instanceId, { [key]: { NEW: 1, LEGACY: 1 } }, 10_000, { revision, metricsIntervalMs: 60_000 });
-      const response = await fetch(`${app.baseUrl}/sdk/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${sdkToken}` }, body: JSON.stringify(body) });
+      const response = await fetch(`${app.baseUrl}/sdk/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${sdkToken}` },
+        body: JSON.stringify(body),
+      });
       expect(response.status).toBe(202);
     };
     const mpesa = await revisionOf('payments.provider.mpesa');

@@ -32,11 +32,14 @@ describe('the console in Chromium', () => {
       ['payments.provider.airtel', 0, ['payments']],
       ['ledger.read-path', 100, ['ledger']],
     ] as const) {
-      await app.admin.ok('mutation($key: String!, $p: Float!, $tags: [String!]!) { createSlice(key: $key, percent: $p, tags: $tags, reason: "seed", owner: "payments-team") { key } }', {
-        key,
-        p: percent,
-        tags: [...tags],
-      });
+      await app.admin.ok(
+        'mutation($key: String!, $p: Float!, $tags: [String!]!) { createSlice(key: $key, percent: $p, tags: $tags, reason: "seed", owner: "payments-team") { key } }',
+        {
+          key,
+          p: percent,
+          tags: [...tags],
+        },
+      );
     }
     sdk = await sdks.create(app.baseUrl, { token: await app.tokenFor('sdk') });
   });
@@ -87,7 +90,10 @@ describe('the console in Chromium', () => {
     // The service's own validation, shown next to the field it names (extensions.field).
     await page.getByLabel('New share on NEW (%)').fill('150');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.locator('.field-error').filter({ hasText: /percent/i }).waitFor();
+    await page
+      .locator('.field-error')
+      .filter({ hasText: /percent/i })
+      .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'slice-page.png'), fullPage: true });
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
   });
@@ -173,7 +179,11 @@ describe('the console in Chromium', () => {
     await confirm.click();
     await row.locator('.state-rolled_back').waitFor();
     // Without leaving the list: which services have the rollback.
-    await page.getByRole('complementary', { name: 'Rollback progress' }).getByRole('status').filter({ hasText: /All \d+ reporting instances have the rollback/ }).waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('complementary', { name: 'Rollback progress' })
+      .getByRole('status')
+      .filter({ hasText: /All \d+ reporting instances have the rollback/ })
+      .waitFor({ timeout: 20_000 });
     // The SDK has it (a rollback is delivered by stream within milliseconds).
     for (let i = 0; i < 100 && sdk.decide('payments.provider.mpesa', { userId: 'u-7' }) !== 'LEGACY'; i++) await new Promise((r) => setTimeout(r, 20));
     expect(sdk.decide('payments.provider.mpesa', { userId: 'u-7' })).toBe('LEGACY');
@@ -210,7 +220,10 @@ describe('the console in Chromium', () => {
     await page.locator('tr[data-slice="payments.provider.mpesa"] .state-rolled_back').waitFor();
     const progress = page.getByRole('complementary', { name: 'Rollback progress' });
     await progress.getByRole('heading', { name: 'Rollback of every slice tagged payments' }).waitFor();
-    await progress.getByRole('status').filter({ hasText: /have the rollback/ }).waitFor({ timeout: 20_000 });
+    await progress
+      .getByRole('status')
+      .filter({ hasText: /have the rollback/ })
+      .waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'rollback-all.png'), fullPage: true });
     const slices = await app.admin.ok<{ slices: { nodes: { key: string; state: string }[] } }>('{ slices(tag: "payments") { nodes { key state } } }');
     expect(slices.slices.nodes.every((s) => s.state === 'ROLLED_BACK')).toBe(true);

@@ -30,8 +30,7 @@ describe('admin:recover', () => {
 
   const embedded = () => t.database.url === null;
   /** The environment the service runs with: its database and checkpoint key. */
-  const serviceEnv = (): Record<string, string> =>
-    t.database.url === null ? { SWITCHYARD_DATA_DIR: dir } : { DATABASE_URL: t.database.url, ...checkpointEnv(t.database.url) };
+  const serviceEnv = (): Record<string, string> => (t.database.url === null ? { SWITCHYARD_DATA_DIR: dir } : { DATABASE_URL: t.database.url, ...checkpointEnv(t.database.url) });
 
   async function recover(args: string[], env: Record<string, string> = serviceEnv()) {
     let stdout = '';

@@ -56,9 +56,7 @@ describe('authentication and authorization', () => {
 
   /** The newest history row: every change writes one, so an unchanged head means nothing was written. */
   async function historyHead(): Promise<{ sequence: string; action: string; actor: string }> {
-    const data = await t.admin.ok<{ history: { nodes: { sequence: string; action: string; actor: string }[] } }>(
-      '{ history(first: 1) { nodes { sequence action actor } } }',
-    );
+    const data = await t.admin.ok<{ history: { nodes: { sequence: string; action: string; actor: string }[] } }>('{ history(first: 1) { nodes { sequence action actor } } }');
     return data.history.nodes[0]!;
   }
 
@@ -72,10 +70,9 @@ describe('authentication and authorization', () => {
 
   /** The slice's version and state as the admin sees it, or null when it does not exist. */
   async function sliceState(key: string): Promise<{ version: number; state: string; percent: number } | null> {
-    const res = await t.admin.request<{ slice: { version: number; state: string; percent: number } }>(
-      'query($key: String!) { slice(key: $key) { version state percent } }',
-      { key },
-    );
+    const res = await t.admin.request<{ slice: { version: number; state: string; percent: number } }>('query($key: String!) { slice(key: $key) { version state percent } }', {
+      key,
+    });
     if (res.errors?.length) {
       expect(res.errors[0]!.extensions?.errorCode).toBe('SLICE_NOT_FOUND');
       return null;
@@ -246,10 +243,14 @@ describe('authentication and authorization', () => {
       const key = unique('actor');
       await createSlice(key);
       const rm = callers['release-manager'];
-      await rm.client.request('mutation($key: String!) { setRollout(key: $key, percent: 5, reason: "step 1") { version } }', { key }, {
-        'x-actor': 'someone-else',
-        'x-user': 'someone-else',
-      });
+      await rm.client.request(
+        'mutation($key: String!) { setRollout(key: $key, percent: 5, reason: "step 1") { version } }',
+        { key },
+        {
+          'x-actor': 'someone-else',
+          'x-user': 'someone-else',
+        },
+      );
       const data = await t.admin.ok<{ history: { nodes: { action: string; actor: string }[] } }>(
         'query($key: String!) { history(sliceKey: $key, first: 1) { nodes { action actor } } }',
         { key },
@@ -362,9 +363,7 @@ describe('authentication and authorization', () => {
       tokens: { mutation: false, allowed: ['admin'], prepare: () => ({ query: '{ tokens { name } }' }) },
     };
 
-    const cases = Object.entries(OPERATIONS).flatMap(([operation, op]) =>
-      ROLES.map((role) => [operation, role, op.allowed.includes(role) ? 'allowed' : 'FORBIDDEN'] as const),
-    );
+    const cases = Object.entries(OPERATIONS).flatMap(([operation, op]) => ROLES.map((role) => [operation, role, op.allowed.includes(role) ? 'allowed' : 'FORBIDDEN'] as const));
 
     it.each(cases)('%s as %s: %s', async (operation, role, expected) => {
       const op = OPERATIONS[operation]!;

@@ -519,7 +519,10 @@ describe('switchyard CLI', () => {
       const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-segments-'));
       try {
         const yamlFile = join(dir, 'kenya.yaml');
-        writeFileSync(yamlFile, 'description: Kenyan accounts\nconstraints:\n  - attribute: country\n    operator: IN\n    values: [KE]\n  - attribute: appVersion\n    operator: SEMVER_GT\n    values: [1.10.0]\n');
+        writeFileSync(
+          yamlFile,
+          'description: Kenyan accounts\nconstraints:\n  - attribute: country\n    operator: IN\n    values: [KE]\n  - attribute: appVersion\n    operator: SEMVER_GT\n    values: [1.10.0]\n',
+        );
         const fromYaml = await cli(['segment', 'create', uniqueKey('kenya'), '--file', yamlFile, '--json']);
         expect(fromYaml.code).toBe(0);
         expect(fromYaml.json<CliSegment>()).toMatchObject({
@@ -626,7 +629,23 @@ describe('switchyard CLI', () => {
       const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider'), percent: 5 });
 
       const result = await cli(
-        ['targeting', 'set', slice.key, '--exclude', salaryRun, '--include', staff, '--rule', `${kenya},${android}=50`, '--rule', `${kenya}=20%`, '--reason', 'Kenya first', '--expected-version', '1'],
+        [
+          'targeting',
+          'set',
+          slice.key,
+          '--exclude',
+          salaryRun,
+          '--include',
+          staff,
+          '--rule',
+          `${kenya},${android}=50`,
+          '--rule',
+          `${kenya}=20%`,
+          '--reason',
+          'Kenya first',
+          '--expected-version',
+          '1',
+        ],
         { token: releaseManager },
       );
       expect(result.code).toBe(0);
@@ -663,7 +682,12 @@ describe('switchyard CLI', () => {
         const args = ['targeting', 'set', slice.key, '--file', file, '--reason', 'from the file', '--idempotency-key', `t-${slice.key}`, '--json'];
         const first = await cli(args);
         expect(first.code).toBe(0);
-        expect(first.json()).toMatchObject({ stickinessAttribute: 'accountId', version: 2, targeting: { rules: [{ segments: [kenya], percent: 20 }] }, idempotencyKey: `t-${slice.key}` });
+        expect(first.json()).toMatchObject({
+          stickinessAttribute: 'accountId',
+          version: 2,
+          targeting: { rules: [{ segments: [kenya], percent: 20 }] },
+          idempotencyKey: `t-${slice.key}`,
+        });
         expect((await cli(args)).json()).toMatchObject({ version: 2 });
         expect(await sliceHistory(t.admin, slice.key)).toHaveLength(2);
 
@@ -858,7 +882,9 @@ describe('switchyard CLI', () => {
     });
 
     it('--url and --token flags win over the environment; a base URL ending in /graphql works too', async () => {
-      const result = await cli(['status', '--json', '--url', `${t.baseUrl}/graphql`, '--token', viewer], { env: { SWITCHYARD_URL: 'http://127.0.0.1:9', SWITCHYARD_TOKEN: 'wrong' } });
+      const result = await cli(['status', '--json', '--url', `${t.baseUrl}/graphql`, '--token', viewer], {
+        env: { SWITCHYARD_URL: 'http://127.0.0.1:9', SWITCHYARD_TOKEN: 'wrong' },
+      });
       expect(result.code).toBe(0);
       const wrongPath = await cli(['status', '--url', `${t.baseUrl}/somewhere-else`]);
       expect(wrongPath.code).toBe(4);
@@ -906,7 +932,8 @@ describe('switchyard CLI', () => {
 
       const help = await cli(['--help'], { token: null });
       expect(help.code).toBe(0);
-      for (const command of ['status', 'set', 'rollback', 'resume', 'slice', 'segment', 'targeting', 'token', 'history', 'verify-history', 'checkpoint', 'who-follows']) expect(help.stdout).toContain(`  ${command} `);
+      for (const command of ['status', 'set', 'rollback', 'resume', 'slice', 'segment', 'targeting', 'token', 'history', 'verify-history', 'checkpoint', 'who-follows'])
+        expect(help.stdout).toContain(`  ${command} `);
       expect(help.stdout).toContain('Exit codes:');
       expect(help.stdout).toContain('SWITCHYARD_TOKEN');
       const setHelp = await cli(['set', '--help'], { token: null });
@@ -949,9 +976,31 @@ describe('switchyard CLI', () => {
       expect(json).toMatchObject({ key: slice.key, changedAtRevision: after.changedAtRevision, withinMinutes: 1440 });
       // Behind first, gone last.
       expect(json!.followers).toEqual([
-        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-stale', protocol: 'SWITCHYARD', revision: before.changedAtRevision, upToDate: false, status: 'BEHIND', closedAt: null }),
-        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-current', protocol: 'SWITCHYARD', revision: after.changedAtRevision, upToDate: true, status: 'UP_TO_DATE' }),
-        expect.objectContaining({ appName: 'payments-api', instanceId: 'pod-closed', revision: before.changedAtRevision, upToDate: false, status: 'GONE', closedAt: expect.any(String) }),
+        expect.objectContaining({
+          appName: 'payments-api',
+          instanceId: 'pod-stale',
+          protocol: 'SWITCHYARD',
+          revision: before.changedAtRevision,
+          upToDate: false,
+          status: 'BEHIND',
+          closedAt: null,
+        }),
+        expect.objectContaining({
+          appName: 'payments-api',
+          instanceId: 'pod-current',
+          protocol: 'SWITCHYARD',
+          revision: after.changedAtRevision,
+          upToDate: true,
+          status: 'UP_TO_DATE',
+        }),
+        expect.objectContaining({
+          appName: 'payments-api',
+          instanceId: 'pod-closed',
+          revision: before.changedAtRevision,
+          upToDate: false,
+          status: 'GONE',
+          closedAt: expect.any(String),
+        }),
       ]);
 
       const human = await cli(['who-follows', slice.key], { token: viewer });
@@ -961,7 +1010,12 @@ describe('switchyard CLI', () => {
         `3 instances seen in the last 24 h; 1 BEHIND (not yet on revision ${after.changedAtRevision}); 1 gone (closed, or not heard from for three report intervals).`,
       );
       expect(human.stdout).toMatch(/^STATUS\s+APP\s+INSTANCE\s+PROTOCOL\s+SDK\s+REVISION\s+SYNCED\s+SEEN\s+FORM$/m);
-      expect(human.stdout).toMatch(new RegExp(`^BEHIND\\s+payments-api\\s+pod-stale\\s+SWITCHYARD\\s+@switchyard/client-sdk 0\\.1\\.0\\s+${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`, 'm'));
+      expect(human.stdout).toMatch(
+        new RegExp(
+          `^BEHIND\\s+payments-api\\s+pod-stale\\s+SWITCHYARD\\s+@switchyard/client-sdk 0\\.1\\.0\\s+${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`,
+          'm',
+        ),
+      );
       expect(human.stdout).toMatch(new RegExp(`^ok\\s+payments-api\\s+pod-current\\s+SWITCHYARD\\s+.*\\s${after.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`, 'm'));
       expect(human.stdout).toMatch(new RegExp(`^gone\\s+payments-api\\s+pod-closed\\s+SWITCHYARD\\s+.*\\s${before.changedAtRevision}\\s+\\d+s ago\\s+\\d+s ago\\s+exact$`, 'm'));
       expect(human.stdout).not.toContain('degraded');
@@ -987,7 +1041,12 @@ describe('switchyard CLI', () => {
       secrets.add(sdk);
       const served = async (instanceId: string, spec: string | null) => {
         for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-          const headers: Record<string, string> = { authorization: sdk, 'unleash-appname': 'ledger-go', 'unleash-instanceid': instanceId, ...(spec === null ? {} : { 'unleash-client-spec': spec }) };
+          const headers: Record<string, string> = {
+            authorization: sdk,
+            'unleash-appname': 'ledger-go',
+            'unleash-instanceid': instanceId,
+            ...(spec === null ? {} : { 'unleash-client-spec': spec }),
+          };
           const body = (await (await fetch(`${t.baseUrl}/api/client/features`, { headers })).json()) as { features: { name: string }[] };
           if (body.features.some((f) => f.name === slice.key)) break;
         }
@@ -1024,7 +1083,9 @@ describe('switchyard CLI', () => {
       expect(human.stdout).toContain('3 instances seen in the last 24 h; all up to date; 2 served a degraded form (below).');
       expect(human.stdout).toMatch(/^ok\s+ledger-go\s+pod-old-1\s+UNLEASH\s+.*\s+DISABLED$/m);
       expect(human.stdout).toMatch(/^ok\s+ledger-go\s+pod-new\s+UNLEASH\s+.*\s+exact$/m);
-      expect(human.stdout).toContain('  DISABLED (no client specification declared): ledger-go/pod-old-1, ledger-go/pod-old-2\n    constraints other than IN / NOT_IN need client specification 4.1.0\n');
+      expect(human.stdout).toContain(
+        '  DISABLED (no client specification declared): ledger-go/pod-old-1, ledger-go/pod-old-2\n    constraints other than IN / NOT_IN need client specification 4.1.0\n',
+      );
     });
   });
 

@@ -38,9 +38,7 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
   }
 
   async function headRevision(): Promise<number> {
-    const rows: { r: string }[] = await t.dataSource.query(
-      "SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')",
-    );
+    const rows: { r: string }[] = await t.dataSource.query("SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')");
     return Number(rows[0]!.r ?? 0);
   }
 

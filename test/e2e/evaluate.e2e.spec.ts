@@ -44,8 +44,11 @@ describe('evaluate', () => {
     }));
   const timeDependent = new Set(
     slices
-      .filter((s) => [...s.targeting.include, ...s.targeting.exclude, ...s.targeting.rules.flatMap((r) => r.segments)]
-        .some((k) => segments.get(k)?.constraints.some((c) => c.attribute === 'currentTime')))
+      .filter((s) =>
+        [...s.targeting.include, ...s.targeting.exclude, ...s.targeting.rules.flatMap((r) => r.segments)].some((k) =>
+          segments.get(k)?.constraints.some((c) => c.attribute === 'currentTime'),
+        ),
+      )
       .map((s) => s.key),
   );
 

@@ -199,7 +199,12 @@ onPostgres('a frozen database (TcpProxy between the service and PostgreSQL)', ()
         }
       }),
     ]);
-    for (const [what, r] of [['setRollout', mutation], ['rollback', rollbackDuringFreeze], ['slices (read)', read], ['slices with an unverified token', strangerRead]] as const) {
+    for (const [what, r] of [
+      ['setRollout', mutation],
+      ['rollback', rollbackDuringFreeze],
+      ['slices (read)', read],
+      ['slices with an unverified token', strangerRead],
+    ] as const) {
       expect({ what, code: codeOf(r.value), withinBound: r.ms < bound }).toEqual({ what, code: 'SERVICE_UNAVAILABLE', withinBound: true });
       figures.push(`${what}: SERVICE_UNAVAILABLE after ${r.ms.toFixed(0)} ms (bound ${bound} ms)`);
     }

@@ -1,15 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import {
-  buildSchema,
-  type GraphQLArgument,
-  type GraphQLInputType,
-  type GraphQLSchema,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isScalarType,
-} from 'graphql';
+import { buildSchema, type GraphQLArgument, type GraphQLInputType, type GraphQLSchema, isInputObjectType, isListType, isNonNullType, isScalarType } from 'graphql';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
 import type { GraphqlResponse } from '../utils/graphql-client.js';
 import { uniqueKey } from '../utils/operations.js';
@@ -71,10 +62,9 @@ describe('hostile text in every mutation argument', () => {
     return key;
   }
   async function token(): Promise<string> {
-    const res = await t.admin.ok<{ createToken: { token: { id: string } } }>(
-      'mutation($name: String!) { createToken(name: $name, role: VIEWER) { token { id } } }',
-      { name: uniqueKey('fztoken') },
-    );
+    const res = await t.admin.ok<{ createToken: { token: { id: string } } }>('mutation($name: String!) { createToken(name: $name, role: VIEWER) { token { id } } }', {
+      name: uniqueKey('fztoken'),
+    });
     return res.createToken.token.id;
   }
   const constraints = (): Vars[] => [{ attribute: 'country', operator: 'IN', values: ['KE', 'GH'] }];
@@ -215,8 +205,24 @@ describe('hostile text in every mutation argument', () => {
     {
       weight: 3,
       arbitrary: fc.constantFrom(
-        'e\u0301\u0300\u0302', 'שלום', 'مرحبا', '\u202Eevil\u202C', '\u200F\u200E', '👩‍👩‍👧‍👦', '\uFEFF', '\u2028\u2029',
-        '\uFFFD', '\uFFFF', '\u{10FFFF}', '\u{1F600}', 'Z̴̡̛͉̈́a̸̙͑l̶g̵o', '\t\n\r', '\\', '"', '</script>', '\u0001\u001f\u007f',
+        'e\u0301\u0300\u0302',
+        'שלום',
+        'مرحبا',
+        '\u202Eevil\u202C',
+        '\u200F\u200E',
+        '👩‍👩‍👧‍👦',
+        '\uFEFF',
+        '\u2028\u2029',
+        '\uFFFD',
+        '\uFFFF',
+        '\u{10FFFF}',
+        '\u{1F600}',
+        'Z̴̡̛͉̈́a̸̙͑l̶g̵o',
+        '\t\n\r',
+        '\\',
+        '"',
+        '</script>',
+        '\u0001\u001f\u007f',
       ),
     },
   );
@@ -254,26 +260,35 @@ describe('hostile text in every mutation argument', () => {
     it('refuses a whole two-field mutation when its second field carries a NUL, writing nothing', async () => {
       const [a, b] = [uniqueKey('door'), uniqueKey('door')];
       const before = await fingerprint();
-      const res = await post('/graphql', JSON.stringify({
-        query: `mutation { a: createSlice(key: "${a}") { key } b: createSlice(key: "${b}", description: "x\\u0000y") { key } }`,
-      }));
+      const res = await post(
+        '/graphql',
+        JSON.stringify({
+          query: `mutation { a: createSlice(key: "${a}") { key } b: createSlice(key: "${b}", description: "x\\u0000y") { key } }`,
+        }),
+      );
       expectInvalid(res, 'description');
       expect(res.errors?.[0]?.extensions?.fieldName).toBe('createSlice');
       expect(await fingerprint()).toBe(before);
     });
 
     it('checks a variable through its default when the request leaves it out', async () => {
-      const res = await post('/graphql', JSON.stringify({
-        query: `mutation($d: String! = "\\u0000") { createSlice(key: "${uniqueKey('door')}", description: $d) { key } }`,
-      }));
+      const res = await post(
+        '/graphql',
+        JSON.stringify({
+          query: `mutation($d: String! = "\\u0000") { createSlice(key: "${uniqueKey('door')}", description: $d) { key } }`,
+        }),
+      );
       expectInvalid(res, 'description');
     });
 
     it('checks object keys inside JSON scalars, reads included', async () => {
-      const res = await post('/graphql', JSON.stringify({
-        query: 'query($c: Context!) { evaluate(sliceKey: "nothing", context: $c) { path } }',
-        variables: { c: { userId: '1', 'country\ud800': 'KE' } },
-      }));
+      const res = await post(
+        '/graphql',
+        JSON.stringify({
+          query: 'query($c: Context!) { evaluate(sliceKey: "nothing", context: $c) { path } }',
+          variables: { c: { userId: '1', 'country\ud800': 'KE' } },
+        }),
+      );
       expectInvalid(res, 'context["country\\ud800"]');
     });
 

@@ -29,9 +29,7 @@ describe('idempotency keys', () => {
   it('concurrent retries with one key write once', async () => {
     const key = uniqueKey('storm');
     await createSlice(t.admin, { key });
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () => t.admin.ok<{ setRollout: SliceView }>(SET_ROLLOUT, { key, percent: 10, idempotencyKey: `storm-${key}` })),
-    );
+    const results = await Promise.all(Array.from({ length: 8 }, () => t.admin.ok<{ setRollout: SliceView }>(SET_ROLLOUT, { key, percent: 10, idempotencyKey: `storm-${key}` })));
     expect(new Set(results.map((r) => r.setRollout.version))).toEqual(new Set([2]));
     expect(await sliceHistory(t.admin, key)).toHaveLength(2);
   });

@@ -40,7 +40,8 @@ const OPERATION_COUNT = 'switchyard_graphql_operation_duration_seconds_count';
 const APPENDS = 'switchyard_history_appends_total';
 const ROLLBACKS = 'switchyard_rollbacks_total';
 
-const ROLLBACK = 'mutation RollbackForMetrics($key: String!, $reason: String!, $idempotencyKey: String) { rollback(key: $key, reason: $reason, idempotencyKey: $idempotencyKey) { state } }';
+const ROLLBACK =
+  'mutation RollbackForMetrics($key: String!, $reason: String!, $idempotencyKey: String) { rollback(key: $key, reason: $reason, idempotencyKey: $idempotencyKey) { state } }';
 const ROLLBACK_ALL = 'mutation RollbackAllForMetrics($tag: String!) { rollbackAll(reason: "metrics test", tag: $tag) { count } }';
 
 async function scrapeOf(baseUrl: string, headers: Record<string, string> = {}): Promise<Exposition> {
@@ -283,9 +284,7 @@ describe('GET /metrics (Prometheus)', () => {
 
   it('shows the snapshot revision being served', async () => {
     await createSlice(t.admin, { key: uniqueKey('metrics.revision') });
-    const rows: { r: string }[] = await t.dataSource.query(
-      "SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')",
-    );
+    const rows: { r: string }[] = await t.dataSource.query("SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')");
     const head = Number(rows[0]!.r);
     const m = await scrapeUntil((x) => x.value('switchyard_snapshot_revision') === head, `revision ${head}`);
     expect(m.value('switchyard_snapshot_revision')).toBe(head);
@@ -371,7 +370,11 @@ describe('GET /metrics (Prometheus)', () => {
     for (const method of after.labelValues(REQUESTS, 'method')) expect(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'other']).toContain(method);
     for (const status of after.labelValues(REQUESTS, 'status')) expect(status).toMatch(/^([1-5]\d\d|aborted)$/);
     // Every one of them under route="other" (whatever answered it: /graphql/x reaches Apollo, most get 404).
-    const other = (m: Exposition) => m.series(REQUESTS).filter((s) => s.labels.route === 'other').reduce((sum, s) => sum + s.value, 0);
+    const other = (m: Exposition) =>
+      m
+        .series(REQUESTS)
+        .filter((s) => s.labels.route === 'other')
+        .reduce((sum, s) => sum + s.value, 0);
     expect(other(after) - other(before)).toBe(urls.length * 3);
     expect(deltaOf(before, after)(REQUESTS, { method: 'other', route: 'other', status: '404' })).toBeGreaterThanOrEqual(urls.length - 1);
     // A handful of new series at most (method x status), however many URLs.

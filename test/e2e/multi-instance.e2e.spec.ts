@@ -59,7 +59,7 @@ onPostgres('two instances over one PostgreSQL database', () => {
     expect(seen.revision).toBeGreaterThan(opened.first.revision);
   });
 
-  it("instance B catches up after its LISTEN connection is cut, including what changed meanwhile", async () => {
+  it('instance B catches up after its LISTEN connection is cut, including what changed meanwhile', async () => {
     const key = uniqueKey('api.route');
     await createSlice(a.admin, { key, percent: 100 });
     stream = (await streamFrom(b)).stream;
@@ -78,9 +78,7 @@ onPostgres('two instances over one PostgreSQL database', () => {
       for (let i = 0; i < 100; i++) {
         const res = await fetch(`${app.baseUrl}/sdk/v1/snapshot`, { headers: { authorization: `Bearer ${token}` } });
         const etag = res.headers.get('etag');
-        const rows: { r: string }[] = await a.dataSource.query(
-          "SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')",
-        );
+        const rows: { r: string }[] = await a.dataSource.query("SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')");
         if (etag === `"${rows[0]!.r}"`) return etag;
         await new Promise((r) => setTimeout(r, 20));
       }

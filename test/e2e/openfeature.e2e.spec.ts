@@ -52,7 +52,8 @@ describe('OpenFeature provider against the service', () => {
   });
 
   const switchyard = (): SwitchyardClient => provider.client!;
-  const setRollout = (key: string, percent: number) => t.admin.ok('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key } }', { key, percent });
+  const setRollout = (key: string, percent: number) =>
+    t.admin.ok('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key } }', { key, percent });
 
   beforeAll(async () => {
     t = await createTestApp({ SWITCHYARD_STREAM_HEARTBEAT_MS: '500', SWITCHYARD_DATA_DIR: join(dir, 'data') });
@@ -167,7 +168,11 @@ describe('OpenFeature provider against the service', () => {
     const onLegacy = accounts[viaOpenFeature.indexOf(false)]!;
     await expect(of.getBooleanValue(keys.byAccount, true, { targetingKey: onNew, accountId: onLegacy })).resolves.toBe(false);
     // No id at all: LEGACY, Switchyard's fallback, not the default.
-    await expect(of.getBooleanDetails(keys.byAccount, true, { userId: 'u-1' })).resolves.toMatchObject({ value: false, reason: 'DEFAULT', flagMetadata: { switchyardReason: 'NO_STICKINESS' } });
+    await expect(of.getBooleanDetails(keys.byAccount, true, { userId: 'u-1' })).resolves.toMatchObject({
+      value: false,
+      reason: 'DEFAULT',
+      flagMetadata: { switchyardReason: 'NO_STICKINESS' },
+    });
   });
 
   it('emits CONFIGURATION_CHANGED naming the slice after setRollout', async () => {
@@ -193,7 +198,11 @@ describe('OpenFeature provider against the service', () => {
     await expect(OpenFeature.setProviderAndWait(domain, refused)).rejects.toThrow(/UNAUTHORIZED/);
     expect(client.providerStatus).toBe(ProviderStatus.ERROR);
     expect(errors).toEqual([expect.stringContaining('refuses the token')]);
-    await expect(client.getBooleanDetails(keys.full, false, { targetingKey: 'u-1' })).resolves.toMatchObject({ value: false, reason: 'ERROR', errorCode: ErrorCode.FLAG_NOT_FOUND });
+    await expect(client.getBooleanDetails(keys.full, false, { targetingKey: 'u-1' })).resolves.toMatchObject({
+      value: false,
+      reason: 'ERROR',
+      errorCode: ErrorCode.FLAG_NOT_FOUND,
+    });
     await refused.onClose();
     expect(refused.client).toBeUndefined();
   });

@@ -108,9 +108,7 @@ describe('request limits', () => {
     it('refuses a too-deep mutation before executing anything', async () => {
       const key = unique('too-deep');
       const head = await historyHead();
-      expectTooDeep(
-        await postJson({ query: 'mutation($key: String!) { createSlice(key: $key, percent: 5) { targeting { rules { segments } } } }', variables: { key } }),
-      );
+      expectTooDeep(await postJson({ query: 'mutation($key: String!) { createSlice(key: $key, percent: 5) { targeting { rules { segments } } } }', variables: { key } }));
       expect(await sliceExists(key)).toBe(false);
       expect(await historyHead()).toBe(head);
     });
@@ -185,7 +183,11 @@ describe('request limits', () => {
       ['a variable of the wrong type', () => postJson({ query: 'query($first: Int!) { slices(first: $first) { nodes { key } } }', variables: { first: 'ten' } }), 'BAD_USER_INPUT'],
       ['an invalid argument', () => postJson({ query: '{ slices(first: 0) { nodes { key } } }' }), 'BAD_USER_INPUT'],
       ['a domain error', () => postJson({ query: '{ slice(key: "no-such-slice") { key } }' }), 'NOT_FOUND'],
-      ['a missing token', () => send({ body: JSON.stringify({ query: '{ slices { nodes { key } } }' }), headers: { 'content-type': 'application/json', authorization: '' } }), 'UNAUTHENTICATED'],
+      [
+        'a missing token',
+        () => send({ body: JSON.stringify({ query: '{ slices { nodes { key } } }' }), headers: { 'content-type': 'application/json', authorization: '' } }),
+        'UNAUTHENTICATED',
+      ],
       ['malformed JSON', () => send({ body: '{"query": ', headers: { 'content-type': 'application/json' } }), 'BAD_USER_INPUT'],
       ['an oversized body', () => postJson({ query: '{ slices { nodes { key } } }', variables: { pad: 'x'.repeat(MAX_BODY_BYTES) } }), 'PAYLOAD_TOO_LARGE'],
       ['a CSRF refusal', () => send({ body: '{}', headers: { 'content-type': 'text/plain' } }), 'BAD_REQUEST'],
@@ -305,7 +307,13 @@ describe('hostile documents under the default limits', () => {
     ['200,000 tokens', `{ slices { nodes { ${'key '.repeat(200_000)}} } }`, 'sdk', 'GRAPHQL_PARSE_FAILED', 'TOO_MANY_TOKENS'],
     ['a 10,000-id list written in the document', literalSegment(hostileSegmentKey), 'admin', 'GRAPHQL_PARSE_FAILED', 'TOO_MANY_TOKENS'],
     ['two verifyHistory', '{ a: verifyHistory { ok } b: verifyHistory { checkedRows } }', 'admin', 'GRAPHQL_VALIDATION_FAILED', 'FIELD_LIMIT_EXCEEDED'],
-    ['a second verifyHistory hidden in a fragment', '{ verifyHistory { ok } ...V } fragment V on Query { again: verifyHistory { ok } }', 'admin', 'GRAPHQL_VALIDATION_FAILED', 'FIELD_LIMIT_EXCEEDED'],
+    [
+      'a second verifyHistory hidden in a fragment',
+      '{ verifyHistory { ok } ...V } fragment V on Query { again: verifyHistory { ok } }',
+      'admin',
+      'GRAPHQL_VALIDATION_FAILED',
+      'FIELD_LIMIT_EXCEEDED',
+    ],
     [
       'a day of minute buckets for each of 500 slices',
       '{ slices(first: 500) { nodes { traffic { buckets(minutes: 1440) { start new legacy } } } } }',
@@ -327,7 +335,13 @@ describe('hostile documents under the default limits', () => {
       'GRAPHQL_VALIDATION_FAILED',
       'QUERY_TOO_COMPLEX',
     ],
-    ['a page size in a variable', 'query($n: Int!) { slices(first: $n) { nodes { traffic { buckets(minutes: 1440) { new } } } } }', 'admin', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX'],
+    [
+      'a page size in a variable',
+      'query($n: Int!) { slices(first: $n) { nodes { traffic { buckets(minutes: 1440) { new } } } } }',
+      'admin',
+      'GRAPHQL_VALIDATION_FAILED',
+      'QUERY_TOO_COMPLEX',
+    ],
     ['introspection with an sdk token', '{ __schema { types { name } } }', 'sdk', 'FORBIDDEN', 'INTROSPECTION_FORBIDDEN'],
     ['__type with an sdk token', '{ __type(name: "Slice") { fields { name } } }', 'sdk', 'FORBIDDEN', 'INTROSPECTION_FORBIDDEN'],
     ['introspection in a fragment, with an sdk token', 'query { ...I } fragment I on Query { __schema { queryType { name } } }', 'sdk', 'FORBIDDEN', 'INTROSPECTION_FORBIDDEN'],

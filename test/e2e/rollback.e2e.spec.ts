@@ -93,8 +93,7 @@ describe('rollback, rollbackAll and resume', () => {
     const other = await configuredSlice(['unrelated']);
     await t.admin.ok(ROLLBACK, { key: tagged[2]!.key, reason: 'already off' });
 
-    const result = (await t.as(responder).ok<{ rollbackAll: { count: number; sliceKeys: string[] } }>(ROLLBACK_ALL, { reason: 'provider outage', tag }))
-      .rollbackAll;
+    const result = (await t.as(responder).ok<{ rollbackAll: { count: number; sliceKeys: string[] } }>(ROLLBACK_ALL, { reason: 'provider outage', tag })).rollbackAll;
     expect(result.count).toBe(2);
     expect(result.sliceKeys.sort()).toEqual([tagged[0]!.key, tagged[1]!.key].sort());
     for (const s of tagged) expect((await getSlice(t.admin, s.key)).state).toBe('ROLLED_BACK');

@@ -75,11 +75,14 @@ describe('SDK client against the service', () => {
 
     // setTargeting: staff excluded, Kenya at 100 % by a rule.
     await changeOf(client, key, () =>
-      t.admin.ok('mutation($key: String!, $ex: [String!]!, $rule: [String!]!) { setTargeting(key: $key, reason: "test", exclude: $ex, rules: [{ segments: $rule, percent: 100 }]) { key } }', {
-        key,
-        ex: [staff],
-        rule: [kenya],
-      }),
+      t.admin.ok(
+        'mutation($key: String!, $ex: [String!]!, $rule: [String!]!) { setTargeting(key: $key, reason: "test", exclude: $ex, rules: [{ segments: $rule, percent: 100 }]) { key } }',
+        {
+          key,
+          ex: [staff],
+          rule: [kenya],
+        },
+      ),
     );
     expect(client.explain(key, { userId: 'user-1', country: 'KE' })).toEqual({ path: 'LEGACY', reason: 'EXCLUDED' });
     expect(client.explain(key, { userId: 'user-7', country: 'KE' })).toEqual({ path: 'NEW', reason: 'RULE', ruleIndex: 0 });
@@ -87,12 +90,16 @@ describe('SDK client against the service', () => {
 
     // A segment change alone reaches the slices that use it.
     change = await changeOf(client, key, () =>
-      t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "userId", operator: IN, values: ["user-1", "user-7"] }]) { key } }', { key: staff }),
+      t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "userId", operator: IN, values: ["user-1", "user-7"] }]) { key } }', {
+        key: staff,
+      }),
     );
     expect(change.changedSlices).toContain(key);
     expect(client.explain(key, { userId: 'user-7', country: 'KE' })).toEqual({ path: 'LEGACY', reason: 'EXCLUDED' });
     await changeOf(client, key, () =>
-      t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "userId", operator: IN, values: ["user-1", "user-2"] }]) { key } }', { key: staff }),
+      t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "userId", operator: IN, values: ["user-1", "user-2"] }]) { key } }', {
+        key: staff,
+      }),
     );
 
     // rollback: everyone to LEGACY, well under a second after the mutation is sent.
@@ -129,10 +136,30 @@ describe('SDK client against the service', () => {
 
     const slices: { key: string; percent: number; stickinessAttribute?: string; targeting?: object }[] = [
       { key: uniqueKey('eq.canary'), percent: 0.25 },
-      { key: uniqueKey('eq.thirds'), percent: 33.33, stickinessAttribute: 'accountId', targeting: { rules: [{ segments: [seg.africa], percent: 80 }, { segments: [seg.beta, seg.africa], percent: 0 }] } },
+      {
+        key: uniqueKey('eq.thirds'),
+        percent: 33.33,
+        stickinessAttribute: 'accountId',
+        targeting: {
+          rules: [
+            { segments: [seg.africa], percent: 80 },
+            { segments: [seg.beta, seg.africa], percent: 0 },
+          ],
+        },
+      },
       { key: uniqueKey('eq.half'), percent: 50, targeting: { include: [seg.staff], exclude: [seg.vip], rules: [{ segments: [seg.beta], percent: 5.5 }] } },
       { key: uniqueKey('eq.most'), percent: 99.99, targeting: { exclude: [seg.adult], rules: [{ segments: [seg.africa, seg.beta], percent: 0 }] } },
-      { key: uniqueKey('eq.whole'), percent: 7, targeting: { include: [seg.vip], rules: [{ segments: [seg.staff], percent: 100 }, { segments: [seg.africa], percent: 12.34 }] } },
+      {
+        key: uniqueKey('eq.whole'),
+        percent: 7,
+        targeting: {
+          include: [seg.vip],
+          rules: [
+            { segments: [seg.staff], percent: 100 },
+            { segments: [seg.africa], percent: 12.34 },
+          ],
+        },
+      },
     ];
     for (const s of slices) await createSlice(t.admin, s);
     const client = await sdk();
@@ -169,7 +196,12 @@ describe('SDK client against the service', () => {
       const batch = cases.slice(from, from + BATCH);
       const params = batch.map((_, j) => `$s${j}: String!, $c${j}: Context!`).join(', ');
       const fields = batch.map((_, j) => `e${j}: evaluate(sliceKey: $s${j}, context: $c${j}) { path reason ruleIndex }`).join('\n');
-      const variables = Object.fromEntries(batch.flatMap((c, j): [string, unknown][] => [[`s${j}`, c.slice], [`c${j}`, c.context]]));
+      const variables = Object.fromEntries(
+        batch.flatMap((c, j): [string, unknown][] => [
+          [`s${j}`, c.slice],
+          [`c${j}`, c.context],
+        ]),
+      );
       const data = await t.admin.ok<Record<string, ServerDecision>>(`query(${params}) { ${fields} }`, variables);
       return batch.map((_, j) => data[`e${j}`]!);
     };

@@ -188,7 +188,13 @@ describe('the SDK package, installed in a service outside this repository', () =
     expect(targets.filter((target) => !files.includes(target))).toEqual([]);
     expect(Object.keys(pkg.exports as object).sort()).toEqual(['.', './core', './openfeature', './package.json', './testing']);
     expect(JSON.stringify(pkg.exports)).not.toContain('switchyard-source');
-    expect(pkg).toMatchObject({ type: 'module', sideEffects: false, engines: { node: expect.any(String) }, repository: { directory: 'client-sdk' }, publishConfig: expect.any(Object) });
+    expect(pkg).toMatchObject({
+      type: 'module',
+      sideEffects: false,
+      engines: { node: expect.any(String) },
+      repository: { directory: 'client-sdk' },
+      publishConfig: expect.any(Object),
+    });
     expect(pkg.dependencies).toBeUndefined();
   });
 

@@ -127,7 +127,11 @@ describe('SDK usage reports against the service', () => {
       for (const s of subjects(100)) c.decide(key, s);
     }
     // The acknowledgement of their first revision (within 5 s) made them followers.
-    const before = await readUntil(() => traffic(key), (v) => v.followers.length === 2, 'both followers');
+    const before = await readUntil(
+      () => traffic(key),
+      (v) => v.followers.length === 2,
+      'both followers',
+    );
     expect(before.followers.every((f) => f.upToDate)).toBe(true);
 
     const sent = Date.now();
@@ -170,7 +174,11 @@ describe('SDK usage reports against the service', () => {
 
       await proxy.restore();
       const onNew = [...expected, ...during].filter((p) => p === 'NEW').length;
-      const view = await readUntil(() => traffic(key), (v) => v.traffic.last5Minutes.total >= 1_000, 'the counts after the outage');
+      const view = await readUntil(
+        () => traffic(key),
+        (v) => v.traffic.last5Minutes.total >= 1_000,
+        'the counts after the outage',
+      );
       expect(view.traffic.last5Minutes).toMatchObject({ new: onNew, legacy: 1_000 - onNew, total: 1_000 });
       // Once per interval while cut off, not in a loop.
       expect(attempts).toBeLessThan(20);

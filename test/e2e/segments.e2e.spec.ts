@@ -312,7 +312,7 @@ describe('segments', () => {
       expect(await segmentHistory(key)).toHaveLength(2);
     });
 
-    it("changes the decisions of every slice that uses it, at once", async () => {
+    it('changes the decisions of every slice that uses it, at once', async () => {
       const staff = unique('staff');
       const blocked = unique('salary-run');
       const country = unique('country');

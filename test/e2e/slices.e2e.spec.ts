@@ -1,14 +1,5 @@
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import {
-  createSegment,
-  createSlice,
-  evaluate,
-  getSlice,
-  SLICE_FIELDS,
-  type SliceView,
-  sliceHistory,
-  uniqueKey,
-} from '../utils/operations.js';
+import { createSegment, createSlice, evaluate, getSlice, SLICE_FIELDS, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 
 const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $expectedVersion: Int, $reason: String = "test") {
   setRollout(key: $key, percent: $percent, expectedVersion: $expectedVersion, reason: $reason) { ${SLICE_FIELDS} } }`;
@@ -62,10 +53,10 @@ describe('slices', () => {
 
     it('refuses targeting that names an unknown segment, with the field path', async () => {
       const key = uniqueKey('bad-target');
-      const error = await t.admin.error(
-        'mutation($key: String!, $targeting: TargetingInput) { createSlice(key: $key, targeting: $targeting) { key } }',
-        { key, targeting: { include: [], exclude: [], rules: [{ segments: ['no-such-segment'], percent: 20 }] } },
-      );
+      const error = await t.admin.error('mutation($key: String!, $targeting: TargetingInput) { createSlice(key: $key, targeting: $targeting) { key } }', {
+        key,
+        targeting: { include: [], exclude: [], rules: [{ segments: ['no-such-segment'], percent: 20 }] },
+      });
       expect(error.extensions).toMatchObject({
         code: 'BAD_USER_INPUT',
         errorCode: 'UNKNOWN_SEGMENT_REFERENCE',
@@ -233,10 +224,9 @@ describe('slices', () => {
       const key = uniqueKey('done');
       await createSlice(t.admin, { key, percent: 100 });
       expect(await evaluate(t.admin, key, { userId: '1' })).toMatchObject({ path: 'NEW' });
-      const archived = await t.admin.ok<{ archiveSlice: SliceView }>(
-        'mutation($key: String!) { archiveSlice(key: $key, reason: "legacy code deleted") { state version } }',
-        { key },
-      );
+      const archived = await t.admin.ok<{ archiveSlice: SliceView }>('mutation($key: String!) { archiveSlice(key: $key, reason: "legacy code deleted") { state version } }', {
+        key,
+      });
       expect(archived.archiveSlice).toEqual({ state: 'ARCHIVED', version: 2 });
       expect(await evaluate(t.admin, key, { userId: '1' })).toMatchObject({ path: 'LEGACY', reason: 'ARCHIVED' });
       const error = await t.admin.error(SET_ROLLOUT, { key, percent: 5 });
@@ -307,21 +297,20 @@ describe('slices', () => {
       const seen: string[] = [];
       let after: string | null = null;
       for (let page = 0; page < 10; page++) {
-        const data: { slices: { nodes: { key: string }[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } } =
-          await t.admin.ok('query($tag: String, $after: String) { slices(tag: $tag, first: 2, after: $after) { nodes { key } pageInfo { endCursor hasNextPage } } }', {
+        const data: { slices: { nodes: { key: string }[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } } = await t.admin.ok(
+          'query($tag: String, $after: String) { slices(tag: $tag, first: 2, after: $after) { nodes { key } pageInfo { endCursor hasNextPage } } }',
+          {
             tag,
             after,
-          });
+          },
+        );
         seen.push(...data.slices.nodes.map((n) => n.key));
         if (!data.slices.pageInfo.hasNextPage) break;
         after = data.slices.pageInfo.endCursor;
       }
       expect(seen).toEqual(keys);
 
-      const rolledBack = await t.admin.ok<{ slices: { nodes: { key: string }[] } }>(
-        'query($tag: String) { slices(tag: $tag, state: ROLLED_BACK) { nodes { key } } }',
-        { tag },
-      );
+      const rolledBack = await t.admin.ok<{ slices: { nodes: { key: string }[] } }>('query($tag: String) { slices(tag: $tag, state: ROLLED_BACK) { nodes { key } } }', { tag });
       expect(rolledBack.slices.nodes.map((n) => n.key)).toEqual([keys[4]]);
     });
 

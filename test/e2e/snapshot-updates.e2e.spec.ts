@@ -41,9 +41,7 @@ describe('snapshot updates read only what changed, and equal a whole read', () =
     const run = `u${Date.now().toString(36)}`;
     const sliceKeys = Array.from({ length: 6 }, (_, i) => `${run}.slice-${i}`);
     const segmentKeys = Array.from({ length: 4 }, (_, i) => `${run}.segment-${i}`);
-    const segmentConstraints = () => [
-      { attribute: 'country', operator: 'IN', values: Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(['KE', 'GH', 'NG', 'UG'])) },
-    ];
+    const segmentConstraints = () => [{ attribute: 'country', operator: 'IN', values: Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(['KE', 'GH', 'NG', 'UG'])) }];
     // Targeting names segments that exist (mostly): a walk of refusals would test little.
     const existing = new Set<string>();
     const someSegments = (min = 0) => {

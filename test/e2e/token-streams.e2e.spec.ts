@@ -115,7 +115,7 @@ describe('streams end with their token', () => {
 
     // Nothing reaches them any more; the other token's stream still gets every change.
     await rollback(t, key);
-    for (let state = ''; state !== 'ROLLED_BACK'; ) {
+    for (let state = ''; state !== 'ROLLED_BACK';) {
       const snapshot = JSON.parse((await survivor.next('snapshot')).data) as { slices: { key: string; state: string }[] };
       state = snapshot.slices.find((s) => s.key === key)?.state ?? '';
     }

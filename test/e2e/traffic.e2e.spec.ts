@@ -164,7 +164,12 @@ describe('traffic: reports in, GraphQL out', () => {
       ['a negative count', () => body(appName, 'i-1', { 'a.slice': { NEW: -1, LEGACY: 0 } }), 'INVALID_INPUT', 'bucket.slices["a.slice"]'],
       ['a fractional count', () => body(appName, 'i-1', { 'a.slice': { NEW: 1.5, LEGACY: 0 } }), 'INVALID_INPUT', 'bucket.slices["a.slice"]'],
       ['an invalid key', () => body(appName, 'i-1', { 'Not A Key': { NEW: 1, LEGACY: 0 } }), 'INVALID_INPUT', 'bucket.slices["Not A Key"]'],
-      ['stop before start', () => ({ ...body(appName, 'i-1', {}), bucket: { start: new Date().toISOString(), stop: '2020-01-01T00:00:00Z', slices: {} } }), 'INVALID_INPUT', 'bucket.stop'],
+      [
+        'stop before start',
+        () => ({ ...body(appName, 'i-1', {}), bucket: { start: new Date().toISOString(), stop: '2020-01-01T00:00:00Z', slices: {} } }),
+        'INVALID_INPUT',
+        'bucket.stop',
+      ],
       ['a revision as text', () => body(appName, 'i-1', {}, { revision: '42' }), 'INVALID_INPUT', 'revision'],
       [
         'too many slices',
@@ -220,15 +225,19 @@ describe('traffic: reports in, GraphQL out', () => {
     const now = Date.now();
     const old = new Date(now - 8 * 24 * 3_600_000);
     const recent = new Date(Math.floor(now / 60_000) * 60_000);
-    await t.dataSource.query(
-      `INSERT INTO traffic_buckets (slice_key, app_name, path, bucket_start, count) VALUES ($1, 'old-app', 'NEW', $2, 5), ($1, 'old-app', 'NEW', $3, 7)`,
-      [key, old, recent],
-    );
+    await t.dataSource.query(`INSERT INTO traffic_buckets (slice_key, app_name, path, bucket_start, count) VALUES ($1, 'old-app', 'NEW', $2, 5), ($1, 'old-app', 'NEW', $3, 7)`, [
+      key,
+      old,
+      recent,
+    ]);
     await t.dataSource.query(
       `INSERT INTO sdk_instances (protocol, app_name, instance_id, last_seen_at) VALUES ('SWITCHYARD', 'old-app', 'gone', $1), ('SWITCHYARD', 'old-app', 'here', $2)`,
       [old, recent],
     );
-    await t.dataSource.query(`INSERT INTO traffic_followers (slice_key, protocol, app_name, instance_id, last_reported_at) VALUES ($1, 'SWITCHYARD', 'old-app', 'gone', $2)`, [key, old]);
+    await t.dataSource.query(`INSERT INTO traffic_followers (slice_key, protocol, app_name, instance_id, last_reported_at) VALUES ($1, 'SWITCHYARD', 'old-app', 'gone', $2)`, [
+      key,
+      old,
+    ]);
     const deleted = await ingest().prune(now);
     expect(deleted).toMatchObject({ buckets: expect.any(Number), followers: expect.any(Number), instances: expect.any(Number) });
     expect(await rowsOf('SELECT 1 FROM traffic_buckets WHERE slice_key = $1', [key])).toBe(1);
@@ -367,9 +376,29 @@ describe('traffic: followers that are gone', () => {
     // An Unleash SDK registers its metrics interval (5 s), then reports.
     const unleash = { 'unleash-appname': 'payments-api', 'unleash-instanceid': 'jvm-1' };
     const at = clock.now();
-    expect((await post('/api/client/register', { appName: 'payments-api', instanceId: 'jvm-1', sdkVersion: 'unleash-client-java:9.2.0', strategies: [], started: at, interval: 5_000 }, sdkToken)).status).toBeLessThan(300);
-    const metrics = { appName: 'payments-api', instanceId: 'jvm-1', bucket: { start: new Date(at.getTime() - 5_000), stop: at, toggles: { [key]: { yes: 1, no: 3, variants: {} } } } };
-    expect((await fetch(`${t.baseUrl}/api/client/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: sdkToken, ...unleash }, body: JSON.stringify(metrics) })).status).toBeLessThan(300);
+    expect(
+      (
+        await post(
+          '/api/client/register',
+          { appName: 'payments-api', instanceId: 'jvm-1', sdkVersion: 'unleash-client-java:9.2.0', strategies: [], started: at, interval: 5_000 },
+          sdkToken,
+        )
+      ).status,
+    ).toBeLessThan(300);
+    const metrics = {
+      appName: 'payments-api',
+      instanceId: 'jvm-1',
+      bucket: { start: new Date(at.getTime() - 5_000), stop: at, toggles: { [key]: { yes: 1, no: 3, variants: {} } } },
+    };
+    expect(
+      (
+        await fetch(`${t.baseUrl}/api/client/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: sdkToken, ...unleash },
+          body: JSON.stringify(metrics),
+        })
+      ).status,
+    ).toBeLessThan(300);
 
     let now = await statuses(key);
     expect(now['SWITCHYARD:pod-default']).toMatchObject({ status: 'UP_TO_DATE', closedAt: null, reportIntervalMs: 60_000 });

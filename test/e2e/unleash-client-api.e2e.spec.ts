@@ -49,14 +49,14 @@ describe('Unleash client API (/api/client/*)', () => {
   const errorOf = async (res: Response) => ((await res.json()) as { errors: { extensions: { code: string; field?: string } }[] }).errors[0]!.extensions;
 
   async function headRevision(): Promise<number> {
-    const rows: { r: string }[] = await t.dataSource.query(
-      "SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')",
-    );
+    const rows: { r: string }[] = await t.dataSource.query("SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')");
     return Number(rows[0]!.r ?? 0);
   }
 
   /** GET /api/client/features once the service serves the head revision (as the current Node SDK unless `headers` say otherwise). */
-  async function features(headers: Record<string, string> = CURRENT_SDK): Promise<{ etag: string; body: { version: number; features: Feature[]; query: Record<string, unknown> } }> {
+  async function features(
+    headers: Record<string, string> = CURRENT_SDK,
+  ): Promise<{ etag: string; body: { version: number; features: Feature[]; query: Record<string, unknown> } }> {
     const head = await headRevision();
     for (let i = 0; i < 200; i++) {
       const res = await get('/api/client/features', headers);
@@ -157,11 +157,16 @@ describe('Unleash client API (/api/client/*)', () => {
       expect(at(oldest, staffExcluded).description).toMatch(/^Conservative form for Unleash SDKs.*client specification 4\.1\.0/);
       // An account list: NOT_IN, which it evaluates (conservatively: a subject without accountId).
       expect(at(oldest, salaryExcluded).strategies).toEqual([
-        { name: 'default', constraints: [{ contextName: 'accountId', operator: 'NOT_IN', values: ['acct-1', 'acct-2', 'acct-3'], inverted: false, caseInsensitive: false }], parameters: {} },
+        {
+          name: 'default',
+          constraints: [{ contextName: 'accountId', operator: 'NOT_IN', values: ['acct-1', 'acct-2', 'acct-3'], inverted: false, caseInsensitive: false }],
+          parameters: {},
+        },
       ]);
       // Nothing the oldest SDKs cannot read, anywhere.
       for (const f of oldest) {
-        for (const s of f.strategies) for (const x of s.constraints) expect([f.name, x.operator, x.inverted, x.caseInsensitive]).toEqual([f.name, expect.stringMatching(/^(NOT_)?IN$/), false, false]);
+        for (const s of f.strategies)
+          for (const x of s.constraints) expect([f.name, x.operator, x.inverted, x.caseInsensitive]).toEqual([f.name, expect.stringMatching(/^(NOT_)?IN$/), false, false]);
       }
       // An invalid header is served like none (the Unleash server would answer 400, and the SDK stop).
       expect((await get('/api/client/features', { 'unleash-client-spec': 'v5.2.0' })).headers.get('etag')).toMatch(/;spec=none"$/);
@@ -218,10 +223,11 @@ describe('Unleash client API (/api/client/*)', () => {
   /** What the service knows of an Unleash SDK instance (the traffic tables, docs/traffic.md), once buffered reports are written. */
   async function instance(appName: string, instanceId: string) {
     await t.app.get(TrafficIngestService).flush();
-    const rows: { sdk_name: string | null; sdk_version: string | null; revision: number | null; last_synced_at: Date | null; client_spec: string | null }[] = await t.dataSource.query(
-      "SELECT sdk_name, sdk_version, revision::int AS revision, last_synced_at, client_spec FROM sdk_instances WHERE protocol = 'UNLEASH' AND app_name = $1 AND instance_id = $2",
-      [appName, instanceId],
-    );
+    const rows: { sdk_name: string | null; sdk_version: string | null; revision: number | null; last_synced_at: Date | null; client_spec: string | null }[] =
+      await t.dataSource.query(
+        "SELECT sdk_name, sdk_version, revision::int AS revision, last_synced_at, client_spec FROM sdk_instances WHERE protocol = 'UNLEASH' AND app_name = $1 AND instance_id = $2",
+        [appName, instanceId],
+      );
     return rows[0];
   }
 
@@ -270,7 +276,12 @@ describe('Unleash client API (/api/client/*)', () => {
       ['register', '/api/client/register', { appName: 'a', interval: -1 }, 'interval'],
       ['metrics', '/api/client/metrics', { appName: 'a' }, 'bucket'],
       ['metrics', '/api/client/metrics', { appName: 'a', bucket: { start: 'yesterday', stop: new Date().toISOString(), toggles: {} } }, 'bucket.start'],
-      ['metrics', '/api/client/metrics', { appName: 'a', bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: { t: { yes: -1, no: 0 } } } }, 'bucket.toggles["t"]'],
+      [
+        'metrics',
+        '/api/client/metrics',
+        { appName: 'a', bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: { t: { yes: -1, no: 0 } } } },
+        'bucket.toggles["t"]',
+      ],
       ['metrics', '/api/client/metrics', [1, 2], 'body'],
     ])('refuses a malformed %s body with BAD_USER_INPUT naming the field (%s %j: %s)', async (_what, path, body, field) => {
       const res = await post(path, body);

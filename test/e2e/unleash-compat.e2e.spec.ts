@@ -117,7 +117,8 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
   const mutate = (query: string, vars: Record<string, unknown>) => t.admin.ok(query, vars);
   const rollback = (key: string) => mutate('mutation($key: String!) { rollback(key: $key, reason: "unleash-compat") { key } }', { key });
   const resume = (key: string) => mutate('mutation($key: String!) { resume(key: $key, reason: "unleash-compat") { key } }', { key });
-  const setRollout = (key: string, percent: number) => mutate('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key } }', { key, percent });
+  const setRollout = (key: string, percent: number) =>
+    mutate('mutation($key: String!, $percent: Float!) { setRollout(key: $key, reason: "test", percent: $percent) { key } }', { key, percent });
 
   beforeAll(async () => {
     t = await createTestApp({ SWITCHYARD_STREAM_HEARTBEAT_MS: '1000' });
@@ -142,12 +143,16 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
     await slice('include-exclude', { percent: 20, targeting: targeting([staffMobile], [minors, kenya]) });
     await slice('rules', {
       percent: 5,
-      targeting: targeting([], [minors], [
-        { segments: [staffMobile], percent: 100 },
-        { segments: [kenya], percent: 20 },
-        { segments: [proNewApp], percent: 60 },
-        { segments: [ghana, proNewApp], percent: 0 },
-      ]),
+      targeting: targeting(
+        [],
+        [minors],
+        [
+          { segments: [staffMobile], percent: 100 },
+          { segments: [kenya], percent: 20 },
+          { segments: [proNewApp], percent: 60 },
+          { segments: [ghana, proNewApp], percent: 0 },
+        ],
+      ),
     });
     await slice('multi-negation', { percent: 40, targeting: targeting([], [allOperators, numbersAndDates], [{ segments: [proNewApp, staffMobile], percent: 90 }]) });
     await slice('rewritten-negation', { percent: 60, targeting: targeting([], [rewritten]) });
@@ -201,9 +206,7 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
   }
 
   async function headRevision(): Promise<number> {
-    const rows: { r: string }[] = await t.dataSource.query(
-      "SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')",
-    );
+    const rows: { r: string }[] = await t.dataSource.query("SELECT max(sequence)::text AS r FROM history WHERE action NOT IN ('TOKEN_CREATED', 'TOKEN_REVOKED')");
     return Number(rows[0]!.r ?? 0);
   }
 
@@ -329,7 +332,10 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
       const ours = compileSnapshot(def);
       const sdk = new OldUnleashSdk(features, worstBehaviourOf(level));
       const exact = new Set(features.filter((f) => f.description === undefined).map((f) => f.name));
-      degradedAt.set(level.since, Object.keys(keys).filter((name) => !exact.has(keys[name]!)));
+      degradedAt.set(
+        level.since,
+        Object.keys(keys).filter((name) => !exact.has(keys[name]!)),
+      );
       const mismatches: string[] = [];
       for (const [name, key] of Object.entries(keys)) {
         for (let i = 0; i < SUBJECTS; i++) {
@@ -337,7 +343,8 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
           const enabled = sdk.isEnabled(key, asUnleash[i]!);
           const ourPath = ours.decide(key, subjects[i]);
           if (enabled && ourPath !== 'NEW') mismatches.push(`${level.since ?? 'no header'} ${name} #${i}: NEW for the old SDK, ${ourPath} for us`);
-          if (exact.has(key) && enabled !== (ourPath === 'NEW')) mismatches.push(`${level.since ?? 'no header'} ${name} #${i}: served as exact, old SDK ${enabled}, ours ${ourPath}`);
+          if (exact.has(key) && enabled !== (ourPath === 'NEW'))
+            mismatches.push(`${level.since ?? 'no header'} ${name} #${i}: served as exact, old SDK ${enabled}, ours ${ourPath}`);
         }
       }
       expect(mismatches.slice(0, 10)).toEqual([]);

@@ -45,9 +45,7 @@ class WebhookReceiver {
 }
 
 async function publicKeyOf(t: TestApp) {
-  const data = await t.admin.ok<{ historyCheckpointKey: { publicKeyPem: string; publicKey: string; keyId: string } }>(
-    '{ historyCheckpointKey { publicKeyPem publicKey keyId } }',
-  );
+  const data = await t.admin.ok<{ historyCheckpointKey: { publicKeyPem: string; publicKey: string; keyId: string } }>('{ historyCheckpointKey { publicKeyPem publicKey keyId } }');
   return data.historyCheckpointKey;
 }
 
@@ -62,7 +60,13 @@ async function headPosition(t: TestApp): Promise<number> {
 }
 
 function lines(file: string): HistoryCheckpoint[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as HistoryCheckpoint) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as HistoryCheckpoint)
+    : [];
 }
 
 describe('checkpoints: when they are made, and where they are published', () => {

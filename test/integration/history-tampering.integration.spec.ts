@@ -80,13 +80,27 @@ describe('history against an adversary with database access', () => {
   async function restore(rows: readonly HashedRow[]): Promise<void> {
     await asAdversary([
       ['DELETE FROM history'],
-      ...rows.map(
-        (r): [string, unknown[]] => [
-          `INSERT INTO history (position, scheme, sequence, slice_key, segment_key, action, before, after, actor, reason, idempotency_key, request_id, recorded_at, prev_hash, hash)
+      ...rows.map((r): [string, unknown[]] => [
+        `INSERT INTO history (position, scheme, sequence, slice_key, segment_key, action, before, after, actor, reason, idempotency_key, request_id, recorded_at, prev_hash, hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)`,
-          [r.position, r.scheme, r.sequence, r.sliceKey, r.segmentKey, r.action, JSON.stringify(r.before), JSON.stringify(r.after), r.actor, r.reason, r.idempotencyKey, r.requestId, r.recordedAt, r.prevHash, r.hash],
+        [
+          r.position,
+          r.scheme,
+          r.sequence,
+          r.sliceKey,
+          r.segmentKey,
+          r.action,
+          JSON.stringify(r.before),
+          JSON.stringify(r.after),
+          r.actor,
+          r.reason,
+          r.idempotencyKey,
+          r.requestId,
+          r.recordedAt,
+          r.prevHash,
+          r.hash,
         ],
-      ),
+      ]),
     ]);
     expect(await verify()).toMatchObject({ ok: true, verdict: 'OK' });
   }
@@ -132,7 +146,10 @@ describe('history against an adversary with database access', () => {
       return { ...chained, hash: prevHash };
     });
     await asAdversary(
-      forged.map((r): [string, unknown[]] => ['UPDATE history SET after = $2::jsonb, prev_hash = $3, hash = $4 WHERE position = $1', [r.position, JSON.stringify(r.after), r.prevHash, r.hash]]),
+      forged.map((r): [string, unknown[]] => [
+        'UPDATE history SET after = $2::jsonb, prev_hash = $3, hash = $4 WHERE position = $1',
+        [r.position, JSON.stringify(r.after), r.prevHash, r.hash],
+      ]),
     );
     expect(await verify()).toMatchObject({ ok: false, verdict: 'CHECKPOINT_MISMATCH', checkpointPosition: null });
     // The stored checkpoint catches it too...
@@ -166,10 +183,12 @@ describe('history against an adversary with database access', () => {
   it('a rolled-back transaction leaves a gap in sequence, none in position', async () => {
     const before = await historyRows();
     const burn = "SELECT nextval('history_sequence_seq') FROM generate_series(1, 32)";
-    await t.dataSource.transaction(async (tx) => {
-      await tx.query(burn);
-      throw new Error('roll back');
-    }).catch(() => undefined);
+    await t.dataSource
+      .transaction(async (tx) => {
+        await tx.query(burn);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
     await createSlice(t.admin, { key: uniqueKey('api.after-gap') });
     const after = await historyRows();
     const [previous, added] = [after.at(-2)!, after.at(-1)!];

@@ -25,10 +25,7 @@ describe('history', () => {
     await createSegment(t.admin, staff, [{ attribute: 'email', operator: 'STR_ENDS_WITH', values: ['@example.com'] }]);
     await createSegment(t.admin, gone, [{ attribute: 'plan', operator: 'IN', values: ['free'] }]);
     await t.admin.ok('mutation($key: String!) { deleteSegment(key: $key, reason: "unused") { key } }', { key: gone });
-    await t.admin.ok(
-      'mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "country", operator: IN, values: ["KE", "UG"] }]) { key } }',
-      { key: ke },
-    );
+    await t.admin.ok('mutation($key: String!) { updateSegment(key: $key, constraints: [{ attribute: "country", operator: IN, values: ["KE", "UG"] }]) { key } }', { key: ke });
     for (let i = 0; i < 6; i++) {
       const key = uniqueKey('api.route');
       await createSlice(t.admin, { key, tags: ['wave-1'] });
@@ -122,9 +119,7 @@ describe('history', () => {
       "SELECT sequence::text AS sequence FROM history h WHERE action = 'ROLLOUT_SET' ORDER BY h.sequence LIMIT 1 OFFSET 2",
     );
     await tamper(`UPDATE history SET after = jsonb_set(after, '{basisPoints}', '10000') WHERE sequence = ${victim!.sequence}`);
-    const { verifyHistory } = await t.admin.ok<{ verifyHistory: { ok: boolean; firstBrokenSequence: string | null } }>(
-      '{ verifyHistory { ok firstBrokenSequence } }',
-    );
+    const { verifyHistory } = await t.admin.ok<{ verifyHistory: { ok: boolean; firstBrokenSequence: string | null } }>('{ verifyHistory { ok firstBrokenSequence } }');
     expect(verifyHistory).toEqual({ ok: false, firstBrokenSequence: victim!.sequence });
   });
 
@@ -132,14 +127,11 @@ describe('history', () => {
     const [first]: { sequence: string }[] = await t.dataSource.query(
       "SELECT sequence::text AS sequence FROM history h WHERE action = 'SEGMENT_CREATED' ORDER BY h.sequence LIMIT 1",
     );
-    const [next]: { sequence: string }[] = await t.dataSource.query(
-      'SELECT sequence::text AS sequence FROM history h WHERE h.sequence > $1 ORDER BY h.sequence LIMIT 1',
-      [first!.sequence],
-    );
+    const [next]: { sequence: string }[] = await t.dataSource.query('SELECT sequence::text AS sequence FROM history h WHERE h.sequence > $1 ORDER BY h.sequence LIMIT 1', [
+      first!.sequence,
+    ]);
     await tamper(`DELETE FROM history WHERE sequence = ${first!.sequence}`);
-    const { verifyHistory } = await t.admin.ok<{ verifyHistory: { ok: boolean; firstBrokenSequence: string | null } }>(
-      '{ verifyHistory { ok firstBrokenSequence } }',
-    );
+    const { verifyHistory } = await t.admin.ok<{ verifyHistory: { ok: boolean; firstBrokenSequence: string | null } }>('{ verifyHistory { ok firstBrokenSequence } }');
     expect(verifyHistory).toEqual({ ok: false, firstBrokenSequence: next!.sequence });
   });
 

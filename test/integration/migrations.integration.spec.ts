@@ -8,7 +8,18 @@ import { MIGRATIONS } from '../../migrations/index.js';
 import { ChainVerifier, chainHash, type ChainedRow, GENESIS_HASH, type HashedRow } from '../../src/history/proof/hash-chain.js';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database.js';
 
-const TABLES = ['api_tokens', 'history', 'history_checkpoints', 'idempotency_keys', 'sdk_instances', 'segments', 'slice_segments', 'slices', 'traffic_buckets', 'traffic_followers'];
+const TABLES = [
+  'api_tokens',
+  'history',
+  'history_checkpoints',
+  'idempotency_keys',
+  'sdk_instances',
+  'segments',
+  'slice_segments',
+  'slices',
+  'traffic_buckets',
+  'traffic_followers',
+];
 
 describe('migrations', () => {
   let database: TestDatabase;
@@ -49,17 +60,14 @@ describe('migrations', () => {
   });
 
   it('installs the append-only trigger on history', async () => {
-    const rows: { tgname: string }[] = await dataSource.query(
-      "SELECT tgname FROM pg_trigger WHERE tgrelid = 'history'::regclass AND NOT tgisinternal ORDER BY 1",
-    );
+    const rows: { tgname: string }[] = await dataSource.query("SELECT tgname FROM pg_trigger WHERE tgrelid = 'history'::regclass AND NOT tgisinternal ORDER BY 1");
     expect(rows.map((r) => r.tgname)).toEqual(['history_no_truncate', 'history_no_update_delete']);
   });
 
   it('gives an existing chain gapless positions in sequence order, keeps its hashes verifying, and reverts only while no row is scheme 2', async () => {
     const db = await createTestDatabase();
     const engine = db.url === null ? await openEmbeddedDatabase('memory:') : null;
-    const upTo = async (count: number) =>
-      new DataSource({ ...dataSourceOptions(db.url, engine, ENTITIES), migrations: MIGRATIONS.slice(0, count) }).initialize();
+    const upTo = async (count: number) => new DataSource({ ...dataSourceOptions(db.url, engine, ENTITIES), migrations: MIGRATIONS.slice(0, count) }).initialize();
     try {
       const before = await upTo(3);
       await runMigrations(before, { lock: engine === null });
@@ -68,9 +76,20 @@ describe('migrations', () => {
       let prevHash = GENESIS_HASH;
       for (const [i, sequence] of ['1', '2', '35', '36', '90'].entries()) {
         const row: ChainedRow = {
-          position: '0', scheme: 1, sequence, sliceKey: `api.route-${i}`, segmentKey: null, action: 'SLICE_CREATED', before: null,
-          after: { key: `api.route-${i}`, note: 'line\u2028sep 😀' }, actor: 'ana', reason: i === 2 ? 'after a crash' : null, idempotencyKey: null,
-          requestId: null, recordedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), prevHash,
+          position: '0',
+          scheme: 1,
+          sequence,
+          sliceKey: `api.route-${i}`,
+          segmentKey: null,
+          action: 'SLICE_CREATED',
+          before: null,
+          after: { key: `api.route-${i}`, note: 'line\u2028sep 😀' },
+          actor: 'ana',
+          reason: i === 2 ? 'after a crash' : null,
+          idempotencyKey: null,
+          requestId: null,
+          recordedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+          prevHash,
         };
         prevHash = chainHash(row);
         rows.push({ ...row, hash: prevHash });

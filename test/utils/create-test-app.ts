@@ -70,10 +70,10 @@ export async function createTestApp(env: Record<string, string> = {}, options: C
     admin,
     as: (token) => new GraphqlClient(baseUrl, token),
     tokenFor: async (role, name = `${role}-${++tokenCount}-${Date.now()}`) => {
-      const res = await admin.ok<{ createToken: { secret: string } }>(
-        'mutation($name: String!, $role: Role!) { createToken(name: $name, role: $role) { secret } }',
-        { name, role: role.toUpperCase().replace('-', '_') },
-      );
+      const res = await admin.ok<{ createToken: { secret: string } }>('mutation($name: String!, $role: Role!) { createToken(name: $name, role: $role) { secret } }', {
+        name,
+        role: role.toUpperCase().replace('-', '_'),
+      });
       return res.createToken.secret;
     },
     close: async () => {

@@ -48,10 +48,7 @@ export async function createSegment(
   key: string,
   constraints: { attribute: string; operator: string; values: string[]; inverted?: boolean; caseInsensitive?: boolean }[],
 ): Promise<void> {
-  await client.ok(
-    `mutation($key: String!, $constraints: [ConstraintInput!]!) { createSegment(key: $key, constraints: $constraints) { key } }`,
-    { key, constraints },
-  );
+  await client.ok(`mutation($key: String!, $constraints: [ConstraintInput!]!) { createSegment(key: $key, constraints: $constraints) { key } }`, { key, constraints });
 }
 
 export async function sliceHistory(client: GraphqlClient, sliceKey: string, first = 100): Promise<HistoryView[]> {

@@ -25,9 +25,7 @@ export class Exposition {
   /** The value of the one sample with exactly these labels (no more, no fewer); undefined when absent. */
   value(name: string, labels: Record<string, string> = {}): number | undefined {
     const wanted = Object.entries(labels);
-    const matches = this.series(name).filter(
-      (s) => Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v),
-    );
+    const matches = this.series(name).filter((s) => Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v));
     if (matches.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} appears ${matches.length} times`);
     return matches[0]?.value;
   }

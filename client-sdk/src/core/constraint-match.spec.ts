@@ -10,8 +10,7 @@ const c = (attribute: string, operator: string, values: string[], flags: Partial
 });
 
 type Case = [label: string, constraint: Constraint, context: Record<string, unknown> | null | undefined, expected: boolean];
-const check = (constraint: Constraint, context: Record<string, unknown> | null | undefined, now = NOW) =>
-  matchesConstraint(constraint, context as EvaluationContext, now);
+const check = (constraint: Constraint, context: Record<string, unknown> | null | undefined, now = NOW) => matchesConstraint(constraint, context as EvaluationContext, now);
 
 /**
  * The Unleash client specification, translated case by case (custom context fields become flat
@@ -286,7 +285,14 @@ describe('helpers', () => {
   it('readAttribute returns only non-empty strings', () => {
     const ctx = { a: 'x', b: '', c: 5, d: null, e: undefined } as unknown as EvaluationContext;
     expect(['a', 'b', 'c', 'd', 'e', 'f', 'hasOwnProperty', '__proto__'].map((k) => readAttribute(ctx, k))).toEqual([
-      'x', undefined, undefined, undefined, undefined, undefined, undefined, undefined,
+      'x',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
     ]);
   });
 

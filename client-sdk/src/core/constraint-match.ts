@@ -104,12 +104,7 @@ function compileIn(attribute: string, values: unknown, caseInsensitive: boolean,
   };
 }
 
-function compileString(
-  attribute: string,
-  operator: 'STR_STARTS_WITH' | 'STR_ENDS_WITH' | 'STR_CONTAINS',
-  values: unknown,
-  caseInsensitive: boolean,
-): ContextPredicate {
+function compileString(attribute: string, operator: 'STR_STARTS_WITH' | 'STR_ENDS_WITH' | 'STR_CONTAINS', values: unknown, caseInsensitive: boolean): ContextPredicate {
   const list = listValues(values, caseInsensitive);
   if (list.length === 0) return NEVER;
   return (context) => {
@@ -118,12 +113,7 @@ function compileString(
     const value = caseInsensitive ? foldCase(raw) : raw;
     for (let i = 0; i < list.length; i++) {
       const v = list[i] as string;
-      const hit =
-        operator === 'STR_STARTS_WITH'
-          ? value.startsWith(v)
-          : operator === 'STR_ENDS_WITH'
-            ? value.endsWith(v)
-            : value.includes(v);
+      const hit = operator === 'STR_STARTS_WITH' ? value.startsWith(v) : operator === 'STR_ENDS_WITH' ? value.endsWith(v) : value.includes(v);
       if (hit) return true;
     }
     return false;
@@ -265,11 +255,7 @@ export function compileSegment(segment: SegmentDefinition): ContextPredicate {
  * A non-object context counts as empty; without `now`, a `currentTime` date constraint uses the
  * current time.
  */
-export function matchesConstraint(
-  constraint: Constraint,
-  context: EvaluationContext | null | undefined,
-  now?: number,
-): boolean {
+export function matchesConstraint(constraint: Constraint, context: EvaluationContext | null | undefined, now?: number): boolean {
   const ctx = typeof context === 'object' && context !== null ? context : {};
   return compileConstraint(constraint)(ctx, now);
 }

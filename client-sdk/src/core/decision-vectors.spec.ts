@@ -17,9 +17,7 @@ interface DecisionVectors {
   }[];
 }
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../test/fixtures/decision-vectors.json', import.meta.url), 'utf8'),
-) as DecisionVectors;
+const vectors = JSON.parse(readFileSync(new URL('../../../test/fixtures/decision-vectors.json', import.meta.url), 'utf8')) as DecisionVectors;
 const sut = compileSnapshot(vectors.snapshot);
 const DEFAULT_NOW = Date.parse('2024-03-01T00:00:00Z'); // cases without `now` must not depend on it
 

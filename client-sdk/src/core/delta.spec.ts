@@ -106,7 +106,15 @@ describe('applyDelta', () => {
       // a segment appears that a slice named while it was missing
       [withE, { ...withE, revision: 12, segments: [...base.segments, segment('nigeria', ['NG'])] }, ['e']],
       // a slice rolls back, another moves, one goes, one comes
-      [base, { revision: 11, slices: [slice('a', { state: 'ROLLED_BACK' }), slice('b', { basisPoints: 100, targeting: base.slices[1]!.targeting }), slice('f')], segments: base.segments }, ['a', 'b', 'c', 'f']],
+      [
+        base,
+        {
+          revision: 11,
+          slices: [slice('a', { state: 'ROLLED_BACK' }), slice('b', { basisPoints: 100, targeting: base.slices[1]!.targeting }), slice('f')],
+          segments: base.segments,
+        },
+        ['a', 'b', 'c', 'f'],
+      ],
     ];
     for (const [from, next, expected] of cases) {
       const { snapshot, changedSlices } = applyDelta(from === base ? previous : compileSnapshot(from), wire(from, next));
@@ -137,8 +145,12 @@ describe('applyDelta', () => {
     let def: SnapshotDefinition = base;
     let compiled = compileSnapshot(def);
     for (let step = 0; step < 60; step++) {
-      const slices = ['a', 'b', 'c', 'd', 'e'].filter(() => random(5) !== 0).map((key) => (random(3) === 0 ? randomSlice(key) : (def.slices.find((s) => s.key === key) ?? randomSlice(key))));
-      const segments = keys.filter(() => random(4) !== 0).map((key) => (random(3) === 0 ? segment(key, [['KE', 'UG', 'TZ', 'NG'][random(4)]!]) : (def.segments.find((s) => s.key === key) ?? segment(key, ['NG']))));
+      const slices = ['a', 'b', 'c', 'd', 'e']
+        .filter(() => random(5) !== 0)
+        .map((key) => (random(3) === 0 ? randomSlice(key) : (def.slices.find((s) => s.key === key) ?? randomSlice(key))));
+      const segments = keys
+        .filter(() => random(4) !== 0)
+        .map((key) => (random(3) === 0 ? segment(key, [['KE', 'UG', 'TZ', 'NG'][random(4)]!]) : (def.segments.find((s) => s.key === key) ?? segment(key, ['NG']))));
       const next: SnapshotDefinition = { revision: def.revision + 1, slices, segments };
       const delta = wire(def, next);
       expect(jsonEqual(normalized(patchSnapshot(def, delta)), normalized(next))).toBe(true);
@@ -171,7 +183,13 @@ describe('applyDelta', () => {
   it('refuses a delta for another revision, and a snapshot it did not compile (TypeError)', () => {
     const previous = compileSnapshot(base);
     expect(() => applyDelta(previous, { revision: 12, baseRevision: 11, slices: [], removedSlices: [], segments: [], removedSegments: [] })).toThrow(TypeError);
-    const foreign = { revision: 10, hasSlice: () => false, explain: () => ({ path: 'LEGACY', reason: 'ERROR' }), decide: () => 'LEGACY', stickinessAttribute: () => undefined } as unknown as CompiledSnapshot;
+    const foreign = {
+      revision: 10,
+      hasSlice: () => false,
+      explain: () => ({ path: 'LEGACY', reason: 'ERROR' }),
+      decide: () => 'LEGACY',
+      stickinessAttribute: () => undefined,
+    } as unknown as CompiledSnapshot;
     expect(() => applyDelta(foreign, { revision: 11, baseRevision: 10, slices: [], removedSlices: [], segments: [], removedSegments: [] })).toThrow(TypeError);
   });
 });

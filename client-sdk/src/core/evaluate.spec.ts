@@ -35,15 +35,10 @@ const slice = (over: Partial<SliceDefinition> = {}): SliceDefinition => ({
   ...over,
 });
 
-const snapshot = (slices: SliceDefinition[], segs = segments, revision = 7) =>
-  compileSnapshot({ revision, slices, segments: segs });
+const snapshot = (slices: SliceDefinition[], segs = segments, revision = 7) => compileSnapshot({ revision, slices, segments: segs });
 
 describe('compileSnapshot / explain: the decision rule', () => {
-  const sut = snapshot([
-    slice(),
-    slice({ key: 'rolled', state: 'ROLLED_BACK', basisPoints: 10000 }),
-    slice({ key: 'archived', state: 'ARCHIVED', basisPoints: 10000 }),
-  ]);
+  const sut = snapshot([slice(), slice({ key: 'rolled', state: 'ROLLED_BACK', basisPoints: 10000 }), slice({ key: 'archived', state: 'ARCHIVED', basisPoints: 10000 })]);
   const key = 'payments.provider.mpesa';
 
   it('exposes the revision and the slices it knows', () => {
@@ -125,7 +120,17 @@ describe('compileSnapshot / explain: the decision rule', () => {
 describe('missing segments match nobody', () => {
   const key = 'payments.provider.mpesa';
   const sut = snapshot([
-    slice({ basisPoints: 0, targeting: { include: ['ghost'], exclude: ['ghost'], rules: [{ segments: ['ghost'], basisPoints: 10000 }, { segments: [], basisPoints: 10000 }] } }),
+    slice({
+      basisPoints: 0,
+      targeting: {
+        include: ['ghost'],
+        exclude: ['ghost'],
+        rules: [
+          { segments: ['ghost'], basisPoints: 10000 },
+          { segments: [], basisPoints: 10000 },
+        ],
+      },
+    }),
   ]);
 
   it('an include or exclude through a missing segment applies to no one; a rule through it never applies', () => {
@@ -137,7 +142,14 @@ describe('missing segments match nobody', () => {
 describe('never throws', () => {
   const key = 'payments.provider.mpesa';
   const sut = snapshot([slice()]);
-  const hostile = new Proxy({}, { get: () => { throw new Error('boom'); } });
+  const hostile = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('boom');
+      },
+    },
+  );
 
   it.each([null, undefined, 42, 'userId=1', true, [], () => 1, Symbol('x')])('treats context %p as empty', (context) => {
     expect(sut.explain(key, context as unknown as EvaluationContext)).toEqual({ path: 'LEGACY', reason: 'NO_STICKINESS' });

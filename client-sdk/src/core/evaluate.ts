@@ -35,15 +35,7 @@
  *   reads the clock nor boxes a timestamp.
  */
 
-import type {
-  Decision,
-  EvaluationContext,
-  Path,
-  SegmentDefinition,
-  SliceDefinition,
-  SliceState,
-  SnapshotDefinition,
-} from './types.js';
+import type { Decision, EvaluationContext, Path, SegmentDefinition, SliceDefinition, SliceState, SnapshotDefinition } from './types.js';
 import { isBasisPoints, MAX_BASIS_POINTS } from './basis-points.js';
 import { positionWithPrefix } from './bucket.js';
 import { compileSegment, readAttribute, type ContextPredicate } from './constraint-match.js';
@@ -403,12 +395,7 @@ export function definitionOf(snapshot: CompiledSnapshot): SnapshotDefinition {
  *
  * @param segments - the segment definitions the slice may refer to.
  */
-export function evaluateSlice(
-  slice: SliceDefinition,
-  segments: readonly SegmentDefinition[],
-  context: EvaluationContext | null | undefined,
-  now?: number,
-): Decision {
+export function evaluateSlice(slice: SliceDefinition, segments: readonly SegmentDefinition[], context: EvaluationContext | null | undefined, now?: number): Decision {
   try {
     return compileSnapshot({ revision: 0, slices: [slice], segments }).explain(slice.key, context, now);
   } catch {

@@ -7,15 +7,7 @@
 
 export * from './types.js';
 export { compileSnapshot, applyDelta, compactSnapshot, definitionOf, evaluateSlice, ERROR_DECISION, type CompiledSnapshot } from './evaluate.js';
-export {
-  compileConstraint,
-  compileSegment,
-  matchesConstraint,
-  readAttribute,
-  foldCase,
-  CURRENT_TIME_ATTRIBUTE,
-  type ContextPredicate,
-} from './constraint-match.js';
+export { compileConstraint, compileSegment, matchesConstraint, readAttribute, foldCase, CURRENT_TIME_ATTRIBUTE, type ContextPredicate } from './constraint-match.js';
 export {
   validateConstraint,
   isOperator,

@@ -104,10 +104,10 @@ function absorb(from: HashPrefix, text: string, out: MutableHashPrefix): void {
       bytes = c;
       count = 1;
     } else if (c < 0x800) {
-      bytes = (0xc0 | (c >>> 6)) | ((0x80 | (c & 0x3f)) << 8);
+      bytes = 0xc0 | (c >>> 6) | ((0x80 | (c & 0x3f)) << 8);
       count = 2;
     } else if (c < 0xd800 || c > 0xdfff) {
-      bytes = (0xe0 | (c >>> 12)) | ((0x80 | ((c >>> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
+      bytes = 0xe0 | (c >>> 12) | ((0x80 | ((c >>> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
       count = 3;
     } else {
       const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
@@ -115,11 +115,7 @@ function absorb(from: HashPrefix, text: string, out: MutableHashPrefix): void {
         // A well-formed surrogate pair: one supplementary code point, four bytes.
         c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
         i++;
-        bytes =
-          (0xf0 | (c >>> 18)) |
-          ((0x80 | ((c >>> 12) & 0x3f)) << 8) |
-          ((0x80 | ((c >>> 6) & 0x3f)) << 16) |
-          ((0x80 | (c & 0x3f)) << 24);
+        bytes = 0xf0 | (c >>> 18) | ((0x80 | ((c >>> 12) & 0x3f)) << 8) | ((0x80 | ((c >>> 6) & 0x3f)) << 16) | ((0x80 | (c & 0x3f)) << 24);
         count = 4;
       } else {
         // A lone surrogate has no UTF-8 form; TextEncoder (and Go) write U+FFFD (EF BF BD) instead.

@@ -30,7 +30,7 @@ describe('RFC 3339 parsing', () => {
 
   it('agrees with Date.parse on 2,000 random millisecond instants across 1600..2400', () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     for (let n = 0; n < 2_000; n++) {
       const ms = Math.floor(Date.UTC(1600, 0, 1) + random() * (Date.UTC(2400, 0, 1) - Date.UTC(1600, 0, 1)));
       const text = new Date(ms).toISOString();

@@ -59,10 +59,21 @@ function scan(text: string): boolean {
   const second = twoDigits(text, 17);
   const sep = text.charCodeAt(10);
   if (
-    y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
-    minute < 0 || minute > 59 || second < 0 || second > 60 ||
-    text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || // -
-    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || // :
+    y1 < 0 ||
+    y2 < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 60 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 || // -
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58 || // :
     (sep !== 84 && sep !== 116 && sep !== 32) // T t space
   ) {
     return false;
@@ -106,8 +117,7 @@ function scan(text: string): boolean {
   // A leap second keeps :59 and carries a second's worth of nanoseconds, so it sorts after
   // every other instant of that second and before the next one.
   const leap = second === 60;
-  scratch.seconds =
-    daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + (leap ? 59 : second) - offsetSeconds;
+  scratch.seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + (leap ? 59 : second) - offsetSeconds;
   scratch.nanos = leap ? nanos + 1_000_000_000 : nanos;
   return true;
 }

@@ -147,8 +147,7 @@ function compareNumbers(a: number, b: number): number {
 
 /** Precedence of two parsed versions: -1, 0 or 1. Build metadata is ignored. */
 export function compareSemver(a: SemVer, b: SemVer): number {
-  const core =
-    compareNumbers(a.major, b.major) || compareNumbers(a.minor, b.minor) || compareNumbers(a.patch, b.patch);
+  const core = compareNumbers(a.major, b.major) || compareNumbers(a.minor, b.minor) || compareNumbers(a.patch, b.patch);
   if (core !== 0) return core;
   const ap = a.prerelease;
   const bp = b.prerelease;
@@ -172,10 +171,7 @@ export function compareSemver(a: SemVer, b: SemVer): number {
  */
 export function compareSemverText(text: string, other: SemVer): number {
   if (!scan(text)) return NaN;
-  const core =
-    compareNumbers(scratch.major, other.major) ||
-    compareNumbers(scratch.minor, other.minor) ||
-    compareNumbers(scratch.patch, other.patch);
+  const core = compareNumbers(scratch.major, other.major) || compareNumbers(scratch.minor, other.minor) || compareNumbers(scratch.patch, other.patch);
   if (core !== 0) return core;
   const op = other.prerelease;
   const textIsRelease = scratch.preStart < 0;

@@ -13,16 +13,7 @@ export type Path = 'LEGACY' | 'NEW';
 export type SliceState = 'ACTIVE' | 'ROLLED_BACK' | 'ARCHIVED';
 
 /** Why a decision came out the way it did: a closed set. */
-export type DecisionReason =
-  | 'UNKNOWN_SLICE'
-  | 'ROLLED_BACK'
-  | 'ARCHIVED'
-  | 'EXCLUDED'
-  | 'INCLUDED'
-  | 'NO_STICKINESS'
-  | 'RULE'
-  | 'ROLLOUT'
-  | 'ERROR';
+export type DecisionReason = 'UNKNOWN_SLICE' | 'ROLLED_BACK' | 'ARCHIVED' | 'EXCLUDED' | 'INCLUDED' | 'NO_STICKINESS' | 'RULE' | 'ROLLOUT' | 'ERROR';
 
 /** Constraint operators, with exactly Unleash's semantics. */
 export const OPERATORS = [

@@ -13,7 +13,11 @@ describe('validateConstraint', () => {
     c('score', 'NUM_LT', ['-0.5e2']),
     c('currentTime', 'DATE_AFTER', ['2024-03-01T09:30:00.5+03:00']),
     c('appVersion', 'SEMVER_GTE', ['2.3.0-rc.1+build.7']),
-    c('tenant_id', 'IN', Array.from({ length: MAX_CONSTRAINT_VALUES }, (_, i) => `t${i}`)),
+    c(
+      'tenant_id',
+      'IN',
+      Array.from({ length: MAX_CONSTRAINT_VALUES }, (_, i) => `t${i}`),
+    ),
   ])('accepts a valid constraint (%#)', (constraint) => {
     expect(validateConstraint(constraint)).toEqual([]);
   });

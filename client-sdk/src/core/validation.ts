@@ -100,8 +100,7 @@ export function validateConstraint(constraint: Constraint): ConstraintProblem[] 
   const add = (field: ConstraintProblem['field'], code: ConstraintProblemCode, message: string, index?: number) => {
     problems.push(index === undefined ? { field, code, message } : { field, index, code, message });
   };
-  const c: Partial<Record<keyof Constraint, unknown>> =
-    typeof constraint === 'object' && constraint !== null ? constraint : {};
+  const c: Partial<Record<keyof Constraint, unknown>> = typeof constraint === 'object' && constraint !== null ? constraint : {};
 
   if (typeof c.attribute !== 'string' || c.attribute.length === 0) {
     add('attribute', 'EMPTY_ATTRIBUTE', 'attribute is required');

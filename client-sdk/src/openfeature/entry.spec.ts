@@ -25,7 +25,11 @@ describe('the openfeature entry point', () => {
   it('is the only part of the SDK that imports @openfeature', () => {
     const offenders = sources(SRC)
       .filter((f) => !relative(SRC, f).startsWith('openfeature/'))
-      .flatMap((f) => importsOf(f).filter((spec) => spec.startsWith('@openfeature')).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((spec) => spec.startsWith('@openfeature'))
+          .map((spec) => `${relative(SRC, f)} -> ${spec}`),
+      );
     expect(offenders).toEqual([]);
   });
 

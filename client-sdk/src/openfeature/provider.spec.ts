@@ -68,7 +68,11 @@ describe('SwitchyardProvider', () => {
         reason: 'SPLIT',
         flagMetadata: { switchyardReason: 'ROLLOUT', revision: 1 },
       });
-      expect(provider.resolveBoolean('search', false, { targetingKey: 'alice' })).toMatchObject({ value: true, reason: 'TARGETING_MATCH', flagMetadata: { switchyardReason: 'INCLUDED' } });
+      expect(provider.resolveBoolean('search', false, { targetingKey: 'alice' })).toMatchObject({
+        value: true,
+        reason: 'TARGETING_MATCH',
+        flagMetadata: { switchyardReason: 'INCLUDED' },
+      });
       expect(provider.resolveBoolean('search', true, { targetingKey: 'bob' })).toMatchObject({ value: false, variant: 'legacy', reason: 'SPLIT' });
       expect(provider.resolveBoolean('paused', true, { targetingKey: 'bob' })).toMatchObject({ value: false, reason: 'DISABLED' });
       expect(provider.resolveBoolean('split', true, {})).toMatchObject({ value: false, reason: 'DEFAULT', flagMetadata: { switchyardReason: 'NO_STICKINESS' } });
@@ -238,9 +242,7 @@ describe('SwitchyardProvider', () => {
       const next = snapshot(2);
       server.publish({ ...next, slices: next.slices.map((s) => (s.key === 'checkout' ? { ...s, basisPoints: 0 } : s)) });
       await waitFor(() => events.length > 0, 5_000, 'the event');
-      expect(events).toEqual([
-        { type: ProviderEvents.ConfigurationChanged, details: { flagsChanged: ['checkout'], message: 'Switchyard revision 2', metadata: { revision: 2 } } },
-      ]);
+      expect(events).toEqual([{ type: ProviderEvents.ConfigurationChanged, details: { flagsChanged: ['checkout'], message: 'Switchyard revision 2', metadata: { revision: 2 } } }]);
       expect(provider.resolveBoolean('checkout', true, {}).value).toBe(false);
 
       // Revision 3 decides as revision 2 did.
@@ -268,7 +270,12 @@ describe('SwitchyardProvider', () => {
       await OpenFeature.setProviderAndWait(provider);
       const of = OpenFeature.getClient();
       expect(of.providerStatus).toBe(ProviderStatus.READY);
-      await expect(of.getBooleanDetails('search', false, { targetingKey: 'alice' })).resolves.toMatchObject({ flagKey: 'search', value: true, reason: 'TARGETING_MATCH', variant: 'new' });
+      await expect(of.getBooleanDetails('search', false, { targetingKey: 'alice' })).resolves.toMatchObject({
+        flagKey: 'search',
+        value: true,
+        reason: 'TARGETING_MATCH',
+        variant: 'new',
+      });
       await expect(of.getBooleanDetails('nope', true)).resolves.toMatchObject({ value: true, reason: 'ERROR', errorCode: ErrorCode.FLAG_NOT_FOUND });
 
       const seen: string[] = [];

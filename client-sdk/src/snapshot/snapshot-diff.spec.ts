@@ -36,7 +36,11 @@ describe('changedSlices', () => {
   });
 
   it('lists added, removed and changed slices', () => {
-    const next = snapshot(2, [slice('a', 150), slice('b', 200, { include: ['staff'] }), slice('c', 300, { rules: [{ segments: ['kenya'], basisPoints: 50 }] }), slice('e', 0)], base.segments);
+    const next = snapshot(
+      2,
+      [slice('a', 150), slice('b', 200, { include: ['staff'] }), slice('c', 300, { rules: [{ segments: ['kenya'], basisPoints: 50 }] }), slice('e', 0)],
+      base.segments,
+    );
     expect(changedSlices(base, next)).toEqual(['a', 'd', 'e']);
   });
 

@@ -240,7 +240,11 @@ export class SnapshotHolder {
    * @param change - the snapshot's JSON text when it came whole (written to the backup as is), the
    *   changed slices when a delta said which.
    */
-  private use(compiled: CompiledSnapshot, source: Exclude<SnapshotSource, 'none'>, change: { readonly text?: string | undefined; readonly changedSlices?: readonly string[] }): void {
+  private use(
+    compiled: CompiledSnapshot,
+    source: Exclude<SnapshotSource, 'none'>,
+    change: { readonly text?: string | undefined; readonly changedSlices?: readonly string[] },
+  ): void {
     const previous = this.compiled;
     const previousRevision = this.heldRevision;
     this.compiled = compiled;

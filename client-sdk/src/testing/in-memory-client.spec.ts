@@ -42,7 +42,10 @@ describe('InMemoryClient', () => {
       });
       await fc.assert(
         fc.asyncProperty(configuration, fc.array(subject, { minLength: 1, maxLength: 50 }), async (c, subjects) => {
-          const segments = { 'salary-run': [{ attribute: 'accountId', operator: 'IN' as const, values: c.excluded }], kenya: [{ attribute: 'country', operator: 'IN' as const, values: ['KE'] }] };
+          const segments = {
+            'salary-run': [{ attribute: 'accountId', operator: 'IN' as const, values: c.excluded }],
+            kenya: [{ attribute: 'country', operator: 'IN' as const, values: ['KE'] }],
+          };
           const config: InMemoryConfiguration = {
             slices: { [MPESA]: { percent: c.basisPoints / 100, state: c.state, exclude: ['salary-run'], rules: [{ segments: ['kenya'], percent: c.kenyaBasisPoints / 100 }] } },
             segments,
@@ -86,8 +89,17 @@ describe('InMemoryClient', () => {
     });
 
     it('never throws at the host: a hostile context or a throwing clock answers LEGACY', () => {
-      const sut = new InMemoryClient(PAYMENTS, { clock: () => { throw new Error('clock broken'); } });
-      const hostile = Object.defineProperty({}, 'userId', { get: () => { throw new Error('boom'); }, enumerable: true }) as Record<string, string>;
+      const sut = new InMemoryClient(PAYMENTS, {
+        clock: () => {
+          throw new Error('clock broken');
+        },
+      });
+      const hostile = Object.defineProperty({}, 'userId', {
+        get: () => {
+          throw new Error('boom');
+        },
+        enumerable: true,
+      }) as Record<string, string>;
       expect(sut.decide(MPESA, hostile)).toBe('LEGACY');
       expect(sut.explain(MPESA, null)).toMatchObject({ path: 'LEGACY' });
       expect(sut.decide(MPESA, 42 as unknown as Record<string, string>)).toBe('LEGACY');
@@ -109,7 +121,10 @@ describe('InMemoryClient', () => {
     it('takes the decision time from its clock for date constraints on currentTime', () => {
       let now = Date.parse('2030-01-01T00:00:00Z');
       const sut = new InMemoryClient(
-        { slices: { launch: { percent: 100, include: ['after-launch'], rules: [] } }, segments: { 'after-launch': [{ attribute: 'currentTime', operator: 'DATE_AFTER', values: ['2030-06-01T00:00:00Z'] }] } },
+        {
+          slices: { launch: { percent: 100, include: ['after-launch'], rules: [] } },
+          segments: { 'after-launch': [{ attribute: 'currentTime', operator: 'DATE_AFTER', values: ['2030-06-01T00:00:00Z'] }] },
+        },
         { clock: () => now },
       );
       // At 100 % the rollout already says NEW; what changes is why.
@@ -288,5 +303,15 @@ describe('InMemoryClient', () => {
 /** A real client that answers from `bootstrap` only: no service behind its URL, no reports. */
 async function realClientWith(bootstrap: SnapshotDefinition): Promise<SwitchyardClient> {
   // Port 9 (discard) on loopback refuses at once; the refusals go to onError and are of no interest here.
-  return createClient({ url: 'http://127.0.0.1:9', token: 'unused', appName: 'in-memory-spec', bootstrap, initTimeoutMs: 0, metrics: false, streaming: false, pollIntervalMs: 60_000, onError: () => undefined });
+  return createClient({
+    url: 'http://127.0.0.1:9',
+    token: 'unused',
+    appName: 'in-memory-spec',
+    bootstrap,
+    initTimeoutMs: 0,
+    metrics: false,
+    streaming: false,
+    pollIntervalMs: 60_000,
+    onError: () => undefined,
+  });
 }

@@ -411,7 +411,9 @@ export class InMemoryClient implements SwitchyardClient {
 // ---------------------------------------------------------------- configuration → snapshot
 
 function isSnapshot(configuration: InMemoryConfiguration | SnapshotDefinition): configuration is SnapshotDefinition {
-  return typeof configuration === 'object' && configuration !== null && (Array.isArray(configuration.slices) || Array.isArray(configuration.segments) || 'revision' in configuration);
+  return (
+    typeof configuration === 'object' && configuration !== null && (Array.isArray(configuration.slices) || Array.isArray(configuration.segments) || 'revision' in configuration)
+  );
 }
 
 function sliceOf(key: string, slice: InMemorySlice | Path): SliceDefinition {
@@ -475,7 +477,8 @@ function checkSnapshot(snapshot: SnapshotDefinition): void {
     }
     const named = (list: unknown, what: string): void => {
       if (!Array.isArray(list)) fail(`${where}: ${what} must be a list of segment keys`);
-      for (const key of list as unknown[]) if (typeof key !== 'string' || !segmentKeys.has(key)) fail(`${where}: ${what} names segment "${String(key)}", which the configuration does not define`);
+      for (const key of list as unknown[])
+        if (typeof key !== 'string' || !segmentKeys.has(key)) fail(`${where}: ${what} names segment "${String(key)}", which the configuration does not define`);
     };
     named(targeting.include, 'include');
     named(targeting.exclude, 'exclude');

@@ -16,11 +16,4 @@
  * @packageDocumentation
  */
 
-export {
-  InMemoryClient,
-  snapshotOf,
-  type InMemoryClientOptions,
-  type InMemoryConfiguration,
-  type InMemoryRule,
-  type InMemorySlice,
-} from './in-memory-client.js';
+export { InMemoryClient, snapshotOf, type InMemoryClientOptions, type InMemoryConfiguration, type InMemoryRule, type InMemorySlice } from './in-memory-client.js';

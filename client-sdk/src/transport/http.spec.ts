@@ -9,13 +9,20 @@ import { endpointError, wrongUrlMessage } from './http.js';
 const transport = (baseUrl: string): TransportContext => ({ baseUrl, headers: {}, fetch: globalThis.fetch, nodeStream: false, idleTimeoutMs: 1_000 });
 
 /** Apollo's answer to GET /graphql/sdk/v1/stream (its CSRF check), as the service sends it. */
-const csrfBody = JSON.stringify({ errors: [{ message: 'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF).', extensions: { code: 'BAD_REQUEST' } }] });
+const csrfBody = JSON.stringify({
+  errors: [{ message: 'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF).', extensions: { code: 'BAD_REQUEST' } }],
+});
 
 describe('endpointError', () => {
   it.each([
     ['Apollo refusing a GET at /graphql/... (CSRF check)', 400, csrfBody, 'BAD_REQUEST'],
-    ['the service without such a route', 404, JSON.stringify({ errors: [{ message: 'Cannot GET /api/sdk/v1/snapshot', extensions: { code: 'NOT_FOUND', errorCode: 'ROUTE_NOT_FOUND' } }] }), 'ROUTE_NOT_FOUND'],
-    ['a web server\'s page', 404, '<html>Not Found</html>', undefined],
+    [
+      'the service without such a route',
+      404,
+      JSON.stringify({ errors: [{ message: 'Cannot GET /api/sdk/v1/snapshot', extensions: { code: 'NOT_FOUND', errorCode: 'ROUTE_NOT_FOUND' } }] }),
+      'ROUTE_NOT_FOUND',
+    ],
+    ["a web server's page", 404, '<html>Not Found</html>', undefined],
     ['a method not allowed', 405, '', undefined],
   ])('makes %s WRONG_URL, keeping the status and the code of whatever answered', async (_name, status, body, serviceCode) => {
     for (const operation of ['stream', 'poll'] as const) {

@@ -19,10 +19,7 @@ describe('usage reports', () => {
   const reports = () => server.reports as MetricsReport[];
   /** Every count reported for a slice, summed over all reports so far. */
   const reported = (slice: string) =>
-    reports().reduce(
-      (sum, r) => ({ NEW: sum.NEW + (r.bucket.slices[slice]?.NEW ?? 0), LEGACY: sum.LEGACY + (r.bucket.slices[slice]?.LEGACY ?? 0) }),
-      { NEW: 0, LEGACY: 0 },
-    );
+    reports().reduce((sum, r) => ({ NEW: sum.NEW + (r.bucket.slices[slice]?.NEW ?? 0), LEGACY: sum.LEGACY + (r.bucket.slices[slice]?.LEGACY ?? 0) }), { NEW: 0, LEGACY: 0 });
 
   beforeEach(async () => {
     server = await ProtocolServer.start(snapshotAt(1));

@@ -314,6 +314,9 @@ export function syncOf(status: SyncStatus, now: Date = new Date()): { revision: 
 
 /** `<host name>-<process id>-<6 random hex digits>`, printable ASCII, at most 200 characters. */
 export function defaultInstanceId(): string {
-  const host = hostname().replace(/[^\x21-\x7e]/g, '_').slice(0, 180) || 'host';
+  const host =
+    hostname()
+      .replace(/[^\x21-\x7e]/g, '_')
+      .slice(0, 180) || 'host';
   return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }

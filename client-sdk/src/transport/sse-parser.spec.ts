@@ -3,7 +3,11 @@ import { SseLimitError, SseParser, type ServerSentEvent } from './sse-parser.js'
 function parse(chunks: readonly string[], maxEventChars?: number): { events: ServerSentEvent[]; retries: number[] } {
   const events: ServerSentEvent[] = [];
   const retries: number[] = [];
-  const parser = new SseParser((e) => events.push(e), (ms) => retries.push(ms), maxEventChars);
+  const parser = new SseParser(
+    (e) => events.push(e),
+    (ms) => retries.push(ms),
+    maxEventChars,
+  );
   for (const chunk of chunks) parser.push(chunk);
   return { events, retries };
 }

@@ -51,7 +51,8 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .addOption(idempotencyKeyOption())
     .action(async (key: string | undefined, options: ChangeFlags & { all?: boolean; tag?: string }, command: Command) => {
       if (key !== undefined && options.all) throw CliError.usage('Name one slice or pass --all, not both.');
-      if (key === undefined && !options.all) throw CliError.usage('Name the slice to roll back, or pass --all (optionally with --tag).', 'e.g. switchyard rollback payments.provider.mpesa --reason "..."');
+      if (key === undefined && !options.all)
+        throw CliError.usage('Name the slice to roll back, or pass --all (optionally with --tag).', 'e.g. switchyard rollback payments.provider.mpesa --reason "..."');
       if (options.tag !== undefined && !options.all) throw CliError.usage('--tag goes with --all.', `e.g. switchyard rollback --all --tag ${options.tag} --reason "..."`);
       const session = open(command);
       const { out } = session;
@@ -87,7 +88,10 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
         result.count === 0
           ? `Nothing to roll back: no ACTIVE slice${scope}.`
           : `Rolled back ${result.count} slice${result.count === 1 ? '' : 's'}${scope}; everyone in ${result.count === 1 ? 'it' : 'them'} is on LEGACY:\n` +
-            [...result.sliceKeys].sort().map((k) => `  ${k}\n`).join(''),
+            [...result.sliceKeys]
+              .sort()
+              .map((k) => `  ${k}\n`)
+              .join(''),
       );
     });
 

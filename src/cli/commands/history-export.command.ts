@@ -41,7 +41,9 @@ export function registerExportCommand(history: Command, open: OpenSession): void
       let rows = 0;
       let last: string | null = null;
       try {
-        await write(`${exportHeaderLine({ fromPosition: String(from), toPosition: options.to === undefined ? null : String(options.to), exportedAt: new Date().toISOString() })}\n`);
+        await write(
+          `${exportHeaderLine({ fromPosition: String(from), toPosition: options.to === undefined ? null : String(options.to), exportedAt: new Date().toISOString() })}\n`,
+        );
         let next = BigInt(from);
         for (;;) {
           const { historyChain: page } = await client.request<{ historyChain: HashedRow[] }>(

@@ -121,7 +121,10 @@ export function registerSegmentCommands(program: Command, open: OpenSession): vo
     .action(async (key: string, options: ConstraintFlags & ChangeFlags, command: Command) => {
       const given = constraintsOf(options);
       if (given.constraints === undefined) {
-        throw CliError.usage('A segment needs its constraints: give --constraint (one or more) or --file.', `e.g. switchyard segment create ${key} --constraint "country IN KE,GH"`);
+        throw CliError.usage(
+          'A segment needs its constraints: give --constraint (one or more) or --file.',
+          `e.g. switchyard segment create ${key} --constraint "country IN KE,GH"`,
+        );
       }
       const session = open(command);
       const { data, idempotencyKey } = await sendChange<{ createSegment: SegmentView }>(
@@ -138,7 +141,7 @@ export function registerSegmentCommands(program: Command, open: OpenSession): vo
   withConstraintOptions(
     segment
       .command('update')
-      .description('replace a segment\'s constraints (all of them), or its description; it takes effect at once in every slice that uses it')
+      .description("replace a segment's constraints (all of them), or its description; it takes effect at once in every slice that uses it")
       .argument('<segment>', 'the segment key'),
   )
     .addOption(expectedVersionOption('segment'))

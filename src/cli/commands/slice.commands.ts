@@ -55,7 +55,10 @@ export function registerSliceCommands(program: Command, open: OpenSession): void
         options,
       );
       const s = data.createSlice;
-      session.out.result({ ...s, idempotencyKey }, () => `${s.key}: created, ${s.state}, ${formatPercent(s.percent)} on NEW, stickiness ${s.stickinessAttribute} (version ${s.version}).`);
+      session.out.result(
+        { ...s, idempotencyKey },
+        () => `${s.key}: created, ${s.state}, ${formatPercent(s.percent)} on NEW, stickiness ${s.stickinessAttribute} (version ${s.version}).`,
+      );
     });
 
   slice

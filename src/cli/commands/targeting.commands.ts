@@ -35,7 +35,9 @@ interface TargetingFlags extends ChangeFlags {
  * that give some of them their own percentage. `status <slice>` shows it.
  */
 export function registerTargetingCommands(program: Command, open: OpenSession): void {
-  const targeting = program.command('targeting').description("a slice's targeting: segments forced to LEGACY or NEW, and rules with their own percentage (shown by `status <slice>`)");
+  const targeting = program
+    .command('targeting')
+    .description("a slice's targeting: segments forced to LEGACY or NEW, and rules with their own percentage (shown by `status <slice>`)");
 
   targeting
     .command('set')
@@ -44,12 +46,15 @@ export function registerTargetingCommands(program: Command, open: OpenSession): 
     .addOption(new Option('--exclude <segments>', 'segments forced to LEGACY, whatever else matches (repeat, or separate with commas)').argParser(collectList))
     .addOption(new Option('--include <segments>', 'segments forced to NEW (repeat, or separate with commas)').argParser(collectList))
     .addOption(
-      new Option('--rule <segments=percent>', 'a rule: subjects in all these segments get this percent, e.g. kenya=20 or staff,beta=100 (repeat; the first that matches decides)').argParser(
-        collectRule,
-      ),
+      new Option(
+        '--rule <segments=percent>',
+        'a rule: subjects in all these segments get this percent, e.g. kenya=20 or staff,beta=100 (repeat; the first that matches decides)',
+      ).argParser(collectRule),
     )
     .addOption(new Option('--file <file>', 'the targeting from a YAML or JSON file instead of the flags (see below)').conflicts(['include', 'exclude', 'rule', 'clear']))
-    .addOption(new Option('--clear', 'no include, exclude or rules: everyone follows the rollout (an empty targeting is never sent without it)').conflicts(['include', 'exclude', 'rule']))
+    .addOption(
+      new Option('--clear', 'no include, exclude or rules: everyone follows the rollout (an empty targeting is never sent without it)').conflicts(['include', 'exclude', 'rule']),
+    )
     .option('--stickiness <attribute>', 'also change the attribute that identifies a subject: reshuffles who is on NEW, use with care')
     .addOption(reasonOption())
     .addOption(expectedVersionOption())

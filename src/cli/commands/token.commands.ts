@@ -47,7 +47,7 @@ export function registerTokenCommands(program: Command, open: OpenSession): void
   token
     .command('create')
     .description('create a token and print its secret, once, alone on stdout (the details go to stderr)')
-    .argument('<name>', "unique, recorded as the actor of every change made with the token (1 to 100 letters, digits, spaces or ._@:/-)")
+    .argument('<name>', 'unique, recorded as the actor of every change made with the token (1 to 100 letters, digits, spaces or ._@:/-)')
     .addOption(new Option('--role <role>', 'what it may do: viewer, incident-responder, release-manager, admin or sdk').argParser(parseRole).makeOptionMandatory())
     .addOption(new Option('--expires-at <time>', 'when it stops working, with its zone, e.g. 2026-12-31T18:00:00Z (default: never)').argParser(parseInstant))
     .addOption(optionalReasonOption())

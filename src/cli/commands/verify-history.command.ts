@@ -40,7 +40,12 @@ export function registerVerifyCommand(program: Command, open: OpenSession, openO
     .description(
       `recompute the hash chain and prove it extends a signed checkpoint; with --file, offline from an export (no service, no database); exits ${ExitCode.HISTORY_BROKEN} when it does not verify`,
     )
-    .addOption(new Option('--checkpoint <file>', 'a published checkpoint: a file with one JSON checkpoint, or the checkpoint file (one per line; offline: every one is checked), or the JSON itself'))
+    .addOption(
+      new Option(
+        '--checkpoint <file>',
+        'a published checkpoint: a file with one JSON checkpoint, or the checkpoint file (one per line; offline: every one is checked), or the JSON itself',
+      ),
+    )
     .addOption(new Option('--file <export>', 'verify this export (`switchyard history export`) offline; needs --checkpoint and --public-key'))
     .addOption(new Option('--public-key <key>', 'offline: the public key that signs checkpoints (a PEM file, or the key itself; `switchyard checkpoint public-key` prints it)'))
     .action(async (options: { checkpoint?: string; file?: string; publicKey?: string }, command: Command) => {
@@ -133,8 +138,7 @@ const ADVICE: Record<Exclude<ChainVerdictCode, 'OK'>, (v: Verdict) => string> = 
   MISMATCH_AT_POSITION: (v) =>
     `History BROKEN at position ${v.firstBrokenPosition}${v.firstBrokenSequence ? ` (sequence ${v.firstBrokenSequence})` : ''}: that row was altered, removed, or put out of place.\n` +
     `Treat every change from position ${v.firstBrokenPosition} on as unverified, and find who could write to the database directly.`,
-  TRUNCATED: () =>
-    'History TRUNCATED: the chain ends before the checkpoint’s position, so rows the key holder saw were removed from its end (or all of them).',
+  TRUNCATED: () => 'History TRUNCATED: the chain ends before the checkpoint’s position, so rows the key holder saw were removed from its end (or all of them).',
   CHECKPOINT_MISMATCH: () =>
     'History REWRITTEN: the chain verifies on its own, but not to the head the checkpoint vouches for: a row at or before its position was changed and the chain recomputed.',
   BAD_SIGNATURE: () => 'Checkpoint NOT AUTHENTIC: its signature does not verify with the key. It was altered, or made by someone else. Nothing was verified.',

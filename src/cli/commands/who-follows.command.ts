@@ -71,7 +71,13 @@ export function registerWhoFollowsCommand(program: Command, open: OpenSession): 
         if (followers.length === 0) return `${head}\nNo SDK instance has followed it in the last ${formatMinutes(within)}.`;
         const live = followers.length - gone;
         const state =
-          live === 0 ? 'none still running' : behind > 0 ? `${behind} BEHIND (not yet on revision ${slice.changedAtRevision})` : gone > 0 ? 'all running ones up to date' : 'all up to date';
+          live === 0
+            ? 'none still running'
+            : behind > 0
+              ? `${behind} BEHIND (not yet on revision ${slice.changedAtRevision})`
+              : gone > 0
+                ? 'all running ones up to date'
+                : 'all up to date';
         const goneNote = gone === 0 ? '' : `; ${gone} gone (closed, or not heard from for three report intervals)`;
         const degraded = followers.filter((f) => f.status !== 'GONE' && (f.servedForm === 'CONSERVATIVE' || f.servedForm === 'DISABLED'));
         const degradedNote = degraded.length === 0 ? '' : `; ${degraded.length} served a degraded form (below)`;

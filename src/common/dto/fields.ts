@@ -24,7 +24,13 @@ export const ExpectedVersionField = () =>
 export const MAX_PAGE_SIZE = 500;
 
 /** Page size and cursor for connections. */
-export const FirstField = () => applyDecorators(Field(() => Int, { defaultValue: 50 }), IsInt(), Min(1), Max(MAX_PAGE_SIZE));
+export const FirstField = () =>
+  applyDecorators(
+    Field(() => Int, { defaultValue: 50 }),
+    IsInt(),
+    Min(1),
+    Max(MAX_PAGE_SIZE),
+  );
 export const AfterField = () =>
   applyDecorators(
     Field(() => String, { nullable: true, description: 'endCursor of the previous page.' }),

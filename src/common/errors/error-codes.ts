@@ -9,15 +9,7 @@
  * Adding a code: add it here with its category; the `satisfies` below makes a missing or
  * misspelt category a compile error, and the mapper needs no change.
  */
-export type ErrorCategory =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL_SERVER_ERROR';
+export type ErrorCategory = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'SERVICE_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
 
 export const ERROR_CATEGORIES = {
   INVALID_INPUT: 'BAD_USER_INPUT',

@@ -34,10 +34,20 @@ function limitCodes(source: string, limits: QueryLimits): string[] {
 type Item = { leaf: { alias: boolean; directive: boolean } } | { spread: number } | { nested: number };
 
 const graphArb = fc
-  .array(fc.array(fc.oneof(fc.record({ alias: fc.boolean(), directive: fc.boolean() }).map((leaf) => ({ leaf })), fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 }), {
-    minLength: 1,
-    maxLength: 9,
-  })
+  .array(
+    fc.array(
+      fc.oneof(
+        fc.record({ alias: fc.boolean(), directive: fc.boolean() }).map((leaf) => ({ leaf })),
+        fc.nat(),
+        fc.nat(),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+    {
+      minLength: 1,
+      maxLength: 9,
+    },
+  )
   .map((raw) =>
     raw.map((items, i): Item[] =>
       items.map((item, k) => {
@@ -111,8 +121,7 @@ describe('queryLimitRules', () => {
         }
         // ...and the expansion bound counts exactly the nodes graphql-query-complexity visits (it
         // stops when its count reaches maxQueryNodes), so measureCost's cap is never what stops it.
-        const complexity = (maxQueryNodes: number) => () =>
-          getComplexity({ schema, query: parse(source), estimators: [simpleEstimator({ defaultComplexity: 1 })], maxQueryNodes });
+        const complexity = (maxQueryNodes: number) => () => getComplexity({ schema, query: parse(source), estimators: [simpleEstimator({ defaultComplexity: 1 })], maxQueryNodes });
         expect(complexity(want.selections + 1)).not.toThrow();
         expect(complexity(want.selections)).toThrow();
       }),

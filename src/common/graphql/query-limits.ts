@@ -17,13 +17,7 @@ export interface QueryLimits {
  * and `extensions.limit`, the limit it crossed. These never pass through the error-code table:
  * Apollo files them under its own codes, which clients already handle.
  */
-export type QueryLimitCode =
-  | 'TOO_MANY_TOKENS'
-  | 'QUERY_TOO_DEEP'
-  | 'TOO_MANY_ALIASES'
-  | 'TOO_MANY_DIRECTIVES'
-  | 'QUERY_TOO_COMPLEX'
-  | 'FIELD_LIMIT_EXCEEDED';
+export type QueryLimitCode = 'TOO_MANY_TOKENS' | 'QUERY_TOO_DEEP' | 'TOO_MANY_ALIASES' | 'TOO_MANY_DIRECTIVES' | 'QUERY_TOO_COMPLEX' | 'FIELD_LIMIT_EXCEEDED';
 
 /** A refusal of the document, shaped as Apollo shapes its own validation failures. */
 export function queryRefusal(errorCode: QueryLimitCode, message: string, details: Readonly<Record<string, unknown>> = {}): GraphQLError {

@@ -31,26 +31,27 @@ import { childPath, findUnstorableText, unstorableReason, type UnstorableText } 
  */
 export function storableTextPlugin(): ApolloServerPlugin<BaseContext> {
   return {
-    requestDidStart: () => Promise.resolve({
-      // Apollo's hooks return promises: `async` makes the refusal thrown below this one's rejection.
-      // eslint-disable-next-line @typescript-eslint/require-await -- nothing to wait for; see above
-      didResolveOperation: async ({ operation, document, request }) => {
-        // Apollo resolves the operation before this hook and refuses a document without one.
-        if (operation === undefined) return;
-        const findings = unstorableArguments(document, operation, request.variables ?? {});
-        if (findings.length === 0) return;
-        const mapped = toPublicError(new InvalidInputException(findings.map(({ field, message }) => ({ field, message }))));
-        throw new GraphQLError(mapped.message, {
-          extensions: {
-            ...mapped.details,
-            fieldName: findings[0]!.fieldName,
-            code: mapped.category,
-            errorCode: mapped.code,
-            http: { status: HTTP_STATUS[mapped.category] },
-          },
-        });
-      },
-    }),
+    requestDidStart: () =>
+      Promise.resolve({
+        // Apollo's hooks return promises: `async` makes the refusal thrown below this one's rejection.
+        // eslint-disable-next-line @typescript-eslint/require-await -- nothing to wait for; see above
+        didResolveOperation: async ({ operation, document, request }) => {
+          // Apollo resolves the operation before this hook and refuses a document without one.
+          if (operation === undefined) return;
+          const findings = unstorableArguments(document, operation, request.variables ?? {});
+          if (findings.length === 0) return;
+          const mapped = toPublicError(new InvalidInputException(findings.map(({ field, message }) => ({ field, message }))));
+          throw new GraphQLError(mapped.message, {
+            extensions: {
+              ...mapped.details,
+              fieldName: findings[0]!.fieldName,
+              code: mapped.category,
+              errorCode: mapped.code,
+              http: { status: HTTP_STATUS[mapped.category] },
+            },
+          });
+        },
+      }),
   };
 }
 
@@ -60,11 +61,7 @@ interface ArgumentFinding extends UnstorableText {
 }
 
 /** Every argument value reachable from `operation`, checked. Exported for its unit test. */
-export function unstorableArguments(
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Readonly<Record<string, unknown>>,
-): ArgumentFinding[] {
+export function unstorableArguments(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): ArgumentFinding[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const definitions = new Map<string, VariableDefinitionNode>();

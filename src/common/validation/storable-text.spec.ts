@@ -26,7 +26,12 @@ describe('storable text', () => {
     let deep: unknown = 'a\u0000';
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(findUnstorableText(deep, 'x')).toHaveLength(1);
-    expect(findUnstorableText(Array.from({ length: 1_000 }, () => '\uD800'), '')).toHaveLength(10);
+    expect(
+      findUnstorableText(
+        Array.from({ length: 1_000 }, () => '\uD800'),
+        '',
+      ),
+    ).toHaveLength(10);
   });
 
   it('writes paths a client can follow', () => {

@@ -1,11 +1,4 @@
-import {
-  compileSnapshot,
-  type Constraint,
-  type EvaluationContext,
-  type SegmentDefinition,
-  type SliceDefinition,
-  type SnapshotDefinition,
-} from '@switchyard/client-sdk/core';
+import { compileSnapshot, type Constraint, type EvaluationContext, type SegmentDefinition, type SliceDefinition, type SnapshotDefinition } from '@switchyard/client-sdk/core';
 import { type Context, InMemStorageProvider, Unleash } from 'unleash-client';
 import { mapSlice, mapSnapshot, MAX_STRATEGIES_PER_TOGGLE } from './toggle-mapper.js';
 import { caseVariants, MAX_CASE_VARIANTS } from './unleash-constraints.js';
@@ -79,10 +72,7 @@ describe('mapSlice', () => {
   });
 
   it('exclude wins: a multi-constraint exclude segment becomes one strategy per negated constraint, on every branch', () => {
-    const { feature } = mapSlice(
-      slice('a', 500, { targeting: { include: ['kenya'], exclude: ['staff-mobile'], rules: [] } }),
-      segmentsOf(kenya, staffOnMobile),
-    );
+    const { feature } = mapSlice(slice('a', 500, { targeting: { include: ['kenya'], exclude: ['staff-mobile'], rules: [] } }), segmentsOf(kenya, staffOnMobile));
     const summary = feature.strategies.map((s) => [s.name, s.parameters.rollout ?? '-', s.constraints.map(shown).join(' & ')]);
     expect(summary).toEqual([
       ['default', '-', 'country & !email'],
@@ -124,9 +114,7 @@ describe('mapSlice', () => {
   it('single-value operators carry `value` (what the SDKs read) and `values`', () => {
     const adults: SegmentDefinition = { key: 'adults', constraints: [c('age', 'NUM_GTE', ['18'], { inverted: true })] };
     const { feature } = mapSlice(slice('a', 10000, { targeting: { include: [], exclude: ['adults'], rules: [] } }), segmentsOf(adults));
-    expect(feature.strategies[0]!.constraints).toEqual([
-      { contextName: 'age', operator: 'NUM_GTE', values: ['18'], value: '18', inverted: false, caseInsensitive: false },
-    ]);
+    expect(feature.strategies[0]!.constraints).toEqual([{ contextName: 'age', operator: 'NUM_GTE', values: ['18'], value: '18', inverted: false, caseInsensitive: false }]);
   });
 
   it('segments without constraints match everyone; segments missing from the snapshot nobody', () => {

@@ -110,7 +110,11 @@ function constraintDnf(c: Constraint, negate: boolean, limit: number): Dnf<Atom>
   const atoms = atomsOf(c);
   // With atoms A1..Ak (their OR is the operator's result), c is A1 OR ... OR Ak and NOT c is
   // NOT A1 AND ... AND NOT Ak.
-  if ((c.inverted === true) === negate) return simplify(atoms.map((a) => termOf([literalOf(a, false)])!), limit);
+  if ((c.inverted === true) === negate)
+    return simplify(
+      atoms.map((a) => termOf([literalOf(a, false)])!),
+      limit,
+    );
   const term = termOf(atoms.map((a) => literalOf(a, true)));
   return term === null ? [] : [term];
 }
@@ -295,7 +299,12 @@ function build(expansion: SliceExpansion, level: ClientLevel, kept: readonly Ter
     return { feature: feature(slice.key, false, [], describe(inexpressible, approximations)), form, inexpressible, approximations };
   }
   return {
-    feature: feature(slice.key, true, kept.map((t) => toStrategy(t, slice, level)), describe(null, approximations)),
+    feature: feature(
+      slice.key,
+      true,
+      kept.map((t) => toStrategy(t, slice, level)),
+      describe(null, approximations),
+    ),
     form: degraded ? 'CONSERVATIVE' : 'EXACT',
     inexpressible: null,
     approximations,
@@ -342,11 +351,7 @@ export function togglesByLevel(expansion: SliceExpansion): readonly ToggleMappin
 }
 
 /** The toggle for one slice, for SDKs at `level` (default: those that evaluate everything we serve). */
-export function mapSlice(
-  slice: SliceDefinition,
-  segments: ReadonlyMap<string, SegmentDefinition>,
-  options: MapperOptions & { readonly level?: ClientLevel } = {},
-): ToggleMapping {
+export function mapSlice(slice: SliceDefinition, segments: ReadonlyMap<string, SegmentDefinition>, options: MapperOptions & { readonly level?: ClientLevel } = {}): ToggleMapping {
   return toggleFor(expandSlice(slice, segments, options), options.level);
 }
 

@@ -138,16 +138,29 @@ describe('every level: never NEW where Switchyard says LEGACY (fast-check over g
 
   const constraintArb: fc.Arbitrary<Constraint> = fc.oneof(
     fc
-      .tuple(fc.constantFrom('country', 'plan', 'accountId'), fc.constantFrom('IN' as const, 'NOT_IN' as const), fc.uniqueArray(fc.constantFrom(...COUNTRIES, ...PLANS, 'acct-1', 'acct-2'), { maxLength: 3 }), flags)
+      .tuple(
+        fc.constantFrom('country', 'plan', 'accountId'),
+        fc.constantFrom('IN' as const, 'NOT_IN' as const),
+        fc.uniqueArray(fc.constantFrom(...COUNTRIES, ...PLANS, 'acct-1', 'acct-2'), { maxLength: 3 }),
+        flags,
+      )
       .map(([a, op, values, f]) => c(a, op, values, f)),
     fc
-      .tuple(fc.constantFrom('STR_STARTS_WITH' as const, 'STR_ENDS_WITH' as const, 'STR_CONTAINS' as const), fc.uniqueArray(fc.constantFrom('admin', '@corp.example', 'CORP', 'bob'), { minLength: 1, maxLength: 2 }), flags)
+      .tuple(
+        fc.constantFrom('STR_STARTS_WITH' as const, 'STR_ENDS_WITH' as const, 'STR_CONTAINS' as const),
+        fc.uniqueArray(fc.constantFrom('admin', '@corp.example', 'CORP', 'bob'), { minLength: 1, maxLength: 2 }),
+        flags,
+      )
       .map(([op, values, f]) => c('email', op, values, f)),
     fc
       .tuple(fc.constantFrom('NUM_EQ' as const, 'NUM_GT' as const, 'NUM_GTE' as const, 'NUM_LT' as const, 'NUM_LTE' as const), fc.constantFrom('18', '30', '45.5'), fc.boolean())
       .map(([op, v, inverted]) => c('age', op, [v], { inverted })),
     fc
-      .tuple(fc.constantFrom('SEMVER_EQ' as const, 'SEMVER_GT' as const, 'SEMVER_GTE' as const, 'SEMVER_LT' as const, 'SEMVER_LTE' as const), fc.constantFrom('1.2.3', '2.0.0', '2.0.0-rc.1'), fc.boolean())
+      .tuple(
+        fc.constantFrom('SEMVER_EQ' as const, 'SEMVER_GT' as const, 'SEMVER_GTE' as const, 'SEMVER_LT' as const, 'SEMVER_LTE' as const),
+        fc.constantFrom('1.2.3', '2.0.0', '2.0.0-rc.1'),
+        fc.boolean(),
+      )
       .map(([op, v, inverted]) => c('appVersion', op, [v], { inverted })),
     fc
       .tuple(fc.constantFrom('currentTime', 'signupDate'), fc.constantFrom('DATE_AFTER' as const, 'DATE_BEFORE' as const), fc.constantFrom('2025-01-01T00:00:00Z'), fc.boolean())
@@ -226,13 +239,27 @@ describe('every level: never NEW where Switchyard says LEGACY (fast-check over g
   it('the evaluator is strict: it catches what the mapping must never serve an old SDK', () => {
     const negatedIn = { name: 'x', type: 'release', project: 'default', enabled: true, stale: false, impressionData: false, variants: [] } as const;
     const sdk = new OldUnleashSdk(
-      [{ ...negatedIn, strategies: [{ name: 'default', parameters: {}, constraints: [{ contextName: 'accountId', operator: 'IN', values: ['acct-1'], inverted: true, caseInsensitive: false }] }] }],
+      [
+        {
+          ...negatedIn,
+          strategies: [
+            { name: 'default', parameters: {}, constraints: [{ contextName: 'accountId', operator: 'IN', values: ['acct-1'], inverted: true, caseInsensitive: false }] },
+          ],
+        },
+      ],
       worstBehaviourOf(OLDEST_LEVEL),
     );
     // The salary-run account, excluded with `inverted`: the old SDK ignores the flag and says yes.
     expect(sdk.isEnabled('x', toUnleashContext({ accountId: 'acct-1' }))).toBe(true);
     const throwing = new OldUnleashSdk(
-      [{ ...negatedIn, strategies: [{ name: 'default', parameters: {}, constraints: [{ contextName: 'age', operator: 'NUM_LT', values: ['18'], value: '18', inverted: false, caseInsensitive: false }] }] }],
+      [
+        {
+          ...negatedIn,
+          strategies: [
+            { name: 'default', parameters: {}, constraints: [{ contextName: 'age', operator: 'NUM_LT', values: ['18'], value: '18', inverted: false, caseInsensitive: false }] },
+          ],
+        },
+      ],
       worstBehaviourOf(OLDEST_LEVEL),
     );
     expect(() => throwing.isEnabled('x', toUnleashContext({ age: '3' }))).toThrow();

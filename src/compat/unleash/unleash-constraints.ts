@@ -221,7 +221,10 @@ export function caseVariants(values: readonly string[]): string[] | null {
 export function atomsOf(c: Constraint): Constraint[] {
   const plain = { ...c, inverted: false };
   if (c.operator === 'SEMVER_GTE' || c.operator === 'SEMVER_LTE') {
-    return [{ ...plain, operator: c.operator === 'SEMVER_GTE' ? 'SEMVER_GT' : 'SEMVER_LT' }, { ...plain, operator: 'SEMVER_EQ' }];
+    return [
+      { ...plain, operator: c.operator === 'SEMVER_GTE' ? 'SEMVER_GT' : 'SEMVER_LT' },
+      { ...plain, operator: 'SEMVER_EQ' },
+    ];
   }
   if ((c.operator === 'IN' || c.operator === 'NOT_IN') && c.caseInsensitive === true) {
     const variants = caseVariants(c.values);
@@ -247,10 +250,7 @@ export function literalOf(atom: Constraint, negated: boolean): Literal<Constrain
 }
 
 /** What SDKs at a level make of one literal: exact, true for fewer subjects than ours (`weaker`), or not servable. */
-export type Verdict =
-  | { readonly kind: 'exact' }
-  | { readonly kind: 'weaker'; readonly why: Approximation }
-  | { readonly kind: 'unsupported'; readonly why: Approximation };
+export type Verdict = { readonly kind: 'exact' } | { readonly kind: 'weaker'; readonly why: Approximation } | { readonly kind: 'unsupported'; readonly why: Approximation };
 
 const EXACT: Verdict = { kind: 'exact' };
 const weaker = (why: Approximation): Verdict => ({ kind: 'weaker', why });

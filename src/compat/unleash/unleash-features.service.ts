@@ -255,7 +255,11 @@ export class UnleashFeaturesService implements OnModuleInit, OnModuleDestroy, Un
       const sliceKey = m.feature.name;
       const surprising = m.approximations.filter((a) => a !== 'FRACTIONAL_PERCENT' && !LEVEL_APPROXIMATIONS.has(a));
       const reason =
-        m.inexpressible !== null ? `served disabled (everyone LEGACY): ${describeInexpressible(m.inexpressible)}` : surprising.length > 0 ? `conservative form: ${describeApproximations(surprising)}` : null;
+        m.inexpressible !== null
+          ? `served disabled (everyone LEGACY): ${describeInexpressible(m.inexpressible)}`
+          : surprising.length > 0
+            ? `conservative form: ${describeApproximations(surprising)}`
+            : null;
       if (reason === null) {
         this.reported.delete(sliceKey);
         continue;

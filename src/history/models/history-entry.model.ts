@@ -30,8 +30,7 @@ export class HistoryEntry {
   scheme!: number;
 
   @Field({
-    description:
-      'From a database sequence: increasing, with gaps where a transaction rolled back or the service crashed (not removed rows: see position). The snapshot revision.',
+    description: 'From a database sequence: increasing, with gaps where a transaction rolled back or the service crashed (not removed rows: see position). The snapshot revision.',
   })
   sequence!: string;
 

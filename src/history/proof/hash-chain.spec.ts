@@ -57,10 +57,7 @@ const anchorAt = (rows: readonly HashedRow[], index: number) => ({ position: row
 
 // Strings an API client may send: every plane, controls, the separators JavaScript and Python
 // escape differently, markup, bidirectional overrides.
-const hostileString = fc.oneof(
-  fc.string({ unit: 'binary' }),
-  fc.constantFrom('\u2028', '\u2029', '</script>', '\u0000', '\u007f', '\u202e', '😀', 'e\u0301', '\ufeff', '"\\/'),
-);
+const hostileString = fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('\u2028', '\u2029', '</script>', '\u0000', '\u007f', '\u202e', '😀', 'e\u0301', '\ufeff', '"\\/'));
 const jsonValue = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },

@@ -37,10 +37,7 @@ export const CHECKPOINT_PATTERNS = {
 
 /** The exact bytes signed: five lines of ASCII, each ending in "\n". */
 export function checkpointSigningInput(checkpoint: Omit<HistoryCheckpoint, 'signature'>): Buffer {
-  return Buffer.from(
-    `${CHECKPOINT_SCHEME}\nposition=${checkpoint.position}\nhead=${checkpoint.headHash}\nsigned-at=${checkpoint.signedAt}\nkey=${checkpoint.keyId}\n`,
-    'utf8',
-  );
+  return Buffer.from(`${CHECKPOINT_SCHEME}\nposition=${checkpoint.position}\nhead=${checkpoint.headHash}\nsigned-at=${checkpoint.signedAt}\nkey=${checkpoint.keyId}\n`, 'utf8');
 }
 
 /** An Ed25519 key pair as the service holds it, with the forms it publishes. */
@@ -76,9 +73,7 @@ export function checkpointKeyFrom(privateKey: KeyObject): CheckpointKey {
 /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), or the same DER in base64. Throws when it is not an Ed25519 private key. */
 export function parsePrivateKey(text: string): KeyObject {
   const trimmed = text.trim();
-  const key = trimmed.startsWith('-----BEGIN')
-    ? createPrivateKey({ key: trimmed, format: 'pem' })
-    : createPrivateKey({ key: strictBase64(trimmed), format: 'der', type: 'pkcs8' });
+  const key = trimmed.startsWith('-----BEGIN') ? createPrivateKey({ key: trimmed, format: 'pem' }) : createPrivateKey({ key: strictBase64(trimmed), format: 'der', type: 'pkcs8' });
   if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`an Ed25519 key is needed, not ${key.asymmetricKeyType ?? 'this kind of key'}`);
   return key;
 }

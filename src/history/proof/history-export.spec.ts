@@ -8,9 +8,20 @@ describe('offline verification of an export', () => {
   let prevHash = GENESIS_HASH;
   for (let i = 1; i <= 5; i++) {
     const row: ChainedRow = {
-      position: String(i), scheme: 2, sequence: String(i * 10), sliceKey: 'api.route', segmentKey: null, action: 'ROLLOUT_SET',
-      before: { basisPoints: i - 1 }, after: { basisPoints: i }, actor: 'ana', reason: 'r\u2028', idempotencyKey: null, requestId: null,
-      recordedAt: '2026-11-24T03:00:00.000Z', prevHash,
+      position: String(i),
+      scheme: 2,
+      sequence: String(i * 10),
+      sliceKey: 'api.route',
+      segmentKey: null,
+      action: 'ROLLOUT_SET',
+      before: { basisPoints: i - 1 },
+      after: { basisPoints: i },
+      actor: 'ana',
+      reason: 'r\u2028',
+      idempotencyKey: null,
+      requestId: null,
+      recordedAt: '2026-11-24T03:00:00.000Z',
+      prevHash,
     };
     prevHash = chainHash(row);
     rows.push({ ...row, hash: prevHash });

@@ -1,16 +1,6 @@
 import { ArgsType, Field, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ATTRIBUTE_NAME_PATTERN, MAX_CONSTRAINT_VALUES, OPERATORS, type Operator } from '@switchyard/client-sdk/core';
 import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
 import { ChangeWithReasonArgs } from '../../common/dto/change.args.js';

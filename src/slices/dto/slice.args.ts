@@ -1,16 +1,6 @@
 import { ArgsType, Field, Float, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ATTRIBUTE_NAME_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
 import { ChangeWithExposureReasonArgs, ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';

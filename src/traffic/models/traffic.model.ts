@@ -140,7 +140,8 @@ export class SliceFollower {
   closedAt!: Date | null;
 
   @Field(() => Int, {
-    description: 'How often it reports, in ms, as it said (our SDK’s metricsIntervalMs, an Unleash SDK’s registration interval; bounded to 1 s..1 day), else 60,000: three of these without a word make it GONE.',
+    description:
+      'How often it reports, in ms, as it said (our SDK’s metricsIntervalMs, an Unleash SDK’s registration interval; bounded to 1 s..1 day), else 60,000: three of these without a word make it GONE.',
   })
   reportIntervalMs!: number;
   @Field(() => String, {
