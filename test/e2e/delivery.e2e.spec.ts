@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, uniqueKey } from '../utils/operations.js';
-import { openEventStream, type EventStream } from '../utils/event-stream.js';
+import { nextBesidesHeartbeats, openEventStream, type EventStream } from '../utils/event-stream.js';
 import { patchSnapshot, type SnapshotDefinition, type SnapshotDelta } from '@switchyard/client-sdk/core';
 
 interface Snapshot {
@@ -150,7 +150,7 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
       expect((JSON.parse(first.data) as Snapshot).revision).toBe(start.revision);
 
       await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "delta test") { key } }', { key });
-      const event = await stream.next();
+      const event = await nextBesidesHeartbeats(stream);
       expect(event.event).toBe('delta');
       const delta = JSON.parse(event.data) as SnapshotDelta;
       const after = await snapshotAt(delta.revision);
@@ -178,7 +178,7 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
       const current = await snapshotAt(before.revision + 1);
 
       stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream?delta=1`, { authorization: `Bearer ${sdkToken}`, 'last-event-id': String(before.revision) });
-      const delta = await stream.next();
+      const delta = await nextBesidesHeartbeats(stream);
       expect(delta.event).toBe('delta');
       expect(JSON.parse(delta.data)).toMatchObject({ revision: current.revision, baseRevision: before.revision });
       stream.close();

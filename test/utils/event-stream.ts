@@ -68,3 +68,16 @@ export async function openEventStream(url: string, headers: Record<string, strin
     },
   };
 }
+
+/**
+ * The next event that is not a heartbeat: heartbeats come on a timer (every 200 ms in some suites),
+ * so on a slow machine one may arrive before the event a test waits for. Any other type is returned
+ * as it is, so a test still sees a wrong event (a snapshot where a delta was due).
+ */
+export async function nextBesidesHeartbeats(stream: EventStream, timeoutMs = 10_000): Promise<ServerSentEvent> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const event = await stream.next(undefined, Math.max(1, deadline - Date.now()));
+    if (event.event !== 'heartbeat') return event;
+  }
+}
