@@ -85,7 +85,10 @@ export function SliceList({ session, revision }: Props) {
           <td>{s.tags.join(', ')}</td>
           <td>{share(s.traffic.last5Minutes.newShare)}</td>
           <td class={s.behind > 0 ? 'behind' : 'muted'}>{s.behind}</td>
-          <td>{when(s.updatedAt)}</td>
+          <td>
+            {when(s.lastChange?.recordedAt ?? s.updatedAt)}
+            {s.lastChange !== null && <div class="muted actor">by {s.lastChange.actor}</div>}
+          </td>
           {canRollback && (
             <td class="rollback-column">
               {s.state === 'ACTIVE' && (

@@ -24,14 +24,16 @@ export interface SliceListRow extends SliceRow {
   readonly behind: number;
   /** The configuration revision at which its decisions last changed: the list is current for every revision up to the largest. */
   readonly changedAtRevision: number;
+  /** Who made the newest change, and when (Slice.lastChange, batched like followers: one query a page). */
+  readonly lastChange: { readonly actor: string; readonly recordedAt: string } | null;
 }
 
-type ListNode = SliceRow & { changedAtRevision: number; followers: { status: Follower['status'] }[] };
+type ListNode = SliceRow & { changedAtRevision: number; lastChange: SliceListRow['lastChange']; followers: { status: Follower['status'] }[] };
 
 /**
  * Every slice, in key order, a page of 500 at a time. Each row also counts its BEHIND followers
  * (last hour, as the slice page shows them): Slice.followers is one batched query per request
- * whatever the number of slices, and a page of 500 with it costs about 17,000 of the 20,000
+ * whatever the number of slices (and so is lastChange), and a page of 500 with them costs about 18,500 of the 20,000
  * SWITCHYARD_MAX_QUERY_COST allows (docs/console.md), so 1,000 slices are still two requests.
  */
 export async function listSlices(): Promise<SliceListRow[]> {
@@ -40,7 +42,7 @@ export async function listSlices(): Promise<SliceListRow[]> {
       (
         await graphql<{ slices: Page<ListNode> }>(
           `query ConsoleSlices($after: String) { slices(first: 500, after: $after) {
-            nodes { ${SLICE_FIELDS} changedAtRevision followers(withinMinutes: 60) { status } } pageInfo { hasNextPage endCursor } } }`,
+            nodes { ${SLICE_FIELDS} changedAtRevision lastChange { actor recordedAt } followers(withinMinutes: 60) { status } } pageInfo { hasNextPage endCursor } } }`,
           { after },
         )
       ).slices,

@@ -134,6 +134,20 @@ export class HistoryRepository {
     return new Map(rows.map((r) => [r.key, r.revision]));
   }
 
+  /** Each slice's newest history row (absent for a slice with none), in one query: the index on (slice_key, sequence DESC) serves it. */
+  async lastOfSlices(sliceKeys: readonly string[]): Promise<Map<string, HistoryRow>> {
+    if (sliceKeys.length === 0) return new Map();
+    const rows = await this.dataSource
+      .getRepository(HistoryEntity)
+      .createQueryBuilder('h')
+      .distinctOn(['h.slice_key'])
+      .where('h.slice_key = ANY(:keys)', { keys: [...sliceKeys] })
+      .orderBy('h.slice_key')
+      .addOrderBy('h.sequence', 'DESC')
+      .getMany();
+    return new Map(rows.map((r) => [r.sliceKey!, toRow(r)]));
+  }
+
   /** Newest first, `first` rows strictly older than `beforeSequence`. */
   async page(filter: HistoryFilter, first: number, beforeSequence: string | null): Promise<HistoryRow[]> {
     const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');

@@ -33,6 +33,11 @@ export class HistoryService {
     return toPage(rows, args.first, (r) => r.sequence);
   }
 
+  /** Each slice's newest change (who, when, why), for the slices asked: one query whatever their number. */
+  lastChanges(sliceKeys: readonly string[]): Promise<Map<string, HistoryRow>> {
+    return this.history.lastOfSlices(sliceKeys);
+  }
+
   /** Up to `first` rows in chain order from `fromPosition`, not past `toPosition` (exports). */
   async chain(fromPosition: string, toPosition: string | null, first: number): Promise<HistoryRow[]> {
     for (const [field, value] of [

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ChangesModule } from '../changes/changes.module.js';
+import { HistoryModule } from '../history/history.module.js';
 import { SegmentsModule } from '../segments/segments.module.js';
+import { SliceLastChangeResolver } from './slice-last-change.resolver.js';
 import { SlicesRepository } from './slices.repository.js';
 import { SlicesResolver } from './slices.resolver.js';
 import { SlicesService } from './slices.service.js';
 
 @Module({
-  imports: [ChangesModule, SegmentsModule],
-  providers: [SlicesRepository, SlicesService, SlicesResolver],
+  imports: [ChangesModule, SegmentsModule, HistoryModule],
+  providers: [SlicesRepository, SlicesService, SlicesResolver, SliceLastChangeResolver],
   exports: [SlicesRepository, SlicesService],
 })
 export class SlicesModule {}

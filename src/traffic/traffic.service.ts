@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { HistoryRepository } from '../history/history.repository.js';
-import { BatchLoader } from './batch-loader.js';
+import { BatchLoader } from '../common/graphql/batch-loader.js';
 import { type FollowerStatus, followerStatus, reportIntervalOf } from './follower-status.js';
 import { type ServedForm, ServedForms } from './served-forms.js';
 import { MINUTE_MS, minuteOf } from './traffic-buffer.js';

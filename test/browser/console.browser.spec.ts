@@ -70,6 +70,8 @@ describe('the console in Chromium', () => {
   it('a release manager signs in, creates a slice, moves it to 5 %, and sees a field error next to its field', async () => {
     const page = await signedIn('release-manager');
     await page.locator('tr[data-slice="payments.provider.mpesa"]').waitFor();
+    // Who changed it last, from Slice.lastChange.
+    await page.locator('tr[data-slice="payments.provider.mpesa"] .actor').filter({ hasText: 'by bootstrap-admin' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'slice-list.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'New slice' }).click();
