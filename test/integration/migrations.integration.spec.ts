@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../utils/test-database.js
 
 const TABLES = [
   'api_tokens',
+  'console_sessions',
   'history',
   'history_checkpoints',
   'idempotency_keys',
