@@ -5,7 +5,7 @@ import { ReasonDialog } from './dialogs.js';
 import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
-import { createSlice, listSlices, rollback, rollbackAll, type SliceListRow, type SliceRow, type SliceState } from './slices-api.js';
+import { createSlice, listSlices, listSliceStats, rollback, rollbackAll, type SliceListRow, type SliceState } from './slices-api.js';
 
 interface Props {
   readonly session: Session;
@@ -13,7 +13,7 @@ interface Props {
   readonly revision: number;
 }
 
-type Pending = { kind: 'rollback'; slice: SliceRow } | { kind: 'rollbackAll'; tag: string } | null;
+type Pending = { kind: 'rollback'; slice: SliceListRow } | { kind: 'rollbackAll'; tag: string } | null;
 
 /** Every slice, filtered by tag, state and a search on its key; with a separated Roll back per slice. */
 export function SliceList({ session, revision }: Props) {
@@ -45,20 +45,28 @@ export function SliceList({ session, revision }: Props) {
   const load = () => {
     loading.current = true;
     const startedAt = latest.current;
-    listSlices().then(
-      (rows) => {
+    const failed = (e: unknown) => {
+      loading.current = false;
+      if (mounted.current) setError(e instanceof ApiError ? e.message : String(e));
+    };
+    // First every row (cheap: usable at once), then their stats (traffic, followers, last change),
+    // asked only once the rows are in: on the embedded engine the service's queries share one
+    // connection, and the stats' would hold up the rows'.
+    listSlices().then((cores) => {
+      if (!mounted.current) return;
+      setSlices((previous) => {
+        const known = new Map((previous ?? []).map((r) => [r.key, r.stats]));
+        return cores.map((c) => ({ ...c, stats: known.get(c.key) ?? null }));
+      });
+      setError(null);
+      listSliceStats().then((byKey) => {
         loading.current = false;
         if (!mounted.current) return;
-        loadedUpTo.current = rows.reduce((max, r) => Math.max(max, r.changedAtRevision), startedAt);
-        setSlices(rows);
-        setError(null);
+        loadedUpTo.current = [...byKey.values()].reduce((max, r) => Math.max(max, r.changedAtRevision), startedAt);
+        setSlices(cores.map((c) => ({ ...c, stats: byKey.get(c.key) ?? null })));
         if (latest.current > loadedUpTo.current) load();
-      },
-      (e: unknown) => {
-        loading.current = false;
-        if (mounted.current) setError(e instanceof ApiError ? e.message : String(e));
-      },
-    );
+      }, failed);
+    }, failed);
   };
   useEffect(() => {
     if (!loading.current && revision > loadedUpTo.current) load();
@@ -83,11 +91,11 @@ export function SliceList({ session, revision }: Props) {
           <td>{percent(s.percent)}</td>
           <td>{targetingSummary(s.targeting)}</td>
           <td>{s.tags.join(', ')}</td>
-          <td>{share(s.traffic.last5Minutes.newShare)}</td>
-          <td class={s.behind > 0 ? 'behind' : 'muted'}>{s.behind}</td>
+          <td>{s.stats === null ? '…' : share(s.stats.traffic.last5Minutes.newShare)}</td>
+          <td class={s.stats !== null && s.stats.behind > 0 ? 'behind' : 'muted'}>{s.stats === null ? '…' : s.stats.behind}</td>
           <td>
-            {when(s.lastChange?.recordedAt ?? s.updatedAt)}
-            {s.lastChange !== null && <div class="muted actor">by {s.lastChange.actor}</div>}
+            {when(s.stats?.lastChange?.recordedAt ?? s.updatedAt)}
+            {s.stats?.lastChange != null && <div class="muted actor">by {s.stats.lastChange.actor}</div>}
           </td>
           {canRollback && (
             <td class="rollback-column">

@@ -19,8 +19,10 @@ const SLICE_FIELDS = `key description owner state percent version tags updatedAt
   targeting { include exclude rules { percent segments } }
   traffic { last5Minutes { newShare total } }`;
 
-/** A row of the list: a slice, with how many of its followers hold an older revision than its last change. */
-export interface SliceListRow extends SliceRow {
+/** What the list shows of a slice besides its configuration: traffic, followers behind, the last change. */
+export interface SliceStats {
+  readonly traffic: SliceRow['traffic'];
+  /** How many of its followers (last hour) hold an older revision than its last change. */
   readonly behind: number;
   /** The configuration revision at which its decisions last changed: the list is current for every revision up to the largest. */
   readonly changedAtRevision: number;
@@ -28,26 +30,72 @@ export interface SliceListRow extends SliceRow {
   readonly lastChange: { readonly actor: string; readonly recordedAt: string } | null;
 }
 
-type ListNode = SliceRow & { changedAtRevision: number; lastChange: SliceListRow['lastChange']; followers: { status: Follower['status'] }[] };
+/** A row of the list: a slice's configuration, and its stats once they have arrived. */
+export type SliceListRow = Omit<SliceRow, 'traffic'> & { readonly stats: SliceStats | null };
+
+const LIST_FIELDS = `key description owner state percent version tags updatedAt targeting { include exclude rules { percent segments } }`;
 
 /**
- * Every slice, in key order, a page of 500 at a time. Each row also counts its BEHIND followers
- * (last hour, as the slice page shows them): Slice.followers is one batched query per request
- * whatever the number of slices (and so is lastChange), and a page of 500 with them costs about 18,500 of the 20,000
- * SWITCHYARD_MAX_QUERY_COST allows (docs/console.md), so 1,000 slices are still two requests.
+ * Every slice's configuration, in key order, 500 a page: what the list needs to show every row and
+ * be searched, filtered and acted on. Cheap (one query a page), so the list is usable at once;
+ * the costlier columns follow from listSliceStats.
  */
-export async function listSlices(): Promise<SliceListRow[]> {
-  const nodes = await allNodes(
+export function listSlices(): Promise<Omit<SliceRow, 'traffic'>[]> {
+  return allNodes(
     async (after) =>
       (
-        await graphql<{ slices: Page<ListNode> }>(
-          `query ConsoleSlices($after: String) { slices(first: 500, after: $after) {
-            nodes { ${SLICE_FIELDS} changedAtRevision lastChange { actor recordedAt } followers(withinMinutes: 60) { status } } pageInfo { hasNextPage endCursor } } }`,
+        await graphql<{ slices: Page<Omit<SliceRow, 'traffic'>> }>(
+          `query ConsoleSlices($after: String) { slices(first: 500, after: $after) { nodes { ${LIST_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
           { after },
         )
       ).slices,
   );
-  return nodes.map(({ followers, ...slice }) => ({ ...slice, behind: followers.filter((f) => f.status === 'BEHIND').length }));
+}
+
+type StatsNode = Omit<SliceStats, 'behind'> & { key: string; followers: { status: Follower['status'] }[] };
+
+/**
+ * Every slice's stats, 500 a page. Slice.followers, changedAtRevision and lastChange are each one
+ * batched query per request whatever the number of slices, and a page of 500 with them costs
+ * about 17,500 of the 20,000 SWITCHYARD_MAX_QUERY_COST allows (docs/console.md).
+ */
+export async function listSliceStats(): Promise<Map<string, SliceStats>> {
+  const nodes = await allNodes(
+    async (after) =>
+      (
+        await graphql<{ slices: Page<StatsNode> }>(
+          `
+            query ConsoleSliceStats($after: String) {
+              slices(first: 500, after: $after) {
+                nodes {
+                  key
+                  traffic {
+                    last5Minutes {
+                      newShare
+                      total
+                    }
+                  }
+                  changedAtRevision
+                  lastChange {
+                    actor
+                    recordedAt
+                  }
+                  followers(withinMinutes: 60) {
+                    status
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+              }
+            }
+          `,
+          { after },
+        )
+      ).slices,
+  );
+  return new Map(nodes.map(({ key, followers, ...stats }) => [key, { ...stats, behind: followers.filter((f) => f.status === 'BEHIND').length }]));
 }
 
 export interface Follower {

@@ -29,11 +29,14 @@ describe('Slice.lastChange', () => {
     expect(byKey.get(keys[2]!)).toMatchObject({ actor: 'bootstrap-admin', action: 'SLICE_CREATED' });
   });
 
-  it("the console's list query (a page of 500 with followers and lastChange) stays under the default cost limit", async () => {
+  it("the console's list queries (pages of 500, the stats with followers and lastChange) stay under the default cost limit", async () => {
     const source = readFileSync('console/src/slices-api.ts', 'utf8');
-    const fields = /const SLICE_FIELDS = `([^`]*)`/.exec(source)![1]!;
-    const list = /`query ConsoleSlices\(\$after: String\) \{([\s\S]*?)`,/.exec(source)![1]!.replace('${SLICE_FIELDS}', fields);
-    const response = await app.admin.request(`query ConsoleSlices($after: String) {${list}`, { after: null });
-    expect(response.errors).toBeUndefined();
+    const fields = /const LIST_FIELDS = `([^`]*)`/.exec(source)![1]!;
+    const queries = [...source.matchAll(/`(query Console(?:Slices|SliceStats)\(\$after: String\) \{[\s\S]*?)`,/g)].map((m) => m[1]!.replace('${LIST_FIELDS}', fields));
+    expect(queries).toHaveLength(2);
+    for (const query of queries) {
+      const response = await app.admin.request(query, { after: null });
+      expect(response.errors).toBeUndefined();
+    }
   });
 });
