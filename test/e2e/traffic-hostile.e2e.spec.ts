@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { REFUSAL_REASONS, TRAFFIC_SOURCES, TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { type Exposition, parseExposition } from '../utils/prometheus.js';
 import { readTraffic, sdkReportBody, sliceServed } from '../utils/traffic.js';
@@ -212,7 +213,10 @@ describe('hostile usage reports, saturating sums', () => {
 
   beforeAll(async () => {
     // A ceiling so high that 2^53 - 1 per report is plausible over a day: what a cell then sums.
-    t = await createTestApp({ SWITCHYARD_TRAFFIC_FLUSH_MS: '600000', SWITCHYARD_TRAFFIC_MAX_DECISIONS_PER_SECOND: '1000000000000' });
+    // The service's clock stands still: every report lands in one minute's bucket, as the sums below
+    // assume (on the system's clock a run across a minute boundary split them into two rows, each
+    // under the limit, and the SQL sum of the two exceeded it).
+    t = await createTestApp({ SWITCHYARD_TRAFFIC_FLUSH_MS: '600000', SWITCHYARD_TRAFFIC_MAX_DECISIONS_PER_SECOND: '1000000000000' }, { clock: new ManualClock() });
   });
   afterAll(async () => {
     await t?.close();
