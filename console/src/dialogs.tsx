@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { ErrorLine } from './error-line.js';
 
 export interface ReasonDialogProps {
   readonly title: string;
@@ -47,11 +48,7 @@ export function ReasonDialog(props: ReasonDialogProps) {
           Reason (recorded in history)
           <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} required autoFocus maxLength={2000} />
         </label>
-        {error !== null && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine message={error} />
         <div class="actions">
           <button type="button" onClick={props.onClose}>
             Cancel

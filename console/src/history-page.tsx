@@ -3,6 +3,7 @@ import { ApiError } from './api.js';
 import { exportHistory, type HistoryVerification, listHistory, verifyHistory } from './history-api.js';
 import { HistoryList } from './history-list.js';
 import type { HistoryRow } from './slices-api.js';
+import { ErrorLine } from './error-line.js';
 
 interface Props {
   /** Moves with every configuration change the live feed sees: new rows appear at the top. */
@@ -80,11 +81,7 @@ function Changes({ revision }: Props) {
       <h2>
         Changes <span class="count">{rows === null ? '' : `${rows.length} shown, newest first`}</span>
       </h2>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine message={error} />
       {rows === null ? error === null && <p class="loading">Loading history…</p> : <HistoryList rows={rows} showSubject />}
       {rows !== null && cursor.hasNextPage && (
         <button type="button" onClick={() => void loadMore()} disabled={loading}>
@@ -173,11 +170,7 @@ function Verification() {
         The service verifies its own chain here against the newest checkpoint it holds. For proof that does not trust the service, export the chain and run{' '}
         <code>switchyard verify-history --file</code> against checkpoints published elsewhere (docs/history.md).
       </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine message={error} />
       <div class="actions">
         <button type="button" onClick={() => void verify()} disabled={verifying}>
           {verifying ? 'Verifying…' : 'Verify again'}

@@ -8,6 +8,7 @@ import { SliceList } from './slice-list.js';
 import { SlicePage } from './slice-page.js';
 import { SegmentEditor, SegmentList } from './segments-page.js';
 import { TokensPage } from './tokens-page.js';
+import { ErrorLine } from './error-line.js';
 
 /** Where the page is: `#/slices` (the list) or `#/slices/<key>` (one slice). */
 function useRoute(): string {
@@ -58,11 +59,7 @@ function SignIn({ problem, onSignedIn }: { problem: string | null; onSignedIn: (
         <button type="submit" class="primary">
           Sign in
         </button>
-        {error !== null && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine message={error} />
         <p class="muted">The token is exchanged for a session cookie and not kept in the page. Sign out ends the session.</p>
       </form>
     </main>

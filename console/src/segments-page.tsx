@@ -4,6 +4,7 @@ import { FieldErrors } from './field-errors.js';
 import { when } from './format.js';
 import { type Constraint, createSegment, listSegments, loadSegment, OPERATORS, type Operator, type Segment, singleValued, updateSegment } from './segments-api.js';
 import { may, type Session } from './session.js';
+import { ErrorLine } from './error-line.js';
 
 interface Props {
   readonly session: Session;
@@ -218,11 +219,7 @@ export function SegmentEditor({ session, segmentKey, revision }: Props & { segme
             </button>
           </>
         )}
-        {errors.general() !== null && (
-          <p class="error" role="alert">
-            {errors.general()}
-          </p>
-        )}
+        <ErrorLine message={errors.general()} />
         {saved && (
           <p class="ok" role="status">
             Saved.

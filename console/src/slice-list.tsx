@@ -6,6 +6,7 @@ import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
 import { createSlice, listSlices, listSliceStats, rollback, rollbackAll, type SliceListRow, type SliceState } from './slices-api.js';
+import { ErrorLine } from './error-line.js';
 
 interface Props {
   readonly session: Session;
@@ -148,11 +149,7 @@ export function SliceList({ session, revision }: Props) {
         )}
       </div>
       {watching !== null && <RollbackProgress scope={watching} onClose={() => setWatching(null)} />}
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine message={error} />
       {slices === null && error === null && <p class="loading">Loading slices…</p>}
       {slices !== null && (
         <table class="slices">

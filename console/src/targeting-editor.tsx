@@ -3,6 +3,7 @@ import { graphql, idempotencyKey } from './api.js';
 import { FieldErrors } from './field-errors.js';
 import { listSegments } from './segments-api.js';
 import type { SliceDetail } from './slices-api.js';
+import { ErrorLine } from './error-line.js';
 
 interface Rule {
   segments: string[];
@@ -190,11 +191,7 @@ export function TargetingEditor({ slice }: { slice: SliceDetail }) {
       <button type="submit" class="primary">
         Save targeting
       </button>
-      {errors.general() !== null && (
-        <p class="error" role="alert">
-          {errors.general()}
-        </p>
-      )}
+      <ErrorLine message={errors.general()} />
       {saved && (
         <p class="ok" role="status">
           Targeting saved.
@@ -252,11 +249,7 @@ export function EvaluatePanel({ sliceKey }: { sliceKey: string }) {
           {answer.ruleIndex !== null && ` (rule ${answer.ruleIndex + 1})`}
         </p>
       )}
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine message={error} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { ReasonDialog } from './dialogs.js';
 import { when } from './format.js';
 import { may, type Session } from './session.js';
 import { createToken, listTokens, revokeToken, TOKEN_ROLES, type TokenRole, type TokenRow } from './tokens-api.js';
+import { ErrorLine } from './error-line.js';
 
 interface Props {
   readonly session: Session;
@@ -70,11 +71,7 @@ function TokenAdmin() {
           onCancel={() => setCreating(false)}
         />
       )}
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine message={error} />
       {tokens === null && error === null && <p class="loading">Loading tokens…</p>}
       {tokens !== null && (
         <table class="tokens">
