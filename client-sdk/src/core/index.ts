@@ -27,3 +27,17 @@ export { parseRfc3339, isRfc3339, compareRfc3339Text, compareEpochMillis, type I
 export { parseDecimal } from './decimal.js';
 export { diffSnapshots, patchSnapshot, readDelta, type SnapshotDelta } from './delta.js';
 export { jsonEqual } from './json-equal.js';
+export {
+  LATENCY_SCHEME,
+  LATENCY_RELATIVE_ERROR,
+  LATENCY_MIN_MS,
+  LATENCY_MAX_MS,
+  LATENCY_BUCKETS,
+  latencyBucketOf,
+  latencyBucketValue,
+  isLatencyBucket,
+  sparseOf,
+  mergeSparse,
+  latencyQuantile,
+  type SparseHistogram,
+} from './latency-histogram.js';

@@ -76,6 +76,14 @@ export interface SliceDefinition {
   readonly basisPoints: number;
   readonly stickinessAttribute: string;
   readonly targeting: TargetingDefinition;
+  /**
+   * Observation settings, not part of the decision (docs/outcomes.md). Absent means off, so that a
+   * slice that never set them is served exactly as before: `watched` makes SDKs report this slice's
+   * outcomes every few seconds instead of every interval; `shadowBasisPoints` (1..10000) is the
+   * share of `compare` calls that also run the other path.
+   */
+  readonly watched?: true;
+  readonly shadowBasisPoints?: number;
 }
 
 /** The whole evaluable configuration at one revision. */
