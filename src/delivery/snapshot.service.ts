@@ -38,6 +38,16 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
   private readonly listeners = new Set<(snapshot: PublishedSnapshot) => void>();
   private running: Promise<void> | null = null;
   private rerun = false;
+  /** The newest revision this instance committed itself (ChangeService.onCommit), 0 before any. */
+  private committedHere = 0;
+  /**
+   * While an update runs: a revision it is sure to see, because that revision committed before the
+   * update began reading. An announcement of it (the feed's echo of this instance's own commit) then
+   * needs no second update.
+   */
+  private covered = 0;
+  /** The newest announcement skipped as covered: checked once the update is done (it may have failed). */
+  private skipped = 0;
   private resyncTimer: NodeJS.Timeout | null = null;
   private failing = false;
   /** The next update reads the whole configuration (at start, after the feed reconnected, to check). */
@@ -54,13 +64,20 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     this.unsubscribeCommits = this.changes.onCommit((change) => {
-      // Its announcement follows through the feed too; the second refresh finds nothing newer.
-      if (change.history.some((row) => changesConfiguration(row.action))) void this.refresh();
+      // Its announcement follows through the feed too, and is skipped when this update covers it.
+      if (!change.history.some((row) => changesConfiguration(row.action))) return;
+      if (change.revision !== null) this.committedHere = Math.max(this.committedHere, change.revision);
+      void this.refresh();
     });
     await this.refresh();
     await this.feed.start({
       onRevision: (revision) => {
-        if (this.published === null || revision > this.published.revision) void this.refresh();
+        if (this.published !== null && revision <= this.published.revision) return;
+        if (this.running !== null && revision <= this.covered) {
+          this.skipped = Math.max(this.skipped, revision);
+          return;
+        }
+        void this.refresh();
       },
       onConnected: () => {
         this.readWhole = true;
@@ -98,7 +115,13 @@ export class SnapshotService implements OnApplicationBootstrap, OnApplicationShu
     this.running = (async () => {
       do {
         this.rerun = false;
+        // Committed before this read begins, so the read sees it (it may see newer ones too).
+        this.covered = this.committedHere;
         await this.loadAndPublish();
+        // An announcement skipped as covered by an update that then failed gets its own second
+        // attempt, as it had before it was skipped (once: after that, resync).
+        if (this.skipped > (this.published?.revision ?? 0)) this.rerun = true;
+        this.skipped = 0;
       } while (this.rerun);
     })().finally(() => {
       this.running = null;
