@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
 /**
  * The PostgreSQL channel on which every committed configuration change is announced, with the
@@ -10,8 +9,11 @@ export const CHANGES_CHANNEL = 'switchyard_changes';
 /** ChangeService's NOTIFY, which delivery's change feeds LISTEN to (postgres- and embedded-change-feed.ts). */
 @Injectable()
 export class ChangeNoticesRepository {
-  /** Announces a new configuration revision; delivered to listeners when `tx` commits. */
-  async notifyRevision(tx: EntityManager, revision: string): Promise<void> {
-    await tx.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, revision]);
+  /**
+   * The announcement of a new configuration revision, sent by the statement that appends its
+   * history rows (HistoryRepository.insertMany); delivered to listeners when that transaction commits.
+   */
+  revisionNotice(revision: string): { channel: string; payload: string } {
+    return { channel: CHANGES_CHANNEL, payload: revision };
   }
 }

@@ -48,6 +48,8 @@ export interface CommittedChange {
   readonly history: readonly HistoryDraft[];
   /** The chain's head once it committed: its last row's position and hash. */
   readonly head: { readonly position: string; readonly hash: string };
+  /** The configuration revision it committed (its last configuration row's sequence); null when it changed none (tokens). */
+  readonly revision: number | null;
 }
 
 /**
@@ -89,7 +91,7 @@ export class ChangeService {
     const requestHash = idempotencyKey ? hashRequest(request.operation, input) : null;
     // Set inside the transaction, reported only once it has committed (transaction() resolved).
     let appended: readonly HistoryDraft[] = [];
-    let head = { position: '0', hash: GENESIS_HASH };
+    let head: { position: string; hash: string; revision: number | null } = { position: '0', hash: GENESIS_HASH, revision: null };
     const outcome = await boundedTransaction(this.dataSource, this.transactionTimeoutMs, async (tx) => {
       await this.history.lockForAppend(tx);
 
@@ -116,7 +118,7 @@ export class ChangeService {
       }
       return result;
     });
-    if (appended.length > 0) this.committed({ operation: request.operation, history: appended, head });
+    if (appended.length > 0) this.committed({ operation: request.operation, history: appended, head: { position: head.position, hash: head.hash }, revision: head.revision });
     return outcome;
   }
 
@@ -132,9 +134,13 @@ export class ChangeService {
   }
 
   /** Appends the rows after the head (the append lock is held: nobody else appends); returns the new head. */
-  private async append(tx: EntityManager, request: ChangeRequest<unknown>, drafts: readonly HistoryDraft[], now: Date): Promise<{ position: string; hash: string }> {
-    const head = await this.history.head(tx);
-    const sequences = await this.history.nextSequences(tx, drafts.length);
+  private async append(
+    tx: EntityManager,
+    request: ChangeRequest<unknown>,
+    drafts: readonly HistoryDraft[],
+    now: Date,
+  ): Promise<{ position: string; hash: string; revision: number | null }> {
+    const { head, sequences } = await this.history.headAndSequences(tx, drafts.length);
     const recordedAt = now.toISOString();
     let prevHash = head?.hash ?? GENESIS_HASH;
     // Gapless, unlike the sequence (a rolled-back transaction or a crash consumes sequence values).
@@ -161,11 +167,11 @@ export class ChangeService {
       prevHash = hash;
       return { ...row, hash };
     });
-    await this.history.insertMany(tx, rows);
     const lastConfigurationRow = rows.findLast((row) => changesConfiguration(row.action));
-    if (lastConfigurationRow !== undefined) await this.notices.notifyRevision(tx, lastConfigurationRow.sequence);
+    const revision = lastConfigurationRow?.sequence ?? null;
+    await this.history.insertMany(tx, rows, revision === null ? null : this.notices.revisionNotice(revision));
     const last = rows[rows.length - 1]!;
-    return { position: last.position, hash: last.hash };
+    return { position: last.position, hash: last.hash, revision: revision === null ? null : Number(revision) };
   }
 }
 

@@ -69,10 +69,9 @@ export class SnapshotRepository {
    */
   loadSince(held: LoadedConfiguration): Promise<LoadedConfiguration> {
     return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
-      const head = await this.history.configurationHead(tx);
       const base = held.definition;
+      const { head, changes: changed } = await this.history.configurationSince(tx, base.revision);
       if (head.revision <= base.revision) return held;
-      const changed = await this.history.changesAfter(tx, base.revision);
       if (changed.hashAt !== held.hash || changed.unkeyed || changed.sliceKeys.length + changed.segmentKeys.length > MAX_CHANGED_KEYS) {
         return this.readAll(tx, head);
       }

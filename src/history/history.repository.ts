@@ -38,13 +38,31 @@ export class HistoryRepository {
     return rows[0] ?? null;
   }
 
-  async nextSequences(tx: EntityManager, count: number): Promise<string[]> {
-    const rows: { s: string }[] = await tx.query("SELECT nextval('history_sequence_seq')::text AS s FROM generate_series(1, $1::int) ORDER BY 1", [count]);
+  /**
+   * `head` and the next `count` sequence values, in one round trip: every change needs both, under the append lock,
+   * and each statement is a round trip to the server that the lock is held across.
+   */
+  async headAndSequences(tx: EntityManager, count: number): Promise<{ head: { position: string; hash: string } | null; sequences: string[] }> {
+    const rows: { position: string | null; hash: string | null; sequences: string[] }[] = await tx.query(
+      `SELECT head.position, head.hash,
+              ARRAY(SELECT nextval('history_sequence_seq')::text FROM generate_series(1, $1::int)) AS sequences
+         FROM (SELECT 1) one
+         LEFT JOIN LATERAL (SELECT h.position::text AS position, h.hash FROM history h ORDER BY h.position DESC LIMIT 1) head ON true`,
+      [count],
+    );
+    const row = rows[0]!;
     // nextval is evaluated row by row in order; sort numerically to be certain.
-    return rows.map((r) => r.s).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    const sequences = [...row.sequences].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    return { head: row.position === null || row.hash === null ? null : { position: row.position, hash: row.hash }, sequences };
   }
 
-  async insertMany(tx: EntityManager, rows: readonly HistoryRow[]): Promise<void> {
+  /**
+   * Inserts the rows, in chunks. `notify`, when given, is sent in the same statement as the last
+   * chunk (`pg_notify` in the statement's SELECT, the INSERT as a data-modifying CTE, which always
+   * runs): the announcement costs no round trip of its own and, like any NOTIFY, reaches listeners
+   * only if the transaction commits.
+   */
+  async insertMany(tx: EntityManager, rows: readonly HistoryRow[], notify: { channel: string; payload: string } | null = null): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const params: unknown[] = [];
@@ -70,12 +88,15 @@ export class HistoryRepository {
         const p = (n: number) => `$${at + n}`;
         return `(${p(1)}::bigint, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}::jsonb, ${p(6)}::jsonb, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}::timestamptz, ${p(12)}, ${p(13)}, ${p(14)}::bigint, ${p(15)}::smallint)`;
       });
-      await tx.query(
-        `INSERT INTO history (sequence, slice_key, segment_key, action, before, after, actor, reason,
+      const insert = `INSERT INTO history (sequence, slice_key, segment_key, action, before, after, actor, reason,
                               idempotency_key, request_id, recorded_at, prev_hash, hash, position, scheme)
-         VALUES ${tuples.join(', ')}`,
-        params,
-      );
+         VALUES ${tuples.join(', ')}`;
+      if (notify !== null && i + INSERT_CHUNK >= rows.length) {
+        params.push(notify.channel, notify.payload);
+        await tx.query(`WITH inserted AS (${insert}) SELECT pg_notify($${params.length - 1}, $${params.length})`, params);
+      } else {
+        await tx.query(insert, params);
+      }
     }
   }
 
@@ -89,23 +110,36 @@ export class HistoryRepository {
   }
 
   /**
-   * What history says changed after row `sequence`: the slices and segments its rows name (every
+   * The configuration head (as `configurationHead`) and what history says changed after row
+   * `sequence`, in one round trip: what an update of the snapshot held at `sequence` asks first
+   * (SnapshotRepository.loadSince). The changes are the slices and segments its rows name (every
    * row that changes a slice or a segment names it), whether a configuration row names neither
    * (then the keys are not the whole story: only a ROLLBACK_ALL row may, as its per-slice rows
    * come with it), and the hash of row `sequence` itself, by which a reader can tell that the
    * history it knew up to there is still this database's (not another timeline after a restore).
    */
-  async changesAfter(tx: EntityManager, sequence: number): Promise<{ hashAt: string | null; sliceKeys: string[]; segmentKeys: string[]; unkeyed: boolean }> {
-    const rows: { hash_at: string | null; slice_keys: string[] | null; segment_keys: string[] | null; unkeyed: boolean | null }[] = await tx.query(
-      `SELECT (SELECT a.hash FROM history a WHERE a.sequence = $1::bigint) AS hash_at,
-              array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
-              array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys,
-              bool_or(h.slice_key IS NULL AND h.segment_key IS NULL AND h.action <> ALL($2::text[])) AS unkeyed
-         FROM history h WHERE h.sequence > $1::bigint`,
-      [sequence, [...NON_CONFIGURATION_ACTIONS, HistoryAction.ROLLBACK_ALL]],
-    );
-    const row = rows[0];
-    return { hashAt: row?.hash_at ?? null, sliceKeys: row?.slice_keys ?? [], segmentKeys: row?.segment_keys ?? [], unkeyed: row?.unkeyed === true };
+  async configurationSince(
+    tx: EntityManager,
+    sequence: number,
+  ): Promise<{ head: { revision: number; hash: string | null }; changes: { hashAt: string | null; sliceKeys: string[]; segmentKeys: string[]; unkeyed: boolean } }> {
+    const rows: { revision: string | null; hash: string | null; hash_at: string | null; slice_keys: string[] | null; segment_keys: string[] | null; unkeyed: boolean | null }[] =
+      await tx.query(
+        `SELECT head.revision, head.hash, changed.*
+           FROM (SELECT 1) one
+           LEFT JOIN LATERAL (SELECT h.sequence::text AS revision, h.hash FROM history h WHERE h.action <> ALL($2::text[]) ORDER BY h.sequence DESC LIMIT 1) head ON true
+           CROSS JOIN LATERAL (
+             SELECT (SELECT a.hash FROM history a WHERE a.sequence = $1::bigint) AS hash_at,
+                    array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
+                    array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys,
+                    bool_or(h.slice_key IS NULL AND h.segment_key IS NULL AND h.action <> ALL($3::text[])) AS unkeyed
+               FROM history h WHERE h.sequence > $1::bigint) changed`,
+        [sequence, NON_CONFIGURATION_ACTIONS, [...NON_CONFIGURATION_ACTIONS, HistoryAction.ROLLBACK_ALL]],
+      );
+    const row = rows[0]!;
+    return {
+      head: row.revision === null ? { revision: 0, hash: null } : { revision: Number(row.revision), hash: row.hash },
+      changes: { hashAt: row.hash_at, sliceKeys: row.slice_keys ?? [], segmentKeys: row.segment_keys ?? [], unkeyed: row.unkeyed === true },
+    };
   }
 
   /**
