@@ -146,7 +146,7 @@ async function load(browser: Browser, server: BenchServer): Promise<Run> {
       );
       console.log(`    long tasks (start+duration ms): ${longTasks.map(([s, d]) => `${s}+${d}`).join(' ')}`);
       // The page's main thread by kind of work, from Chromium's own counters (seconds, whole load).
-      const { metrics } = (await cdp!.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      const { metrics } = await cdp!.send('Performance.getMetrics');
       const ms = (name: string) => Math.round((metrics.find((m) => m.name === name)?.value ?? 0) * 1000);
       console.log(
         `    main thread: script ${ms('ScriptDuration')} ms, style ${ms('RecalcStyleDuration')} ms, layout ${ms('LayoutDuration')} ms, all tasks ${ms('TaskDuration')} ms`,
