@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { takeEarlySession } from './boot.js';
 import { HistoryPage } from './history-page.js';
 import { followChanges, type LiveState } from './live.js';
 import { currentSession, may, type Session, signIn, signOut } from './session.js';
@@ -25,7 +26,7 @@ function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
-    currentSession().then(setSession, (e: unknown) => {
+    (takeEarlySession() ?? currentSession()).then(setSession, (e: unknown) => {
       setSession(null);
       setProblem(e instanceof ApiError ? e.message : String(e));
     });

@@ -1,6 +1,7 @@
 import type { VNode } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { takeEarlySlicesPage } from './boot.js';
 import { ReasonDialog } from './dialogs.js';
 import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
 import { percent, share, targetingSummary, when } from './format.js';
@@ -53,7 +54,7 @@ export function SliceList({ session, revision }: Props) {
     // First every row (cheap: usable at once), then their stats (traffic, followers, last change),
     // asked only once the rows are in: on the embedded engine the service's queries share one
     // connection, and the stats' would hold up the rows'.
-    listSlices().then((cores) => {
+    listSlices(takeEarlySlicesPage()).then((cores) => {
       if (!mounted.current) return;
       setSlices((previous) => {
         const known = new Map((previous ?? []).map((r) => [r.key, r.stats]));

@@ -31,25 +31,39 @@ export interface SliceStats {
 }
 
 /** A row of the list: a slice's configuration, and its stats once they have arrived. */
-export type SliceListRow = Omit<SliceRow, 'traffic'> & { readonly stats: SliceStats | null };
+export type SliceListRow = SliceCore & { readonly stats: SliceStats | null };
 
 const LIST_FIELDS = `key description owner state percent version tags updatedAt targeting { include exclude rules { percent segments } }`;
 
+/** A slice's configuration as the list shows it (its stats come apart, from listSliceStats). */
+export type SliceCore = Omit<SliceRow, 'traffic'>;
+
 /**
- * Every slice's configuration, in key order, 500 a page: what the list needs to show every row and
- * be searched, filtered and acted on. Cheap (one query a page), so the list is usable at once;
- * the costlier columns follow from listSliceStats.
+ * One page of 500 slices' configuration, in key order, after `after` (null: the first page): what
+ * the list needs to show rows and be searched, filtered and acted on. Cheap (one query a page), so
+ * the list is usable at once; the costlier columns follow from listSliceStats.
  */
-export function listSlices(): Promise<Omit<SliceRow, 'traffic'>[]> {
-  return allNodes(
-    async (after) =>
-      (
-        await graphql<{ slices: Page<Omit<SliceRow, 'traffic'>> }>(
-          `query ConsoleSlices($after: String) { slices(first: 500, after: $after) { nodes { ${LIST_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
-          { after },
-        )
-      ).slices,
-  );
+export async function slicesPage(after: string | null): Promise<Page<SliceCore>> {
+  return (
+    await graphql<{ slices: Page<SliceCore> }>(
+      `query ConsoleSlices($after: String) { slices(first: 500, after: $after) { nodes { ${LIST_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
+      { after },
+    )
+  ).slices;
+}
+
+/**
+ * Every slice's configuration, in key order. `first` is the first page when it was asked for
+ * already (boot.ts asks for it before the application has loaded; null inside: nobody was signed in
+ * then), else null.
+ */
+export async function listSlices(first: Promise<Page<SliceCore> | null> | null = null): Promise<SliceCore[]> {
+  let early = first === null ? null : await first;
+  return allNodes(async (after) => {
+    const page = after === null && early !== null ? early : await slicesPage(after);
+    early = null;
+    return page;
+  });
 }
 
 type StatsNode = Omit<SliceStats, 'behind'> & { key: string; followers: { status: Follower['status'] }[] };

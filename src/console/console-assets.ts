@@ -58,12 +58,14 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
   for (const path of modules) add(path, join(app, path.slice('app/'.length)));
   // Every module of the application is named in the page, so the browser fetches them all at once
   // rather than a level of imports at a time (three round trips before anything renders).
+  // Those the page names itself (boot.js and what it imports, first) are not named twice.
+  const pageSource = readFileSync(join(page, 'index.html'), 'utf8');
   const preloads = modules
-    .filter((path) => path !== 'app/main.js')
+    .filter((path) => path !== 'app/main.js' && !pageSource.includes(`"/console/${path}"`))
     .sort()
     .map((path) => `<link rel="modulepreload" href="/console/${path}">\n`)
     .join('');
-  const pageHtml = readFileSync(join(page, 'index.html'), 'utf8').replace('<script type="module" src="/console/app/main.js">', `${preloads}$&`);
+  const pageHtml = pageSource.replace('<script type="module" src="/console/app/main.js">', `${preloads}$&`);
   assets.set('index.html', prepare(Buffer.from(pageHtml, 'utf8'), CONTENT_TYPES['.html']!));
   const preact = join(root, 'node_modules', 'preact');
   add('vendor/preact.mjs', join(preact, 'dist', 'preact.mjs'));

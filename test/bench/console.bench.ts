@@ -99,6 +99,9 @@ async function load(browser: Browser, server: BenchServer): Promise<Run> {
     if (!signIn.ok()) throw new Error(`sign-in: HTTP ${signIn.status()}`);
     const page = await context.newPage();
     const meter = await TransferMeter.attach(page);
+    const verbose = process.env.BENCH_VERBOSE === '1';
+    const cdp = verbose ? await context.newCDPSession(page) : null;
+    await cdp?.send('Performance.enable');
     await page.goto(`${server.baseUrl}/console/#/slices`);
     // Measured in the page, on its own clock (performance.now(), from navigation start), so that
     // no round trip of the harness is counted: every frame, are all rows there? Then type a search
@@ -122,7 +125,7 @@ async function load(browser: Browser, server: BenchServer): Promise<Run> {
     );
     // The stream's first event (the current snapshot, sent whole) is part of every load: wait for it before counting bytes.
     for (let i = 0; i < 200 && meter.streamEvents === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    if (process.env.BENCH_VERBOSE === '1') {
+    if (verbose) {
       // Where the time went: each request's start and end on the page's clock.
       const entries = await page.evaluate<[string, number, number][]>(() =>
         performance
@@ -130,6 +133,24 @@ async function load(browser: Browser, server: BenchServer): Promise<Run> {
           .map((e) => [e.name.replace(/^https?:\/\/[^/]+/, ''), Math.round(e.startTime), Math.round((e as unknown as { responseEnd: number }).responseEnd)]),
       );
       for (const [name, start, end] of entries) console.log(`    ${String(start).padStart(5)} → ${String(end).padStart(5)} ms  ${name}`);
+      // The page's tasks over 50 ms (rendering the rows is one), on the same clock.
+      const longTasks = await page.evaluate<[number, number][]>(
+        () =>
+          new Promise((resolve) => {
+            new PerformanceObserver((list, observer) => {
+              observer.disconnect();
+              resolve(list.getEntries().map((e) => [Math.round(e.startTime), Math.round(e.duration)]));
+            }).observe({ type: 'longtask' as never, buffered: true }); // Node's types know no long tasks; Chromium does
+            setTimeout(() => resolve([]), 500);
+          }),
+      );
+      console.log(`    long tasks (start+duration ms): ${longTasks.map(([s, d]) => `${s}+${d}`).join(' ')}`);
+      // The page's main thread by kind of work, from Chromium's own counters (seconds, whole load).
+      const { metrics } = await cdp!.send('Performance.getMetrics');
+      const ms = (name: string) => Math.round((metrics.find((m) => m.name === name)?.value ?? 0) * 1000);
+      console.log(
+        `    main thread: script ${ms('ScriptDuration')} ms, style ${ms('RecalcStyleDuration')} ms, layout ${ms('LayoutDuration')} ms, all tasks ${ms('TaskDuration')} ms`,
+      );
       console.log(`    rows ${rowsMs.toFixed(0)} ms, interactive ${interactiveMs.toFixed(0)} ms, stream events ${meter.streamEvents}`);
     }
     return { rowsMs, interactiveMs, bytes: meter.byKind() };
