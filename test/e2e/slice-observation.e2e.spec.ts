@@ -262,6 +262,30 @@ describe('slice observation settings (setObservation)', () => {
     expect(replayed.slices.size).toBeGreaterThan(5);
     for (const [key, record] of replayed.slices) expect({ key, record }).toEqual({ key, record: await slices.find(key) });
   });
+
+  // Last: it takes the schema back and forth under the running service.
+  it('an upgrade over slices, history and idempotent results written before the migration keeps them all as they were', async () => {
+    const slice = await createSlice(t.admin, { key: uniqueKey('upgrade'), percent: 5 });
+    const setRollout = `mutation($key: String!, $idempotencyKey: String) { setRollout(key: $key, percent: 7, reason: "before", idempotencyKey: $idempotencyKey) { ${FIELDS} } }`;
+    const idempotencyKey = `upgrade-${slice.key}`;
+    const first = await t.admin.ok(setRollout, { key: slice.key, idempotencyKey });
+    const rowsBefore: unknown[] = await t.dataSource.query('SELECT position, hash FROM history ORDER BY position');
+
+    // Back to the schema before this migration, as a database that never had it, and up again.
+    const [last] = (await t.dataSource.query('SELECT name FROM migrations ORDER BY timestamp DESC LIMIT 1')) as { name: string }[];
+    expect(last!.name).toBe('SliceObservation1765000000000');
+    await t.dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await t.dataSource.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'slices' AND column_name = 'watched'")).toEqual([]);
+    await t.dataSource.runMigrations({ transaction: 'each' });
+
+    expect(await t.dataSource.query('SELECT position, hash FROM history ORDER BY position')).toEqual(rowsBefore);
+    expect(await read(slice.key)).toMatchObject({ version: 2, percent: 7, watched: false, shadowPercent: 0, mismatchThresholdPercent: 0.1 });
+    expect(await t.admin.ok(setRollout, { key: slice.key, idempotencyKey })).toEqual(first);
+    await observe({ key: slice.key, watched: true });
+    expect((await t.admin.ok<{ verifyHistory: { ok: boolean } }>('{ verifyHistory { ok } }')).verifyHistory.ok).toBe(true);
+    const replayed = await t.app.get(HistoryService).replay();
+    expect(replayed.slices.get(slice.key)).toEqual(await t.app.get(SlicesRepository).find(slice.key));
+  });
 });
 
 function sorted(s: SnapshotDefinition) {
