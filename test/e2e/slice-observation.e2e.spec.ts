@@ -272,7 +272,7 @@ describe('slice observation settings (setObservation)', () => {
     const rowsBefore: unknown[] = await t.dataSource.query('SELECT position, hash FROM history ORDER BY position');
 
     // Back to the schema before this migration, as a database that never had it, and up again.
-    const [last] = (await t.dataSource.query('SELECT name FROM migrations ORDER BY timestamp DESC LIMIT 1')) as { name: string }[];
+    const [last] = await t.dataSource.query<{ name: string }[]>('SELECT name FROM migrations ORDER BY timestamp DESC LIMIT 1');
     expect(last!.name).toBe('SliceObservation1765000000000');
     await t.dataSource.undoLastMigration({ transaction: 'each' });
     expect(await t.dataSource.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'slices' AND column_name = 'watched'")).toEqual([]);
