@@ -13,6 +13,13 @@ export function parsePercent(value: string): number {
   return percent;
 }
 
+/** `0.1`, `0.0125`, `2%`: a mismatch threshold. Range and decimals (0..100, four) are checked by the service. */
+export function parseFinePercent(value: string): number {
+  const percent = percentText(value);
+  if (percent === undefined) throw new InvalidArgumentError('expected a number from 0 to 100, e.g. 0.1 or 0.0125 (four decimals at most).');
+  return percent;
+}
+
 /** The number in `5`, `0.25` or `50%`; undefined when it is not one (shared with the files' `percent`). */
 export function percentText(value: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%?\s*$/.exec(value);

@@ -32,6 +32,8 @@ interface SliceRow {
   basis_points: number;
   stickiness_attribute: string;
   targeting: TargetingDefinition;
+  watched: boolean;
+  shadow_basis_points: number;
 }
 
 /**
@@ -109,11 +111,15 @@ export class SnapshotRepository {
     return { definition: { revision: head.revision, slices, segments }, hash: head.hash };
   }
 
-  /** The slices with these keys (all when null), ordered by key. */
+  /**
+   * The slices with these keys (all when null), ordered by key. `watched` and `shadowBasisPoints`
+   * only when set (docs/outcomes.md): a slice that never set them is served byte for byte as before
+   * they existed, and the Unleash-compatible form, built from the decision fields, never sees them.
+   */
   private async readSlices(tx: EntityManager, keys: readonly string[] | null): Promise<SliceDefinition[]> {
     if (keys !== null && keys.length === 0) return [];
     const rows: SliceRow[] = await tx.query(
-      `SELECT key, state, basis_points, stickiness_attribute, targeting FROM slices
+      `SELECT key, state, basis_points, stickiness_attribute, targeting, watched, shadow_basis_points FROM slices
         ${keys === null ? '' : 'WHERE key = ANY($1::text[])'} ORDER BY key COLLATE "C"`,
       keys === null ? [] : [keys],
     );
@@ -123,6 +129,8 @@ export class SnapshotRepository {
       basisPoints: s.basis_points,
       stickinessAttribute: s.stickiness_attribute,
       targeting: s.targeting,
+      ...(s.watched ? { watched: true as const } : {}),
+      ...(s.shadow_basis_points !== 0 ? { shadowBasisPoints: s.shadow_basis_points } : {}),
     }));
   }
 

@@ -6,6 +6,8 @@ export enum HistoryAction {
   SLICE_UPDATED = 'SLICE_UPDATED',
   ROLLOUT_SET = 'ROLLOUT_SET',
   TARGETING_SET = 'TARGETING_SET',
+  /** watched, shadowPercent or the mismatch threshold (docs/outcomes.md): no decision changes, but the snapshot does. */
+  OBSERVATION_SET = 'OBSERVATION_SET',
   SLICE_ROLLED_BACK = 'SLICE_ROLLED_BACK',
   SLICE_RESUMED = 'SLICE_RESUMED',
   SLICE_ARCHIVED = 'SLICE_ARCHIVED',

@@ -6,6 +6,19 @@ export type StoredTargeting = TargetingDefinition;
 
 export const EMPTY_TARGETING: StoredTargeting = { include: [], exclude: [], rules: [] };
 
+/** The observation settings of a slice that never set them (docs/outcomes.md, "Slice settings"). */
+export const OBSERVATION_DEFAULTS = { watched: false, shadowBasisPoints: 0, mismatchThresholdPpm: 1000 } as const;
+export const MAX_MISMATCH_THRESHOLD_PPM = 1_000_000;
+
+/** A slice's observation settings, every one of them, defaults filled in. */
+export interface ObservationSettings {
+  readonly watched: boolean;
+  /** 0..10000: the share of `compare` calls that also run the path not served. */
+  readonly shadowBasisPoints: number;
+  /** 0..1000000 parts per million of comparisons: at or under it, the mismatch rate is WITHIN. */
+  readonly mismatchThresholdPpm: number;
+}
+
 /**
  * A slice's complete configuration: what the service works with, what history rows hold as
  * `before` / `after`, and what replaying history reproduces. Plain JSON (dates as ISO strings).
@@ -19,6 +32,16 @@ export interface SliceRecord {
   readonly basisPoints: number;
   readonly targeting: StoredTargeting;
   readonly state: SliceState;
+  /**
+   * Observation settings, present only when not at their default (OBSERVATION_DEFAULTS; read them
+   * with `observationOf`). History rows written before they existed lack them and mean the
+   * defaults: omitting a default keeps every slice that never set one recorded, replayed and
+   * compared (`change` writes nothing when nothing changed) exactly as before, and an idempotent
+   * retry of an older change decodes to the same record.
+   */
+  readonly watched?: true;
+  readonly shadowBasisPoints?: number;
+  readonly mismatchThresholdPpm?: number;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -38,9 +61,28 @@ export function toSliceRecord(e: SliceEntity): SliceRecord {
       rules: e.targeting.rules.map((r) => ({ segments: [...r.segments], basisPoints: r.basisPoints })),
     },
     state: e.state,
+    ...observationFields({ watched: e.watched, shadowBasisPoints: e.shadowBasisPoints, mismatchThresholdPpm: e.mismatchThresholdPpm }),
     version: e.version,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+/** The settings with defaults filled in: what the entity stores and GraphQL shows. */
+export function observationOf(r: SliceRecord): ObservationSettings {
+  return {
+    watched: r.watched === true,
+    shadowBasisPoints: r.shadowBasisPoints ?? OBSERVATION_DEFAULTS.shadowBasisPoints,
+    mismatchThresholdPpm: r.mismatchThresholdPpm ?? OBSERVATION_DEFAULTS.mismatchThresholdPpm,
+  };
+}
+
+/** The record's members for these settings: each only when it is not at its default. */
+export function observationFields(o: ObservationSettings): Pick<SliceRecord, 'watched' | 'shadowBasisPoints' | 'mismatchThresholdPpm'> {
+  return {
+    ...(o.watched ? { watched: true } : {}),
+    ...(o.shadowBasisPoints !== OBSERVATION_DEFAULTS.shadowBasisPoints ? { shadowBasisPoints: o.shadowBasisPoints } : {}),
+    ...(o.mismatchThresholdPpm !== OBSERVATION_DEFAULTS.mismatchThresholdPpm ? { mismatchThresholdPpm: o.mismatchThresholdPpm } : {}),
   };
 }
 
@@ -49,7 +91,7 @@ export function segmentKeysOf(targeting: StoredTargeting): string[] {
   return [...new Set([...targeting.exclude, ...targeting.include, ...targeting.rules.flatMap((r) => r.segments)])];
 }
 
-/** What the decision core needs of a slice. */
+/** What the decision core needs of a slice (observation settings do not change a decision). */
 export function toSliceDefinition(r: SliceRecord): SliceDefinition {
   return { key: r.key, state: r.state, basisPoints: r.basisPoints, stickinessAttribute: r.stickinessAttribute, targeting: r.targeting };
 }

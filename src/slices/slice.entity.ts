@@ -28,6 +28,15 @@ export class SliceEntity {
   @Column('text')
   state!: SliceState;
 
+  @Column('boolean')
+  watched!: boolean;
+
+  @Column('integer', { name: 'shadow_basis_points' })
+  shadowBasisPoints!: number;
+
+  @Column('integer', { name: 'mismatch_threshold_ppm' })
+  mismatchThresholdPpm!: number;
+
   @Column('integer')
   version!: number;
 

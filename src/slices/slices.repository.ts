@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { SliceState } from '@switchyard/client-sdk/core';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SliceEntity } from './slice.entity.js';
-import { segmentKeysOf, type SliceRecord, toSliceRecord } from './slice-record.js';
+import { observationOf, segmentKeysOf, type SliceRecord, toSliceRecord } from './slice-record.js';
 
 export interface SliceListFilter {
   readonly tag?: string | null;
@@ -77,6 +77,7 @@ export class SlicesRepository {
 }
 
 function toEntity(r: SliceRecord): SliceEntity {
+  const { watched, shadowBasisPoints, mismatchThresholdPpm } = observationOf(r);
   return Object.assign(new SliceEntity(), {
     key: r.key,
     description: r.description,
@@ -86,6 +87,9 @@ function toEntity(r: SliceRecord): SliceEntity {
     basisPoints: r.basisPoints,
     targeting: r.targeting,
     state: r.state,
+    watched,
+    shadowBasisPoints,
+    mismatchThresholdPpm,
     version: r.version,
     createdAt: new Date(r.createdAt),
     updatedAt: new Date(r.updatedAt),

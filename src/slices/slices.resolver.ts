@@ -3,7 +3,7 @@ import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js
 import { Permission } from '../access/roles.js';
 import { MAX_PAGE_SIZE } from '../common/dto/fields.js';
 import { perPage } from '../common/graphql/query-cost.js';
-import { ArchiveSliceArgs, CreateSliceArgs, SetRolloutArgs, SetTargetingArgs, SliceKeyArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
+import { ArchiveSliceArgs, CreateSliceArgs, SetObservationArgs, SetRolloutArgs, SetTargetingArgs, SliceKeyArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
 import { Slice, SliceConnection } from './models/slice.model.js';
 import { SlicesService } from './slices.service.js';
 
@@ -47,6 +47,12 @@ export class SlicesResolver {
   @Requires(Permission.CHANGE_CONFIG)
   async setTargeting(@Args() args: SetTargetingArgs, @CurrentActor() actor: Actor): Promise<Slice> {
     return Slice.from(await this.slicesService.setTargeting(args, actor));
+  }
+
+  @Mutation(() => Slice, { description: 'Watched, shadowPercent and the mismatch threshold (docs/outcomes.md): give one or more; no decision changes.' })
+  @Requires(Permission.CHANGE_CONFIG)
+  async setObservation(@Args() args: SetObservationArgs, @CurrentActor() actor: Actor): Promise<Slice> {
+    return Slice.from(await this.slicesService.setObservation(args, actor));
   }
 
   @Mutation(() => Slice, { description: 'End of a migration: every subject goes to LEGACY and the slice can no longer change.' })

@@ -3,18 +3,23 @@ import { percentToBasisPoints } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../access/auth.decorators.js';
 import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { percentToPartsPerMillion } from '../common/validation/validation.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
-import type { ArchiveSliceArgs, CreateSliceArgs, RuleInput, SetRolloutArgs, SetTargetingArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
-import { EMPTY_TARGETING, type SliceRecord, type StoredTargeting } from './slice-record.js';
+import type { ArchiveSliceArgs, CreateSliceArgs, RuleInput, SetObservationArgs, SetRolloutArgs, SetTargetingArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
+import { EMPTY_TARGETING, observationFields, observationOf, type SliceRecord, type StoredTargeting } from './slice-record.js';
 import { SliceException } from './slices.exception.js';
 import { SlicesRepository } from './slices.repository.js';
 
-/** A SliceRecord is plain JSON already: stored and returned as is on an idempotent retry. */
+/**
+ * A SliceRecord is plain JSON already: stored and returned as is on an idempotent retry. One
+ * stored before the observation settings existed lacks them, which means their defaults, as in a
+ * record read today (SliceRecord omits a setting at its default).
+ */
 export const SLICE_CODEC: ResultCodec<SliceRecord> = {
   encode: (r) => r,
   decode: (json) => json as SliceRecord,
@@ -103,6 +108,31 @@ export class SlicesService {
       const targeting = toStoredTargeting(args);
       await this.ensureSegmentsExist(tx, targeting, '');
       return { ...current, targeting, stickinessAttribute: args.stickinessAttribute ?? current.stickinessAttribute };
+    });
+  }
+
+  /**
+   * watched, shadowPercent, the mismatch threshold: on ACTIVE and ROLLED_BACK slices (a rolled-back
+   * slice may be watched while it is investigated; resume keeps them), not on ARCHIVED ones. Not
+   * an exposure change: no decision moves, so the reason is optional. The snapshot carries watched
+   * and the shadow share, so the revision advances like for any change.
+   */
+  setObservation(args: SetObservationArgs, actor: Actor): Promise<SliceRecord> {
+    if (args.watched == null && args.shadowPercent == null && args.mismatchThresholdPercent == null) {
+      return Promise.reject(InvalidInputException.field('watched', 'give at least one of watched, shadowPercent and mismatchThresholdPercent'));
+    }
+    return this.change('setObservation', args, actor, HistoryAction.OBSERVATION_SET, (_tx, current) => {
+      if (current.state === 'ARCHIVED') throw archived(current);
+      const was = observationOf(current);
+      const { watched: _w, shadowBasisPoints: _s, mismatchThresholdPpm: _m, ...rest } = current;
+      return {
+        ...rest,
+        ...observationFields({
+          watched: args.watched ?? was.watched,
+          shadowBasisPoints: args.shadowPercent == null ? was.shadowBasisPoints : toBasisPoints(args.shadowPercent),
+          mismatchThresholdPpm: args.mismatchThresholdPercent == null ? was.mismatchThresholdPpm : toPartsPerMillion(args.mismatchThresholdPercent),
+        }),
+      };
     });
   }
 
@@ -199,6 +229,13 @@ function toBasisPoints(percent: number): number {
   const bp = percentToBasisPoints(percent);
   if (bp === null) throw new Error(`unvalidated percent ${percent}`);
   return bp;
+}
+
+/** Inputs were validated by IsFinePercent; this cannot fail for them. */
+function toPartsPerMillion(percent: number): number {
+  const ppm = percentToPartsPerMillion(percent);
+  if (ppm === null) throw new Error(`unvalidated percent ${percent}`);
+  return ppm;
 }
 
 function dedupe(values: readonly string[]): string[] {

@@ -85,6 +85,7 @@ describe('hostile text in every mutation argument', () => {
     }),
     updateSlice: async () => ({ key: await slice(), description: 'd2', owner: 'o2', tags: ['t2'] }),
     setRollout: async () => ({ key: await slice(), percent: 20 }),
+    setObservation: async () => ({ key: await slice(), watched: true, shadowPercent: 5, mismatchThresholdPercent: 0.05 }),
     setTargeting: async () => ({
       key: await slice(),
       include: [await segment()],

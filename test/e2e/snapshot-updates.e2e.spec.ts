@@ -114,8 +114,20 @@ describe('snapshot updates read only what changed, and equal a whole read', () =
     let mostSegments = 0;
     let segmentsLeft = 0;
     let previous = new Set<string>();
+    // Observation settings change the snapshot but no decision: every fourth step also changes
+    // them, drawn from a PRNG of their own so that the walk above stays the one it was.
+    const observeRandom = mulberry32(13);
+    const observe = () => {
+      const of = <T>(xs: readonly T[]): T => xs[Math.floor(observeRandom() * xs.length)]!;
+      return attempt('mutation($k: String!, $w: Boolean, $s: Float) { setObservation(key: $k, watched: $w, shadowPercent: $s) { key } }', {
+        k: of(sliceKeys),
+        w: of([true, false, null]),
+        s: of([0, 0.25, 50, null]),
+      });
+    };
     for (let step = 0; step < 150; step++) {
       await pick(operations)();
+      if (step % 4 === 3) await observe();
       const incremental = await published();
       held = incremental;
       const whole = (await repository.load()).definition;

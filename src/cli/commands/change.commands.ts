@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { type ChangeFlags, expectedVersionOption, idempotencyKeyOption, reasonOption, sendChange } from '../change-options.js';
 import { CHANGE_TOKENS, CliError, ROLLBACK_TOKENS } from '../errors.js';
 import { formatPercent } from '../output.js';
-import { parsePercent } from '../parsers.js';
+import { parseFinePercent, parsePercent } from '../parsers.js';
 import type { OpenSession } from '../session.js';
-import { SLICE_FIELDS, type SliceView } from './slice-view.js';
+import { OBSERVATION_FIELDS, type ObservationView, renderObservation, SLICE_FIELDS, type SliceView } from './slice-view.js';
 
 const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
   setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
@@ -17,6 +17,10 @@ const ROLLBACK_ALL = `mutation($reason: String!, $tag: String, $idempotencyKey: 
 }`;
 const RESUME = `mutation($key: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
   resume(key: $key, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
+}`;
+const SET_OBSERVATION = `mutation($key: String!, $watched: Boolean, $shadowPercent: Float, $mismatchThresholdPercent: Float, $reason: String, $expectedVersion: Int, $idempotencyKey: String) {
+  setObservation(key: $key, watched: $watched, shadowPercent: $shadowPercent, mismatchThresholdPercent: $mismatchThresholdPercent,
+                 reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} ${OBSERVATION_FIELDS} }
 }`;
 
 export function registerChangeCommands(program: Command, open: OpenSession): void {
@@ -117,5 +121,41 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
         { ...slice, idempotencyKey },
         () => `${slice.key}: ${slice.state} again, ${formatPercent(slice.percent)} on NEW${rules > 0 ? ', targeting restored' : ''} (version ${slice.version}).`,
       );
+    });
+
+  program
+    .command('observe')
+    .description('watch a slice, set the share of compare calls that also run the other path, or the mismatch threshold (docs/outcomes.md); no decision changes')
+    .argument('<slice>', 'the slice key')
+    .option('--watched', 'SDKs report this slice every few seconds instead of every interval')
+    .option('--no-watched', 'back to the usual interval')
+    .option('--shadow <percent>', 'share of compare calls that also run the path not served, e.g. 5 or 0.25 (0 stops comparing)', parsePercent)
+    .option('--mismatch-threshold <percent>', 'mismatch rate at or under which comparisons are WITHIN, e.g. 0.1 (the default) or 0.0125', parseFinePercent)
+    .addOption(reasonOption())
+    .addOption(expectedVersionOption())
+    .addOption(idempotencyKeyOption())
+    .action(async (key: string, options: ChangeFlags & { watched?: boolean; shadow?: number; mismatchThreshold?: number }, command: Command) => {
+      if (options.watched === undefined && options.shadow === undefined && options.mismatchThreshold === undefined) {
+        throw CliError.usage(
+          'Say what to change: --watched or --no-watched, --shadow, --mismatch-threshold.',
+          `e.g. switchyard observe ${key} --watched --shadow 5 --reason "..."`,
+        );
+      }
+      const session = open(command);
+      const { data, idempotencyKey } = await sendChange<{ setObservation: SliceView & ObservationView }>(
+        session,
+        SET_OBSERVATION,
+        {
+          key,
+          watched: options.watched ?? null,
+          shadowPercent: options.shadow ?? null,
+          mismatchThresholdPercent: options.mismatchThreshold ?? null,
+          expectedVersion: options.expectedVersion ?? null,
+        },
+        { action: 'change observation settings', allowedTokens: CHANGE_TOKENS, sliceKey: key },
+        options,
+      );
+      const slice = data.setObservation;
+      session.out.result({ ...slice, idempotencyKey }, () => `${slice.key}: ${renderObservation(slice)} (version ${slice.version}).`);
     });
 }

@@ -90,7 +90,23 @@ function summarize(entry: HistoryEntry): string {
   const to = typeof after?.basisPoints === 'number' ? after.basisPoints : undefined;
   if (to !== undefined && from === undefined) parts.push(`${to / 100}%`);
   else if (to !== undefined && from !== to) parts.push(`${from! / 100}% -> ${to / 100}%`);
+  if (before !== undefined && after !== undefined) parts.push(...observationChanges(before, after));
   return parts.join(', ');
+}
+
+/**
+ * `watched`, `shadow 0% -> 5%`, `mismatch threshold 0.1% -> 0.05%`: a row's record leaves out a
+ * setting at its default (docs/outcomes.md), so absent reads as the default.
+ */
+function observationChanges(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const number = (r: Record<string, unknown>, field: string, fallback: number) => (typeof r[field] === 'number' ? r[field] : fallback);
+  const parts: string[] = [];
+  if ((before.watched === true) !== (after.watched === true)) parts.push(after.watched === true ? 'watched' : 'not watched');
+  const [shadowFrom, shadowTo] = [number(before, 'shadowBasisPoints', 0), number(after, 'shadowBasisPoints', 0)];
+  if (shadowFrom !== shadowTo) parts.push(`shadow ${shadowFrom / 100}% -> ${shadowTo / 100}%`);
+  const [thresholdFrom, thresholdTo] = [number(before, 'mismatchThresholdPpm', 1000), number(after, 'mismatchThresholdPpm', 1000)];
+  if (thresholdFrom !== thresholdTo) parts.push(`mismatch threshold ${thresholdFrom / 10_000}% -> ${thresholdTo / 10_000}%`);
+  return parts;
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

@@ -19,6 +19,24 @@ export interface SliceView {
   targeting: { include: string[]; exclude: string[]; rules: { segments: string[]; percent: number; basisPoints: number }[] };
 }
 
+/**
+ * The observation settings (docs/outcomes.md): selected only by the commands that need them
+ * (`observe`, and `status <slice>` when the service has them), so that the others keep working
+ * against a service older than them.
+ */
+export const OBSERVATION_FIELDS = 'watched shadowPercent mismatchThresholdPercent';
+
+export interface ObservationView {
+  watched: boolean;
+  shadowPercent: number;
+  mismatchThresholdPercent: number;
+}
+
+/** `watched, shadow 5% of compare calls, mismatch threshold 0.1%`. */
+export function renderObservation(o: ObservationView): string {
+  return `${o.watched ? 'watched' : 'not watched'}, shadow ${formatPercent(o.shadowPercent)} of compare calls, mismatch threshold ${formatPercent(o.mismatchThresholdPercent)}`;
+}
+
 /** The targeting in decision order: what `status <slice>` and `targeting set` print. */
 export function renderTargeting(s: Pick<SliceView, 'percent' | 'targeting'>): string {
   const t = s.targeting;

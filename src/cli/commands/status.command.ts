@@ -4,7 +4,7 @@ import type { GraphqlHttpClient } from '../graphql-http-client.js';
 import { formatCount, formatPercent, formatTime, keyValues, type Output, table } from '../output.js';
 import { parseState, type SliceState } from '../parsers.js';
 import type { OpenSession } from '../session.js';
-import { renderTargeting, SLICE_FIELDS, type SliceView } from './slice-view.js';
+import { OBSERVATION_FIELDS, type ObservationView, renderObservation, renderTargeting, SLICE_FIELDS, type SliceView } from './slice-view.js';
 
 interface SliceRow {
   key: string;
@@ -28,7 +28,7 @@ interface SliceTraffic {
   last24Hours: TrafficTotals;
 }
 
-type SliceDetails = SliceView & { traffic?: SliceTraffic };
+type SliceDetails = SliceView & Partial<ObservationView> & { traffic?: SliceTraffic };
 
 const PAGE_SIZE = 500; // the API's largest page
 
@@ -44,7 +44,7 @@ export const LIST = `query($first: Int!, $after: String, $tag: String, $state: S
 const TOTALS = 'new legacy total newShare';
 export const TRAFFIC_FIELDS = `traffic { last5Minutes { ${TOTALS} } lastHour { ${TOTALS} } last24Hours { ${TOTALS} } }`;
 
-/** Which optional fields this service has: older services have no traffic, and the CLI still works with them. */
+/** Which optional fields this service has: older services have no traffic (nor observation settings), and the CLI still works with them. */
 export const SLICE_TYPE_FIELDS = '{ __type(name: "Slice") { fields { name } } }';
 
 export function registerStatusCommand(program: Command, open: OpenSession): void {
@@ -102,9 +102,9 @@ async function listSlices(client: GraphqlHttpClient, out: Output, filter: { tag?
 async function showSlice(client: GraphqlHttpClient, out: Output, key: string): Promise<void> {
   const intent: Intent = { action: 'read slices', allowedTokens: READ_TOKENS, sliceKey: key };
   const type = await client.request<{ __type: { fields: { name: string }[] } | null }>(SLICE_TYPE_FIELDS, {}, intent);
-  const hasTraffic = type.__type?.fields.some((f) => f.name === 'traffic') ?? false;
+  const has = (name: string) => type.__type?.fields.some((f) => f.name === name) ?? false;
   const { slice } = await client.request<{ slice: SliceDetails }>(
-    `query($key: String!) { slice(key: $key) { ${SLICE_FIELDS} ${hasTraffic ? TRAFFIC_FIELDS : ''} } }`,
+    `query($key: String!) { slice(key: $key) { ${SLICE_FIELDS} ${has('watched') ? OBSERVATION_FIELDS : ''} ${has('traffic') ? TRAFFIC_FIELDS : ''} } }`,
     { key },
     intent,
   );
@@ -129,6 +129,9 @@ function renderSlice(s: SliceDetails, width: number | undefined): string {
     ['description', s.description || '-'],
     ['created', formatTime(s.createdAt)],
     ['updated', formatTime(s.updatedAt)],
+    ...(s.watched !== undefined && s.shadowPercent !== undefined && s.mismatchThresholdPercent !== undefined
+      ? [['observation', renderObservation({ watched: s.watched, shadowPercent: s.shadowPercent, mismatchThresholdPercent: s.mismatchThresholdPercent })] as [string, string]]
+      : []),
   ]);
 
   text += `\n${renderTargeting(s)}`;

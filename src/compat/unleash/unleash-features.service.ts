@@ -304,11 +304,16 @@ interface MappedSlice {
   readonly forms: readonly { readonly mapping: ToggleMapping; readonly json: string }[];
 }
 
-/** What a slice's toggles depend on: its definition and the definitions of the segments it names (missing ones as null). */
+/**
+ * What a slice's toggles depend on: its decision fields and the definitions of the segments it
+ * names (missing ones as null). Not its observation settings (watched, shadowBasisPoints): Unleash
+ * clients have no use for them, and changing one must not remap the slice.
+ */
 function mappingInput(slice: SliceDefinition, segments: ReadonlyMap<string, SegmentDefinition>, cache: Map<string, string>): string {
   const t = slice.targeting;
   const named = new Set([...t.include, ...t.exclude, ...t.rules.flatMap((rule) => rule.segments)]);
-  const parts = [JSON.stringify(slice)];
+  const { watched: _watched, shadowBasisPoints: _shadow, ...decision } = slice;
+  const parts = [JSON.stringify(decision)];
   for (const key of [...named].sort()) {
     let json = cache.get(key);
     if (json === undefined) {

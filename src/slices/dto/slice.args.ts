@@ -1,10 +1,10 @@
 import { ArgsType, Field, Float, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ATTRIBUTE_NAME_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
 import { ChangeWithExposureReasonArgs, ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';
-import { IsPercent } from '../../common/validation/validation.js';
+import { IsFinePercent, IsPercent } from '../../common/validation/validation.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../common/validation/patterns.js';
 import { SliceStateValue } from '../models/slice.model.js';
 
@@ -119,6 +119,35 @@ export class SetRolloutArgs extends ChangeWithExposureReasonArgs {
   @Field(() => Float, { description: 'Share on NEW, 0 to 100, two decimals at most (0.25 is a quarter of a percent).' })
   @IsPercent()
   percent!: number;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
+/**
+ * Observation settings (docs/outcomes.md, "Slice settings"): each one absent (or null) stays as it
+ * is; at least one must be given (SlicesService.setObservation). They change no decision, so the
+ * reason is optional, as for updateSlice.
+ */
+@ArgsType()
+export class SetObservationArgs extends ChangeWithReasonArgs {
+  @KeyField('The slice key.')
+  key!: string;
+
+  @Field(() => Boolean, { nullable: true, description: 'SDKs report this slice every few seconds instead of every interval.' })
+  @IsOptional()
+  @IsBoolean()
+  watched?: boolean | null;
+
+  @Field(() => Float, { nullable: true, description: 'Share of compare calls that also run the path not served: 0 to 100, two decimals at most.' })
+  @IsOptional()
+  @IsPercent()
+  shadowPercent?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Mismatch rate at or under which comparisons are WITHIN: 0 to 100, four decimals at most (0.1 by default).' })
+  @IsOptional()
+  @IsFinePercent()
+  mismatchThresholdPercent?: number | null;
 
   @ExpectedVersionField()
   expectedVersion?: number | null;

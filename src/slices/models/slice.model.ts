@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { basisPointsToPercent } from '@switchyard/client-sdk/core';
 import { PageInfo } from '../../common/graphql/page-info.model.js';
-import type { SliceRecord } from '../slice-record.js';
+import { observationOf, type SliceRecord } from '../slice-record.js';
 
 export enum SliceStateValue {
   ACTIVE = 'ACTIVE',
@@ -66,6 +66,15 @@ export class Slice {
   @Field(() => SliceStateValue)
   state!: SliceStateValue;
 
+  @Field({ description: "SDKs report this slice's outcomes every few seconds instead of every interval (docs/outcomes.md)." })
+  watched!: boolean;
+
+  @Field(() => Float, { description: 'Share of compare calls that also run the path not served, 0 to 100 (docs/outcomes.md).' })
+  shadowPercent!: number;
+
+  @Field(() => Float, { description: 'Mismatch rate at or under which comparisons are WITHIN, 0 to 100 (0.1 by default).' })
+  mismatchThresholdPercent!: number;
+
   @Field(() => Int, { description: 'Increases with every change; pass it as expectedVersion to refuse stale writes.' })
   version!: number;
 
@@ -76,6 +85,7 @@ export class Slice {
   updatedAt!: Date;
 
   static from(r: SliceRecord): Slice {
+    const observation = observationOf(r);
     return Object.assign(new Slice(), {
       key: r.key,
       description: r.description,
@@ -94,6 +104,9 @@ export class Slice {
         })),
       },
       state: r.state as SliceStateValue,
+      watched: observation.watched,
+      shadowPercent: basisPointsToPercent(observation.shadowBasisPoints),
+      mismatchThresholdPercent: observation.mismatchThresholdPpm / 10_000,
       version: r.version,
       createdAt: new Date(r.createdAt),
       updatedAt: new Date(r.updatedAt),
