@@ -25,7 +25,9 @@ describe('OutcomeRecorder', () => {
   it('histograms always sum to the calls; take + settle subtracts exactly what was taken, whatever came in between', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ path: fc.constantFrom('NEW' as const, 'LEGACY' as const), ok: fc.boolean(), ms: fc.double({ min: -1, max: 1e7, noNaN: false }), settleAfter: fc.boolean() })),
+        fc.array(
+          fc.record({ path: fc.constantFrom('NEW' as const, 'LEGACY' as const), ok: fc.boolean(), ms: fc.double({ min: -1, max: 1e7, noNaN: false }), settleAfter: fc.boolean() }),
+        ),
         (calls) => {
           const recorder = new OutcomeRecorder();
           const reported: { NEW: number; LEGACY: number; failures: number } = { NEW: 0, LEGACY: 0, failures: 0 };

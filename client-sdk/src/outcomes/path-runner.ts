@@ -66,6 +66,8 @@ export interface CompareHandlers<T, N = Awaited<T>> extends RouteHandlers<T>, Ro
   readonly redact?: Redactor;
 }
 
+/** The diff of a mismatch whose (redacted) results show no structural difference. */
+export const NOTHING_TO_SHOW = '(no structural difference to show: masked by redact, or judged by the host equal())';
 /** The default of `timeoutMs`. */
 export const DEFAULT_COMPARE_TIMEOUT_MS = 1_000;
 /** A throwing hook is told to onError at most this often (per hook). */
@@ -125,7 +127,13 @@ export class PathRunner {
   }
 
   /** Records the call when `promise` settles, on a side branch that never rejects. Resolves to whether it succeeded (and its value). */
-  private follow<T>(slice: string, path: Path, promise: Promise<Awaited<T>>, isFailure: FailureClassifier<T> | undefined, start: number): Promise<{ value: Awaited<T> } | undefined> {
+  private follow<T>(
+    slice: string,
+    path: Path,
+    promise: Promise<Awaited<T>>,
+    isFailure: FailureClassifier<T> | undefined,
+    start: number,
+  ): Promise<{ value: Awaited<T> } | undefined> {
     return promise.then(
       (value) => {
         const ok = isFailure === undefined || this.succeeded(isFailure, value);
@@ -181,7 +189,13 @@ export class PathRunner {
   }
 
   /** Runs the path not served and compares. Never rejects. */
-  private async shadow<T, N>(slice: string, served: Path, spec: CompareHandlers<T, N>, outcome: Promise<{ value: Awaited<T> } | undefined> | { value: Awaited<T> }, subject: string | undefined): Promise<void> {
+  private async shadow<T, N>(
+    slice: string,
+    served: Path,
+    spec: CompareHandlers<T, N>,
+    outcome: Promise<{ value: Awaited<T> } | undefined> | { value: Awaited<T> },
+    subject: string | undefined,
+  ): Promise<void> {
     try {
       await undefined; // off the caller's synchronous path: the caller has its result first
       const other = this.runOther(spec, served === 'NEW' ? 'LEGACY' : 'NEW', timeoutOf(spec.timeoutMs));
@@ -255,7 +269,7 @@ export class PathRunner {
       this.hookFailed('redact', error, 'the mismatch sample is not kept');
       return;
     }
-    if (diff === '') diff = '(no structural difference: the host equal() found the results different)';
+    if (diff === '') diff = NOTHING_TO_SHOW;
     this.recorder.addSample(slice, { at: this.options.clock.now().toISOString(), served, subject: subjectOf(slice, subject), diff });
   }
 
