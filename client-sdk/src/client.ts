@@ -17,7 +17,7 @@ import { ERROR_DECISION, MAX_BASIS_POINTS, definitionOf, type Decision, type Eva
 import { describeError, SwitchyardError, type SwitchyardErrorCode, type SwitchyardOperation } from './errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
-import { PathRunner, type CompareHandlers, type FailureClassifier, type RouteHandlers, type RouteOptions } from './outcomes/path-runner.js';
+import { PathRunner, type CompareHandlers, type RouteHandlers, type RouteOptions } from './outcomes/path-runner.js';
 import { systemClock, systemMonotonic, type Clock, type Monotonic, type Random } from './ports/clock.js';
 import type { SnapshotReader, SnapshotStore } from './ports/storage.js';
 import { changedSlices } from './snapshot/snapshot-diff.js';
@@ -289,12 +289,12 @@ class Client implements SwitchyardClient {
 
   route<T>(slice: string, context: EvaluationContext | null | undefined, handlers: RouteHandlers<T>, options?: RouteOptions<T>): T {
     const isFailure = options === undefined || options.isFailure === undefined ? this.options.isFailure : options.isFailure;
-    return this.runner.route(slice, this.decide(slice, context), handlers, isFailure as FailureClassifier<T> | undefined);
+    return this.runner.route(slice, this.decide(slice, context), handlers, isFailure);
   }
 
   compare<T, N = Awaited<T>>(slice: string, context: EvaluationContext | null | undefined, handlers: CompareHandlers<T, N>): T {
     const path = this.decide(slice, context);
-    let sampled = false;
+    let sampled: boolean;
     let subject: string | undefined;
     try {
       const snapshot = this.snapshot.current;

@@ -35,7 +35,7 @@ describe('SDK outcome reports against the service', () => {
     const observing: typeof fetch = async (input, init) => {
       const url = String(input instanceof Request ? input.url : input);
       const response = await fetch(input, init);
-      if (url.endsWith('/sdk/v1/metrics')) metricsAnswers.push({ status: response.status, body: JSON.parse(String(init?.body)) });
+      if (url.endsWith('/sdk/v1/metrics')) metricsAnswers.push({ status: response.status, body: JSON.parse(typeof init?.body === 'string' ? init.body : 'null') });
       if (!url.includes('/sdk/v1/snapshot') || response.status !== 200) return response;
       const snapshot = (await response.json()) as { slices: { key: string }[] };
       for (const slice of snapshot.slices) if (slice.key === key) Object.assign(slice, { watched: true, shadowBasisPoints: 10_000 });
@@ -47,7 +47,7 @@ describe('SDK outcome reports against the service', () => {
     const subjects = Array.from({ length: 50 }, (_, i) => ({ userId: `user-${i}` }));
     for (const subject of subjects) {
       client.route(key, subject, { legacy: () => 'legacy', next: () => 'new' });
-      await client.compare(key, subject, { legacy: async () => ({ n: subject.userId === 'user-7' ? 1 : 0 }), next: async () => ({ n: 0 }) });
+      await client.compare(key, subject, { legacy: () => Promise.resolve({ n: subject.userId === 'user-7' ? 1 : 0 }), next: () => Promise.resolve({ n: 0 }) });
     }
     client.recordOutcome(key, 'LEGACY', { ok: false, durationMs: 12 });
 

@@ -109,7 +109,7 @@ export class PathRunner {
       throw error;
     }
     try {
-      if (result instanceof Promise) this.follow(slice, path, result, isFailure, start);
+      if (result instanceof Promise) void this.follow(slice, path, result, isFailure, start);
       else this.finish(slice, path, isFailure === undefined || this.succeeded(isFailure, result as Awaited<T>), start);
     } catch (error) {
       this.internal(error);
@@ -162,7 +162,7 @@ export class PathRunner {
    * @param subject - the subject's stickiness value (for the sample's hashed subject).
    */
   compare<T, N>(slice: string, path: Path, spec: CompareHandlers<T, N>, sampled: boolean, subject: string | undefined): T {
-    const isFailure = spec.isFailure ?? (this.options.isFailure as FailureClassifier<T> | undefined);
+    const isFailure = spec.isFailure ?? this.options.isFailure;
     if (!sampled) return this.route(slice, path, spec, isFailure);
     const start = this.monotonic();
     let served: T;
@@ -197,7 +197,7 @@ export class PathRunner {
     subject: string | undefined,
   ): Promise<void> {
     try {
-      await undefined; // off the caller's synchronous path: the caller has its result first
+      await Promise.resolve(); // off the caller's synchronous path: the caller has its result first
       const other = this.runOther(spec, served === 'NEW' ? 'LEGACY' : 'NEW', timeoutOf(spec.timeoutMs));
       const servedResult = await outcome;
       const otherResult = await other;

@@ -87,14 +87,14 @@ describe('route, recordOutcome and compare', () => {
       await start();
       let resolve!: (value: string) => void;
       const resolving = new Promise<string>((r) => (resolve = r));
-      expect(client.route('checkout', bob, { legacy: async () => 'legacy', next: () => resolving })).toBe(resolving);
+      expect(client.route('checkout', bob, { legacy: () => Promise.resolve('legacy'), next: () => resolving })).toBe(resolving);
       t += 40;
       resolve('done');
       await expect(resolving).resolves.toBe('done');
 
       const failure = new Error('rejected');
       const rejecting = Promise.reject(failure);
-      const returned = client.route('checkout', bob, { legacy: async () => 'legacy', next: () => rejecting });
+      const returned = client.route('checkout', bob, { legacy: () => Promise.resolve('legacy'), next: () => rejecting });
       expect(returned).toBe(rejecting);
       await expect(returned).rejects.toBe(failure);
       // That the side branch never adds an unhandled rejection cannot be observed here (Jest keeps
@@ -111,7 +111,7 @@ describe('route, recordOutcome and compare', () => {
       client.route('checkout', bob, handlers(503));
       client.route('checkout', bob, handlers(200));
       client.route('checkout', bob, handlers(404), { isFailure: (r) => r.status >= 400 });
-      await client.route('checkout', bob, { legacy: async () => ({ status: 500 }), next: async () => ({ status: 500 }) });
+      await client.route('checkout', bob, { legacy: () => Promise.resolve({ status: 500 }), next: () => Promise.resolve({ status: 500 }) });
       expect((await finalReport()).outcomes!.checkout!.NEW).toMatchObject({ calls: 4, failures: 3 });
     });
 
@@ -210,9 +210,9 @@ describe('route, recordOutcome and compare', () => {
       const servedPromise = new Promise<number[]>((r) => (resolveServed = r));
       let otherStarted = false;
       const returned = client.compare('checkout', bob, {
-        legacy: async () => {
+        legacy: () => {
           otherStarted = true;
-          return [1, 2];
+          return Promise.resolve([1, 2]);
         },
         next: () => servedPromise,
       });
@@ -235,7 +235,7 @@ describe('route, recordOutcome and compare', () => {
       });
       const other = client.compare('checkout', bob, { legacy: () => Promise.reject(new Error('other rejected')), next: () => Promise.resolve(1) });
       await expect(other).resolves.toBe(1);
-      client.compare('checkout', bob, { legacy: () => new Promise<number>(() => undefined), next: () => 1, timeoutMs: 250 });
+      void client.compare('checkout', bob, { legacy: () => new Promise<number>(() => undefined), next: () => 1, timeoutMs: 250 });
       await flush();
       await clock.advance(249);
       await flush();
@@ -250,7 +250,9 @@ describe('route, recordOutcome and compare', () => {
           },
         }),
       ).toThrow('served threw');
-      await expect(client.compare('checkout', bob, { legacy: async () => 1, next: () => Promise.reject(new Error('served rejected')) })).rejects.toThrow('served rejected');
+      await expect(client.compare('checkout', bob, { legacy: () => Promise.resolve(1), next: () => Promise.reject(new Error('served rejected')) })).rejects.toThrow(
+        'served rejected',
+      );
       await flush();
       expect(otherRan).toBe(false);
       expect((await finalReport()).comparisons!.checkout).toEqual({ compared: 0, mismatches: 0, otherFailures: 2, timeouts: 1, samples: [] });

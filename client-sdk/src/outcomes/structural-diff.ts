@@ -59,8 +59,8 @@ function equalAt(a: Comparable, b: Comparable, depth: number): boolean {
 
 /** Maps and Sets as arrays of their entries; everything else as it is. */
 function comparableForm(value: object): object {
-  if (value instanceof Map) return [...value.entries()];
-  if (value instanceof Set) return [...value.values()];
+  if (value instanceof Map) return [...(value as Map<unknown, unknown>).entries()];
+  if (value instanceof Set) return [...(value as Set<unknown>).values()];
   return value;
 }
 
@@ -146,10 +146,14 @@ function render(value: unknown): string {
   try {
     if (value === undefined) text = 'undefined';
     else if (typeof value === 'bigint') text = `${value}n`;
-    else if (typeof value === 'function' || typeof value === 'symbol') text = String(value.toString());
+    else if (typeof value === 'function') text = `[function ${value.name || 'anonymous'}]`;
+    else if (typeof value === 'symbol') text = value.toString();
     else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
-    else if (value instanceof Map || value instanceof Set) text = JSON.stringify(comparableForm(value), replacer) ?? String(value);
-    else text = JSON.stringify(value, replacer) ?? String(value);
+    else {
+      // undefined for what JSON cannot say (a value whose toJSON returns undefined)
+      const json: string | undefined = JSON.stringify(value instanceof Map || value instanceof Set ? comparableForm(value) : value, replacer);
+      text = json ?? 'undefined';
+    }
   } catch {
     // A cycle, a throwing toJSON or getter: the type, at least.
     text = Object.prototype.toString.call(value);

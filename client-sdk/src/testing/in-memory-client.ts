@@ -36,7 +36,7 @@ import {
   type SnapshotDefinition,
 } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
-import type { ChangeEvent, ClientErrorInfo, ClientState, ClientStatus, CompareHandlers, Outcome, PathCounts, RouteHandlers, SwitchyardClient } from '../index.js';
+import type { ChangeEvent, ClientErrorInfo, ClientState, ClientStatus, CompareHandlers, PathCounts, RouteHandlers, SwitchyardClient } from '../index.js';
 import { changedSlices } from '../snapshot/snapshot-diff.js';
 
 /** One targeting rule of an {@link InMemorySlice}: subjects in all of `segments` get `percent` on NEW. */
@@ -220,7 +220,7 @@ export class InMemoryClient implements SwitchyardClient {
   }
 
   /** Does nothing: the in-memory client reports nothing. */
-  recordOutcome(_slice: string, _path: Path, _outcome: Outcome): void {
+  recordOutcome(): void {
     // Nothing to report to.
   }
 
