@@ -74,6 +74,8 @@ export const DEFAULT_COMPARE_TIMEOUT_MS = 1_000;
 const HOOK_REPORT_INTERVAL_MS = 60_000;
 
 export interface PathRunnerOptions {
+  /** False when nothing would ever be reported (`metrics: false`): handlers are then only called, never measured or compared. */
+  readonly enabled: boolean;
   readonly recorder: OutcomeRecorder;
   readonly monotonic: Monotonic;
   /** Timeouts of the path not served, and the time of samples. */
@@ -100,6 +102,7 @@ export class PathRunner {
 
   /** Calls the handler of `path`, measures it, returns what it returned (or throws what it threw). */
   route<T>(slice: string, path: Path, handlers: RouteHandlers<T>, isFailure: FailureClassifier<T> | undefined): T {
+    if (!this.options.enabled) return path === 'NEW' ? handlers.next() : handlers.legacy();
     const start = this.monotonic();
     let result: T;
     try {
@@ -163,7 +166,7 @@ export class PathRunner {
    */
   compare<T, N>(slice: string, path: Path, spec: CompareHandlers<T, N>, sampled: boolean, subject: string | undefined): T {
     const isFailure = spec.isFailure ?? this.options.isFailure;
-    if (!sampled) return this.route(slice, path, spec, isFailure);
+    if (!sampled || !this.options.enabled) return this.route(slice, path, spec, isFailure);
     const start = this.monotonic();
     let served: T;
     try {

@@ -129,6 +129,16 @@ describe('route, recordOutcome and compare', () => {
     });
   });
 
+  it('with metrics: false (nothing would be sent), only calls the decided handler: no clock reading, no other path', async () => {
+    let readings = 0;
+    client = await clients.create(server.url, { metrics: false }, { clock, random: () => 0.5, monotonic: () => ++readings });
+    expect(client.route('checkout', bob, { legacy: () => 1, next: () => 2 })).toBe(2);
+    let other = 0;
+    expect(client.compare('checkout', bob, { legacy: () => ++other, next: () => 2 })).toBe(2);
+    await flush();
+    expect([readings, other]).toEqual([0, 0]);
+  });
+
   describe('recordOutcome', () => {
     it('records what the host measured, ignores what is not an outcome, and never throws', async () => {
       await start();
