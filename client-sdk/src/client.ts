@@ -234,7 +234,15 @@ class Client implements SwitchyardClient {
   ) {
     const { clock, random } = ports;
     const report = (error: SwitchyardError): void => this.report(error);
-    this.runner = new PathRunner({ enabled: options.metrics !== null, recorder: this.outcomes, monotonic: ports.monotonic, clock, isFailure: options.isFailure, redact: options.redact, report });
+    this.runner = new PathRunner({
+      enabled: options.metrics !== null,
+      recorder: this.outcomes,
+      monotonic: ports.monotonic,
+      clock,
+      isFailure: options.isFailure,
+      redact: options.redact,
+      report,
+    });
     this.snapshot = new SnapshotHolder({ clock, random, backup: ports.backup, report, onServiceSnapshot: (change) => this.onServiceSnapshot(change) });
     this.sync = new SnapshotSync({
       transport: options.transport,
