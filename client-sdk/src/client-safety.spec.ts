@@ -208,9 +208,12 @@ describe('SwitchyardClient without the service', () => {
     ];
     const slices: unknown[] = ['checkout', 'search', 'unknown', '', huge, null, undefined, 42, {}, Symbol('s'), ['checkout']];
 
+    const compared = snapshotAt(1, 5_000);
+    const comparedEverywhere: SnapshotDefinition = { ...compared, slices: compared.slices.map((slice) => ({ ...slice, shadowBasisPoints: 10_000, watched: true })) };
     it.each([
       ['no configuration', undefined],
       ['a snapshot', snapshotAt(1, 5_000)],
+      ['a snapshot comparing every call', comparedEverywhere],
     ])('for garbage slices and contexts, with %s', async (_name, bootstrap) => {
       const client = await down(bootstrap === undefined ? {} : { bootstrap });
       for (const slice of slices) {
@@ -220,8 +223,12 @@ describe('SwitchyardClient without the service', () => {
           const decision = client.explain(slice as string, context as EvaluationContext);
           expect(decision.path).toBe(path);
           expect(client.route(slice as string, context as EvaluationContext, { legacy: () => 'LEGACY', next: () => 'NEW' })).toBe(path);
+          expect(client.compare(slice as string, context as EvaluationContext, { legacy: () => 'LEGACY', next: () => 'NEW' })).toBe(path);
+          client.recordOutcome(slice as string, path, { ok: true, durationMs: 1 });
         }
       }
+      await new Promise((resolve) => setImmediate(resolve)); // the comparisons run
+      expect(clients.errors.filter((e) => e.operation === 'outcomes')).toEqual([]);
       expect(client.decide('checkout', hostile as EvaluationContext)).toBe('LEGACY');
       if (bootstrap !== undefined) expect(client.explain('checkout', hostile as EvaluationContext)).toEqual({ path: 'LEGACY', reason: 'ERROR' });
     });
@@ -281,6 +288,9 @@ describe('SwitchyardClient without the service', () => {
       ['a NaN backoff', { backoff: { initialMs: Number.NaN } }],
       ['an init timeout beyond setTimeout', { initTimeoutMs: 2 ** 31 }],
       ['an empty backup path', { backupFile: '' }],
+      ['a zero watched interval', { watchedIntervalMs: 0 }],
+      ['an isFailure that is not a function', { isFailure: 'status >= 500' as never }],
+      ['a redact that is not a function', { redact: true as never }],
     ])('rejects %s with a TypeError', async (_name, override) => {
       await expect(createClient({ ...valid, ...override })).rejects.toThrow(TypeError);
     });

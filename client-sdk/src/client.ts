@@ -13,10 +13,12 @@
  * (counting allocates once per new slice key). Whatever happens in the background, the last good
  * snapshot keeps answering, and trouble is reported through `onError` and `status()`, never thrown.
  */
-import { ERROR_DECISION, definitionOf, type Decision, type EvaluationContext, type Path } from './core/index.js';
+import { ERROR_DECISION, MAX_BASIS_POINTS, definitionOf, type Decision, type EvaluationContext, type Path } from './core/index.js';
 import { describeError, SwitchyardError, type SwitchyardErrorCode, type SwitchyardOperation } from './errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import { systemClock, type Clock, type Random } from './ports/clock.js';
+import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
+import { PathRunner, type CompareHandlers, type RouteHandlers, type RouteOptions } from './outcomes/path-runner.js';
+import { systemClock, systemMonotonic, type Clock, type Monotonic, type Random } from './ports/clock.js';
 import type { SnapshotReader, SnapshotStore } from './ports/storage.js';
 import { changedSlices } from './snapshot/snapshot-diff.js';
 import { SnapshotHolder, type ServiceSnapshotChange, type SnapshotSource } from './snapshot/snapshot-holder.js';
@@ -25,6 +27,7 @@ import { MetricsReporter, syncOf } from './transport/metrics-reporter.js';
 
 export type { ClientOptions } from './options.js';
 export type { SnapshotSource } from './snapshot/snapshot-holder.js';
+export type { RouteHandlers, RouteOptions, CompareHandlers, FailureClassifier, Redactor } from './outcomes/path-runner.js';
 
 /** Where the client stands: `connecting` until the service is first heard, `streaming` while the stream is up, `polling` while it is not, `closed` after `close()`. */
 export type ClientState = 'connecting' | 'streaming' | 'polling' | 'closed';
@@ -69,12 +72,12 @@ export interface PathCounts {
   readonly LEGACY: number;
 }
 
-/** The two implementations `route` chooses between. */
-export interface RouteHandlers<T> {
-  /** The legacy path: called for LEGACY, and whenever no configuration is known. */
-  readonly legacy: () => T;
-  /** The new path: called for NEW. */
-  readonly next: () => T;
+/** One call's outcome, for {@link SwitchyardClient.recordOutcome}. */
+export interface Outcome {
+  /** False when the call failed. */
+  readonly ok: boolean;
+  /** How long it took, in milliseconds (fractions allowed), measured with a monotonic clock. */
+  readonly durationMs: number;
 }
 
 /** A Switchyard client: local decisions from a snapshot kept current in the background. Create with {@link createClient}. */
@@ -91,9 +94,31 @@ export interface SwitchyardClient {
   explain(slice: string, context: EvaluationContext | null | undefined): Decision;
   /**
    * Calls `handlers.next()` when the decision is NEW, `handlers.legacy()` otherwise, and returns its
-   * result. Exceptions thrown by the handlers are the host's own and propagate unchanged.
+   * result. Exceptions thrown by the handlers are the host's own and propagate unchanged; a
+   * returned promise is returned as is (the same object).
+   *
+   * Measures the call for the slice's outcomes (docs/outcomes.md): its duration, until the handler
+   * returns or its promise settles, and whether it failed: it threw, its promise rejected, or
+   * `isFailure` (this call's, else the client option) says the result is a failure. Sent with the
+   * usage reports. Measuring never throws into the caller.
    */
-  route<T>(slice: string, context: EvaluationContext | null | undefined, handlers: RouteHandlers<T>): T;
+  route<T>(slice: string, context: EvaluationContext | null | undefined, handlers: RouteHandlers<T>, options?: RouteOptions<T>): T;
+  /**
+   * Serves the decided path exactly as `route` does and, on the share of calls the slice's
+   * `shadowPercent` sets (a random draw per call), also runs the path not served, off the caller's
+   * critical path, and compares the two results: structurally, after `normalize`, or with `equal`.
+   * Comparisons, mismatches, failures and timeouts of the other path, and up to 5 mismatch samples
+   * per slice (hashed subject, diff after `redact`) go with the usage reports.
+   *
+   * **Only for side-effect-free paths (reads): the path not served really runs.**
+   */
+  compare<T, N = Awaited<T>>(slice: string, context: EvaluationContext | null | undefined, handlers: CompareHandlers<T, N>): T;
+  /**
+   * Records one call's outcome for hosts that do not call through `route` (e.g. the path was
+   * chosen with `decide` and measured by the host). Ignored when `path` is not `NEW` or `LEGACY`,
+   * `ok` not a boolean or `durationMs` not a number. Does not count a decision. Never throws.
+   */
+  recordOutcome(slice: string, path: Path, outcome: Outcome): void;
   /**
    * Calls `listener` after each new revision from the service is in use. Returns the function that
    * unsubscribes. A listener that throws is reported (`LISTENER_FAILED`) and does not stop the others.
@@ -135,6 +160,8 @@ export interface ClientPorts {
   readonly bootstrap: SnapshotReader | undefined;
   /** Where snapshots from the service are kept and read back at start (the `backupFile` option). */
   readonly backup: SnapshotStore | undefined;
+  /** What outcome durations are measured with (`performance.now`). */
+  readonly monotonic: Monotonic;
 }
 
 /**
@@ -164,7 +191,7 @@ export async function createClient(options: ClientOptions): Promise<SwitchyardCl
  */
 export async function createClientWith(options: ClientOptions, ports: Partial<ClientPorts>): Promise<SwitchyardClient> {
   const resolved = resolveOptions(options);
-  const client = new Client(resolved, { clock: systemClock, random: Math.random, ...resolved.storage, ...ports });
+  const client = new Client(resolved, { clock: systemClock, random: Math.random, monotonic: systemMonotonic, ...resolved.storage, ...ports });
   await client.loadInitial();
   client.start();
   await client.waitForService();
@@ -188,6 +215,9 @@ class Client implements SwitchyardClient {
   private readonly metrics: MetricsReporter | undefined;
 
   private readonly counters = new Map<string, MutableCounts>();
+  /** Outcomes and comparisons since the last accepted report (bounded: outcome-recorder.ts). */
+  private readonly outcomes = new OutcomeRecorder();
+  private readonly runner: PathRunner;
   private readonly listeners = new Set<(event: ChangeEvent) => void>();
   private readonly statusListeners = new Set<(status: ClientStatus) => void>();
   /** Set while status listeners run: a failure they cause is reported without calling them again. */
@@ -204,6 +234,15 @@ class Client implements SwitchyardClient {
   ) {
     const { clock, random } = ports;
     const report = (error: SwitchyardError): void => this.report(error);
+    this.runner = new PathRunner({
+      enabled: options.metrics !== null,
+      recorder: this.outcomes,
+      monotonic: ports.monotonic,
+      clock,
+      isFailure: options.isFailure,
+      redact: options.redact,
+      report,
+    });
     this.snapshot = new SnapshotHolder({ clock, random, backup: ports.backup, report, onServiceSnapshot: (change) => this.onServiceSnapshot(change) });
     this.sync = new SnapshotSync({
       transport: options.transport,
@@ -222,7 +261,12 @@ class Client implements SwitchyardClient {
         transport: options.transport,
         clock,
         random,
-        source: { counts: () => this.counts(), sync: () => syncOf(this.status(), clock.now()) },
+        source: {
+          counts: (include) => this.countsOf(include),
+          sync: () => syncOf(this.status(), clock.now()),
+          outcomes: this.outcomes,
+          isWatched: (slice) => this.snapshot.current.isWatched(slice),
+        },
         onFailure: report,
       });
     }
@@ -251,8 +295,41 @@ class Client implements SwitchyardClient {
     }
   }
 
-  route<T>(slice: string, context: EvaluationContext | null | undefined, handlers: RouteHandlers<T>): T {
-    return this.decide(slice, context) === 'NEW' ? handlers.next() : handlers.legacy();
+  route<T>(slice: string, context: EvaluationContext | null | undefined, handlers: RouteHandlers<T>, options?: RouteOptions<T>): T {
+    const isFailure = options === undefined || options.isFailure === undefined ? this.options.isFailure : options.isFailure;
+    return this.runner.route(slice, this.decide(slice, context), handlers, isFailure);
+  }
+
+  compare<T, N = Awaited<T>>(slice: string, context: EvaluationContext | null | undefined, handlers: CompareHandlers<T, N>): T {
+    const path = this.decide(slice, context);
+    let sampled: boolean;
+    let subject: string | undefined;
+    try {
+      const snapshot = this.snapshot.current;
+      const basisPoints = snapshot.shadowBasisPoints(slice);
+      sampled = basisPoints > 0 && this.ports.random() * MAX_BASIS_POINTS < basisPoints;
+      if (sampled) {
+        // Read now: the host may reuse the context object once the call returns.
+        const attribute = snapshot.stickinessAttribute(slice);
+        const value = attribute === undefined || typeof context !== 'object' || context === null ? undefined : context[attribute];
+        subject = typeof value === 'string' ? value : undefined;
+      }
+    } catch {
+      // A hostile context (a throwing getter): served, not compared.
+      sampled = false;
+    }
+    return this.runner.compare(slice, path, handlers, sampled, subject);
+  }
+
+  recordOutcome(slice: string, path: Path, outcome: Outcome): void {
+    try {
+      if ((path !== 'NEW' && path !== 'LEGACY') || typeof outcome !== 'object' || outcome === null) return;
+      const { ok, durationMs } = outcome;
+      if (typeof ok !== 'boolean' || typeof durationMs !== 'number') return;
+      this.outcomes.record(slice, path, ok, durationMs);
+    } catch {
+      // A hostile outcome object (a throwing getter): ignored, never thrown.
+    }
   }
 
   /** One Map lookup; allocates only the first time a slice key is seen. */
@@ -268,8 +345,15 @@ class Client implements SwitchyardClient {
   }
 
   counts(): Record<string, PathCounts> {
+    return this.countsOf(undefined);
+  }
+
+  /** The counts of the slices `include` accepts (all, without it): a copy. */
+  private countsOf(include: ((slice: string) => boolean) | undefined): Record<string, PathCounts> {
+    const entries: [string, PathCounts][] = [];
+    for (const [slice, { NEW, LEGACY }] of this.counters) if (include === undefined || include(slice)) entries.push([slice, { NEW, LEGACY }]);
     // fromEntries defines own properties: a key such as "__proto__" stays a plain entry.
-    return Object.fromEntries([...this.counters].map(([slice, { NEW, LEGACY }]) => [slice, { NEW, LEGACY }]));
+    return Object.fromEntries(entries);
   }
 
   stickinessAttribute(slice: string): string | undefined {

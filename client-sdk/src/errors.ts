@@ -32,6 +32,9 @@
  * - `BACKUP_READ_FAILED` / `BACKUP_WRITE_FAILED`: the backup file could not be read at start (it is
  *   ignored) or written after a new revision (the next revision tries again).
  * - `LISTENER_FAILED`: an `onChange` listener threw; the others still ran.
+ * - `HOOK_FAILED`: a host hook of `route` or `compare` threw (`isFailure`: the call then counts as a
+ *   success; `normalize` or `equal`: that comparison is not counted; `redact`: that mismatch sample
+ *   is not kept). Told at most once a minute per hook, however often it throws; never thrown to the caller.
  * - `INTERNAL_ERROR`: a bug in the SDK's background work (please report it). Contained: it never
  *   reaches the host as an exception or an unhandled rejection, and decisions go on from the last
  *   snapshot.
@@ -50,13 +53,15 @@ export type SwitchyardErrorCode =
   | 'BACKUP_READ_FAILED'
   | 'BACKUP_WRITE_FAILED'
   | 'LISTENER_FAILED'
+  | 'HOOK_FAILED'
   | 'INTERNAL_ERROR';
 
 /**
  * Which background activity failed. `metrics`: sending a usage report (`POST /sdk/v1/metrics`);
  * its counts are kept and sent with the next report, except when the service refused them (4xx).
+ * `outcomes`: measuring or comparing the paths of `route` / `compare` (docs/outcomes.md).
  */
-export type SwitchyardOperation = 'stream' | 'poll' | 'bootstrap' | 'backup' | 'listener' | 'metrics';
+export type SwitchyardOperation = 'stream' | 'poll' | 'bootstrap' | 'backup' | 'listener' | 'metrics' | 'outcomes';
 
 /** A failure in the SDK's background work, as passed to `onError`. */
 export class SwitchyardError extends Error {

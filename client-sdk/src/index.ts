@@ -25,6 +25,11 @@ export {
   type ChangeEvent,
   type PathCounts,
   type RouteHandlers,
+  type RouteOptions,
+  type CompareHandlers,
+  type FailureClassifier,
+  type Redactor,
+  type Outcome,
 } from './client.js';
 export { SwitchyardError, type SwitchyardErrorCode, type SwitchyardOperation } from './errors.js';
 export type { BackoffOptions } from './sync/backoff.js';

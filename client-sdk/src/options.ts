@@ -5,6 +5,7 @@
  */
 import type { SnapshotDefinition } from './core/index.js';
 import type { SwitchyardError } from './errors.js';
+import type { FailureClassifier, Redactor } from './outcomes/path-runner.js';
 import { snapshotInMemory, type SnapshotReader, type SnapshotStore } from './ports/storage.js';
 import { snapshotFile } from './storage/backup-file.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './sync/backoff.js';
@@ -66,6 +67,24 @@ export interface ClientOptions {
   readonly metricsIntervalMs?: number;
   /** This instance in usage reports. Default: host name, process id and a random suffix. Printable ASCII, at most 256 characters. */
   readonly instanceId?: string;
+  /**
+   * How often the decisions, outcomes and comparisons of the slices the configuration marks as
+   * watched (docs/outcomes.md) are reported, in a report of their own. Default 2000. The other
+   * slices keep `metricsIntervalMs`.
+   */
+  readonly watchedIntervalMs?: number;
+  /**
+   * For `route` and `compare`: true when a handler's result (a promise's fulfilled value) is a
+   * failure though nothing was thrown, e.g. `(r) => r.status >= 500`. A call may pass its own. A
+   * classifier that throws counts the call as a success and is told to `onError` (HOOK_FAILED).
+   */
+  readonly isFailure?: FailureClassifier;
+  /**
+   * For `compare`: what a mismatch sample's diff may show of a result (docs/outcomes.md): called
+   * with each result (after `normalize`) and its path, it returns the value to diff in its place,
+   * e.g. with personal data masked. Nothing else of the results leaves the process. A call may pass its own.
+   */
+  readonly redact?: Redactor;
 }
 
 /** The options, checked, with their defaults. */
@@ -74,6 +93,8 @@ export interface ResolvedOptions {
   /** Where to start from: the `bootstrap` option, and the backup file (also where snapshots are kept). */
   readonly storage: { readonly bootstrap: SnapshotReader | undefined; readonly backup: SnapshotStore | undefined };
   readonly onError: ((error: SwitchyardError) => void) | undefined;
+  readonly isFailure: FailureClassifier | undefined;
+  readonly redact: Redactor | undefined;
   readonly initTimeoutMs: number;
   readonly streaming: boolean;
   readonly pollIntervalMs: number;
@@ -81,7 +102,7 @@ export interface ResolvedOptions {
   /** Set when `url` visibly cannot be the service's base URL (the WRONG_URL message, reported at start). */
   readonly urlProblem: string | undefined;
   /** Null with `metrics: false`. */
-  readonly metrics: { readonly appName: string; readonly instanceId: string; readonly intervalMs: number } | null;
+  readonly metrics: { readonly appName: string; readonly instanceId: string; readonly intervalMs: number; readonly watchedIntervalMs: number } | null;
 }
 
 /** Header values must be printable ASCII (fetch refuses the rest, on every attempt: fail once, at start). */
@@ -100,6 +121,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof token !== 'string' || !HEADER_SAFE.test(token)) throw new TypeError('options.token must be a non-empty string of printable ASCII');
   if (typeof appName !== 'string' || !HEADER_SAFE.test(appName)) throw new TypeError('options.appName must be a non-empty string of printable ASCII');
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function');
+  if (options.isFailure !== undefined && typeof options.isFailure !== 'function') throw new TypeError('options.isFailure must be a function');
+  if (options.redact !== undefined && typeof options.redact !== 'function') throw new TypeError('options.redact must be a function');
   if (options.backupFile !== undefined && (typeof options.backupFile !== 'string' || options.backupFile === '')) {
     throw new TypeError('options.backupFile must be a file path');
   }
@@ -127,6 +150,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       backup: options.backupFile === undefined ? undefined : snapshotFile(options.backupFile),
     },
     onError: options.onError,
+    isFailure: options.isFailure,
+    redact: options.redact,
     initTimeoutMs: nonNegative(options.initTimeoutMs, 2_000, 'initTimeoutMs'),
     streaming: options.streaming ?? true,
     pollIntervalMs: positive(options.pollIntervalMs, 5_000, 'pollIntervalMs'),
@@ -162,8 +187,9 @@ function resolveMetrics(options: ClientOptions, appName: string): ResolvedOption
     throw new TypeError('options.instanceId must be a non-empty string of printable ASCII, at most 256 characters');
   }
   const intervalMs = positive(options.metricsIntervalMs, 60_000, 'metricsIntervalMs');
+  const watchedIntervalMs = positive(options.watchedIntervalMs, 2_000, 'watchedIntervalMs');
   if (options.metrics === false) return null;
-  return { appName, instanceId: instanceId ?? defaultInstanceId(), intervalMs };
+  return { appName, instanceId: instanceId ?? defaultInstanceId(), intervalMs, watchedIntervalMs };
 }
 
 /** setTimeout's limit: a longer delay would fire at once (Node warns and uses 1 ms). */

@@ -1,5 +1,6 @@
 import murmurhash3js from 'murmurhash3js';
-import { compileSnapshot, ERROR_DECISION, evaluateSlice } from './evaluate.js';
+import { applyDelta, compileSnapshot, ERROR_DECISION, evaluateSlice } from './evaluate.js';
+import { diffSnapshots } from './delta.js';
 import type { EvaluationContext, SegmentDefinition, SliceDefinition, SnapshotDefinition } from './types.js';
 
 /** Position by the DESIGN.md formula over an independent hash (ASCII ids only). */
@@ -220,5 +221,39 @@ describe('hot path', () => {
     const sut = compileSnapshot(def);
     def.slices.length = 0;
     expect(sut.explain('payments.provider.mpesa', {})).toEqual({ path: 'NEW', reason: 'ROLLOUT' });
+  });
+});
+
+describe('observation settings (docs/outcomes.md)', () => {
+  const observed = (over: Partial<SliceDefinition>): SnapshotDefinition => ({ revision: 1, slices: [slice(over)], segments });
+
+  it('reads watched and shadowBasisPoints, and never lets them change a decision', () => {
+    const plain = compileSnapshot(observed({}));
+    const set = compileSnapshot(observed({ watched: true, shadowBasisPoints: 2_500 }));
+    expect([plain.isWatched('payments.provider.mpesa'), plain.shadowBasisPoints('payments.provider.mpesa')]).toEqual([false, 0]);
+    expect([set.isWatched('payments.provider.mpesa'), set.shadowBasisPoints('payments.provider.mpesa')]).toEqual([true, 2_500]);
+    expect([set.isWatched('unknown'), set.shadowBasisPoints('unknown')]).toEqual([false, 0]);
+    for (let i = 0; i < 500; i++) {
+      const context = { userId: `u${i}`, country: i % 2 === 0 ? 'KE' : 'GH' };
+      expect(set.explain('payments.provider.mpesa', context)).toEqual(plain.explain('payments.provider.mpesa', context));
+    }
+  });
+
+  it('turns off a setting that is not valid, without making the slice malformed', () => {
+    for (const bad of [-1, 10_001, 1.5, Number.NaN, '5000', null]) {
+      const compiled = compileSnapshot(observed({ shadowBasisPoints: bad as number, watched: 'yes' as unknown as true }));
+      expect(compiled.shadowBasisPoints('payments.provider.mpesa')).toBe(0);
+      expect(compiled.isWatched('payments.provider.mpesa')).toBe(false);
+      expect(compiled.explain('payments.provider.mpesa', { userId: 'u1' }).reason).not.toBe('ERROR');
+    }
+  });
+
+  it('follows a delta that sets or clears them', () => {
+    const before = observed({});
+    const after: SnapshotDefinition = { ...observed({ watched: true, shadowBasisPoints: 10_000 }), revision: 2 };
+    const { snapshot } = applyDelta(compileSnapshot(before), diffSnapshots(before, after));
+    expect([snapshot.isWatched('payments.provider.mpesa'), snapshot.shadowBasisPoints('payments.provider.mpesa')]).toEqual([true, 10_000]);
+    const back = applyDelta(snapshot, diffSnapshots(after, { ...before, revision: 3 })).snapshot;
+    expect([back.isWatched('payments.provider.mpesa'), back.shadowBasisPoints('payments.provider.mpesa')]).toEqual([false, 0]);
   });
 });

@@ -65,6 +65,14 @@ export interface CompiledSnapshot {
    * the snapshot has no such slice or the slice names none. One map lookup, no allocation.
    */
   stickinessAttribute(sliceKey: string): string | undefined;
+  /**
+   * The share of `compare` calls on `sliceKey` that also run the path not served, in basis points
+   * (0..10000; docs/outcomes.md): 0 for an unknown slice, or when the snapshot sets none or one
+   * that is not an integer in range. One map lookup, no allocation; not part of any decision.
+   */
+  shadowBasisPoints(sliceKey: string): number;
+  /** True when the snapshot marks `sliceKey` as watched (its outcomes are reported every few seconds). */
+  isWatched(sliceKey: string): boolean;
 }
 
 function decision(path: Path, reason: Decision['reason'], ruleIndex?: number): Decision {
@@ -117,6 +125,9 @@ interface CompiledSlice {
   readonly rollout: Share;
   /** Every segment key the targeting names: the slice must be compiled again when one of them changes. */
   readonly segmentKeys: readonly string[];
+  /** Observation settings (never read by `decideSlice`): 0 and false unless the definition sets valid ones. */
+  readonly shadowBasisPoints: number;
+  readonly watched: boolean;
 }
 
 const KNOWN_STATES: readonly unknown[] = ['ACTIVE', 'ROLLED_BACK', 'ARCHIVED'];
@@ -177,6 +188,9 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Comp
       onLegacy: ROLLOUT_LEGACY,
     },
     segmentKeys: [...segmentKeys],
+    // Observation settings never make a slice malformed: a bad one only turns the setting off.
+    shadowBasisPoints: isBasisPoints(slice.shadowBasisPoints) ? slice.shadowBasisPoints : 0,
+    watched: slice.watched === true,
   };
 }
 
@@ -271,6 +285,14 @@ class Snapshot implements CompiledSnapshot {
   stickinessAttribute(sliceKey: string): string | undefined {
     const attribute = this.slice(sliceKey)?.stickinessAttribute;
     return attribute === '' ? undefined : attribute;
+  }
+
+  shadowBasisPoints(sliceKey: string): number {
+    return this.slice(sliceKey)?.shadowBasisPoints ?? 0;
+  }
+
+  isWatched(sliceKey: string): boolean {
+    return this.slice(sliceKey)?.watched === true;
   }
 }
 

@@ -14,6 +14,6 @@
  * @packageDocumentation
  */
 
-export { SwitchyardProvider, SWITCHYARD_PROVIDER_NAME } from './provider.js';
+export { SwitchyardProvider, SWITCHYARD_PROVIDER_NAME, OUTCOME_TRACKING_EVENT } from './provider.js';
 export { openFeatureReason, type ReasonMapping, type SwitchyardVariant } from './reasons.js';
 export { toSwitchyardContext } from './context.js';

@@ -8,7 +8,9 @@ import type { ClientStatus, SnapshotDefinition, SwitchyardClient } from '../inde
 import { ClientFactory, snapshotAt } from '../testing/fixtures.js';
 import { ProtocolServer, respondStatus } from '../testing/protocol-server.js';
 import { waitFor } from '../testing/wait-for.js';
-import { SwitchyardProvider } from './provider.js';
+import { latencyBucketOf, mergeSparse } from '../core/index.js';
+import type { MetricsReport } from '../transport/metrics-reporter.js';
+import { OUTCOME_TRACKING_EVENT, SwitchyardProvider } from './provider.js';
 
 type Recorded = { type: ProviderEvents; details: EventDetails | undefined };
 
@@ -289,6 +291,24 @@ describe('SwitchyardProvider', () => {
       await server.listen();
       await waitFor(() => of.providerStatus === ProviderStatus.READY && client.status().connected, 5_000, 'READY');
       expect(seen).toEqual(['stale', 'ready']);
+    });
+
+    it("records outcomes tracked as 'switchyard.outcome', and ignores other events and incomplete details", async () => {
+      const { client, provider } = await wrapped();
+      await OpenFeature.setProviderAndWait(provider);
+      const of = OpenFeature.getClient();
+      of.track(OUTCOME_TRACKING_EVENT, { targetingKey: 'bob' }, { value: 12.5, flagKey: 'checkout', path: 'NEW', outcome: 'failed' });
+      of.track(OUTCOME_TRACKING_EVENT, {}, { value: 3, flagKey: 'checkout', path: 'NEW', outcome: 'ok' });
+      of.track('checkout-clicked', {}, { value: 3, flagKey: 'checkout', path: 'NEW', outcome: 'ok' });
+      of.track(OUTCOME_TRACKING_EVENT, {}, { value: 3, flagKey: 'checkout', outcome: 'ok' }); // no path
+      of.track(OUTCOME_TRACKING_EVENT, {}, { flagKey: 'checkout', path: 'LEGACY', outcome: 'ok' }); // no duration
+      await client.close();
+      const report = server.reports.at(-1) as MetricsReport;
+      expect(report.outcomes).toEqual({
+        checkout: {
+          NEW: { calls: 2, failures: 1, latency: { scheme: 'log2pct-v1', buckets: mergeSparse([[[latencyBucketOf(12.5), 1]], [[latencyBucketOf(3), 1]]]) } },
+        },
+      });
     });
 
     it('is in ERROR, not blocking evaluation, when the service is not heard at start; READY once it is', async () => {

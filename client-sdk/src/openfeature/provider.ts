@@ -17,6 +17,7 @@ import {
   type JsonValue,
   type Provider,
   type ResolutionDetails,
+  type TrackingEventDetails,
 } from '@openfeature/server-sdk';
 import { createClient, type ChangeEvent, type ClientErrorInfo, type ClientOptions, type ClientStatus, type SwitchyardClient } from '../index.js';
 import { toSwitchyardContext } from './context.js';
@@ -24,6 +25,12 @@ import { resolutionFor } from './reasons.js';
 
 /** The provider's name in OpenFeature's metadata (and in event details' `providerName`). */
 export const SWITCHYARD_PROVIDER_NAME = 'switchyard';
+
+/**
+ * The tracking event name under which OpenFeature hosts report a path's outcome (docs/openfeature.md):
+ * `client.track('switchyard.outcome', context, { value: durationMs, flagKey, path: 'NEW' | 'LEGACY', outcome: 'ok' | 'failed' })`.
+ */
+export const OUTCOME_TRACKING_EVENT = 'switchyard.outcome';
 
 /** What the provider last told OpenFeature about its state (READY also comes from a resolved `initialize`). */
 type ReportedState = 'READY' | 'STALE' | 'ERROR';
@@ -173,6 +180,26 @@ export class SwitchyardProvider implements Provider {
     } catch (error) {
       // The client and the conversion do not throw; a hostile context (a throwing getter) might.
       return { value: defaultValue, reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.GENERAL, errorMessage: describe(error) };
+    }
+  }
+
+  /**
+   * OpenFeature's tracking: the event {@link OUTCOME_TRACKING_EVENT} records one call's outcome,
+   * as `client.recordOutcome(flagKey, path, { ok: outcome === 'ok', durationMs: value })` does.
+   * Details: `value` (the duration in milliseconds), `flagKey` (the slice), `path` (`NEW` or
+   * `LEGACY`: the path that ran), `outcome` (`ok` or `failed`). Any other event name, or details
+   * that do not say all four, are ignored. Never throws.
+   */
+  track(trackingEventName: string, _context: OpenFeatureContext, details: TrackingEventDetails): void {
+    const client = this.current;
+    if (trackingEventName !== OUTCOME_TRACKING_EVENT || client === undefined) return;
+    try {
+      if (typeof details !== 'object' || details === null) return;
+      const { value, flagKey, path, outcome } = details;
+      if (typeof flagKey !== 'string' || (path !== 'NEW' && path !== 'LEGACY') || (outcome !== 'ok' && outcome !== 'failed') || typeof value !== 'number') return;
+      client.recordOutcome(flagKey, path, { ok: outcome === 'ok', durationMs: value });
+    } catch {
+      // Hostile details (a throwing getter): ignored, as the OpenFeature API expects of track.
     }
   }
 

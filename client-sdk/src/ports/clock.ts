@@ -34,3 +34,15 @@ export const systemClock: Clock = {
 
 /** Numbers in [0, 1) for jitter (backoff, poll and report spread); `Math.random` unless a test fixes it. */
 export type Random = () => number;
+
+/**
+ * A monotonic clock in milliseconds (fractions allowed): what outcome durations are measured with
+ * (`route`, `compare`). Only differences between two readings mean anything. Hosts get
+ * `performance.now()`; tests pass a counter they move themselves, so a handler "takes" exactly the
+ * time the test says. Separate from {@link Clock}: wall time may step, and a `Date` per reading
+ * would allocate on every measured call.
+ */
+export type Monotonic = () => number;
+
+/** `performance.now()`: monotonic, sub-millisecond, a plain number. */
+export const systemMonotonic: Monotonic = () => performance.now();

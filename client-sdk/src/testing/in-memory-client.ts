@@ -36,7 +36,7 @@ import {
   type SnapshotDefinition,
 } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
-import type { ChangeEvent, ClientErrorInfo, ClientState, ClientStatus, PathCounts, RouteHandlers, SwitchyardClient } from '../index.js';
+import type { ChangeEvent, ClientErrorInfo, ClientState, ClientStatus, CompareHandlers, PathCounts, RouteHandlers, SwitchyardClient } from '../index.js';
 import { changedSlices } from '../snapshot/snapshot-diff.js';
 
 /** One targeting rule of an {@link InMemorySlice}: subjects in all of `segments` get `percent` on NEW. */
@@ -206,9 +206,22 @@ export class InMemoryClient implements SwitchyardClient {
     return decision;
   }
 
-  /** Calls `handlers.next()` on NEW, `handlers.legacy()` otherwise, and returns its result; the handlers' exceptions propagate. */
+  /**
+   * Calls `handlers.next()` on NEW, `handlers.legacy()` otherwise, and returns its result; the
+   * handlers' exceptions propagate. Outcomes are not measured (nothing is reported): the options are ignored.
+   */
   route<T>(slice: string, context: EvaluationContext | null | undefined, handlers: RouteHandlers<T>): T {
     return this.decide(slice, context) === 'NEW' ? handlers.next() : handlers.legacy();
+  }
+
+  /** Serves the decided path as `route` does; never runs the other one (there is no shadow share to sample from here). */
+  compare<T, N = Awaited<T>>(slice: string, context: EvaluationContext | null | undefined, handlers: CompareHandlers<T, N>): T {
+    return this.route(slice, context, handlers);
+  }
+
+  /** Does nothing: the in-memory client reports nothing. */
+  recordOutcome(): void {
+    // Nothing to report to.
   }
 
   /** Calls `listener` after each `update` / `setSlice`. Returns the function that unsubscribes. */

@@ -18,12 +18,19 @@
  *    of the next few seconds (jitter, so that a fleet does not report at once), coalesced with
  *    the interval timer;
  *  - `close()` sends a last report, marked `final: true` even when nothing was counted (the
- *    service then shows the instance as gone rather than behind), bounded by a short timeout.
+ *    service then shows the instance as gone rather than behind), bounded by a short timeout;
+ *  - outcomes and comparisons (docs/outcomes.md) travel in the same reports, as figures since the
+ *    last accepted report (outcomes/outcome-recorder.ts: taken when a report is built, subtracted
+ *    once it is accepted or refused for good, kept and merged with what follows otherwise);
+ *  - the slices the configuration marks as watched are also reported every `watchedIntervalMs`
+ *    (default 2 s), in reports that carry only them (their decisions, outcomes and comparisons):
+ *    none when nothing new happened on them; never two reports in flight at once.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { SLICE_KEY_PATTERN } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
+import type { OutcomeBatch } from '../outcomes/outcome-recorder.js';
 import type { Clock, Random } from '../ports/clock.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import { httpError, toTransportError, type TransportContext } from './http.js';
@@ -42,8 +49,12 @@ export const CLOSE_TIMEOUT_MS = 1_000;
 
 /** What the reporter reads from the client. */
 export interface MetricsSource {
-  /** Cumulative decisions per slice and path since the client was created (a copy). */
-  counts(): Record<string, { readonly NEW: number; readonly LEGACY: number }>;
+  /** Cumulative decisions per slice and path since the client was created (a copy); only the slices `include` accepts, with it. */
+  counts(include?: (slice: string) => boolean): Record<string, { readonly NEW: number; readonly LEGACY: number }>;
+  /** Outcomes and comparisons since the last accepted report; absent, reports carry none. */
+  readonly outcomes?: { take(include?: (slice: string) => boolean): OutcomeBatch; settle(batch: OutcomeBatch): void };
+  /** True for the slices the configuration marks as watched; absent, none is. */
+  readonly isWatched?: (slice: string) => boolean;
   /** The revision decided with (null: none), and when the client last knew it held the service's current configuration (null: never). */
   sync(): { readonly revision: number | null; readonly syncedAt: Date | null };
 }
@@ -53,6 +64,8 @@ export interface MetricsReporterOptions {
   readonly appName: string;
   readonly instanceId: string;
   readonly intervalMs: number;
+  /** How often the watched slices are reported (default: not at all apart from `intervalMs`). */
+  readonly watchedIntervalMs?: number;
   readonly source: MetricsSource;
   /**
    * Schedules the reports (interval, acknowledgement jitter, the pause after 404s) and dates their
@@ -77,6 +90,23 @@ export interface MetricsReport {
   readonly metricsIntervalMs: number;
   /** True on the last report, sent by `close()`: this instance stops. Absent on the others. */
   readonly final?: boolean;
+  /** Per slice and path: calls, failures, latency histogram (docs/outcomes.md). Absent when empty. */
+  readonly outcomes?: OutcomeBatch['outcomes'];
+  /** Per slice: comparisons, mismatches, other-path failures and timeouts, mismatch samples. Absent when empty. */
+  readonly comparisons?: OutcomeBatch['comparisons'];
+}
+
+/** A report ready to send, and what to settle once it is accepted. */
+interface BuiltReport {
+  readonly report: MetricsReport;
+  /** The cumulative counts it covers (only the watched slices' for a watched report). */
+  readonly snapshot: Map<string, { NEW: number; LEGACY: number }>;
+  readonly batch: OutcomeBatch | undefined;
+  readonly stop: Date;
+  /** True for a report of the watched slices only. */
+  readonly partial: boolean;
+  /** True when it carries any figure at all. */
+  readonly carries: boolean;
 }
 
 type Outcome = 'sent' | 'refused' | 'failed';
@@ -86,7 +116,10 @@ export class MetricsReporter {
   private reported = new Map<string, { NEW: number; LEGACY: number }>();
   /** When the counting since `reported` began. */
   private since: Date;
+  /** When the watched slices were last reported (a full report reports them too). */
+  private watchedSince: Date;
   private cancelTimer: (() => void) | undefined;
+  private cancelWatchedTimer: (() => void) | undefined;
   private dueAt = Infinity;
   private inFlight: Promise<Outcome> | undefined;
   /** A new revision arrived while a report was in flight: acknowledge it once that one is done. */
@@ -99,10 +132,12 @@ export class MetricsReporter {
 
   constructor(private readonly options: MetricsReporterOptions) {
     this.since = options.clock.now();
+    this.watchedSince = this.since;
   }
 
   start(): void {
     this.schedule(this.options.intervalMs);
+    this.scheduleWatched();
   }
 
   /** A new revision from the service is in use: report it soon (jitter), so followers are seen to hold it. */
@@ -126,6 +161,8 @@ export class MetricsReporter {
     this.closed = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
+    this.cancelWatchedTimer?.();
+    this.cancelWatchedTimer = undefined;
     // Real time, not the clock's: it bounds how long the host's close() waits on a socket.
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     const sync = this.options.source.sync();
@@ -157,16 +194,46 @@ export class MetricsReporter {
     }, delayMs);
   }
 
-  private async tick(): Promise<void> {
-    if (this.closed || this.inFlight !== undefined) return;
-    this.ackAfterFlight = false;
-    const flight = this.send(this.build(), REQUEST_TIMEOUT_MS);
+  private scheduleWatched(): void {
+    const every = this.options.watchedIntervalMs;
+    if (this.closed || every === undefined || this.options.source.isWatched === undefined) return;
+    this.cancelWatchedTimer = this.options.clock.setTimer(() => {
+      this.cancelWatchedTimer = undefined;
+      void this.watchedTick();
+    }, every);
+  }
+
+  /** The report of the watched slices: sent when there is something new on them, and no report is in flight or 404ed. */
+  private async watchedTick(): Promise<void> {
+    try {
+      if (this.closed || this.inFlight !== undefined || this.missing > 0) return;
+      const built = this.build(undefined, false, this.options.source.isWatched);
+      if (!built.carries) return;
+      await this.fly(built);
+    } catch (error) {
+      this.fail(new SwitchyardError('INTERNAL_ERROR', 'metrics', `the watched slices' report failed: ${error instanceof Error ? error.message : String(error)}`));
+    } finally {
+      this.scheduleWatched();
+    }
+  }
+
+  /** Sends `built` as the one report in flight. */
+  private async fly(built: BuiltReport): Promise<Outcome> {
+    const flight = this.send(built, REQUEST_TIMEOUT_MS);
     this.inFlight = flight;
     try {
-      await flight;
+      return await flight;
     } finally {
       this.inFlight = undefined;
     }
+  }
+
+  private async tick(): Promise<void> {
+    // A watched slices' report in flight: this one follows it (never two at once, never skipped).
+    while (this.inFlight !== undefined) await this.inFlight;
+    if (this.closed) return;
+    this.ackAfterFlight = false;
+    await this.fly(this.build());
     if (this.closed) return;
     // The next report one interval after this one, success or not: never a tight loop; rarer
     // while the service has no endpoint for it.
@@ -178,10 +245,13 @@ export class MetricsReporter {
     }
   }
 
-  /** The report of everything counted since the last accepted one, and the counters it covers; `final` for close()'s. */
-  private build(sync = this.options.source.sync(), final = false): { report: MetricsReport; snapshot: Map<string, { NEW: number; LEGACY: number }>; stop: Date } {
+  /**
+   * The report of everything counted since the last accepted one, and the counters it covers;
+   * `final` for close()'s; with `include`, only the slices it accepts (the watched slices' report).
+   */
+  private build(sync = this.options.source.sync(), final = false, include?: (slice: string) => boolean): BuiltReport {
     const stop = this.options.clock.now();
-    const counts = this.options.source.counts();
+    const counts = this.options.source.counts(include);
     const snapshot = new Map<string, { NEW: number; LEGACY: number }>();
     // A null-prototype object: a slice named "__proto__" (not a valid key, skipped anyway) stays data.
     const slices = Object.create(null) as Record<string, { NEW: number; LEGACY: number }>;
@@ -197,6 +267,9 @@ export class MetricsReporter {
       if (NEW > 0 || LEGACY > 0) slices[key] = { NEW: Math.max(0, NEW), LEGACY: Math.max(0, LEGACY) };
     }
     const { revision, syncedAt } = sync;
+    const batch = this.options.source.outcomes?.take(include);
+    const hasOutcomes = batch !== undefined && Object.keys(batch.outcomes).length > 0;
+    const hasComparisons = batch !== undefined && Object.keys(batch.comparisons).length > 0;
     return {
       report: {
         appName: this.options.appName,
@@ -205,17 +278,22 @@ export class MetricsReporter {
         sdkVersion: SDK_VERSION,
         revision,
         syncedAt: syncedAt === null ? null : syncedAt.toISOString(),
-        bucket: { start: this.since.toISOString(), stop: stop.toISOString(), slices },
+        bucket: { start: (include === undefined ? this.since : this.watchedSince).toISOString(), stop: stop.toISOString(), slices },
         metricsIntervalMs: this.options.intervalMs,
         ...(final ? { final: true } : {}),
+        ...(hasOutcomes ? { outcomes: batch.outcomes } : {}),
+        ...(hasComparisons ? { comparisons: batch.comparisons } : {}),
       },
       snapshot,
+      batch,
       stop,
+      partial: include !== undefined,
+      carries: hasOutcomes || hasComparisons || Object.keys(slices).length > 0,
     };
   }
 
   /** One attempt. Never rejects. */
-  private async send(built: ReturnType<MetricsReporter['build']>, timeoutMs: number): Promise<Outcome> {
+  private async send(built: BuiltReport, timeoutMs: number): Promise<Outcome> {
     const { transport } = this.options;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -258,8 +336,11 @@ export class MetricsReporter {
       this.lifetime.signal.removeEventListener('abort', abandon);
     }
     if (outcome !== 'failed') {
-      this.reported = built.snapshot;
-      this.since = built.stop;
+      // Merged, not replaced: a watched slices' report covers only their counters.
+      for (const [key, counts] of built.snapshot) this.reported.set(key, counts);
+      if (built.batch !== undefined) this.options.source.outcomes?.settle(built.batch);
+      this.watchedSince = built.stop;
+      if (!built.partial) this.since = built.stop;
     }
     return outcome;
   }
