@@ -5,6 +5,7 @@ import { HistoryPositionsAndCheckpoints1764600000000 } from './1764600000000-His
 import { UnleashClientSpec1764710000000 } from './1764710000000-UnleashClientSpec.js';
 import { SdkInstanceGoodbye1764810000000 } from './1764810000000-SdkInstanceGoodbye.js';
 import { ConsoleSessions1764900000000 } from './1764900000000-ConsoleSessions.js';
+import { CreateOutcomes1765100000000 } from './1765100000000-CreateOutcomes.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   UnleashClientSpec1764710000000,
   SdkInstanceGoodbye1764810000000,
   ConsoleSessions1764900000000,
+  CreateOutcomes1765100000000,
 ];
