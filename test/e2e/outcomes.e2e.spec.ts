@@ -1,9 +1,11 @@
+import { ConfigError, loadConfig } from '../../src/config/env.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { newcombeDifference, wilsonInterval } from '../../src/traffic/outcome-statistics.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { exactQuantile, pathOutcome, readOutcomes } from '../utils/outcomes.js';
+import { parseExposition } from '../utils/prometheus.js';
 import { readUntil, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
 /**
@@ -247,5 +249,62 @@ describe('outcomes: windows', () => {
     const day = await readOutcomes(t.admin, key, { window: 'LAST_DAY', step: 60 });
     expect(day.series).toHaveLength(24);
     expect(day.series.reduce((n, p) => n + p.newCalls, 0)).toBe(111);
+  });
+});
+
+/** Prometheus (docs/metrics.md): the slices listed in SWITCHYARD_METRICS_OUTCOME_SLICES, counted as reports come in. */
+describe('outcomes: Prometheus export', () => {
+  let t: TestApp;
+  let sdkToken: string;
+  beforeAll(async () => {
+    t = await createTestApp({ SWITCHYARD_METRICS_OUTCOME_SLICES: 'outcomes.exported, outcomes.quiet' });
+    sdkToken = await t.tokenFor('sdk');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('exports calls, failures and a latency histogram per path of the listed slices only', async () => {
+    for (const key of ['outcomes.exported', 'outcomes.quiet', 'outcomes.other']) {
+      await createSlice(t.admin, { key, percent: 10 });
+      await sliceServed(t.app, key);
+    }
+    const outcomes = {
+      'outcomes.exported': { NEW: pathOutcome([...Array<number>(90).fill(7), ...Array<number>(10).fill(300)], 3), LEGACY: pathOutcome([2, 2], 0) },
+      'outcomes.other': { NEW: pathOutcome([7], 1) },
+    };
+    for (let i = 0; i < 2; i++) {
+      const body = sdkReportBody('payments-api', 'pod-1', {}, 10_000, { outcomes });
+      const res = await fetch(`${t.baseUrl}/sdk/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${sdkToken}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(202);
+    }
+    const m = parseExposition(await (await fetch(`${t.baseUrl}/metrics`)).text());
+    const NEW = { slice: 'outcomes.exported', path: 'NEW' };
+    expect(m.value('switchyard_outcome_calls_total', NEW)).toBe(200);
+    expect(m.value('switchyard_outcome_failures_total', NEW)).toBe(6);
+    expect(m.value('switchyard_outcome_calls_total', { slice: 'outcomes.exported', path: 'LEGACY' })).toBe(4);
+    expect(m.value('switchyard_outcome_duration_seconds_count', NEW)).toBe(200);
+    expect(m.value('switchyard_outcome_duration_seconds_bucket', { ...NEW, le: '0.005' })).toBe(0);
+    expect(m.value('switchyard_outcome_duration_seconds_bucket', { ...NEW, le: '0.01' })).toBe(180);
+    expect(m.value('switchyard_outcome_duration_seconds_bucket', { ...NEW, le: '0.25' })).toBe(180);
+    expect(m.value('switchyard_outcome_duration_seconds_bucket', { ...NEW, le: '0.5' })).toBe(200);
+    expect(m.value('switchyard_outcome_duration_seconds_bucket', { ...NEW, le: '+Inf' })).toBe(200);
+    expect(Math.abs(m.value('switchyard_outcome_duration_seconds_sum', NEW)! / (180 * 0.007 + 20 * 0.3) - 1)).toBeLessThan(0.02);
+    // Listed but quiet: present at 0 from the start. Not listed: absent.
+    expect(m.value('switchyard_outcome_calls_total', { slice: 'outcomes.quiet', path: 'NEW' })).toBe(0);
+    expect(m.labelValues('switchyard_outcome_calls_total', 'slice')).toEqual(new Set(['outcomes.exported', 'outcomes.quiet']));
+    expect(m.labelValues('switchyard_outcome_duration_seconds_bucket', 'slice')).toEqual(new Set(['outcomes.exported', 'outcomes.quiet']));
+  });
+
+  it('refuses a configuration listing more than 50 slices, or something that is no slice key', () => {
+    const keys = Array.from({ length: 51 }, (_, i) => `s${i}`).join(',');
+    expect(() => loadConfig({ SWITCHYARD_METRICS_OUTCOME_SLICES: keys })).toThrow(ConfigError);
+    expect(() => loadConfig({ SWITCHYARD_METRICS_OUTCOME_SLICES: 'Payments' })).toThrow(ConfigError);
+    expect(loadConfig({ SWITCHYARD_METRICS_OUTCOME_SLICES: ' a, b ,a,' }).metricsOutcomeSlices).toEqual(['a', 'b']);
+    expect(loadConfig({}).metricsOutcomeSlices).toEqual([]);
   });
 });
