@@ -158,7 +158,10 @@ describe('parseSdkReport: outcomes on generated hostile input (property)', () =>
   it('either refuses with field paths under outcomes/comparisons, or keeps exactly what was sent and every bound holds', () => {
     fc.assert(
       fc.property(outcomes, comparisons, (o, c) => {
-        const body = JSON.parse(JSON.stringify(report({ outcomes: o, comparisons: c })));
+        const body = JSON.parse(JSON.stringify(report({ outcomes: o, comparisons: c }))) as {
+          outcomes: Record<string, Record<string, { calls: number; failures: number; latency: { buckets: unknown } }>>;
+          comparisons: Record<string, object>;
+        };
         const parsed = parseSdkReport(body);
         if (!parsed.ok) {
           expect(parsed.violations.length).toBeGreaterThan(0);

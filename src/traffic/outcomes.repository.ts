@@ -64,19 +64,19 @@ export class OutcomesRepository {
     const params = [sliceKey, from, until, appName];
     const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
     const [paths, latency, comparisons] = await Promise.all([
-      this.dataSource.query(
+      this.dataSource.query<{ app_name: string; path: TrafficPath; calls: string; failures: string }[]>(
         `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures FROM outcome_buckets WHERE ${where} GROUP BY app_name, path`,
         params,
-      ) as Promise<{ app_name: string; path: TrafficPath; calls: string; failures: string }[]>,
-      this.dataSource.query(
+      ),
+      this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
         `SELECT app_name, path, bucket, sum(count)::text AS count FROM outcome_latency WHERE ${where} GROUP BY app_name, path, bucket ORDER BY bucket`,
         params,
-      ) as Promise<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>,
-      this.dataSource.query(
+      ),
+      this.dataSource.query<{ app_name: string; compared: string; mismatches: string; other_failures: string; timeouts: string }[]>(
         `SELECT app_name, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches, sum(other_failures)::text AS other_failures, sum(timeouts)::text AS timeouts
          FROM comparison_buckets WHERE ${where} GROUP BY app_name`,
         params,
-      ) as Promise<{ app_name: string; compared: string; mismatches: string; other_failures: string; timeouts: string }[]>,
+      ),
     ]);
     return {
       paths: paths.map((r) => ({ appName: r.app_name, path: r.path, calls: Number(r.calls), failures: Number(r.failures) })),
@@ -97,18 +97,18 @@ export class OutcomesRepository {
     const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
     const step = `date_bin(make_interval(mins => $5::int), bucket_start, $2::timestamptz)`;
     const [paths, latency, comparisons] = await Promise.all([
-      this.dataSource.query(
+      this.dataSource.query<{ start: Date; path: TrafficPath; calls: string; failures: string }[]>(
         `SELECT ${step} AS start, path, sum(calls)::text AS calls, sum(failures)::text AS failures FROM outcome_buckets WHERE ${where} GROUP BY 1, path`,
         params,
-      ) as Promise<{ start: Date; path: TrafficPath; calls: string; failures: string }[]>,
-      this.dataSource.query(
+      ),
+      this.dataSource.query<{ start: Date; path: TrafficPath; bucket: number; count: string }[]>(
         `SELECT ${step} AS start, path, bucket, sum(count)::text AS count FROM outcome_latency WHERE ${where} GROUP BY 1, path, bucket ORDER BY bucket`,
         params,
-      ) as Promise<{ start: Date; path: TrafficPath; bucket: number; count: string }[]>,
-      this.dataSource.query(
+      ),
+      this.dataSource.query<{ start: Date; compared: string; mismatches: string }[]>(
         `SELECT ${step} AS start, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches FROM comparison_buckets WHERE ${where} GROUP BY 1`,
         params,
-      ) as Promise<{ start: Date; compared: string; mismatches: string }[]>,
+      ),
     ]);
     return {
       paths: paths.map((r) => ({ start: new Date(r.start).getTime(), path: r.path, calls: Number(r.calls), failures: Number(r.failures) })),

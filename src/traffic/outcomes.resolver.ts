@@ -6,16 +6,7 @@ import { OWN_QUERY_COST } from '../common/graphql/query-cost.js';
 import { PathValue } from '../decision/models/decision.model.js';
 import { Slice } from '../slices/models/slice.model.js';
 import { MAX_SAMPLES_LISTED, MAX_STEP_MINUTES, MismatchSamplesArgs, OutcomeSeriesArgs, SliceOutcomesArgs } from './dto/outcomes.args.js';
-import {
-  AppOutcomes,
-  ComparisonOutcome,
-  ComparisonStatusValue,
-  MismatchSample,
-  OutcomeSeriesPoint,
-  PathOutcome,
-  SliceOutcomes,
-  type OutcomeWindow,
-} from './models/outcomes.model.js';
+import { AppOutcomes, ComparisonOutcome, ComparisonStatusValue, MismatchSample, OutcomeSeriesPoint, PathOutcome, SliceOutcomes } from './models/outcomes.model.js';
 import { type ComparisonView, MAX_SERIES_POINTS, OutcomesService, type PathView } from './outcomes.service.js';
 
 interface GraphqlContext {
@@ -51,7 +42,7 @@ export class SliceOutcomesFieldResolver {
     return Object.assign(new SliceOutcomes(), {
       sliceKey: slice.key,
       appName: app,
-      window: window as OutcomeWindow,
+      window,
       from: v.from,
       to: v.to,
       legacy: path(v.legacy),

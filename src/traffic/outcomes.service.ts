@@ -133,8 +133,9 @@ export class OutcomesService {
    * TODO(svc-observation): read `slices.mismatch_threshold_ppm` (setMismatchThreshold, issue 13's
    * slice settings) once that column lands; until then every slice has the default.
    */
-  async mismatchThresholdOf(_sliceKey: string): Promise<number> {
-    return DEFAULT_MISMATCH_THRESHOLD_PPM / 1_000_000;
+  mismatchThresholdOf(sliceKey: string): Promise<number> {
+    void sliceKey; // every slice has the default until the setting lands
+    return Promise.resolve(DEFAULT_MISMATCH_THRESHOLD_PPM / 1_000_000);
   }
 
   /** The minutes [from, to) a window covers now. */
