@@ -69,7 +69,9 @@ export class OutcomesRepository {
         params,
       ),
       this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
-        `SELECT app_name, path, bucket, sum(count)::text AS count FROM outcome_latency WHERE ${where} GROUP BY app_name, path, bucket ORDER BY bucket`,
+        `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
+         FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
+         WHERE ${where} GROUP BY app_name, path, x.bucket ORDER BY x.bucket`,
         params,
       ),
       this.dataSource.query<{ app_name: string; compared: string; mismatches: string; other_failures: string; timeouts: string }[]>(
@@ -102,7 +104,9 @@ export class OutcomesRepository {
         params,
       ),
       this.dataSource.query<{ start: Date; path: TrafficPath; bucket: number; count: string }[]>(
-        `SELECT ${step} AS start, path, bucket, sum(count)::text AS count FROM outcome_latency WHERE ${where} GROUP BY 1, path, bucket ORDER BY bucket`,
+        `SELECT ${step} AS start, path, x.bucket, sum(x.count)::text AS count
+         FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
+         WHERE ${where} GROUP BY 1, path, x.bucket ORDER BY x.bucket`,
         params,
       ),
       this.dataSource.query<{ start: Date; compared: string; mismatches: string }[]>(

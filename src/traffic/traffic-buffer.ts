@@ -73,22 +73,22 @@ export interface BufferedFollower {
 
 /**
  * Sums of outcomes (docs/outcomes.md) for one slice, app and minute, added to by every report:
- *  - `outcome`, per path: [calls, failures];
- *  - `latency`, per path and log2pct-v1 bucket: [count] (the exact merge of histograms);
+ *  - `outcome`, per path: [calls, failures], and the latency histogram (log2pct-v1 bucket to count:
+ *    merged by adding counts, exactly);
  *  - `comparison`: [compared, mismatches, otherFailures, timeouts].
  * Each is a row of its own table; they count towards the same limits as the decision cells.
  */
 export interface OutcomeCell {
-  readonly kind: 'outcome' | 'latency' | 'comparison';
+  readonly kind: 'outcome' | 'comparison';
   readonly sliceKey: string;
   readonly appName: string;
   readonly bucketStart: number;
   /** Null for comparisons. */
   readonly path: TrafficPath | null;
-  /** The latency bucket (0..551); null but for latency cells. */
-  readonly bucket: number | null;
   /** Saturating sums, each at most MAX_CELL_COUNT. */
   readonly sums: bigint[];
+  /** Outcome cells: the histogram, bucket to count (each at most MAX_CELL_COUNT); empty for comparisons. */
+  readonly latency: Map<number, bigint>;
   readonly owner: string;
 }
 
@@ -349,9 +349,10 @@ export class TrafficBuffer {
     const held = this.outcomeCells.get(key);
     if (held !== undefined) {
       for (let i = 0; i < held.sums.length; i++) held.sums[i] = saturatedSum(held.sums[i]!, cell.sums[i]!);
+      for (const [bucket, count] of cell.latency) held.latency.set(bucket, saturatedSum(held.latency.get(bucket) ?? 0n, count));
       return;
     }
-    this.outcomeCells.set(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)) });
+    this.outcomeCells.set(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
     this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
     this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
   }
@@ -389,13 +390,7 @@ export class TrafficBuffer {
         (a, b) => cmp(a.sliceKey, b.sliceKey) || cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId),
       ),
       outcomeCells: [...this.outcomeCells.values()].sort(
-        (a, b) =>
-          cmp(a.kind, b.kind) ||
-          cmp(a.sliceKey, b.sliceKey) ||
-          a.bucketStart - b.bucketStart ||
-          cmp(a.appName, b.appName) ||
-          cmp(a.path ?? '', b.path ?? '') ||
-          (a.bucket ?? 0) - (b.bucket ?? 0),
+        (a, b) => cmp(a.kind, b.kind) || cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path ?? '', b.path ?? ''),
       ),
       samples: this.samples,
     };
@@ -462,8 +457,8 @@ export function rowsIn(batch: TrafficBatch): number {
   return batch.cells.length + batch.instances.length + batch.followers.length + (batch.outcomeCells?.length ?? 0) + (batch.samples?.length ?? 0);
 }
 
-function outcomeKeyOf(cell: Pick<OutcomeCell, 'kind' | 'sliceKey' | 'bucketStart' | 'appName' | 'path' | 'bucket'>): string {
-  return keyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.appName, cell.path ?? '', cell.bucket ?? -1);
+function outcomeKeyOf(cell: Pick<OutcomeCell, 'kind' | 'sliceKey' | 'bucketStart' | 'appName' | 'path'>): string {
+  return keyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.appName, cell.path ?? '');
 }
 
 /** The cells a report's outcomes and comparisons add to (zero counts skipped). */
@@ -475,13 +470,13 @@ function outcomeUpdatesOf(entry: OutcomesEntry, appName: string, owner: string):
     for (const path of ['NEW', 'LEGACY'] as const) {
       const o = slice[path];
       if (o === undefined || o.calls === 0) continue;
-      put({ kind: 'outcome', sliceKey, path, bucket: null, sums: [BigInt(o.calls), BigInt(o.failures)], ...at });
-      for (const [bucket, count] of o.latency) put({ kind: 'latency', sliceKey, path, bucket, sums: [BigInt(count)], ...at });
+      const latency = new Map(o.latency.map(([bucket, count]) => [bucket, BigInt(count)]));
+      put({ kind: 'outcome', sliceKey, path, sums: [BigInt(o.calls), BigInt(o.failures)], latency, ...at });
     }
   }
   for (const [sliceKey, c] of entry.comparisons) {
     if (c.compared + c.otherFailures + c.timeouts === 0) continue;
-    put({ kind: 'comparison', sliceKey, path: null, bucket: null, sums: [BigInt(c.compared), BigInt(c.mismatches), BigInt(c.otherFailures), BigInt(c.timeouts)], ...at });
+    put({ kind: 'comparison', sliceKey, path: null, latency: new Map(), sums: [BigInt(c.compared), BigInt(c.mismatches), BigInt(c.otherFailures), BigInt(c.timeouts)], ...at });
   }
   return updates;
 }

@@ -148,30 +148,44 @@ export class TrafficRepository {
     const starts = (list: readonly OutcomeCell[]) => list.map((r) => new Date(r.bucketStart).toISOString());
     const sums = (list: readonly OutcomeCell[], i: number) => list.map((r) => r.sums[i]!.toString());
     const add = (column: string, alias: string) => `${column} = LEAST(${alias}.${column}::numeric + EXCLUDED.${column}, ${MAX_CELL_COUNT})::bigint`;
+    // A path's histogram travels as two arrays (buckets, counts) in text form, one element per
+    // row: unnest cannot take jagged arrays. Merging adds counts bucket by bucket, as the buffer does.
     const outcomes = of('outcome');
     if (outcomes.length > 0) {
+      const histogram = (r: OutcomeCell) => [...r.latency].sort((a, b) => a[0] - b[0]);
       await tx.query(
-        `INSERT INTO outcome_buckets AS b (slice_key, app_name, path, bucket_start, calls, failures)
-         SELECT u.slice_key, u.app_name, u.path, u.bucket_start, u.calls, u.failures
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[]) WITH ORDINALITY
-              AS u(slice_key, app_name, path, bucket_start, calls, failures, n)
+        `INSERT INTO outcome_buckets AS b (slice_key, app_name, path, bucket_start, calls, failures, latency_buckets, latency_counts)
+         SELECT u.slice_key, u.app_name, u.path, u.bucket_start, u.calls, u.failures, u.latency_buckets::smallint[], u.latency_counts::bigint[]
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY
+              AS u(slice_key, app_name, path, bucket_start, calls, failures, latency_buckets, latency_counts, n)
          WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
          ORDER BY u.n
-         ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET ${add('calls', 'b')}, ${add('failures', 'b')}`,
-        [outcomes.map((r) => r.sliceKey), outcomes.map((r) => r.appName), outcomes.map((r) => r.path), starts(outcomes), sums(outcomes, 0), sums(outcomes, 1)],
-      );
-    }
-    const latency = of('latency');
-    if (latency.length > 0) {
-      await tx.query(
-        `INSERT INTO outcome_latency AS b (slice_key, app_name, path, bucket_start, bucket, count)
-         SELECT u.slice_key, u.app_name, u.path, u.bucket_start, u.bucket, u.count
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::smallint[], $6::bigint[]) WITH ORDINALITY
-              AS u(slice_key, app_name, path, bucket_start, bucket, count, n)
-         WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
-         ORDER BY u.n
-         ON CONFLICT (slice_key, bucket_start, app_name, path, bucket) DO UPDATE SET ${add('count', 'b')}`,
-        [latency.map((r) => r.sliceKey), latency.map((r) => r.appName), latency.map((r) => r.path), starts(latency), latency.map((r) => r.bucket), sums(latency, 0)],
+         ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET ${add('calls', 'b')}, ${add('failures', 'b')},
+           (latency_buckets, latency_counts) = (
+             SELECT COALESCE(array_agg(m.bucket ORDER BY m.bucket), '{}'), COALESCE(array_agg(m.count ORDER BY m.bucket), '{}')
+             FROM (SELECT x.bucket, LEAST(sum(x.count::numeric), ${MAX_CELL_COUNT})::bigint AS count
+                   FROM unnest(b.latency_buckets || EXCLUDED.latency_buckets, b.latency_counts || EXCLUDED.latency_counts) AS x(bucket, count)
+                   GROUP BY x.bucket) m)`,
+        [
+          outcomes.map((r) => r.sliceKey),
+          outcomes.map((r) => r.appName),
+          outcomes.map((r) => r.path),
+          starts(outcomes),
+          sums(outcomes, 0),
+          sums(outcomes, 1),
+          outcomes.map(
+            (r) =>
+              `{${histogram(r)
+                .map(([bucket]) => bucket)
+                .join(',')}}`,
+          ),
+          outcomes.map(
+            (r) =>
+              `{${histogram(r)
+                .map(([, count]) => count.toString())
+                .join(',')}}`,
+          ),
+        ],
       );
     }
     const comparisons = of('comparison');
@@ -237,7 +251,6 @@ export class TrafficRepository {
       instances: await count('DELETE FROM sdk_instances WHERE last_seen_at < $1'),
       outcomes:
         (await count('DELETE FROM outcome_buckets WHERE bucket_start < $1')) +
-        (await count('DELETE FROM outcome_latency WHERE bucket_start < $1')) +
         (await count('DELETE FROM comparison_buckets WHERE bucket_start < $1')) +
         (await count('DELETE FROM mismatch_samples WHERE received_at < $1')),
     };

@@ -41,8 +41,7 @@ describe('outcomes: reports in, GraphQL out', () => {
   const report = (appName: string, key: string, more: Record<string, unknown>) => post(sdkReportBody(appName, `${appName}-1`, { [key]: { NEW: 0, LEGACY: 0 } }, 10_000, more));
   async function rows(key: string): Promise<number> {
     const r: { n: string }[] = await t.dataSource.query(
-      `SELECT ((SELECT count(*) FROM outcome_buckets WHERE slice_key = $1) + (SELECT count(*) FROM outcome_latency WHERE slice_key = $1)
-             + (SELECT count(*) FROM comparison_buckets WHERE slice_key = $1) + (SELECT count(*) FROM mismatch_samples WHERE slice_key = $1))::text AS n`,
+      `SELECT ((SELECT count(*) FROM outcome_buckets WHERE slice_key = $1) + (SELECT count(*) FROM comparison_buckets WHERE slice_key = $1) + (SELECT count(*) FROM mismatch_samples WHERE slice_key = $1))::text AS n`,
       [key],
     );
     return Number(r[0]!.n);
@@ -100,6 +99,31 @@ describe('outcomes: reports in, GraphQL out', () => {
     // With no comparisons yet: the fewest that, all matching, would show WITHIN.
     expect(view.comparison.comparisonsNeeded).toBe(3_838);
     process.stdout.write(`outcomes visible in GraphQL ${delay} ms after the report\n`);
+  });
+
+  it('merges histograms exactly across writes of the same slice, app, path and minute', async () => {
+    const key = uniqueKey('outcomes.merge');
+    await createSlice(t.admin, { key, percent: 50 });
+    await sliceServed(t.app, key);
+    const parts = [spread(1_000, 1, 10), spread(1_000, 50, 500), spread(10, 2, 9)]; // the third in the buckets of the first
+    for (const part of parts) {
+      expect((await report('ledger-api', key, { outcomes: { [key]: { NEW: pathOutcome(part, 1) } } })).status).toBe(202);
+      await t.app.get(TrafficIngestService).flush();
+    }
+    const stored: { calls: string; sum: string; n: string }[] = await t.dataSource.query(
+      `SELECT sum(calls)::text AS calls, (SELECT sum(c) FROM outcome_buckets o2, unnest(o2.latency_counts) c WHERE o2.slice_key = $1)::text AS sum, count(*)::text AS n
+       FROM outcome_buckets WHERE slice_key = $1`,
+      [key],
+    );
+    // Usually one row (one minute); two when the writes straddle a minute.
+    expect(Number(stored[0]!.calls)).toBe(2_010);
+    expect(stored[0]!.sum).toBe(stored[0]!.calls);
+    const view = await readOutcomes(t.admin, key, { window: 'LAST_5_MINUTES' });
+    const all = parts.flat();
+    expect(view.new).toMatchObject({ calls: 2_010, failures: 3 });
+    withinTwoPercent(view.new.p50Ms, exactQuantile(all, 0.5));
+    withinTwoPercent(view.new.p99Ms, exactQuantile(all, 0.99));
+    withinTwoPercent(view.new.p95Ms, exactQuantile(all, 0.95));
   });
 
   it('1 mismatch in 1,000 comparisons reads 0.1 % with its Wilson interval and the sample; per app', async () => {
