@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../src/config/env.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { newcombeDifference, wilsonInterval } from '../../src/traffic/outcome-statistics.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
-import { exactQuantile, pathOutcome, readOutcomes } from '../utils/outcomes.js';
+import { exactQuantile, type OutcomesView, pathOutcome, readOutcomes } from '../utils/outcomes.js';
 import { parseExposition } from '../utils/prometheus.js';
 import { readUntil, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
@@ -215,6 +216,110 @@ describe('outcomes: reports in, GraphQL out', () => {
     expect(view.failureRateDifference).toBeNull();
     expect(view.latencyDifferenceMs).toBeNull();
   });
+});
+
+/**
+ * Generated reports, honest and hostile, over real HTTP: each is either refused with a code and
+ * nothing of it written, or kept exactly (read back through GraphQL).
+ */
+describe('outcomes: generated reports (property)', () => {
+  let t: TestApp;
+  let sdkToken: string;
+  const RUNS = 25;
+  const keys = Array.from({ length: RUNS }, (_, i) => `outcomes.generated.s${i}`);
+  beforeAll(async () => {
+    t = await createTestApp({ SWITCHYARD_TRAFFIC_FLUSH_MS: '600000', SWITCHYARD_OUTCOMES_FLUSH_MS: '60000' });
+    sdkToken = await t.tokenFor('sdk');
+    for (const key of keys) await createSlice(t.admin, { key, percent: 10 });
+    await sliceServed(t.app, keys[RUNS - 1]!);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** What this test compares, without the series (1,440 points a day) the shared query asks for. */
+  const light = async (key: string) =>
+    (
+      await t.admin.ok<{ slice: { outcomes: Pick<OutcomesView, 'new' | 'legacy' | 'comparison'> } }>(
+        `query($key: String!) { slice(key: $key) { outcomes(window: LAST_DAY) {
+          new { calls failures } legacy { calls failures }
+          comparison { compared mismatches timeouts samples(limit: 50) { at served subject diff } } } } }`,
+        { key },
+      )
+    ).slice.outcomes;
+
+  it('refuses with a code and writes nothing, or keeps exactly what was sent', async () => {
+    // Honest reports, each spoilt in one way or not at all.
+    const spoil = <T extends string>(...ways: T[]) => fc.constantFrom<'none' | T>('none', 'none', 'none', 'none', 'none', ...ways);
+    const path = fc.tuple(fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }), fc.nat(), spoil('lie', 'scheme', 'failures', 'implausible')).map(([buckets, f, how]) => {
+      const counts = new Map<number, number>();
+      for (const b of buckets) counts.set(b * 9, (counts.get(b * 9) ?? 0) + 1);
+      const pairs = [...counts].sort((a, b) => a[0] - b[0]);
+      const calls = buckets.length;
+      const honest = { calls, failures: f % (calls + 1), latency: { scheme: 'log2pct-v1', buckets: pairs } };
+      if (how === 'lie') return { ...honest, calls: calls + 1 };
+      if (how === 'scheme') return { ...honest, latency: { ...honest.latency, scheme: 'hdr' } };
+      if (how === 'failures') return { ...honest, failures: calls + 1 };
+      if (how === 'implausible') return { calls: 20_000_000, failures: 0, latency: { scheme: 'log2pct-v1', buckets: [[400, 20_000_000]] } };
+      return honest;
+    });
+    const sampleArb = fc.tuple(fc.constantFrom('NEW', 'LEGACY'), fc.string({ unit: 'binary', maxLength: 40 }), spoil('at', 'subject')).map(([served, diff, how]) => ({
+      at: how === 'at' ? 'soon' : '2026-12-02T10:01:02.345Z',
+      served,
+      subject: how === 'subject' ? 'user-42' : '9f86d081884c7d65',
+      diff,
+    }));
+    const comparison = fc
+      .tuple(fc.nat(50), fc.nat(), fc.nat(5), fc.nat(5), fc.array(sampleArb, { maxLength: 3 }), spoil('mismatches', 'fraction'))
+      .map(([compared, m, otherFailures, timeouts, samples, how]) => ({
+        compared: how === 'fraction' ? compared + 0.5 : compared,
+        mismatches: how === 'mismatches' ? compared + 1 : m % (compared + 1),
+        otherFailures,
+        timeouts,
+        samples,
+      }));
+    let run = 0;
+    const outcomes = { refused: 0, kept: 0 };
+    await fc.assert(
+      fc.asyncProperty(fc.record({ NEW: path, LEGACY: path }, { requiredKeys: [] }), fc.option(comparison, { nil: undefined }), async (paths, shadow) => {
+        const key = keys[run++ % RUNS]!;
+        const body = sdkReportBody('generated-api', 'pod-1', {}, 10_000, { outcomes: { [key]: paths }, ...(shadow === undefined ? {} : { comparisons: { [key]: shadow } }) });
+        const before = await light(key);
+        const res = await fetch(`${t.baseUrl}/sdk/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${sdkToken}` },
+          body: JSON.stringify(body),
+        });
+        await t.app.get(TrafficIngestService).flush();
+        const after = await light(key);
+        outcomes[res.status === 400 ? 'refused' : 'kept']++;
+        if (res.status === 400) {
+          expect(['INVALID_INPUT', 'TRAFFIC_COUNTS_IMPLAUSIBLE']).toContain((await errorOf(res)).errorCode);
+          expect(after).toEqual(before);
+          return;
+        }
+        expect(res.status).toBe(202);
+        for (const [p, field] of [
+          ['NEW', 'new'],
+          ['LEGACY', 'legacy'],
+        ] as const) {
+          expect(after[field].calls - before[field].calls).toBe(paths[p]?.calls ?? 0);
+          expect(after[field].failures - before[field].failures).toBe(paths[p]?.failures ?? 0);
+        }
+        expect(after.comparison.compared - before.comparison.compared).toBe(shadow?.compared ?? 0);
+        expect(after.comparison.mismatches - before.comparison.mismatches).toBe(shadow?.mismatches ?? 0);
+        expect(after.comparison.timeouts - before.comparison.timeouts).toBe(shadow?.timeouts ?? 0);
+        // The newest samples come first; those of this report, exactly as sent (newest of one report: last sent first is not promised).
+        const sent = shadow?.samples ?? [];
+        const got = after.comparison.samples.slice(0, sent.length).map(({ at, served, subject, diff }) => ({ at, served, subject, diff }));
+        expect(new Set(got.map((x) => JSON.stringify(x)))).toEqual(new Set(sent.map((x) => JSON.stringify(x))));
+      }),
+      { numRuns: 60 },
+    );
+    // Both kinds were tried.
+    expect(outcomes.refused).toBeGreaterThan(5);
+    expect(outcomes.kept).toBeGreaterThan(5);
+  }, 240_000);
 });
 
 /** Windows, on the service's clock (moved by hand); SINCE_LAST_CHANGE starts at the slice's last history row. */
