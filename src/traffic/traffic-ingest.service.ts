@@ -92,7 +92,8 @@ export interface UnleashCounts {
 
 /**
  * Takes traffic in (our SDK's reports, Unleash SDKs' metrics, registrations and features fetches),
- * buffers it in memory, and writes it every SWITCHYARD_TRAFFIC_FLUSH_MS.
+ * buffers it in memory, and writes it every SWITCHYARD_TRAFFIC_FLUSH_MS, or every
+ * SWITCHYARD_OUTCOMES_FLUSH_MS while outcomes and shadow comparisons (docs/outcomes.md) wait.
  *
  * Never blocks or fails the request that brought the traffic: recording is synchronous and in
  * memory; the database is only touched by the flush, in the background. Everything that comes in
