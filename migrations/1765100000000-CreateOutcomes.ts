@@ -6,8 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * and the history chain, pruned after SWITCHYARD_TRAFFIC_RETENTION_DAYS, no foreign key to
  * `slices` (the writer keeps only rows of existing slices, and slices are never deleted).
  *
- * Each table's primary key leads with (slice_key, bucket_start): the reads are one slice over a
- * time range; the second index serves pruning by age.
+ * The bucket tables' primary keys lead with (slice_key, bucket_start): the reads are one slice
+ * over a time range; the second index serves pruning by age. Samples are read per slice, newest
+ * first, and pruned by when they were received.
  */
 export class CreateOutcomes1765100000000 implements MigrationInterface {
   name = 'CreateOutcomes1765100000000';
