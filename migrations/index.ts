@@ -6,6 +6,7 @@ import { UnleashClientSpec1764710000000 } from './1764710000000-UnleashClientSpe
 import { SdkInstanceGoodbye1764810000000 } from './1764810000000-SdkInstanceGoodbye.js';
 import { ConsoleSessions1764900000000 } from './1764900000000-ConsoleSessions.js';
 import { SliceObservation1765000000000 } from './1765000000000-SliceObservation.js';
+import { CreateOutcomes1765100000000 } from './1765100000000-CreateOutcomes.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   SdkInstanceGoodbye1764810000000,
   ConsoleSessions1764900000000,
   SliceObservation1765000000000,
+  CreateOutcomes1765100000000,
 ];

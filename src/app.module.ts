@@ -77,6 +77,7 @@ export class AppModule implements NestModule {
               ['unleash', unleashHub],
             ],
             traffic,
+            outcomes: traffic,
             pool: () => poolState(dataSource),
           }),
         },

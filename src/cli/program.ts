@@ -9,6 +9,7 @@ import { registerTargetingCommands } from './commands/targeting.commands.js';
 import { registerTokenCommands } from './commands/token.commands.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerWhoFollowsCommand } from './commands/who-follows.command.js';
+import { registerOutcomesCommands } from './commands/outcomes.commands.js';
 import { DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL } from './config.js';
 import { CliError } from './errors.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
@@ -30,6 +31,8 @@ const EXAMPLES_HELP = `Examples:
   switchyard rollback payments.provider.mpesa --reason "5xx at 12 % on the new stack"
   switchyard rollback --all --tag providers --reason "provider outage"
   switchyard history payments.provider.mpesa --limit 10 --json | jq '.[0]'
+  switchyard outcomes payments.provider.mpesa --window 5m --app checkout-api
+  switchyard mismatches payments.provider.mpesa --limit 3
   switchyard history export --out history.ndjson
   switchyard verify-history --file history.ndjson --checkpoint checkpoints.ndjson --public-key checkpoint-key.pub`;
 
@@ -66,7 +69,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 export function createProgram(io: CliIo, state: RunState): Command {
   const version = packageVersion();
   const program = new Command('switchyard')
-    .description('Steer Switchyard slices from a terminal or a script: slices, segments, targeting, rollouts, rollbacks, tokens, history, followers.')
+    .description('Steer Switchyard slices from a terminal or a script: slices, segments, targeting, rollouts, rollbacks, tokens, history, followers, outcomes.')
     .version(version, '-V, --version')
     .addOption(new Option('--url <url>', `the service's base URL (default: $SWITCHYARD_URL, else ${DEFAULT_URL})`))
     .addOption(new Option('--token <token>', 'API token (default: $SWITCHYARD_TOKEN)'))
@@ -85,6 +88,7 @@ export function createProgram(io: CliIo, state: RunState): Command {
   registerHistoryCommands(program, open, offlineFactory(io, state));
   registerCheckpointCommands(program, open);
   registerWhoFollowsCommand(program, open);
+  registerOutcomesCommands(program, open);
 
   // Every command, subcommands included: write through `io`, and throw instead of exiting.
   const configure = (command: Command): void => {

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
+import { SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import { parsePrivateKey } from '../history/proof/history-checkpoint.js';
 
 /**
  * The service's configuration: read from the environment once, validated, frozen.
  * Nothing else in the service reads `process.env` (see STYLE.md): inject `AppConfig` instead.
  */
+
+/** SWITCHYARD_METRICS_OUTCOME_SLICES names at most this many slices. */
+export const MAX_METRICS_OUTCOME_SLICES = 50;
 
 export interface AppConfig {
   readonly port: number;
@@ -133,6 +137,17 @@ export interface AppConfig {
   /** Count cells the reports of one token may hold in the traffic buffer. Default 50,000. */
   readonly trafficMaxCellsPerToken: number;
   /**
+   * While outcomes or shadow comparisons are buffered (docs/outcomes.md), the buffer is written at
+   * least this often, so that evidence shows in GraphQL within seconds (a buffer holding only
+   * decision counts waits for SWITCHYARD_TRAFFIC_FLUSH_MS). Default 1,000.
+   */
+  readonly outcomesFlushMs: number;
+  /**
+   * Slices whose outcomes are exported to Prometheus (docs/metrics.md), from the comma-separated
+   * SWITCHYARD_METRICS_OUTCOME_SLICES: at most 50 slice keys; none by default (bounded cardinality).
+   */
+  readonly metricsOutcomeSlices: readonly string[];
+  /**
    * Idempotency keys (the first result of a mutation sent with one) are kept this many days, then
    * deleted (checked hourly): a retry within that time returns the first result; after it, the
    * key is free again.
@@ -251,6 +266,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`LOG_FORMAT must be json or text, got "${logFormat}"`);
   }
 
+  const metricsOutcomeSlices = [
+    ...new Set(
+      (env.SWITCHYARD_METRICS_OUTCOME_SLICES ?? '')
+        .split(',')
+        .map((key) => key.trim())
+        .filter((key) => key !== ''),
+    ),
+  ];
+  const badOutcomeSlice = metricsOutcomeSlices.find((key) => !SLICE_KEY_PATTERN.test(key));
+  if (badOutcomeSlice !== undefined) problems.push(`SWITCHYARD_METRICS_OUTCOME_SLICES must list slice keys, got "${badOutcomeSlice}"`);
+  if (metricsOutcomeSlices.length > MAX_METRICS_OUTCOME_SLICES) {
+    problems.push(`SWITCHYARD_METRICS_OUTCOME_SLICES lists at most ${MAX_METRICS_OUTCOME_SLICES} slices (each adds some 60 series per app), got ${metricsOutcomeSlices.length}`);
+  }
+
   const config: AppConfig = {
     port: int('PORT', 4000, 0, 65535),
     databaseUrl,
@@ -282,6 +311,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trafficInstanceWindowMinutes: int('SWITCHYARD_TRAFFIC_INSTANCE_WINDOW_MINUTES', 60, 1, 10_080),
     trafficMaxCellsPerApp: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_APP', 20_000, 1, 100_000),
     trafficMaxCellsPerToken: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_TOKEN', 50_000, 1, 100_000),
+    outcomesFlushMs: int('SWITCHYARD_OUTCOMES_FLUSH_MS', 1_000, 50, 60_000),
+    metricsOutcomeSlices,
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,
     migrationsDatabaseUrl,

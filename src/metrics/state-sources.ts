@@ -28,6 +28,17 @@ export interface TrafficStatsSource {
   stats(): TrafficCounters;
 }
 
+/** The outcomes of one report, per slice key and path (docs/outcomes.md): validated, known slices only. */
+export type ReportedOutcomes = ReadonlyMap<
+  string,
+  Readonly<Partial<Record<'NEW' | 'LEGACY', { readonly calls: number; readonly failures: number; readonly latency: readonly (readonly [number, number])[] }>>>
+>;
+
+/** Tells of the outcomes of every report the usage-report intake takes (TrafficIngestService.onOutcomes). */
+export interface OutcomeFeed {
+  onOutcomes(listener: (appName: string, outcomes: ReportedOutcomes) => void): () => void;
+}
+
 /**
  * What StateMetrics samples at each scrape, as small interfaces rather than the services' classes,
  * so that metrics/ imports no feature. The app's wiring (app.module.ts) provides it under
@@ -37,6 +48,8 @@ export interface StateSources {
   readonly snapshots: ServedSnapshot;
   readonly streams: readonly (readonly [StreamProtocol, OpenStreams])[];
   readonly traffic: TrafficStatsSource;
+  /** Outcomes as reports are taken (OutcomeMetrics). */
+  readonly outcomes: OutcomeFeed;
   /** The database pool now (poolState of the app's DataSource): null while it is not connected. */
   readonly pool: () => PoolState | null;
 }

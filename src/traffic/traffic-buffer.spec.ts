@@ -301,3 +301,79 @@ describe('TrafficBuffer shares and bounds', () => {
     );
   });
 });
+
+describe('TrafficBuffer: outcomes and comparisons', () => {
+  const outcome = (calls: number, failures: number, latency: [number, number][]) => ({ calls, failures, latency });
+  const entry = (bucketStart: number, receivedAt = bucketStart, samples = 0) => ({
+    bucketStart,
+    receivedAt,
+    outcomes: [
+      [
+        'a',
+        {
+          NEW: outcome(3, 1, [
+            [10, 2],
+            [20, 1],
+          ]),
+          LEGACY: outcome(0, 0, []),
+        },
+      ],
+    ] as const,
+    comparisons: [
+      [
+        'a',
+        {
+          compared: 10,
+          mismatches: 1,
+          otherFailures: 2,
+          timeouts: 0,
+          samples: Array.from({ length: samples }, (_, i) => ({ at: `2026-01-01T12:00:0${i % 10}Z`, served: 'NEW' as const, subject: '0123456789abcdef', diff: `d${i}` })),
+        },
+      ],
+    ] as const,
+  });
+
+  it('adds outcomes, latency buckets and comparisons of the same slice, app and minute, exactly', () => {
+    const buffer = new TrafficBuffer();
+    expect(buffer.add(instance(), undefined, 't', entry(T0))).toBe('accepted');
+    expect(buffer.add(instance({ instanceId: 'pod-2' }), undefined, 't', entry(T0))).toBe('accepted');
+    expect(buffer.holdsOutcomes).toBe(true);
+    const batch = buffer.drain();
+    expect(buffer.holdsOutcomes).toBe(false);
+    const rows = batch.outcomeCells!.map((c) => [c.kind, c.path, c.sums, [...c.latency]]);
+    // LEGACY made no calls: no row. Sorted by kind, then key.
+    expect(rows).toEqual([
+      ['comparison', null, [20n, 2n, 4n, 0n], []],
+      [
+        'outcome',
+        'NEW',
+        [6n, 2n],
+        [
+          [10, 4n],
+          [20, 2n],
+        ],
+      ],
+    ]);
+  });
+
+  it('counts outcome cells towards the app and token shares, and refuses the whole report past them', () => {
+    const buffer = new TrafficBuffer(limits({ maxCellsPerApp: 3 }));
+    expect(buffer.add(instance(), counts(T0, { a: [1, 1] }), 't', entry(T0))).toBe('cell_limit');
+    expect(buffer.isEmpty).toBe(true);
+    expect(buffer.add(instance(), undefined, 't', entry(T0))).toBe('accepted');
+    expect(buffer.cellsOf({ app: 'payments-api' })).toBe(2);
+  });
+
+  it('keeps the newest 50 samples of a slice, and puts a batch back after a failed write', () => {
+    const buffer = new TrafficBuffer();
+    for (let i = 0; i < 12; i++) expect(buffer.add(instance(), undefined, 't', entry(T0, T0 + i, 5))).toBe('accepted');
+    const batch = buffer.drain();
+    expect(batch.samples).toHaveLength(50);
+    expect(batch.samples![0]!.receivedAt).toBe(T0 + 2);
+    expect(buffer.droppedSamples).toBe(10);
+    buffer.restore(batch);
+    expect(buffer.outcomeSize).toEqual({ outcomeCells: 2, samples: 50 });
+    const [one, two] = splitBatch(buffer.drain());
+    expect(rowsIn(one) + rowsIn(two)).toBe(53); // and the instance
+  });
+});

@@ -12,7 +12,7 @@
  * PostgreSQL bigint), here and in TrafficRepository's upsert, so no report can make a flush fail
  * with "bigint out of range".
  */
-import type { PathCounts, TrafficProtocol } from './traffic-report.js';
+import type { ComparisonReport, PathCounts, SliceOutcomeReport, TrafficProtocol } from './traffic-report.js';
 
 export const MINUTE_MS = 60_000;
 /**
@@ -71,12 +71,70 @@ export interface BufferedFollower {
   reportedAt: number;
 }
 
+/**
+ * Sums of outcomes (docs/outcomes.md) for one slice, app and minute, added to by every report:
+ *  - `outcome`, per path: [calls, failures], and the latency histogram (log2pct-v1 bucket to count:
+ *    merged by adding counts, exactly);
+ *  - `comparison`: [compared, mismatches, otherFailures, timeouts].
+ * Each is a row of its own table; they count towards the same limits as the decision cells.
+ */
+export interface OutcomeCell {
+  readonly kind: 'outcome' | 'comparison';
+  readonly sliceKey: string;
+  readonly appName: string;
+  readonly bucketStart: number;
+  /** Null for comparisons. */
+  readonly path: TrafficPath | null;
+  /** Saturating sums, each at most MAX_CELL_COUNT. */
+  readonly sums: bigint[];
+  /** Outcome cells: the histogram, bucket to count (each at most MAX_CELL_COUNT); empty for comparisons. */
+  readonly latency: Map<number, bigint>;
+  readonly owner: string;
+}
+
+/** A mismatch sample as it will be stored: what the SDK sent, with who sent it and when it arrived. */
+export interface BufferedSample {
+  readonly sliceKey: string;
+  readonly appName: string;
+  /** The service's clock (epoch ms): what "newest" means. */
+  readonly receivedAt: number;
+  /** The SDK's, as sent. */
+  readonly at: string;
+  readonly served: TrafficPath;
+  readonly subject: string;
+  readonly diff: string;
+}
+
 /** A drained buffer, each list in primary-key order (see TrafficRepository.write). */
 export interface TrafficBatch {
   readonly cells: readonly BufferedCell[];
   readonly instances: readonly InstanceObservation[];
   readonly followers: readonly BufferedFollower[];
+  /** By kind, then primary key. Absent: none. */
+  readonly outcomeCells?: readonly OutcomeCell[];
+  /** In the order received. Absent: none. */
+  readonly samples?: readonly BufferedSample[];
 }
+
+/** The outcomes and comparisons of one report, placed in one minute. */
+export interface OutcomesEntry {
+  readonly bucketStart: number;
+  readonly receivedAt: number;
+  readonly outcomes: Iterable<readonly [string, SliceOutcomeReport]>;
+  readonly comparisons: Iterable<readonly [string, ComparisonReport]>;
+}
+
+/**
+ * Mismatch samples kept per slice: in the buffer, and in the database (TrafficRepository trims to
+ * the newest this many at each write). Samples show what a mismatch looks like; the counts are
+ * the evidence.
+ */
+export const SAMPLES_KEPT_PER_SLICE = 50;
+/**
+ * Samples held in the buffer at most (a diff is up to 4,096 characters: some 16 MB). Past it, the
+ * samples of a report are dropped (counted) and its counts are still taken.
+ */
+export const MAX_BUFFERED_SAMPLES = 2_000;
 
 export interface BufferLimits {
   readonly maxCells: number;
@@ -176,11 +234,21 @@ export class TrafficBuffer {
   /** Cells held per app name and per owner token: the shares the limits bound. */
   private cellsPerApp = new Map<string, number>();
   private cellsPerToken = new Map<string, number>();
+  private outcomeCells = new Map<string, OutcomeCell>();
+  private samples: BufferedSample[] = [];
+  private samplesPerSlice = new Map<string, number>();
+  /** Samples not kept since start (the buffer's sample room full). */
+  droppedSamples = 0;
 
   constructor(private readonly limits: BufferLimits = DEFAULT_BUFFER_LIMITS) {}
 
   get isEmpty(): boolean {
-    return this.cells.size === 0 && this.instances.size === 0 && this.followers.size === 0;
+    return this.cells.size === 0 && this.instances.size === 0 && this.followers.size === 0 && !this.holdsOutcomes;
+  }
+
+  /** Whether outcomes or comparisons are waiting: the service writes those sooner (SWITCHYARD_OUTCOMES_FLUSH_MS). */
+  get holdsOutcomes(): boolean {
+    return this.outcomeCells.size > 0 || this.samples.length > 0;
   }
 
   /** Entries held, per kind. */
@@ -188,9 +256,19 @@ export class TrafficBuffer {
     return { cells: this.cells.size, instances: this.instances.size, followers: this.followers.size };
   }
 
+  /** Outcome cells (of every kind) and mismatch samples held. */
+  get outcomeSize(): { readonly outcomeCells: number; readonly samples: number } {
+    return { outcomeCells: this.outcomeCells.size, samples: this.samples.length };
+  }
+
+  /** Cells of every kind: what maxCells bounds. */
+  private get allCells(): number {
+    return this.cells.size + this.outcomeCells.size;
+  }
+
   /** The fullest of the three, from 0 to 1: the service flushes early past one half. */
   get fill(): number {
-    return Math.max(this.cells.size / this.limits.maxCells, this.instances.size / this.limits.maxInstances, this.followers.size / this.limits.maxFollowers);
+    return Math.max(this.allCells / this.limits.maxCells, this.instances.size / this.limits.maxInstances, this.followers.size / this.limits.maxFollowers);
   }
 
   /** Cells held now for one app, and for one token. */
@@ -204,8 +282,9 @@ export class TrafficBuffer {
    * `seenAt`). Changes nothing unless the outcome is `accepted`: `cell_limit` when the app's or
    * the token's share of cells would go over its cap, `buffer_full` when the buffer would.
    */
-  add(instance: InstanceObservation, counts: CountsEntry | undefined, token: string): AddOutcome {
+  add(instance: InstanceObservation, counts: CountsEntry | undefined, token: string, outcomes?: OutcomesEntry): AddOutcome {
     const iKey = instanceKey(instance);
+    const outcomeUpdates = outcomes === undefined ? [] : outcomeUpdatesOf(outcomes, instance.appName, token);
     const cellUpdates: { key: string; sliceKey: string; path: TrafficPath; count: bigint }[] = [];
     const followerKeys: { key: string; sliceKey: string }[] = [];
     if (counts !== undefined) {
@@ -217,14 +296,16 @@ export class TrafficBuffer {
         followerKeys.push({ key: keyOf(sliceKey, iKey), sliceKey });
       }
     }
-    const newCells = new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size;
+    const newCells =
+      new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size +
+      new Set(outcomeUpdates.filter((u) => !this.outcomeCells.has(u.key)).map((u) => u.key)).size;
     const newFollowers = new Set(followerKeys.filter((f) => !this.followers.has(f.key)).map((f) => f.key)).size;
     const newInstance = this.instances.has(iKey) ? 0 : 1;
     if (newCells > 0 && (this.cellsOf({ app: instance.appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)) {
       return 'cell_limit';
     }
     if (
-      this.cells.size + newCells > this.limits.maxCells ||
+      this.allCells + newCells > this.limits.maxCells ||
       this.followers.size + newFollowers > this.limits.maxFollowers ||
       this.instances.size + newInstance > this.limits.maxInstances
     ) {
@@ -244,7 +325,54 @@ export class TrafficBuffer {
       else
         this.followers.set(f.key, { sliceKey: f.sliceKey, protocol: instance.protocol, appName: instance.appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
     }
+    for (const u of outcomeUpdates) this.addOutcomeCell(u.key, u.cell);
+    if (outcomes !== undefined) {
+      for (const [sliceKey, c] of outcomes.comparisons) {
+        for (const sample of c.samples) {
+          this.addSample({
+            sliceKey,
+            appName: instance.appName,
+            receivedAt: outcomes.receivedAt,
+            at: sample.at,
+            served: sample.served,
+            subject: sample.subject,
+            diff: sample.diff,
+          });
+        }
+      }
+    }
     return 'accepted';
+  }
+
+  /** Adds to a held cell, or holds a copy of a new one (its share counted). */
+  private addOutcomeCell(key: string, cell: OutcomeCell): void {
+    const held = this.outcomeCells.get(key);
+    if (held !== undefined) {
+      for (let i = 0; i < held.sums.length; i++) held.sums[i] = saturatedSum(held.sums[i]!, cell.sums[i]!);
+      for (const [bucket, count] of cell.latency) held.latency.set(bucket, saturatedSum(held.latency.get(bucket) ?? 0n, count));
+      return;
+    }
+    this.outcomeCells.set(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
+    this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
+    this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
+  }
+
+  /** Keeps the newest SAMPLES_KEPT_PER_SLICE of a slice, MAX_BUFFERED_SAMPLES in all (then drops and counts). */
+  private addSample(sample: BufferedSample): void {
+    const held = this.samplesPerSlice.get(sample.sliceKey) ?? 0;
+    if (held >= SAMPLES_KEPT_PER_SLICE) {
+      const oldest = this.samples.findIndex((s) => s.sliceKey === sample.sliceKey);
+      this.samples.splice(oldest, 1);
+      this.samples.push(sample);
+      this.droppedSamples++;
+      return;
+    }
+    if (this.samples.length >= MAX_BUFFERED_SAMPLES) {
+      this.droppedSamples++;
+      return;
+    }
+    this.samples.push(sample);
+    this.samplesPerSlice.set(sample.sliceKey, held + 1);
   }
 
   private putCell(key: string, cell: BufferedCell): void {
@@ -261,7 +389,14 @@ export class TrafficBuffer {
       followers: [...this.followers.values()].sort(
         (a, b) => cmp(a.sliceKey, b.sliceKey) || cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId),
       ),
+      outcomeCells: [...this.outcomeCells.values()].sort(
+        (a, b) => cmp(a.kind, b.kind) || cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path ?? '', b.path ?? ''),
+      ),
+      samples: this.samples,
     };
+    this.outcomeCells = new Map();
+    this.samples = [];
+    this.samplesPerSlice = new Map();
     this.cells = new Map();
     this.instances = new Map();
     this.followers = new Map();
@@ -297,6 +432,11 @@ export class TrafficBuffer {
       if (held !== undefined) held.reportedAt = Math.max(held.reportedAt, follower.reportedAt);
       else if (this.followers.size < this.limits.maxFollowers) this.followers.set(key, { ...follower });
     }
+    for (const cell of batch.outcomeCells ?? []) {
+      const key = outcomeKeyOf(cell);
+      if (this.outcomeCells.has(key) || this.allCells < this.limits.maxCells) this.addOutcomeCell(key, cell);
+    }
+    for (const sample of batch.samples ?? []) this.addSample(sample);
     return dropped;
   }
 }
@@ -314,7 +454,31 @@ export function saturatedSum(a: bigint, b: bigint): bigint {
 
 /** Rows in a batch, all tables together. */
 export function rowsIn(batch: TrafficBatch): number {
-  return batch.cells.length + batch.instances.length + batch.followers.length;
+  return batch.cells.length + batch.instances.length + batch.followers.length + (batch.outcomeCells?.length ?? 0) + (batch.samples?.length ?? 0);
+}
+
+function outcomeKeyOf(cell: Pick<OutcomeCell, 'kind' | 'sliceKey' | 'bucketStart' | 'appName' | 'path'>): string {
+  return keyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.appName, cell.path ?? '');
+}
+
+/** The cells a report's outcomes and comparisons add to (zero counts skipped). */
+function outcomeUpdatesOf(entry: OutcomesEntry, appName: string, owner: string): { key: string; cell: OutcomeCell }[] {
+  const updates: { key: string; cell: OutcomeCell }[] = [];
+  const put = (cell: OutcomeCell) => updates.push({ key: outcomeKeyOf(cell), cell });
+  const at = { appName, bucketStart: entry.bucketStart, owner };
+  for (const [sliceKey, slice] of entry.outcomes) {
+    for (const path of ['NEW', 'LEGACY'] as const) {
+      const o = slice[path];
+      if (o === undefined || o.calls === 0) continue;
+      const latency = new Map(o.latency.map(([bucket, count]) => [bucket, BigInt(count)]));
+      put({ kind: 'outcome', sliceKey, path, sums: [BigInt(o.calls), BigInt(o.failures)], latency, ...at });
+    }
+  }
+  for (const [sliceKey, c] of entry.comparisons) {
+    if (c.compared + c.otherFailures + c.timeouts === 0) continue;
+    put({ kind: 'comparison', sliceKey, path: null, latency: new Map(), sums: [BigInt(c.compared), BigInt(c.mismatches), BigInt(c.otherFailures), BigInt(c.timeouts)], ...at });
+  }
+  return updates;
 }
 
 /**
@@ -332,9 +496,11 @@ export function splitBatch(batch: TrafficBatch): [TrafficBatch, TrafficBatch] {
   const [instancesA, instancesB] = take(batch.instances);
   const [followersA, followersB] = take(batch.followers);
   const [cellsA, cellsB] = take(batch.cells);
+  const [outcomesA, outcomesB] = take(batch.outcomeCells ?? []);
+  const [samplesA, samplesB] = take(batch.samples ?? []);
   return [
-    { instances: instancesA, followers: followersA, cells: cellsA },
-    { instances: instancesB, followers: followersB, cells: cellsB },
+    { instances: instancesA, followers: followersA, cells: cellsA, outcomeCells: outcomesA, samples: samplesA },
+    { instances: instancesB, followers: followersB, cells: cellsB, outcomeCells: outcomesB, samples: samplesB },
   ];
 }
 

@@ -13,12 +13,13 @@ import {
   DEFAULT_BUFFER_LIMITS,
   decisionsIn,
   type InstanceObservation,
+  type OutcomesEntry,
   rowsIn,
   splitBatch,
   type TrafficBatch,
   TrafficBuffer,
 } from './traffic-buffer.js';
-import { isCount, isName, MAX_NAME_LENGTH, type PathCounts, parseSdkReport, type SdkReport } from './traffic-report.js';
+import { type ComparisonReport, isCount, isName, MAX_NAME_LENGTH, type PathCounts, parseSdkReport, type SdkReport, type SliceOutcomeReport } from './traffic-report.js';
 import { TrafficException } from './traffic.exception.js';
 import { TrafficRepository } from './traffic.repository.js';
 
@@ -68,7 +69,12 @@ export interface TrafficIngestStats {
   readonly unknownSlices: number;
   /** Rows the database refused although the batch around them was written (should stay 0). */
   readonly rejectedRows: number;
+  /** Mismatch samples not kept: more than the buffer holds between two writes (the counts were kept). */
+  readonly droppedSamples: number;
 }
+
+/** Told of the outcomes of every report taken (known slices only), as it is taken: Prometheus's export. */
+export type OutcomeListener = (appName: string, outcomes: ReadonlyMap<string, SliceOutcomeReport>) => void;
 
 /** Who sent an Unleash request, from its headers (unleash-appname, unleash-instanceid). */
 export interface UnleashIdentity {
@@ -86,7 +92,8 @@ export interface UnleashCounts {
 
 /**
  * Takes traffic in (our SDK's reports, Unleash SDKs' metrics, registrations and features fetches),
- * buffers it in memory, and writes it every SWITCHYARD_TRAFFIC_FLUSH_MS.
+ * buffers it in memory, and writes it every SWITCHYARD_TRAFFIC_FLUSH_MS, or every
+ * SWITCHYARD_OUTCOMES_FLUSH_MS while outcomes and shadow comparisons (docs/outcomes.md) wait.
  *
  * Never blocks or fails the request that brought the traffic: recording is synchronous and in
  * memory; the database is only touched by the flush, in the background. Everything that comes in
@@ -119,6 +126,9 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   private droppedSinceLog = { reports: 0, decisions: 0 };
   private lastDropLog = 0;
   private failing = false;
+  /** Timer ticks since start: every `ticksPerFlush`-th writes decision counts alone (see flushIfDue). */
+  private ticks = 0;
+  private readonly outcomeListeners = new Set<OutcomeListener>();
 
   constructor(
     private readonly repository: TrafficRepository,
@@ -140,7 +150,11 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   }
 
   onModuleInit(): void {
-    this.flushTimer = setInterval(() => this.flushUnlessBusy(), this.config.trafficFlushMs);
+    // Ticks at the shorter of the two intervals; writes when outcomes wait, or when the longer one
+    // has passed (see flushIfDue).
+    const tickMs = Math.min(this.config.trafficFlushMs, this.config.outcomesFlushMs);
+    const ticksPerFlush = Math.max(1, Math.round(this.config.trafficFlushMs / tickMs));
+    this.flushTimer = setInterval(() => this.flushIfDue(ticksPerFlush), tickMs);
     this.flushTimer.unref();
     this.stopPruning = startPeriodicTask(() => this.prune(), {
       firstAfterMs: FIRST_PRUNE_AFTER_MS,
@@ -170,7 +184,13 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
 
   stats(): TrafficIngestStats {
     const refused = Object.fromEntries(TRAFFIC_SOURCES.map((source) => [source, { ...this.refusals[source] }])) as TrafficIngestStats['refused'];
-    return { ...this.counters, refused };
+    return { ...this.counters, droppedSamples: this.buffer.droppedSamples, refused };
+  }
+
+  /** Calls `listener` with the outcomes of every report taken from now on; returns the unsubscribe. */
+  onOutcomes(listener: OutcomeListener): () => void {
+    this.outcomeListeners.add(listener);
+    return () => this.outcomeListeners.delete(listener);
   }
 
   /**
@@ -187,9 +207,11 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     const report = parsed.value;
     const ceiling = decisionCeiling(report.stop - report.start, this.config.trafficMaxDecisionsPerSecond);
     const implausible = implausibleCounts(report.slices, ceiling, (key) => `bucket.slices[${JSON.stringify(key)}]`, 'bucket.slices');
-    if (implausible.length > 0) {
+    // The calls and comparisons a report claims count toward the same ceiling as its decisions.
+    const claimed = implausible.length > 0 ? implausible : implausibleCounts(claimsOf(report), ceiling, (key) => `outcomes[${JSON.stringify(key)}]`, 'outcomes');
+    if (claimed.length > 0) {
       this.refuse('sdk_metrics', 'implausible', 'report', 0n);
-      throw TrafficException.implausible(implausible, ceiling);
+      throw TrafficException.implausible(claimed, ceiling);
     }
     this.recordSdkReport(report, token, receivedAt);
   }
@@ -201,7 +223,10 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     // makes a timestamp PostgreSQL cannot store (year 0001 against 9999 would).
     const syncedAt = report.syncedAt === null ? null : receivedAt - Math.min(MAX_SYNC_AGE_MS, Math.max(0, report.stop - Math.min(report.syncedAt, report.stop)));
     const slices = this.knownOnly(report.slices);
-    this.take(
+    const bucketStart = bucketStartFor(receivedAt, report.start, report.stop);
+    const outcomes = this.knownOnly(report.outcomes);
+    const comparisons = this.knownOnly(report.comparisons);
+    const taken = this.take(
       'sdk_metrics',
       {
         protocol: 'SWITCHYARD',
@@ -216,10 +241,12 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         closedAt: report.final ? receivedAt : null,
         reportIntervalMs: report.metricsIntervalMs,
       },
-      { bucketStart: bucketStartFor(receivedAt, report.start, report.stop), slices },
+      { bucketStart, slices },
       token,
       countsIn(slices.values()),
+      outcomes.size + comparisons.size > 0 ? { bucketStart, receivedAt, outcomes, comparisons } : undefined,
     );
+    if (taken && outcomes.size > 0) for (const listener of this.outcomeListeners) listener(report.appName, outcomes);
   }
 
   /**
@@ -335,18 +362,27 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     if (this.flushing === undefined) void this.flush();
   }
 
+  /**
+   * The timer's tick: outcomes and comparisons are written within SWITCHYARD_OUTCOMES_FLUSH_MS (a
+   * plan waits on them), decision counts alone within SWITCHYARD_TRAFFIC_FLUSH_MS.
+   */
+  private flushIfDue(ticksPerFlush: number): void {
+    this.ticks++;
+    if (this.buffer.holdsOutcomes || this.ticks % ticksPerFlush === 0) this.flushUnlessBusy();
+  }
+
   /** Deletes rows older than the retention. Returns how many went, per table. */
-  async prune(now: number = Date.now()): Promise<{ buckets: number; followers: number; instances: number }> {
+  async prune(now: number = Date.now()): Promise<{ buckets: number; followers: number; instances: number; outcomes: number }> {
     const before = new Date(now - this.config.trafficRetentionDays * 24 * 60 * 60_000);
     const deleted = await this.repository.prune(before);
-    if (deleted.buckets + deleted.followers + deleted.instances > 0) this.logger.log({ msg: 'old traffic pruned', before: before.toISOString(), ...deleted });
+    if (deleted.buckets + deleted.followers + deleted.instances + deleted.outcomes > 0) this.logger.log({ msg: 'old traffic pruned', before: before.toISOString(), ...deleted });
     return deleted;
   }
 
   /** The entries whose key is a slice this instance knows; the others are counted and dropped. */
-  private knownOnly(slices: ReadonlyMap<string, PathCounts>): Map<string, PathCounts> {
+  private knownOnly<T>(slices: ReadonlyMap<string, T>): Map<string, T> {
     const known = this.knownSlices.current();
-    const kept = new Map<string, PathCounts>();
+    const kept = new Map<string, T>();
     for (const [key, counts] of slices) {
       if (known.has(key)) kept.set(key, counts);
       else this.counters.unknownSlices++;
@@ -354,17 +390,17 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     return kept;
   }
 
-  /** Steps 4 and 5 (see the class): admission of the instance, then the buffer. */
-  private take(source: TrafficSource, instance: InstanceObservation, counts: CountsEntry | undefined, token: string, decisions: bigint): void {
+  /** Steps 4 and 5 (see the class): admission of the instance, then the buffer. True when taken. */
+  private take(source: TrafficSource, instance: InstanceObservation, counts: CountsEntry | undefined, token: string, decisions: bigint, outcomes?: OutcomesEntry): boolean {
     const kind = counts === undefined ? 'observation' : 'report';
     if (!this.admission.admits(instance, token, instance.seenAt)) {
       this.refuse(source, 'instance_limit', kind, decisions, { token, appName: instance.appName });
-      return;
+      return false;
     }
-    const outcome = this.buffer.add(instance, counts, token);
+    const outcome = this.buffer.add(instance, counts, token, outcomes);
     if (outcome !== 'accepted') {
       this.refuse(source, outcome, kind, decisions, { token, appName: instance.appName });
-      return;
+      return false;
     }
     this.admission.admit(instance, token, instance.seenAt);
     if (kind === 'report') this.counters.acceptedReports++;
@@ -376,6 +412,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         this.flushUnlessBusy();
       });
     }
+    return true;
   }
 
   private refuse(source: TrafficSource, reason: RefusalReason, kind: 'report' | 'observation', decisions: bigint, who?: { token: string; appName: string }): void {
@@ -478,6 +515,28 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     });
     this.droppedSinceLog = { reports: 0, decisions: 0 };
   }
+}
+
+/**
+ * What a report claims per slice, for the plausibility ceiling: its decisions, the calls of both
+ * paths, and the comparisons (finished, failed or timed out), each slice's sum as one count.
+ */
+function claimsOf(report: SdkReport): Map<string, PathCounts> {
+  const claims = new Map<string, { NEW: number; LEGACY: number }>();
+  const add = (key: string, n: number) => {
+    const c = claims.get(key) ?? { NEW: 0, LEGACY: 0 };
+    c.NEW += n;
+    claims.set(key, c);
+  };
+  if (report.outcomes.size === 0 && report.comparisons.size === 0) return claims;
+  for (const [key, c] of report.slices) add(key, c.NEW + c.LEGACY);
+  for (const [key, o] of report.outcomes) add(key, (o.NEW?.calls ?? 0) + (o.LEGACY?.calls ?? 0));
+  for (const [key, c] of report.comparisons) add(key, comparedIn(c));
+  return claims;
+}
+
+function comparedIn(c: ComparisonReport): number {
+  return c.compared + c.otherFailures + c.timeouts;
 }
 
 function countsIn(counts: Iterable<PathCounts>): bigint {

@@ -7,7 +7,7 @@
  * fields are ignored, so that newer SDKs can add some without breaking older services. Whether the
  * counts are plausible is the next check (plausible-counts.ts), on a report of the right shape.
  */
-import { isRfc3339, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
+import { isLatencyBucket, isRfc3339, LATENCY_SCHEME, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import type { FieldViolation } from '../common/errors/switchyard.exception.js';
 
 /** The SDK families whose instances the service tracks (GraphQL `SdkProtocol`). */
@@ -17,6 +17,38 @@ export type TrafficProtocol = 'SWITCHYARD' | 'UNLEASH';
 export interface PathCounts {
   readonly NEW: number;
   readonly LEGACY: number;
+}
+
+/** What one path did for a slice since the last report (docs/outcomes.md, "The report"). */
+export interface PathOutcomeReport {
+  readonly calls: number;
+  /** At most `calls`. */
+  readonly failures: number;
+  /** log2pct-v1 `[bucket, count]` pairs, buckets strictly increasing, counts positive, summing to `calls`. */
+  readonly latency: readonly (readonly [number, number])[];
+}
+
+/** Per path present (either may be left out). */
+export type SliceOutcomeReport = Readonly<Partial<Record<'NEW' | 'LEGACY', PathOutcomeReport>>>;
+
+/** One mismatch a shadow comparison found, as the SDK sends it (after the host's `redact`). */
+export interface MismatchSampleReport {
+  /** When, by the SDK's clock: the RFC 3339 text as sent, kept exactly (the host's clock may be any year). */
+  readonly at: string;
+  readonly served: 'NEW' | 'LEGACY';
+  /** 16 lowercase hex digits: a hash of the subject, never the identifier. */
+  readonly subject: string;
+  readonly diff: string;
+}
+
+/** Shadow comparisons of a slice since the last report. */
+export interface ComparisonReport {
+  readonly compared: number;
+  /** At most `compared`. */
+  readonly mismatches: number;
+  readonly otherFailures: number;
+  readonly timeouts: number;
+  readonly samples: readonly MismatchSampleReport[];
 }
 
 export interface SdkReport {
@@ -37,6 +69,10 @@ export interface SdkReport {
   readonly final: boolean;
   /** How often it reports (its SDK's `metricsIntervalMs`), when it says; null otherwise. */
   readonly metricsIntervalMs: number | null;
+  /** Outcomes per slice and path (docs/outcomes.md); empty when the report has none. */
+  readonly outcomes: ReadonlyMap<string, SliceOutcomeReport>;
+  /** Shadow comparisons per slice; empty when the report has none. */
+  readonly comparisons: ReadonlyMap<string, ComparisonReport>;
 }
 
 export type ParsedReport = { readonly ok: true; readonly value: SdkReport } | { readonly ok: false; readonly violations: readonly FieldViolation[] };
@@ -47,6 +83,14 @@ export const MAX_REPORT_SLICES = 10_000;
 export const MAX_NAME_LENGTH = 256;
 /** SDK name and version. */
 export const MAX_SDK_FIELD_LENGTH = 128;
+/** Slices in `outcomes`, and in `comparisons`, per report (docs/outcomes.md). */
+export const MAX_OUTCOME_SLICES = 1_000;
+/** Mismatch samples per slice, and per report. */
+export const MAX_SAMPLES_PER_SLICE = 5;
+export const MAX_SAMPLES_PER_REPORT = 20;
+/** A sample's diff, in characters (code points; the UTF-16 length may be up to twice that). */
+export const MAX_DIFF_LENGTH = 4_096;
+const SUBJECT = /^[0-9a-f]{16}$/;
 /** At most this many violations are listed: a report with 10,000 bad entries gets a readable error. */
 const MAX_VIOLATIONS = 20;
 
@@ -170,8 +214,130 @@ export function parseSdkReport(body: unknown): ParsedReport {
       }
     }
   }
+  const outcomes = parseOutcomes(v, body.outcomes);
+  const comparisons = parseComparisons(v, body.comparisons);
   if (v.list.length > 0) return { ok: false, violations: v.list };
-  return { ok: true, value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices, final, metricsIntervalMs } };
+  return { ok: true, value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices, final, metricsIntervalMs, outcomes, comparisons } };
+}
+
+/** The keys of an optional member keyed by slice key (absent or null: none), or null after a violation. */
+function sliceKeyed(v: Violations, value: unknown, field: string): string[] | null {
+  if (value === undefined || value === null) return [];
+  if (!isObject(value)) {
+    v.add(field, 'must be an object keyed by slice key');
+    return null;
+  }
+  const keys = Object.keys(value);
+  if (keys.length > MAX_OUTCOME_SLICES) {
+    v.add(field, `at most ${MAX_OUTCOME_SLICES} slices per report`);
+    return null;
+  }
+  return keys.filter((key) => {
+    if (SLICE_KEY_PATTERN.test(key)) return true;
+    v.add(`${field}[${JSON.stringify(key)}]`, 'is not a slice key (lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -)');
+    return false;
+  });
+}
+
+function parseOutcomes(v: Violations, value: unknown): Map<string, SliceOutcomeReport> {
+  const out = new Map<string, SliceOutcomeReport>();
+  const keys = sliceKeyed(v, value, 'outcomes');
+  if (keys === null) return out;
+  for (const key of keys) {
+    const field = `outcomes[${JSON.stringify(key)}]`;
+    const entry = (value as Json)[key];
+    if (!isObject(entry)) {
+      v.add(field, 'must be an object with NEW and/or LEGACY');
+      continue;
+    }
+    const slice: Partial<Record<'NEW' | 'LEGACY', PathOutcomeReport>> = {};
+    for (const path of ['NEW', 'LEGACY'] as const) {
+      if (entry[path] === undefined) continue;
+      const parsed = parsePathOutcome(v, entry[path], `${field}.${path}`);
+      if (parsed !== null) slice[path] = parsed;
+    }
+    out.set(key, slice);
+  }
+  return out;
+}
+
+function parsePathOutcome(v: Violations, value: unknown, field: string): PathOutcomeReport | null {
+  if (!isObject(value)) {
+    v.add(field, 'must be { "calls": n, "failures": n, "latency": { "scheme": "log2pct-v1", "buckets": [[bucket, count], ...] } }');
+    return null;
+  }
+  const { calls, failures, latency } = value;
+  if (!isCount(calls)) return (v.add(`${field}.calls`, 'must be a non-negative integer'), null);
+  if (!isCount(failures) || failures > calls) return (v.add(`${field}.failures`, 'must be a non-negative integer, at most calls'), null);
+  if (!isObject(latency) || latency.scheme !== LATENCY_SCHEME) return (v.add(`${field}.latency.scheme`, `must be "${LATENCY_SCHEME}"`), null);
+  const buckets = latency.buckets;
+  if (!Array.isArray(buckets)) return (v.add(`${field}.latency.buckets`, 'must be an array of [bucket, count] pairs'), null);
+  const pairs: [number, number][] = [];
+  let previous = -1;
+  let sum = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    const pair: unknown = buckets[i];
+    if (!Array.isArray(pair) || pair.length !== 2 || !isLatencyBucket(pair[0]) || !isCount(pair[1]) || pair[1] === 0) {
+      return (v.add(`${field}.latency.buckets[${i}]`, 'must be [bucket, count]: a bucket from 0 to 551 and a positive integer count'), null);
+    }
+    if (pair[0] <= previous) return (v.add(`${field}.latency.buckets[${i}]`, 'buckets must be strictly increasing'), null);
+    sum += pair[1];
+    if (sum > calls) return (v.add(`${field}.latency.buckets`, 'counts must sum to exactly calls'), null);
+    previous = pair[0];
+    pairs.push([pair[0], pair[1]]);
+  }
+  if (sum !== calls) return (v.add(`${field}.latency.buckets`, 'counts must sum to exactly calls'), null);
+  return { calls, failures, latency: pairs };
+}
+
+function parseComparisons(v: Violations, value: unknown): Map<string, ComparisonReport> {
+  const out = new Map<string, ComparisonReport>();
+  const keys = sliceKeyed(v, value, 'comparisons');
+  if (keys === null) return out;
+  let samplesInReport = 0;
+  for (const key of keys) {
+    const field = `comparisons[${JSON.stringify(key)}]`;
+    const entry = (value as Json)[key];
+    if (!isObject(entry) || !isCount(entry.compared) || !isCount(entry.mismatches) || !isCount(entry.otherFailures) || !isCount(entry.timeouts)) {
+      v.add(field, 'must be { "compared": n, "mismatches": n, "otherFailures": n, "timeouts": n, "samples": [...] } with non-negative integer counts');
+      continue;
+    }
+    if (entry.mismatches > entry.compared) {
+      v.add(`${field}.mismatches`, 'must be at most compared');
+      continue;
+    }
+    const samples: MismatchSampleReport[] = [];
+    const list = entry.samples ?? [];
+    if (!Array.isArray(list) || list.length > MAX_SAMPLES_PER_SLICE) {
+      v.add(`${field}.samples`, `must be an array of at most ${MAX_SAMPLES_PER_SLICE} samples`);
+      continue;
+    }
+    samplesInReport += list.length;
+    if (samplesInReport > MAX_SAMPLES_PER_REPORT) {
+      v.add(`${field}.samples`, `at most ${MAX_SAMPLES_PER_REPORT} samples per report`);
+      continue;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const sample = parseSample(v, list[i], `${field}.samples[${i}]`);
+      if (sample !== null) samples.push(sample);
+    }
+    out.set(key, { compared: entry.compared, mismatches: entry.mismatches, otherFailures: entry.otherFailures, timeouts: entry.timeouts, samples });
+  }
+  return out;
+}
+
+function parseSample(v: Violations, value: unknown, field: string): MismatchSampleReport | null {
+  if (!isObject(value)) return (v.add(field, 'must be { "at", "served", "subject", "diff" }'), null);
+  const at = instant(v, `${field}.at`, value.at) === null ? null : (value.at as string);
+  if (value.served !== 'NEW' && value.served !== 'LEGACY') return (v.add(`${field}.served`, 'must be "NEW" or "LEGACY"'), null);
+  if (typeof value.subject !== 'string' || !SUBJECT.test(value.subject)) return (v.add(`${field}.subject`, 'must be 16 lowercase hexadecimal digits'), null);
+  const diff = value.diff;
+  // The body check (storable-text.ts) refuses NUL and unpaired surrogates already; kept here too.
+  if (typeof diff !== 'string' || diff.includes('\u0000') || !diff.isWellFormed() || (diff.length > MAX_DIFF_LENGTH && [...diff].length > MAX_DIFF_LENGTH)) {
+    return (v.add(`${field}.diff`, `must be a string of at most ${MAX_DIFF_LENGTH} characters, without NUL or unpaired surrogates`), null);
+  }
+  if (at === null) return null;
+  return { at, served: value.served, subject: value.subject, diff };
 }
 
 /**

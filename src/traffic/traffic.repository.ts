@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { MAX_CELL_COUNT, type TrafficBatch, type TrafficPath } from './traffic-buffer.js';
+import { DataSource, type EntityManager } from 'typeorm';
+import { MAX_CELL_COUNT, type OutcomeCell, SAMPLES_KEPT_PER_SLICE, type TrafficBatch, type TrafficPath } from './traffic-buffer.js';
 import type { TrafficProtocol } from './traffic-report.js';
 
 /** Sums per path; numbers (a sum above 2^53 would lose precision: some 9 × 10^15 decisions). */
@@ -132,11 +132,115 @@ export class TrafficRepository {
           [c.map((r) => r.sliceKey), c.map((r) => r.appName), c.map((r) => r.path), c.map((r) => new Date(r.bucketStart).toISOString()), c.map((r) => r.count.toString())],
         );
       }
+      await this.writeOutcomes(tx, batch);
     });
   }
 
+  /**
+   * The outcome tables (migrations/1765100000000-CreateOutcomes.ts), in the same transaction and
+   * by the same rules as the decision counts: primary-key order, rows of existing slices only,
+   * sums saturating at the largest bigint. Samples are inserted in the order received, then each
+   * slice written to keeps its newest SAMPLES_KEPT_PER_SLICE.
+   */
+  private async writeOutcomes(tx: EntityManager, batch: TrafficBatch): Promise<void> {
+    const cells = batch.outcomeCells ?? [];
+    const of = (kind: OutcomeCell['kind']) => cells.filter((c) => c.kind === kind);
+    const starts = (list: readonly OutcomeCell[]) => list.map((r) => new Date(r.bucketStart).toISOString());
+    const sums = (list: readonly OutcomeCell[], i: number) => list.map((r) => r.sums[i]!.toString());
+    const add = (column: string, alias: string) => `${column} = LEAST(${alias}.${column}::numeric + EXCLUDED.${column}, ${MAX_CELL_COUNT})::bigint`;
+    // A path's histogram travels as two arrays (buckets, counts) in text form, one element per
+    // row: unnest cannot take jagged arrays. Merging adds counts bucket by bucket, as the buffer does.
+    const outcomes = of('outcome');
+    if (outcomes.length > 0) {
+      const histogram = (r: OutcomeCell) => [...r.latency].sort((a, b) => a[0] - b[0]);
+      await tx.query(
+        `INSERT INTO outcome_buckets AS b (slice_key, app_name, path, bucket_start, calls, failures, latency_buckets, latency_counts)
+         SELECT u.slice_key, u.app_name, u.path, u.bucket_start, u.calls, u.failures, u.latency_buckets::smallint[], u.latency_counts::bigint[]
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY
+              AS u(slice_key, app_name, path, bucket_start, calls, failures, latency_buckets, latency_counts, n)
+         WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
+         ORDER BY u.n
+         ON CONFLICT (slice_key, bucket_start, app_name, path) DO UPDATE SET ${add('calls', 'b')}, ${add('failures', 'b')},
+           (latency_buckets, latency_counts) = (
+             SELECT COALESCE(array_agg(m.bucket ORDER BY m.bucket), '{}'), COALESCE(array_agg(m.count ORDER BY m.bucket), '{}')
+             FROM (SELECT x.bucket, LEAST(sum(x.count::numeric), ${MAX_CELL_COUNT})::bigint AS count
+                   FROM unnest(b.latency_buckets || EXCLUDED.latency_buckets, b.latency_counts || EXCLUDED.latency_counts) AS x(bucket, count)
+                   GROUP BY x.bucket) m)`,
+        [
+          outcomes.map((r) => r.sliceKey),
+          outcomes.map((r) => r.appName),
+          outcomes.map((r) => r.path),
+          starts(outcomes),
+          sums(outcomes, 0),
+          sums(outcomes, 1),
+          outcomes.map(
+            (r) =>
+              `{${histogram(r)
+                .map(([bucket]) => bucket)
+                .join(',')}}`,
+          ),
+          outcomes.map(
+            (r) =>
+              `{${histogram(r)
+                .map(([, count]) => count.toString())
+                .join(',')}}`,
+          ),
+        ],
+      );
+    }
+    const comparisons = of('comparison');
+    if (comparisons.length > 0) {
+      await tx.query(
+        `INSERT INTO comparison_buckets AS b (slice_key, app_name, bucket_start, compared, mismatches, other_failures, timeouts)
+         SELECT u.slice_key, u.app_name, u.bucket_start, u.compared, u.mismatches, u.other_failures, u.timeouts
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) WITH ORDINALITY
+              AS u(slice_key, app_name, bucket_start, compared, mismatches, other_failures, timeouts, n)
+         WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
+         ORDER BY u.n
+         ON CONFLICT (slice_key, bucket_start, app_name) DO UPDATE SET
+           ${add('compared', 'b')}, ${add('mismatches', 'b')}, ${add('other_failures', 'b')}, ${add('timeouts', 'b')}`,
+        [
+          comparisons.map((r) => r.sliceKey),
+          comparisons.map((r) => r.appName),
+          starts(comparisons),
+          sums(comparisons, 0),
+          sums(comparisons, 1),
+          sums(comparisons, 2),
+          sums(comparisons, 3),
+        ],
+      );
+    }
+    const samples = batch.samples ?? [];
+    if (samples.length > 0) {
+      await tx.query(
+        `INSERT INTO mismatch_samples (slice_key, app_name, received_at, at, served, subject, diff)
+         SELECT u.slice_key, u.app_name, u.received_at, u.at, u.served, u.subject, u.diff
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY
+              AS u(slice_key, app_name, received_at, at, served, subject, diff, n)
+         WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
+         ORDER BY u.n`,
+        [
+          samples.map((r) => r.sliceKey),
+          samples.map((r) => r.appName),
+          samples.map((r) => new Date(r.receivedAt).toISOString()),
+          samples.map((r) => r.at),
+          samples.map((r) => r.served),
+          samples.map((r) => r.subject),
+          samples.map((r) => r.diff),
+        ],
+      );
+      await tx.query(
+        `DELETE FROM mismatch_samples m
+         USING (SELECT id, row_number() OVER (PARTITION BY slice_key ORDER BY received_at DESC, id DESC) AS r
+                FROM mismatch_samples WHERE slice_key = ANY($1::text[])) old
+         WHERE m.id = old.id AND old.r > $2`,
+        [[...new Set(samples.map((r) => r.sliceKey))], SAMPLES_KEPT_PER_SLICE],
+      );
+    }
+  }
+
   /** Deletes what is older than `before`. Returns the rows deleted per table. */
-  async prune(before: Date): Promise<{ buckets: number; followers: number; instances: number }> {
+  async prune(before: Date): Promise<{ buckets: number; followers: number; instances: number; outcomes: number }> {
     const count = async (sql: string): Promise<number> => {
       const rows: { n: string }[] = await this.dataSource.query(`WITH d AS (${sql} RETURNING 1) SELECT count(*)::text AS n FROM d`, [before]);
       return Number(rows[0]!.n);
@@ -145,6 +249,10 @@ export class TrafficRepository {
       buckets: await count('DELETE FROM traffic_buckets WHERE bucket_start < $1'),
       followers: await count('DELETE FROM traffic_followers WHERE last_reported_at < $1'),
       instances: await count('DELETE FROM sdk_instances WHERE last_seen_at < $1'),
+      outcomes:
+        (await count('DELETE FROM outcome_buckets WHERE bucket_start < $1')) +
+        (await count('DELETE FROM comparison_buckets WHERE bucket_start < $1')) +
+        (await count('DELETE FROM mismatch_samples WHERE received_at < $1')),
     };
   }
 

@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { run } from '../../src/cli/program.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, evaluate, getSlice, sliceHistory, uniqueKey } from '../utils/operations.js';
+import { pathOutcome } from '../utils/outcomes.js';
+import { sliceServed } from '../utils/traffic.js';
+import type { SliceOutcomesView } from '../../src/cli/commands/outcomes.commands.js';
 
 /**
  * The `switchyard` CLI against the real service on a real port: `run()` in-process for every
@@ -932,7 +935,22 @@ describe('switchyard CLI', () => {
 
       const help = await cli(['--help'], { token: null });
       expect(help.code).toBe(0);
-      for (const command of ['status', 'set', 'rollback', 'resume', 'slice', 'segment', 'targeting', 'token', 'history', 'verify-history', 'checkpoint', 'who-follows'])
+      for (const command of [
+        'status',
+        'set',
+        'rollback',
+        'resume',
+        'slice',
+        'segment',
+        'targeting',
+        'token',
+        'history',
+        'verify-history',
+        'checkpoint',
+        'who-follows',
+        'outcomes',
+        'mismatches',
+      ])
         expect(help.stdout).toContain(`  ${command} `);
       expect(help.stdout).toContain('Exit codes:');
       expect(help.stdout).toContain('SWITCHYARD_TOKEN');
@@ -1190,6 +1208,71 @@ describe('switchyard CLI', () => {
       const json = await cli(['verify-history', '--json']);
       expect(json.code).toBe(5);
       expect(json.json()).toMatchObject({ ok: false, verdict: 'MISMATCH_AT_POSITION', firstBrokenPosition: position, firstBrokenSequence: victim!.sequence });
+    });
+  });
+
+  describe('outcomes and mismatches', () => {
+    it('shows both paths side by side, the difference, comparisons against the threshold, per app; and the newest mismatches', async () => {
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.outcomes') });
+      const sdk = await t.tokenFor('sdk');
+      secrets.add(sdk);
+      await sliceServed(t.app, slice.key);
+      const now = Date.now();
+      const res = await fetch(`${t.baseUrl}/sdk/v1/metrics`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sdk}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          appName: 'checkout-api',
+          instanceId: 'pod-1',
+          bucket: { start: new Date(now - 10_000).toISOString(), stop: new Date(now).toISOString(), slices: {} },
+          outcomes: { [slice.key]: { NEW: pathOutcome(Array<number>(1_000).fill(40), 20), LEGACY: pathOutcome(Array<number>(1_000).fill(20), 1) } },
+          comparisons: {
+            [slice.key]: {
+              compared: 1_000,
+              mismatches: 1,
+              otherFailures: 0,
+              timeouts: 0,
+              samples: [{ at: '2026-12-02T10:01:02.345Z', served: 'LEGACY', subject: '9f86d081884c7d65', diff: '$.balance: 100 ≠ 101\n$.currency: \u001b[31mKES' }],
+            },
+          },
+        }),
+      });
+      expect(res.status).toBe(202);
+      let json: SliceOutcomesView | undefined;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        const result = await cli(['outcomes', slice.key, '--window', '5m', '--json'], { token: viewer });
+        expect(result.code).toBe(0);
+        json = result.json<SliceOutcomesView>();
+        if (json.new.calls === 1_000) break;
+      }
+      expect(json).toMatchObject({ key: slice.key, window: 'LAST_5_MINUTES', new: { calls: 1_000, failures: 20, failureRate: 0.02 }, legacy: { failureRate: 0.001 } });
+      expect(json!.comparison).toMatchObject({ compared: 1_000, mismatches: 1, status: 'NOT_ENOUGH_DATA', thresholdPercent: 0.1 });
+
+      const human = await cli(['outcomes', slice.key, '--window', '5m', '--app', 'checkout-api'], { token: viewer });
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain(`${slice.key}, the last 5 minutes (`);
+      expect(human.stdout).toMatch(/LEGACY\s+1,000\s+1\s+0\.1 %/);
+      expect(human.stdout).toMatch(/NEW\s+1,000\s+20\s+2\.00 %/);
+      expect(human.stdout).toContain('NEW - LEGACY: failure rate +1.90 %');
+      expect(human.stdout).toContain('1,000 compared, 1 mismatched (0.1 %, 95 % interval 0.0177 % to 0.564 %); threshold 0.1 %: NOT_ENOUGH_DATA (the rate is at the threshold).');
+      expect(human.stdout).toMatch(/checkout-api\s+1,000/);
+
+      const mismatches = await cli(['mismatches', slice.key, '--limit', '5'], { token: viewer });
+      expect(mismatches.code).toBe(0);
+      expect(mismatches.stdout).toContain('served LEGACY  subject 9f86d081884c7d65');
+      expect(mismatches.stdout).toContain('    $.balance: 100 ≠ 101\n    $.currency: \ufffd[31mKES');
+      const listed = await cli(['mismatches', slice.key, '--json'], { token: viewer });
+      expect(listed.json<{ diff: string; appName: string }[]>()).toEqual([
+        expect.objectContaining({ appName: 'checkout-api', diff: '$.balance: 100 ≠ 101\n$.currency: \u001b[31mKES' }),
+      ]);
+
+      for (const args of [
+        ['outcomes', slice.key, '--window', '2h'],
+        ['mismatches', slice.key, '--limit', '0'],
+      ]) {
+        const refused = await cli(args, { token: viewer });
+        expect(refused.code).toBe(2);
+      }
     });
   });
 

@@ -31,6 +31,9 @@ const METRICS: Record<string, string> = {
   switchyard_traffic_refused_total: 'counter',
   switchyard_traffic_unknown_slices_total: 'counter',
   switchyard_traffic_rejected_rows_total: 'counter',
+  switchyard_outcome_calls_total: 'counter',
+  switchyard_outcome_failures_total: 'counter',
+  switchyard_outcome_duration_seconds: 'histogram',
 };
 
 const REQUESTS = 'switchyard_http_requests_total';

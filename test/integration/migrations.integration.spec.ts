@@ -10,10 +10,13 @@ import { createTestDatabase, type TestDatabase } from '../utils/test-database.js
 
 const TABLES = [
   'api_tokens',
+  'comparison_buckets',
   'console_sessions',
   'history',
   'history_checkpoints',
   'idempotency_keys',
+  'mismatch_samples',
+  'outcome_buckets',
   'sdk_instances',
   'segments',
   'slice_segments',

@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { TrafficPath } from './traffic-buffer.js';
+
+/** Calls and failures of one app on one path (in a window, or in one step of a series). */
+export interface PathSums {
+  readonly appName: string;
+  readonly path: TrafficPath;
+  readonly calls: number;
+  readonly failures: number;
+}
+
+/** One latency bucket's count of one app on one path. */
+export interface LatencySums {
+  readonly appName: string;
+  readonly path: TrafficPath;
+  readonly bucket: number;
+  readonly count: number;
+}
+
+export interface ComparisonSums {
+  readonly appName: string;
+  readonly compared: number;
+  readonly mismatches: number;
+  readonly otherFailures: number;
+  readonly timeouts: number;
+}
+
+/** Everything of one slice in one window, per app. */
+export interface OutcomeSums {
+  readonly paths: readonly PathSums[];
+  readonly latency: readonly LatencySums[];
+  readonly comparisons: readonly ComparisonSums[];
+}
+
+/** The same per step of a series (all apps, or the one asked for, summed); `start` is the step's. */
+export interface SeriesSums {
+  readonly paths: readonly (Omit<PathSums, 'appName'> & { readonly start: number })[];
+  readonly latency: readonly (Omit<LatencySums, 'appName'> & { readonly start: number })[];
+  readonly comparisons: readonly { readonly start: number; readonly compared: number; readonly mismatches: number }[];
+}
+
+export interface SampleRow {
+  readonly at: string;
+  readonly receivedAt: Date;
+  readonly appName: string;
+  readonly served: TrafficPath;
+  readonly subject: string;
+  readonly diff: string;
+}
+
+/**
+ * Reads of the outcome tables (migrations/1765100000000-CreateOutcomes.ts; TrafficRepository
+ * writes and prunes them with the rest of a traffic batch). Sums come back as text and are read as
+ * numbers: exact up to 2^53 (see traffic.model.ts). `appName` null means every app.
+ */
+@Injectable()
+export class OutcomesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Sums of one slice per app over minutes [from, until). */
+  async sums(sliceKey: string, from: Date, until: Date, appName: string | null): Promise<OutcomeSums> {
+    const params = [sliceKey, from, until, appName];
+    const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
+    const [paths, latency, comparisons] = await Promise.all([
+      this.dataSource.query<{ app_name: string; path: TrafficPath; calls: string; failures: string }[]>(
+        `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures FROM outcome_buckets WHERE ${where} GROUP BY app_name, path`,
+        params,
+      ),
+      this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
+        `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
+         FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
+         WHERE ${where} GROUP BY app_name, path, x.bucket ORDER BY x.bucket`,
+        params,
+      ),
+      this.dataSource.query<{ app_name: string; compared: string; mismatches: string; other_failures: string; timeouts: string }[]>(
+        `SELECT app_name, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches, sum(other_failures)::text AS other_failures, sum(timeouts)::text AS timeouts
+         FROM comparison_buckets WHERE ${where} GROUP BY app_name`,
+        params,
+      ),
+    ]);
+    return {
+      paths: paths.map((r) => ({ appName: r.app_name, path: r.path, calls: Number(r.calls), failures: Number(r.failures) })),
+      latency: latency.map((r) => ({ appName: r.app_name, path: r.path, bucket: Number(r.bucket), count: Number(r.count) })),
+      comparisons: comparisons.map((r) => ({
+        appName: r.app_name,
+        compared: Number(r.compared),
+        mismatches: Number(r.mismatches),
+        otherFailures: Number(r.other_failures),
+        timeouts: Number(r.timeouts),
+      })),
+    };
+  }
+
+  /** Sums of one slice per step of `stepMinutes`, steps starting at `from`, over [from, until). Steps without rows are absent. */
+  async series(sliceKey: string, from: Date, until: Date, stepMinutes: number, appName: string | null): Promise<SeriesSums> {
+    const params = [sliceKey, from, until, appName, stepMinutes];
+    const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
+    const step = `date_bin(make_interval(mins => $5::int), bucket_start, $2::timestamptz)`;
+    const [paths, latency, comparisons] = await Promise.all([
+      this.dataSource.query<{ start: Date; path: TrafficPath; calls: string; failures: string }[]>(
+        `SELECT ${step} AS start, path, sum(calls)::text AS calls, sum(failures)::text AS failures FROM outcome_buckets WHERE ${where} GROUP BY 1, path`,
+        params,
+      ),
+      this.dataSource.query<{ start: Date; path: TrafficPath; bucket: number; count: string }[]>(
+        `SELECT ${step} AS start, path, x.bucket, sum(x.count)::text AS count
+         FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
+         WHERE ${where} GROUP BY 1, path, x.bucket ORDER BY x.bucket`,
+        params,
+      ),
+      this.dataSource.query<{ start: Date; compared: string; mismatches: string }[]>(
+        `SELECT ${step} AS start, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches FROM comparison_buckets WHERE ${where} GROUP BY 1`,
+        params,
+      ),
+    ]);
+    return {
+      paths: paths.map((r) => ({ start: new Date(r.start).getTime(), path: r.path, calls: Number(r.calls), failures: Number(r.failures) })),
+      latency: latency.map((r) => ({ start: new Date(r.start).getTime(), path: r.path, bucket: Number(r.bucket), count: Number(r.count) })),
+      comparisons: comparisons.map((r) => ({ start: new Date(r.start).getTime(), compared: Number(r.compared), mismatches: Number(r.mismatches) })),
+    };
+  }
+
+  /** The newest mismatch samples of one slice, newest first. */
+  async samples(sliceKey: string, limit: number, appName: string | null): Promise<SampleRow[]> {
+    const rows: { at: string; received_at: Date; app_name: string; served: TrafficPath; subject: string; diff: string }[] = await this.dataSource.query(
+      `SELECT at, received_at, app_name, served, subject, diff FROM mismatch_samples
+       WHERE slice_key = $1 AND ($3::text IS NULL OR app_name = $3)
+       ORDER BY received_at DESC, id DESC LIMIT $2`,
+      [sliceKey, limit, appName],
+    );
+    return rows.map((r) => ({ at: r.at, receivedAt: new Date(r.received_at), appName: r.app_name, served: r.served, subject: r.subject, diff: r.diff }));
+  }
+}
