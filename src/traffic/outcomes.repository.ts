@@ -59,6 +59,12 @@ export interface SampleRow {
 export class OutcomesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** A slice's mismatch threshold in parts per million (`setObservation`); null for an unknown slice. */
+  async mismatchThresholdPpm(sliceKey: string): Promise<number | null> {
+    const rows = await this.dataSource.query<{ ppm: number }[]>('SELECT mismatch_threshold_ppm AS ppm FROM slices WHERE key = $1', [sliceKey]);
+    return rows[0] === undefined ? null : Number(rows[0].ppm);
+  }
+
   /** Sums of one slice per app over minutes [from, until). */
   async sums(sliceKey: string, from: Date, until: Date, appName: string | null): Promise<OutcomeSums> {
     const params = [sliceKey, from, until, appName];

@@ -5,10 +5,9 @@ import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { HistoryRepository } from '../history/history.repository.js';
 import { comparisonStatus, type ComparisonStatus, newcombeDifference, percentilesOf } from './outcome-statistics.js';
 import { type ComparisonSums, type LatencySums, OutcomesRepository, type PathSums, type SampleRow } from './outcomes.repository.js';
+import { OBSERVATION_DEFAULTS } from '../slices/slice-record.js';
 import { MINUTE_MS, minuteOf, type TrafficPath } from './traffic-buffer.js';
 
-/** The default mismatch threshold (docs/outcomes.md, "Slice settings"): 0.1 %, in parts per million. */
-export const DEFAULT_MISMATCH_THRESHOLD_PPM = 1_000;
 /** A series has at most this many points: a longer window widens the step (SINCE_LAST_CHANGE may cover days). */
 export const MAX_SERIES_POINTS = 1_440;
 
@@ -129,13 +128,11 @@ export class OutcomesService {
   ) {}
 
   /**
-   * The mismatch threshold of a slice, as a fraction (0.001 = 0.1 %). The one place that reads it.
-   * TODO(svc-observation): read `slices.mismatch_threshold_ppm` (setMismatchThreshold, issue 13's
-   * slice settings) once that column lands; until then every slice has the default.
+   * The mismatch threshold of a slice (`setObservation`'s mismatchThresholdPercent), as a fraction
+   * (0.001 = 0.1 %). The one place that reads it; the default for a slice not (or no longer) there.
    */
-  mismatchThresholdOf(sliceKey: string): Promise<number> {
-    void sliceKey; // every slice has the default until the setting lands
-    return Promise.resolve(DEFAULT_MISMATCH_THRESHOLD_PPM / 1_000_000);
+  async mismatchThresholdOf(sliceKey: string): Promise<number> {
+    return ((await this.outcomes.mismatchThresholdPpm(sliceKey)) ?? OBSERVATION_DEFAULTS.mismatchThresholdPpm) / 1_000_000;
   }
 
   /** The minutes [from, to) a window covers now. */

@@ -167,6 +167,18 @@ describe('outcomes: reports in, GraphQL out', () => {
     expect((await readOutcomes(t.admin, key)).comparison.status).toBe('ABOVE');
   });
 
+  it("judges comparisons against the slice's own threshold (setObservation)", async () => {
+    const key = uniqueKey('outcomes.threshold');
+    await createSlice(t.admin, { key, percent: 10 });
+    await sliceServed(t.app, key);
+    expect((await report('ledger-api', key, { comparisons: { [key]: { compared: 10_000, mismatches: 30, otherFailures: 0, timeouts: 0 } } })).status).toBe(202);
+    await t.app.get(TrafficIngestService).flush();
+    // 0.3 % against the default 0.1 %: above.
+    expect((await readOutcomes(t.admin, key)).comparison).toMatchObject({ thresholdPercent: 0.1, status: 'ABOVE' });
+    await t.admin.ok('mutation($key: String!) { setObservation(key: $key, mismatchThresholdPercent: 1) { key } }', { key });
+    expect((await readOutcomes(t.admin, key)).comparison).toMatchObject({ thresholdPercent: 1, status: 'WITHIN' });
+  });
+
   it('keeps the newest 50 samples of a slice', async () => {
     const key = uniqueKey('outcomes.samples');
     await createSlice(t.admin, { key, percent: 10 });
