@@ -115,7 +115,7 @@ describe('the Outcomes panel in Chromium', () => {
     // The diff is the SDK's text, shown as such: no element made of it, no script run.
     expect(await panel.locator('pre.diff-text').first().textContent()).toBe(HOSTILE_DIFF);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 
     // Another app reports while the page is open: the panel shows it without a reload.
     await report('wallet-api', { outcomes: { [KEY]: { NEW: calls(100, 40, 0) } } });
