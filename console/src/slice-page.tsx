@@ -4,6 +4,7 @@ import { ReasonDialog } from './dialogs.js';
 import { conflictMessage } from './field-errors.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { HistoryList } from './history-list.js';
+import { OutcomesPanel } from './outcomes-panel.js';
 import { may, type Session } from './session.js';
 import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
 import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
@@ -14,7 +15,7 @@ interface Props {
   readonly revision: number;
 }
 
-/** One slice: its rollout control, the separated Roll back, who follows it, and its history with diffs. */
+/** One slice: its rollout control, the separated Roll back, both paths' outcomes, who follows it, and its history with diffs. */
 export function SlicePage({ session, sliceKey, revision }: Props) {
   const [data, setData] = useState<{ slice: SliceDetail; history: HistoryRow[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -84,6 +85,7 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
         </div>
       )}
       <EvaluatePanel sliceKey={slice.key} />
+      <OutcomesPanel session={session} sliceKey={slice.key} revision={revision} />
       <h2>
         Followers <span class="count">{slice.followers.length === 0 ? 'none reporting' : behind === 0 ? 'all up to date' : `${behind} behind`}</span>
       </h2>
