@@ -171,12 +171,12 @@ describe('parseSdkReport: outcomes on generated hostile input (property)', () =>
         for (const [k, slice] of parsed.value.outcomes) {
           for (const p of ['NEW', 'LEGACY'] as const) {
             const got = slice[p];
-            const sent = body.outcomes[k][p];
+            const sent = body.outcomes[k]![p];
             if (got === undefined) {
               expect(sent).toBeUndefined();
               continue;
             }
-            expect(got).toEqual({ calls: sent.calls, failures: sent.failures, latency: sent.latency.buckets });
+            expect(got).toEqual({ calls: sent!.calls, failures: sent!.failures, latency: sent!.latency.buckets });
             expect(got.failures).toBeLessThanOrEqual(got.calls);
             expect(got.latency.reduce((n, [, c]) => n + c, 0)).toBe(got.calls);
           }

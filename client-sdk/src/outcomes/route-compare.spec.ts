@@ -53,7 +53,7 @@ describe('route, recordOutcome and compare', () => {
     it('returns what the handler returned and measures it, per path', async () => {
       await start();
       const result = { provider: 'new' };
-      expect(client.route('checkout', bob, { legacy: () => 'legacy', next: () => ((t += 5), result) })).toBe(result);
+      expect(client.route<{ provider: string } | string>('checkout', bob, { legacy: () => 'legacy', next: () => ((t += 5), result) })).toBe(result);
       expect(client.route('search', bob, { legacy: () => ((t += 0.25), 'legacy'), next: () => 'new' })).toBe('legacy');
       const report = await finalReport();
       expect(report.outcomes).toEqual({
@@ -245,7 +245,7 @@ describe('route, recordOutcome and compare', () => {
       });
       const other = client.compare('checkout', bob, { legacy: () => Promise.reject(new Error('other rejected')), next: () => Promise.resolve(1) });
       await expect(other).resolves.toBe(1);
-      void client.compare('checkout', bob, { legacy: () => new Promise<number>(() => undefined), next: () => 1, timeoutMs: 250 });
+      void client.compare<number | Promise<number>, number>('checkout', bob, { legacy: () => new Promise<number>(() => undefined), next: () => 1, timeoutMs: 250 });
       await flush();
       await clock.advance(249);
       await flush();
