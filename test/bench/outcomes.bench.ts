@@ -1,0 +1,124 @@
+/**
+ * npm run bench:outcomes
+ *
+ * Issue 13's load: 1,000 real SDK instances (createClient, in worker processes) each recording
+ * outcomes on 50 watched slices, both paths, and reporting them every 2 s (the watched interval).
+ * Measures (1) the service process's CPU share of one core while it ingests that, over a steady
+ * window, and (2) the delay from a host starting to fail on NEW to the failures being visible in
+ * GraphQL (`Slice.outcomes`), a few times over. Targets: under 10 % of one core; visible within 5 s.
+ * Prints figures; asserts nothing.
+ *
+ * BENCH_INSTANCES=1000 BENCH_SLICES=50 BENCH_WORKERS=4 BENCH_ENGINE=postgres BENCH_WINDOW_S=30 BENCH_PROBES=5
+ */
+import { cpus } from 'node:os';
+import { cpuMs, createSdkToken, fmt, rssMiB } from './bench-config.js';
+import { type BenchServer, graphql, percentile, startServer } from './bench-server.js';
+import { IpcWorker } from './ipc-worker.js';
+import type { FromOutcomesWorker, ToOutcomesWorker } from './outcomes-worker.js';
+
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1000);
+const SLICES = Number(process.env.BENCH_SLICES ?? 50);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
+const ENGINE = (process.env.BENCH_ENGINE ?? 'postgres') as 'postgres' | 'embedded';
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
+const PROBES = Number(process.env.BENCH_PROBES ?? 5);
+const WATCHED_INTERVAL_MS = 2_000;
+/** Outcomes each instance records per second, over its slices (a modest host: 50 calls a second). */
+const CALLS_PER_SECOND = Number(process.env.BENCH_CALLS ?? 50);
+const APPS = 20;
+const VISIBLE_TIMEOUT_MS = 60_000;
+
+type Worker = IpcWorker<ToOutcomesWorker, FromOutcomesWorker>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const OUTCOME_FAILURES = `query($key: String!) { slice(key: $key) { outcomes(window: LAST_5_MINUTES) { new { calls failures } } } }`;
+
+async function newFailures(server: BenchServer, key: string): Promise<number> {
+  const data = await graphql<{ slice: { outcomes: { new: { failures: number } } } }>(server, OUTCOME_FAILURES, { key });
+  return data.slice.outcomes.new.failures;
+}
+
+async function main(): Promise<void> {
+  const server = await startServer(ENGINE);
+  const workers: Worker[] = [];
+  try {
+    const slices = Array.from({ length: SLICES }, (_, i) => `bench.outcomes.s${String(i).padStart(3, '0')}`);
+    for (const key of slices) {
+      await graphql(server, 'mutation($key: String!) { createSlice(key: $key, percent: 50) { key } }', { key });
+      await graphql(server, 'mutation($key: String!) { setObservation(key: $key, watched: true, reason: "bench") { key watched } }', { key });
+    }
+    const token = await createSdkToken(server);
+    process.stderr.write(`[outcomes] ${ENGINE}: ${SLICES} watched slices; starting ${INSTANCES} SDK instances in ${WORKERS} workers\n`);
+
+    const perWorker = Math.ceil(INSTANCES / WORKERS);
+    const started: Promise<Extract<FromOutcomesWorker, { type: 'started' }>>[] = [];
+    for (let w = 0; w < WORKERS; w++) {
+      const count = Math.min(perWorker, INSTANCES - w * perWorker);
+      if (count <= 0) break;
+      const worker: Worker = new IpcWorker('outcomes-worker.js');
+      workers.push(worker);
+      started.push(worker.next('started', 300_000));
+      worker.send({
+        type: 'start',
+        url: server.baseUrl,
+        token,
+        count,
+        firstInstance: w * perWorker,
+        apps: APPS,
+        slices,
+        watchedIntervalMs: WATCHED_INTERVAL_MS,
+        callsPerSecond: CALLS_PER_SECOND,
+      });
+    }
+    const ready = await Promise.all(started);
+    const running = ready.reduce((sum, r) => sum + r.ok, 0);
+    process.stderr.write(`[outcomes] ${running} instances running (slowest worker ${Math.max(...ready.map((r) => r.ms))} ms); settling 10 s\n`);
+    await sleep(10_000);
+
+    const cpuBefore = cpuMs(server.pid);
+    const wallBefore = Date.now();
+    await sleep(WINDOW_S * 1000);
+    const cpuShare = (cpuMs(server.pid) - cpuBefore) / (Date.now() - wallBefore);
+    const rss = rssMiB(server.pid);
+    process.stderr.write(`[outcomes] service CPU ${(cpuShare * 100).toFixed(1)} % of one core over ${WINDOW_S} s\n`);
+
+    // Visibility: a host starts failing on NEW for one slice; how long until GraphQL shows it?
+    const delays: number[] = [];
+    for (let probe = 0; probe < PROBES; probe++) {
+      const slice = slices[probe % slices.length]!;
+      const before = await newFailures(server, slice);
+      const worker = workers[probe % workers.length]!;
+      const failing = worker.next('failing', 10_000);
+      worker.send({ type: 'fail', slice });
+      const { at } = await failing;
+      let seen = -1;
+      while (Date.now() - at < VISIBLE_TIMEOUT_MS) {
+        if ((await newFailures(server, slice)) > before) {
+          seen = Date.now();
+          break;
+        }
+        await sleep(50);
+      }
+      delays.push(seen === -1 ? Number.POSITIVE_INFINITY : seen - at);
+      worker.send({ type: 'fail', slice: '' });
+      await sleep(3_000);
+    }
+    delays.sort((a, b) => a - b);
+
+    console.log(
+      `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each, ` +
+        `${CALLS_PER_SECOND} outcomes a second per instance, reports every ${WATCHED_INTERVAL_MS / 1000} s. Machine: ${cpus().length} cores, shared with the workers.`,
+    );
+    console.table({
+      'service CPU (share of one core)': { figure: `${(cpuShare * 100).toFixed(1)} %`, target: '< 10 %', met: cpuShare < 0.1 ? 'met' : 'MISSED' },
+      'failure visible in GraphQL, p50': { figure: fmt.ms(percentile(delays, 50)), target: '< 5 s', met: percentile(delays, 50) < 5000 ? 'met' : 'MISSED' },
+      'failure visible in GraphQL, max': { figure: fmt.ms(delays[delays.length - 1]!), target: '< 5 s', met: delays[delays.length - 1]! < 5000 ? 'met' : 'MISSED' },
+      'service RSS': { figure: `${rss.toFixed(0)} MiB`, target: '', met: '' },
+    });
+  } finally {
+    await Promise.all(workers.map((worker) => worker.close({ type: 'close' })));
+    await server.stop();
+  }
+}
+
+await main();
