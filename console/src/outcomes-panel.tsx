@@ -160,18 +160,7 @@ function OutcomesView({ data, session }: { data: SliceObservation; session: Sess
         <>
           <h3>Per app</h3>
           <table class="by-app">
-            <thead>
-              <tr>
-                <th>App</th>
-                <th>LEGACY calls</th>
-                <th>LEGACY failures</th>
-                <th>LEGACY p95</th>
-                <th>NEW calls</th>
-                <th>NEW failures</th>
-                <th>NEW p95</th>
-                <th>Mismatches</th>
-              </tr>
-            </thead>
+            <PathColumns first="App" />
             <tbody>
               {o.byApp.map((a) => (
                 <tr data-app={a.appName}>
@@ -191,18 +180,7 @@ function OutcomesView({ data, session }: { data: SliceObservation; session: Sess
       )}
       <h3>Over time</h3>
       <table class="series">
-        <thead>
-          <tr>
-            <th>From</th>
-            <th>LEGACY calls</th>
-            <th>LEGACY failures</th>
-            <th>LEGACY p95</th>
-            <th>NEW calls</th>
-            <th>NEW failures</th>
-            <th>NEW p95</th>
-            <th>Mismatches</th>
-          </tr>
-        </thead>
+        <PathColumns first="From" />
         <tbody>
           {o.series.map((p) => (
             <tr>
@@ -356,5 +334,23 @@ function ObservationSettings({ data, editable }: { data: SliceObservation; edita
         </p>
       )}
     </form>
+  );
+}
+
+/** The header of the per-app and over-time tables: what the rows are, then both paths' columns side by side. */
+function PathColumns({ first }: { first: string }) {
+  return (
+    <thead>
+      <tr>
+        <th>{first}</th>
+        <th>LEGACY calls</th>
+        <th>LEGACY failures</th>
+        <th>LEGACY p95</th>
+        <th>NEW calls</th>
+        <th>NEW failures</th>
+        <th>NEW p95</th>
+        <th>Mismatches</th>
+      </tr>
+    </thead>
   );
 }
