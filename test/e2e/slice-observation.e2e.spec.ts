@@ -271,10 +271,11 @@ describe('slice observation settings (setObservation)', () => {
     const first = await t.admin.ok(setRollout, { key: slice.key, idempotencyKey });
     const rowsBefore: unknown[] = await t.dataSource.query('SELECT position, hash FROM history ORDER BY position');
 
-    // Back to the schema before this migration, as a database that never had it, and up again.
-    const [last] = await t.dataSource.query<{ name: string }[]>('SELECT name FROM migrations ORDER BY timestamp DESC LIMIT 1');
-    expect(last!.name).toBe('SliceObservation1765000000000');
-    await t.dataSource.undoLastMigration({ transaction: 'each' });
+    // Back to the schema before this migration (and those after it), as a database that never had
+    // it, and up again.
+    const since: { name: string }[] = await t.dataSource.query('SELECT name FROM migrations WHERE timestamp >= 1765000000000 ORDER BY timestamp');
+    expect(since[0]!.name).toBe('SliceObservation1765000000000');
+    for (let i = 0; i < since.length; i++) await t.dataSource.undoLastMigration({ transaction: 'each' });
     expect(await t.dataSource.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'slices' AND column_name = 'watched'")).toEqual([]);
     await t.dataSource.runMigrations({ transaction: 'each' });
 
