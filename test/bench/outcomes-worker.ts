@@ -49,8 +49,11 @@ async function start(message: Extract<ToOutcomesWorker, { type: 'start' }>): Pro
     for (let c = 0; c < clients.length; c++) {
       const client = clients[c]!;
       for (let k = 0; k < perTick; k++) {
-        const slice = message.slices[cursor++ % message.slices.length]!;
-        const path = (cursor & 1) === 0 ? 'NEW' : 'LEGACY';
+        const slice = message.slices[cursor % message.slices.length]!;
+        // Both paths on every slice: alternate per pass over the slices (not per call, which with an
+        // even number of slices would give each slice one path only).
+        const path = Math.floor(cursor / message.slices.length) % 2 === 0 ? 'NEW' : 'LEGACY';
+        cursor++;
         const ok = !(c === 0 && failing === slice && path === 'NEW');
         client.recordOutcome(slice, path, { ok, durationMs: duration(path) });
       }
