@@ -102,10 +102,7 @@ export class HistoryRepository {
 
   /** The last row that changed the evaluable configuration: its sequence (the revision) and hash; 0 and null when none. */
   async configurationHead(tx: EntityManager = this.dataSource.manager): Promise<{ revision: number; hash: string | null }> {
-    const rows: { revision: string; hash: string }[] = await tx.query(
-      'SELECT h.sequence::text AS revision, h.hash FROM history h WHERE h.action <> ALL($1::text[]) ORDER BY h.sequence DESC LIMIT 1',
-      [NON_CONFIGURATION_ACTIONS],
-    );
+    const rows: { revision: string; hash: string }[] = await tx.query(configurationHeadSql('$1'), [NON_CONFIGURATION_ACTIONS]);
     return rows[0] === undefined ? { revision: 0, hash: null } : { revision: Number(rows[0].revision), hash: rows[0].hash };
   }
 
@@ -126,7 +123,7 @@ export class HistoryRepository {
       await tx.query(
         `SELECT head.revision, head.hash, changed.*
            FROM (SELECT 1) one
-           LEFT JOIN LATERAL (SELECT h.sequence::text AS revision, h.hash FROM history h WHERE h.action <> ALL($2::text[]) ORDER BY h.sequence DESC LIMIT 1) head ON true
+           LEFT JOIN LATERAL (${configurationHeadSql('$2')}) head ON true
            CROSS JOIN LATERAL (
              SELECT (SELECT a.hash FROM history a WHERE a.sequence = $1::bigint) AS hash_at,
                     array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
@@ -228,4 +225,9 @@ function toRow(e: HistoryEntity): HistoryRow {
     prevHash: e.prevHash,
     hash: e.hash,
   };
+}
+
+/** The last history row that changed the evaluable configuration, `actions` naming the parameter with the actions that do not. */
+function configurationHeadSql(actions: string): string {
+  return `SELECT h.sequence::text AS revision, h.hash FROM history h WHERE h.action <> ALL(${actions}::text[]) ORDER BY h.sequence DESC LIMIT 1`;
 }
