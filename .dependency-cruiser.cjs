@@ -18,6 +18,7 @@
 const MODULES = [
   'common', // errors, GraphQL plumbing, HTTP, validation: no feature
   'access', // roles, permissions, Requires/Public/CurrentActor: what every feature's handlers declare
+  'plans/evaluation', // pure: what a running plan step should do, given its evidence (no I/O, no clock)
   'history/proof', // the pure chain, checkpoint and export formats (Node only; the CLI and verifiers use them)
   'config', // env validated once into AppConfig
   'database', // DataSource, engines, migrations runner

@@ -12,6 +12,7 @@ import { HistoryAction } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type { ArchiveSliceArgs, CreateSliceArgs, RuleInput, SetObservationArgs, SetRolloutArgs, SetTargetingArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
 import { EMPTY_TARGETING, observationFields, observationOf, type SliceRecord, type StoredTargeting } from './slice-record.js';
+import { ExposureGuards } from './exposure-guards.js';
 import { SliceException } from './slices.exception.js';
 import { SlicesRepository } from './slices.repository.js';
 
@@ -34,6 +35,7 @@ export class SlicesService {
     private readonly slices: SlicesRepository,
     private readonly segments: SegmentsRepository,
     private readonly changes: ChangeService,
+    private readonly guards: ExposureGuards,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.requireReason = config.requireReason;
@@ -144,7 +146,8 @@ export class SlicesService {
   }
 
   /**
-   * A change to who is on NEW (setRollout, setTargeting, resume, archiveSlice): `change`, refused
+   * A change to who is on NEW (setRollout, setTargeting, resume, archiveSlice): `change`, checked
+   * by the registered ExposureGuards (freeze windows, plans) inside its transaction, and refused
    * with INVALID_INPUT on `reason` when none is given (or only blank) while SWITCHYARD_REQUIRE_REASON
    * is on (the default), before anything is read or written. Rollback needs a reason always (its
    * schema says so). createSlice and updateSlice may omit it, though a slice created above 0 % (or
@@ -154,7 +157,12 @@ export class SlicesService {
     if (this.requireReason && (args.reason == null || !/\S/.test(args.reason))) {
       return Promise.reject(InvalidInputException.field('reason', `${operation} changes who is on NEW: say why (SWITCHYARD_REQUIRE_REASON is on; history records it)`));
     }
-    return this.change(operation, args, actor, action, apply);
+    return this.change(operation, args, actor, action, async (tx, current, now) => {
+      const next = await apply(tx, current, now);
+      // Asking for what is already so is not refused (it writes nothing): guards see real changes only.
+      if (next !== current && canonicalJson(next) !== canonicalJson(current)) await this.guards.check({ operation, args, actor, tx, now, current, next });
+      return next;
+    });
   }
 
   /**
@@ -168,7 +176,7 @@ export class SlicesService {
     args: ChangeArgs & { key: string; expectedVersion?: number | null },
     actor: Actor,
     action: HistoryAction,
-    apply: (tx: EntityManager, current: SliceRecord) => SliceRecord | Promise<SliceRecord>,
+    apply: (tx: EntityManager, current: SliceRecord, now: Date) => SliceRecord | Promise<SliceRecord>,
   ): Promise<SliceRecord> {
     return this.changes.run({
       operation,
@@ -177,7 +185,7 @@ export class SlicesService {
       codec: SLICE_CODEC,
       execute: async (tx, now) => {
         const current = await this.loadForChange(tx, args.key, args.expectedVersion);
-        const applied = await apply(tx, current);
+        const applied = await apply(tx, current, now);
         // Asking for what is already so changes nothing: no new version, no history row.
         if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
         const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
