@@ -11,7 +11,7 @@ import {
   type TargetingDefinition,
 } from '@switchyard/client-sdk/core';
 import { DataSource, type EntityManager } from 'typeorm';
-import { HistoryRepository } from '../history/history.repository.js';
+import { configurationSinceOf, configurationSinceParams, type ConfigurationSinceRow, configurationSinceSql, HistoryRepository } from '../history/history.repository.js';
 
 /**
  * Above this many changed slices and segments, a read since a revision reads everything instead:
@@ -24,6 +24,11 @@ const MAX_CHANGED_KEYS = 256;
 export interface LoadedConfiguration {
   readonly definition: SnapshotDefinition;
   readonly hash: string | null;
+}
+
+interface SegmentRow {
+  key: string;
+  constraints: Constraint[];
 }
 
 interface SliceRow {
@@ -64,40 +69,63 @@ export class SnapshotRepository {
    * names after `held`'s revision are read (every change appends history naming what it changed,
    * in the transaction that changes it, in sequence order: see ChangeService), and the segments in
    * use are checked by key. Unchanged definitions are `held`'s own objects. Returns `held` itself
-   * when no newer revision has committed. Reads everything instead when the history up to `held`
-   * is not this database's any more (restored from a backup, failed over to a replica that was
-   * behind: the hash at that revision differs), when a row names no key, or when many changed.
-   * One REPEATABLE READ transaction, like `load`.
+   * when no newer revision has committed. Reads everything instead (`load`) when the history up to
+   * `held` is not this database's any more (restored from a backup, failed over to a replica that
+   * was behind: the hash at that revision differs), when a row names no key, or when many changed.
+   *
+   * One statement, so one snapshot of the database and one round trip, with no transaction: the
+   * head, what changed, the changed slices, the segments in use and those to read. It follows every
+   * change this instance commits, so its round trips are part of each change's cost (a transaction
+   * would add three).
    */
-  loadSince(held: LoadedConfiguration): Promise<LoadedConfiguration> {
-    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
-      const base = held.definition;
-      const { head, changes: changed } = await this.history.configurationSince(tx, base.revision);
-      if (head.revision <= base.revision) return held;
-      if (changed.hashAt !== held.hash || changed.unkeyed || changed.sliceKeys.length + changed.segmentKeys.length > MAX_CHANGED_KEYS) {
-        return this.readAll(tx, head);
-      }
+  async loadSince(held: LoadedConfiguration): Promise<LoadedConfiguration> {
+    const base = held.definition;
+    const rows: (ConfigurationSinceRow & { fits: boolean; slices: SliceRow[] | null; in_use: string[] | null; segments: SegmentRow[] | null })[] = await this.dataSource.query(
+      `${configurationSinceSql('$1', '$2', '$3')},
+       wanted AS (
+         SELECT since.*,
+                since.revision::bigint > $1::bigint AND NOT coalesce(since.unkeyed, false) AND since.hash_at IS NOT DISTINCT FROM $5::text
+                  AND coalesce(cardinality(since.slice_keys), 0) + coalesce(cardinality(since.segment_keys), 0) <= $4::int AS fits
+           FROM since)
+       SELECT wanted.*,
+              (SELECT json_agg(json_build_object('key', s.key, 'state', s.state, 'basis_points', s.basis_points,
+                        'stickiness_attribute', s.stickiness_attribute, 'targeting', s.targeting, 'watched', s.watched,
+                        'shadow_basis_points', s.shadow_basis_points) ORDER BY s.key COLLATE "C")
+                 FROM slices s WHERE wanted.fits AND s.key = ANY(wanted.slice_keys)) AS slices,
+              (SELECT array_agg(DISTINCT ss.segment_key) FROM slice_segments ss WHERE wanted.fits) AS in_use,
+              (SELECT json_agg(json_build_object('key', g.key, 'constraints', g.constraints) ORDER BY g.key COLLATE "C")
+                 FROM segments g
+                WHERE wanted.fits
+                  AND g.key IN (SELECT ss.segment_key FROM slice_segments ss)
+                  AND (g.key = ANY(wanted.segment_keys)
+                       OR g.key IN (SELECT ss.segment_key FROM slice_segments ss WHERE ss.slice_key = ANY(wanted.slice_keys)))) AS segments
+         FROM wanted`,
+      [...configurationSinceParams(base.revision), MAX_CHANGED_KEYS, held.hash],
+    );
+    const row = rows[0]!;
+    const { head, changes: changed } = configurationSinceOf(row);
+    if (head.revision <= base.revision) return held;
+    if (!row.fits) return this.load();
 
-      const slices = await this.readSlices(tx, changed.sliceKeys);
-      const present = new Set(slices.map((s) => s.key));
-      const heldSlices = new Set(base.slices.map((s) => s.key));
-      const heldSegments = new Set(base.segments.map((g) => g.key));
-      // The segments in use now; constraints are read for those changed or not held yet.
-      const used: { key: string }[] = await tx.query('SELECT DISTINCT segment_key AS key FROM slice_segments');
-      const inUse = new Set(used.map((g) => g.key));
-      const touched = new Set(changed.segmentKeys);
-      const toRead = [...inUse].filter((key) => touched.has(key) || !heldSegments.has(key));
-      const delta: SnapshotDelta = {
-        revision: head.revision,
-        baseRevision: base.revision,
-        slices,
-        removedSlices: changed.sliceKeys.filter((key) => !present.has(key) && heldSlices.has(key)),
-        segments: await this.readSegments(tx, toRead),
-        removedSegments: [...heldSegments].filter((key) => !inUse.has(key)),
-      };
-      const next = patchSnapshot(base, delta);
-      return { definition: { revision: head.revision, slices: [...next.slices].sort(byKey), segments: [...next.segments].sort(byKey) }, hash: head.hash };
-    });
+    const slices = (row.slices ?? []).map(sliceDefinition);
+    const present = new Set(slices.map((s) => s.key));
+    const heldSlices = new Set(base.slices.map((s) => s.key));
+    const heldSegments = new Set(base.segments.map((g) => g.key));
+    const inUse = new Set(row.in_use ?? []);
+    const touched = new Set(changed.segmentKeys);
+    // Read: the segments in use that changed or that the changed slices use. Those held and not
+    // changed stay held's own objects; a segment in use but not held is always one a changed slice
+    // started to use (the held snapshot had every segment in use at its revision).
+    const delta: SnapshotDelta = {
+      revision: head.revision,
+      baseRevision: base.revision,
+      slices,
+      removedSlices: changed.sliceKeys.filter((key) => !present.has(key) && heldSlices.has(key)),
+      segments: (row.segments ?? []).filter((g) => touched.has(g.key) || !heldSegments.has(g.key)).map(segmentDefinition),
+      removedSegments: [...heldSegments].filter((key) => !inUse.has(key)),
+    };
+    const next = patchSnapshot(base, delta);
+    return { definition: { revision: head.revision, slices: [...next.slices].sort(byKey), segments: [...next.segments].sort(byKey) }, hash: head.hash };
   }
 
   /** Just the revision: the cheap question the periodic resync asks. */
@@ -123,27 +151,36 @@ export class SnapshotRepository {
         ${keys === null ? '' : 'WHERE key = ANY($1::text[])'} ORDER BY key COLLATE "C"`,
       keys === null ? [] : [keys],
     );
-    return rows.map((s) => ({
-      key: s.key,
-      state: s.state,
-      basisPoints: s.basis_points,
-      stickinessAttribute: s.stickiness_attribute,
-      targeting: s.targeting,
-      ...(s.watched ? { watched: true as const } : {}),
-      ...(s.shadow_basis_points !== 0 ? { shadowBasisPoints: s.shadow_basis_points } : {}),
-    }));
+    return rows.map(sliceDefinition);
   }
 
   /** The segments with these keys (when null: every segment a slice uses), ordered by key. */
   private async readSegments(tx: EntityManager, keys: readonly string[] | null): Promise<SegmentDefinition[]> {
     if (keys !== null && keys.length === 0) return [];
-    const rows: { key: string; constraints: Constraint[] }[] = await tx.query(
+    const rows: SegmentRow[] = await tx.query(
       `SELECT key, constraints FROM segments
         WHERE ${keys === null ? 'key IN (SELECT segment_key FROM slice_segments)' : 'key = ANY($1::text[])'} ORDER BY key COLLATE "C"`,
       keys === null ? [] : [keys],
     );
-    return rows.map((g) => ({ key: g.key, constraints: g.constraints }));
+    return rows.map(segmentDefinition);
   }
+}
+
+/** `watched` and `shadowBasisPoints` only when set (see readSlices). */
+function sliceDefinition(s: SliceRow): SliceDefinition {
+  return {
+    key: s.key,
+    state: s.state,
+    basisPoints: s.basis_points,
+    stickinessAttribute: s.stickiness_attribute,
+    targeting: s.targeting,
+    ...(s.watched ? { watched: true as const } : {}),
+    ...(s.shadow_basis_points !== 0 ? { shadowBasisPoints: s.shadow_basis_points } : {}),
+  };
+}
+
+function segmentDefinition(g: SegmentRow): SegmentDefinition {
+  return { key: g.key, constraints: g.constraints };
 }
 
 function byKey(a: { readonly key: string }, b: { readonly key: string }): number {

@@ -107,39 +107,6 @@ export class HistoryRepository {
   }
 
   /**
-   * The configuration head (as `configurationHead`) and what history says changed after row
-   * `sequence`, in one round trip: what an update of the snapshot held at `sequence` asks first
-   * (SnapshotRepository.loadSince). The changes are the slices and segments its rows name (every
-   * row that changes a slice or a segment names it), whether a configuration row names neither
-   * (then the keys are not the whole story: only a ROLLBACK_ALL row may, as its per-slice rows
-   * come with it), and the hash of row `sequence` itself, by which a reader can tell that the
-   * history it knew up to there is still this database's (not another timeline after a restore).
-   */
-  async configurationSince(
-    tx: EntityManager,
-    sequence: number,
-  ): Promise<{ head: { revision: number; hash: string | null }; changes: { hashAt: string | null; sliceKeys: string[]; segmentKeys: string[]; unkeyed: boolean } }> {
-    const rows: { revision: string | null; hash: string | null; hash_at: string | null; slice_keys: string[] | null; segment_keys: string[] | null; unkeyed: boolean | null }[] =
-      await tx.query(
-        `SELECT head.revision, head.hash, changed.*
-           FROM (SELECT 1) one
-           LEFT JOIN LATERAL (${configurationHeadSql('$2')}) head ON true
-           CROSS JOIN LATERAL (
-             SELECT (SELECT a.hash FROM history a WHERE a.sequence = $1::bigint) AS hash_at,
-                    array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
-                    array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys,
-                    bool_or(h.slice_key IS NULL AND h.segment_key IS NULL AND h.action <> ALL($3::text[])) AS unkeyed
-               FROM history h WHERE h.sequence > $1::bigint) changed`,
-        [sequence, NON_CONFIGURATION_ACTIONS, [...NON_CONFIGURATION_ACTIONS, HistoryAction.ROLLBACK_ALL]],
-      );
-    const row = rows[0]!;
-    return {
-      head: row.revision === null ? { revision: 0, hash: null } : { revision: Number(row.revision), hash: row.hash },
-      changes: { hashAt: row.hash_at, sliceKeys: row.slice_keys ?? [], segmentKeys: row.segment_keys ?? [], unkeyed: row.unkeyed === true },
-    };
-  }
-
-  /**
    * For each slice, the sequence of the last history row that changed its decisions: a row of the
    * slice whose state, basis points, stickiness attribute or targeting differ before and after
    * (created, rollout, targeting, rollback, resume, archive; not description, owner or tags), or
@@ -228,6 +195,65 @@ function toRow(e: HistoryEntity): HistoryRow {
 }
 
 /** The last history row that changed the evaluable configuration, `actions` naming the parameter with the actions that do not. */
+export interface ConfigurationHead {
+  readonly revision: number;
+  readonly hash: string | null;
+}
+
+export interface ConfigurationChanges {
+  /** The hash of row `sequence` itself (null when there is none). */
+  readonly hashAt: string | null;
+  readonly sliceKeys: string[];
+  readonly segmentKeys: string[];
+  /** A configuration row after `sequence` names neither a slice nor a segment. */
+  readonly unkeyed: boolean;
+}
+
+/** The columns `configurationSinceSql`'s `since` names (a query selecting them reads them with `configurationSinceOf`). */
+export interface ConfigurationSinceRow {
+  revision: string | null;
+  hash: string | null;
+  hash_at: string | null;
+  slice_keys: string[] | null;
+  segment_keys: string[] | null;
+  unkeyed: boolean | null;
+}
+
+/**
+ * A `WITH since AS (...)` clause, one row: the configuration head (revision, hash) and what history
+ * says changed after row `$sequence`: the slices and segments its rows name (every row that changes
+ * a slice or a segment names it), whether a configuration row names neither (then the keys are not
+ * the whole story: only a ROLLBACK_ALL row may, as its per-slice rows come with it), and the hash of
+ * row `$sequence` itself, by which a reader can tell that the history it knew up to there is still
+ * this database's (not another timeline after a restore). A statement that goes on to read the
+ * changed rows (SnapshotRepository.loadSince) sees them at the same snapshot as the head: one
+ * statement, one snapshot, no transaction. Parameters: `configurationSinceParams`.
+ */
+export function configurationSinceSql(sequence: string, nonConfiguration: string, notKeyed: string): string {
+  return `WITH since AS (
+    SELECT head.revision, head.hash, changed.*
+      FROM (SELECT 1) one
+      LEFT JOIN LATERAL (${configurationHeadSql(nonConfiguration)}) head ON true
+      CROSS JOIN LATERAL (
+        SELECT (SELECT a.hash FROM history a WHERE a.sequence = ${sequence}::bigint) AS hash_at,
+               array_agg(DISTINCT h.slice_key) FILTER (WHERE h.slice_key IS NOT NULL) AS slice_keys,
+               array_agg(DISTINCT h.segment_key) FILTER (WHERE h.segment_key IS NOT NULL) AS segment_keys,
+               bool_or(h.slice_key IS NULL AND h.segment_key IS NULL AND h.action <> ALL(${notKeyed}::text[])) AS unkeyed
+          FROM history h WHERE h.sequence > ${sequence}::bigint) changed)`;
+}
+
+/** The three parameters of `configurationSinceSql`, in order. */
+export function configurationSinceParams(sequence: number): unknown[] {
+  return [sequence, NON_CONFIGURATION_ACTIONS, [...NON_CONFIGURATION_ACTIONS, HistoryAction.ROLLBACK_ALL]];
+}
+
+export function configurationSinceOf(row: ConfigurationSinceRow): { head: ConfigurationHead; changes: ConfigurationChanges } {
+  return {
+    head: row.revision === null ? { revision: 0, hash: null } : { revision: Number(row.revision), hash: row.hash },
+    changes: { hashAt: row.hash_at, sliceKeys: row.slice_keys ?? [], segmentKeys: row.segment_keys ?? [], unkeyed: row.unkeyed === true },
+  };
+}
+
 function configurationHeadSql(actions: string): string {
   return `SELECT h.sequence::text AS revision, h.hash FROM history h WHERE h.action <> ALL(${actions}::text[]) ORDER BY h.sequence DESC LIMIT 1`;
 }
