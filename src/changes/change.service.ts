@@ -92,32 +92,36 @@ export class ChangeService {
     // Set inside the transaction, reported only once it has committed (transaction() resolved).
     let appended: readonly HistoryDraft[] = [];
     let head: { position: string; hash: string; revision: number | null } = { position: '0', hash: GENESIS_HASH, revision: null };
-    const outcome = await boundedTransaction(this.dataSource, this.transactionTimeoutMs, async (tx) => {
-      await this.history.lockForAppend(tx);
-
-      if (idempotencyKey && requestHash !== null) {
-        const stored = await this.idempotency.find(tx, idempotencyKey);
-        if (stored !== null) {
-          if (stored.operation !== request.operation || stored.requestHash !== requestHash || stored.actor !== request.actor.name) {
-            throw new SwitchyardException('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different request; use a new key for a new change.', {
-              idempotencyKey,
-            });
+    // The append lock opens the transaction (in START TRANSACTION's round trip on a PostgreSQL server).
+    const outcome = await boundedTransaction(
+      this.dataSource,
+      this.transactionTimeoutMs,
+      async (tx) => {
+        if (idempotencyKey && requestHash !== null) {
+          const stored = await this.idempotency.find(tx, idempotencyKey);
+          if (stored !== null) {
+            if (stored.operation !== request.operation || stored.requestHash !== requestHash || stored.actor !== request.actor.name) {
+              throw new SwitchyardException('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different request; use a new key for a new change.', {
+                idempotencyKey,
+              });
+            }
+            return request.codec.decode(stored.response);
           }
-          return request.codec.decode(stored.response);
         }
-      }
 
-      const now = new Date();
-      const { result, history } = await request.execute(tx, now);
-      if (history.length > 0) {
-        head = await this.append(tx, request, history, now);
-        appended = history;
-      }
-      if (idempotencyKey && requestHash !== null) {
-        await this.idempotency.insert(tx, idempotencyKey, { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) }, now);
-      }
-      return result;
-    });
+        const now = new Date();
+        const { result, history } = await request.execute(tx, now);
+        if (history.length > 0) {
+          head = await this.append(tx, request, history, now);
+          appended = history;
+        }
+        if (idempotencyKey && requestHash !== null) {
+          await this.idempotency.insert(tx, idempotencyKey, { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) }, now);
+        }
+        return result;
+      },
+      { opening: HistoryRepository.APPEND_LOCK_STATEMENT },
+    );
     if (appended.length > 0) this.committed({ operation: request.operation, history: appended, head: { position: head.position, hash: head.hash }, revision: head.revision });
     return outcome;
   }

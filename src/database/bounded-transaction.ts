@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { DatabaseTimeoutError } from '../common/errors/database-unavailable.js';
 import { discardConnection } from './connection-timeouts.js';
 
@@ -18,8 +18,14 @@ import { discardConnection } from './connection-timeouts.js';
  * The bound starts once a connection is held: waiting for one is bounded by the pool's own
  * connect timeout.
  */
-export async function boundedTransaction<T>(dataSource: DataSource, timeoutMs: number | null, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-  if (timeoutMs === null) return dataSource.transaction(work);
+export async function boundedTransaction<T>(
+  dataSource: DataSource,
+  timeoutMs: number | null,
+  work: (tx: EntityManager) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const { opening } = options;
+  if (timeoutMs === null) return dataSource.transaction(opening === undefined ? work : async (tx) => (await tx.query(opening), work(tx)));
   const runner = dataSource.createQueryRunner();
   let expired = false;
   let timer: NodeJS.Timeout | undefined;
@@ -29,12 +35,51 @@ export async function boundedTransaction<T>(dataSource: DataSource, timeoutMs: n
       expired = true;
       discardConnection(connection);
     }, timeoutMs);
-    return await runner.manager.transaction(work);
+    return opening === undefined ? await runner.manager.transaction(work) : await openedTransaction(runner, opening, work);
   } catch (error) {
     if (expired) throw new DatabaseTimeoutError(`the transaction did not finish within ${timeoutMs} ms; it was abandoned`, { cause: error });
     throw error;
   } finally {
     clearTimeout(timer);
     await runner.release();
+  }
+}
+
+export interface TransactionOptions {
+  /**
+   * A statement without parameters that the transaction starts with (the append lock), sent in
+   * the same round trip as START TRANSACTION on a PostgreSQL server (two statements in one simple
+   * query: each still takes its own snapshot, so what the work reads after a lock is what the
+   * lock's previous holder committed). On the embedded engine it is its own statement.
+   */
+  readonly opening?: string;
+}
+
+/**
+ * `runner.manager.transaction(work)` with `opening` in START TRANSACTION's round trip. TypeORM
+ * starts a transaction with a statement of its own, so the runner is told that one is active (as
+ * its startTransaction would) and then committed or rolled back by TypeORM itself. A change's
+ * transaction makes seven round trips; each costs a loopback write that the service's CPU profile
+ * shows as its largest item, so one fewer is worth this.
+ */
+async function openedTransaction<T>(runner: QueryRunner, opening: string, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+  if (state.isTransactionActive) throw new Error('boundedTransaction: the runner is already in a transaction');
+  state.isTransactionActive = true;
+  state.transactionDepth = 1;
+  try {
+    await runner.query(`START TRANSACTION; ${opening}`);
+    const result = await work(runner.manager);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive && !runner.isReleased) {
+      try {
+        await runner.rollbackTransaction();
+      } catch {
+        // The connection is gone (discarded on the timeout, or broken): the server rolls back.
+      }
+    }
+    throw error;
   }
 }

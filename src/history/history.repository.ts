@@ -22,12 +22,11 @@ export class HistoryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Serializes every change: taken first in each changing transaction and held until commit, so
-   * the chain never forks and each transaction reads the state the previous one committed.
+   * Serializes every change: the statement each changing transaction opens with (ChangeService,
+   * through boundedTransaction's `opening`), held until commit, so the chain never forks and each
+   * transaction reads the state the previous one committed.
    */
-  async lockForAppend(tx: EntityManager): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [HISTORY_APPEND_LOCK]);
-  }
+  static readonly APPEND_LOCK_STATEMENT = `SELECT pg_advisory_xact_lock(${HISTORY_APPEND_LOCK})`;
 
   /** The last row of the chain: under the append lock, the one the next row links to. */
   async head(tx: EntityManager = this.dataSource.manager): Promise<{ position: string; hash: string } | null> {
