@@ -27,10 +27,14 @@ let session: Promise<Session | null> | null = currentSession();
 let list: EarlyList | null = onList ? askList(session) : null;
 
 function askList(signedIn: Promise<Session | null>): EarlyList {
-  const asked = listSlices();
-  // Refused when nobody is signed in: the session says so, and then the answer is not used.
-  asked.catch(() => undefined);
-  const rows = signedIn.then((s) => (s === null ? null : asked));
+  // Sent before the session answers only when this browser says it signed in (a cookie the service
+  // sets beside the session's, src/console/console.controller.ts): nobody signed in sends no
+  // request that is refused.
+  const hinted = document.cookie.split(';').some((c) => c.trim() === 'switchyard_signed_in=1');
+  const asked = hinted ? listSlices() : null;
+  // Refused if the session ended meanwhile: the session says so, and then the answer is not used.
+  asked?.catch(() => undefined);
+  const rows = signedIn.then((s) => (s === null ? null : (asked ?? listSlices())));
   // The stats only once the rows are in: on the embedded engine the service's queries share one
   // connection, and the stats' (traffic windows, followers, history) would hold up the rows'.
   const stats = rows.then((r) => (r === null ? null : listSliceStats()));
