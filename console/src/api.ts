@@ -37,14 +37,24 @@ interface GraphQLErrorBody {
 
 /** Runs one GraphQL operation; throws ApiError with the first error's codes. */
 export async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  return send<T>('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-csrf': csrfToken }, body: JSON.stringify({ query, variables }) });
+}
+
+/**
+ * Runs one GraphQL query as a GET. A GET needs no CSRF token (the service asks it of other methods
+ * only, and runs no mutation sent as a GET), so it can be sent before the session is known, in
+ * parallel with it: the slice list's first request does (boot.ts). `apollo-require-preflight` is
+ * what the service's CSRF prevention asks of a GET: a header no cross-site form or image can send.
+ */
+export async function graphqlQuery<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const params = new URLSearchParams({ query: query.replace(/\s+/g, ' ').trim(), variables: JSON.stringify(variables) });
+  return send<T>(`/graphql?${params.toString()}`, { method: 'GET', headers: { 'apollo-require-preflight': 'true' } });
+}
+
+async function send<T>(url: string, init: RequestInit): Promise<T> {
   let response: Response;
   try {
-    response = await fetch('/graphql', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-switchyard-csrf': csrfToken },
-      body: JSON.stringify({ query, variables }),
-    });
+    response = await fetch(url, { ...init, credentials: 'same-origin' });
   } catch {
     throw new ApiError('The service did not answer.', 'NETWORK');
   }

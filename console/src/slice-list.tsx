@@ -1,12 +1,12 @@
-import type { VNode } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { Component } from 'preact';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
-import { takeEarlySlicesPage } from './boot.js';
+import { takeEarlyList } from './boot.js';
 import { ReasonDialog } from './dialogs.js';
 import { RollbackProgress, type RollbackScope } from './rollback-progress.js';
 import { percent, share, targetingSummary, when } from './format.js';
 import { may, type Session } from './session.js';
-import { createSlice, listSlices, listSliceStats, rollback, rollbackAll, type SliceListRow, type SliceState } from './slices-api.js';
+import { createSlice, listSlices, listSliceStats, rollback, rollbackAll, type SliceCore, type SliceState, type SliceStats } from './slices-api.js';
 import { ErrorLine } from './error-line.js';
 
 interface Props {
@@ -15,11 +15,14 @@ interface Props {
   readonly revision: number;
 }
 
-type Pending = { kind: 'rollback'; slice: SliceListRow } | { kind: 'rollbackAll'; tag: string } | null;
+type Pending = { kind: 'rollback'; slice: SliceCore } | { kind: 'rollbackAll'; tag: string } | null;
 
 /** Every slice, filtered by tag, state and a search on its key; with a separated Roll back per slice. */
 export function SliceList({ session, revision }: Props) {
-  const [slices, setSlices] = useState<SliceListRow[] | null>(null);
+  const [slices, setSlices] = useState<SliceCore[] | null>(null);
+  // Apart from the rows: their arrival re-renders the rows whose stats they are, and only those
+  // rows' own elements change (SliceRowView), instead of every row being built again.
+  const [stats, setStats] = useState<ReadonlyMap<string, SliceStats> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [search, setSearch] = useState('');
   const [tag, setTag] = useState('');
@@ -53,19 +56,20 @@ export function SliceList({ session, revision }: Props) {
     };
     // First every row (cheap: usable at once), then their stats (traffic, followers, last change),
     // asked only once the rows are in: on the embedded engine the service's queries share one
-    // connection, and the stats' would hold up the rows'.
-    listSlices(takeEarlySlicesPage()).then((cores) => {
+    // connection, and the stats' would hold up the rows'. The first load takes over what boot.ts
+    // asked for while the application loaded (null inside: nobody was signed in then).
+    const early = takeEarlyList();
+    const rows = early === null ? listSlices() : early.rows.then((r) => r ?? listSlices());
+    rows.then((cores) => {
       if (!mounted.current) return;
-      setSlices((previous) => {
-        const known = new Map((previous ?? []).map((r) => [r.key, r.stats]));
-        return cores.map((c) => ({ ...c, stats: known.get(c.key) ?? null }));
-      });
+      setSlices(cores);
       setError(null);
-      listSliceStats().then((byKey) => {
+      const asked = early === null ? listSliceStats() : early.stats.then((s) => s ?? listSliceStats());
+      asked.then((byKey) => {
         loading.current = false;
         if (!mounted.current) return;
         loadedUpTo.current = [...byKey.values()].reduce((max, r) => Math.max(max, r.changedAtRevision), startedAt);
-        setSlices(cores.map((c) => ({ ...c, stats: byKey.get(c.key) ?? null })));
+        setStats(byKey);
         if (latest.current > loadedUpTo.current) load();
       }, failed);
     }, failed);
@@ -74,52 +78,12 @@ export function SliceList({ session, revision }: Props) {
     if (!loading.current && revision > loadedUpTo.current) load();
   }, [revision]);
 
-  // Each row is built once per loaded list and reused as the same element: Preact skips an element
-  // it rendered before, so a search, a dialog opening or the live badge changing does not
-  // re-render 1,000 rows (npm run bench:console).
   const canRollback = may.rollback(session);
-  const rowCache = useMemo(() => new WeakMap<SliceListRow, VNode>(), [slices, canRollback]);
-  const rowOf = (s: SliceListRow): VNode => {
-    let row = rowCache.get(s);
-    if (row === undefined) {
-      row = (
-        <tr key={s.key} data-slice={s.key}>
-          <td>
-            <a href={`#/slices/${encodeURIComponent(s.key)}`}>{s.key}</a>
-          </td>
-          <td>
-            <span class={`state state-${s.state.toLowerCase()}`}>{s.state.replace('_', ' ')}</span>
-          </td>
-          <td>{percent(s.percent)}</td>
-          <td>{targetingSummary(s.targeting)}</td>
-          <td>{s.tags.join(', ')}</td>
-          <td>{s.stats === null ? '…' : share(s.stats.traffic.last5Minutes.newShare)}</td>
-          <td class={s.stats !== null && s.stats.behind > 0 ? 'behind' : 'muted'}>{s.stats === null ? '…' : s.stats.behind}</td>
-          <td>
-            {when(s.stats?.lastChange?.recordedAt ?? s.updatedAt)}
-            {s.stats?.lastChange != null && <div class="muted actor">by {s.stats.lastChange.actor}</div>}
-          </td>
-          {canRollback && (
-            <td class="rollback-column">
-              {s.state === 'ACTIVE' && (
-                <button type="button" class="danger small" onClick={() => setPending({ kind: 'rollback', slice: s })}>
-                  Roll back…
-                </button>
-              )}
-            </td>
-          )}
-        </tr>
-      );
-      rowCache.set(s, row);
-    }
-    return row;
-  };
-
+  const askRollback = useCallback((slice: SliceCore) => setPending({ kind: 'rollback', slice }), []);
   const tags = useMemo(() => [...new Set((slices ?? []).flatMap((s) => s.tags))].sort(), [slices]);
-  const shown = useMemo(() => {
-    const needle = search.trim().toLowerCase();
-    return (slices ?? []).filter((s) => (needle === '' || s.key.toLowerCase().includes(needle)) && (tag === '' || s.tags.includes(tag)) && (state === '' || s.state === state));
-  }, [slices, search, tag, state]);
+  const needle = search.trim().toLowerCase();
+  const matches = (s: SliceCore) => (needle === '' || s.key.toLowerCase().includes(needle)) && (tag === '' || s.tags.includes(tag)) && (state === '' || s.state === state);
+  const shownCount = useMemo(() => (slices ?? []).filter(matches).length, [slices, needle, tag, state]);
 
   return (
     <section>
@@ -137,7 +101,7 @@ export function SliceList({ session, revision }: Props) {
           <option value="ROLLED_BACK">Rolled back</option>
           <option value="ARCHIVED">Archived</option>
         </select>
-        <span class="count">{slices === null ? '' : `${shown.length} of ${slices.length} slices`}</span>
+        <span class="count">{slices === null ? '' : `${shownCount} of ${slices.length} slices`}</span>
         {may.change(session) && (
           <button type="button" class="primary" onClick={() => setCreating(true)}>
             New slice
@@ -153,21 +117,38 @@ export function SliceList({ session, revision }: Props) {
       <ErrorLine message={error} />
       {slices === null && error === null && <p class="loading">Loading slices…</p>}
       {slices !== null && (
-        <table class="slices">
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>State</th>
-              <th>Rollout</th>
-              <th>Targeting</th>
-              <th>Tags</th>
-              <th title="Share of decisions on NEW that SDKs reported in the last 5 minutes">NEW seen (5 min)</th>
-              <th title="SDK instances (seen in the last hour) that hold a revision older than the slice's last change">Followers behind</th>
-              <th>Last change</th>
-              {may.rollback(session) && <th class="rollback-column">Incident</th>}
+        // The roles are said explicitly: the table is laid out as a grid (console.css), and some
+        // browsers no longer expose a table styled so as a table to screen readers.
+        <table class={canRollback ? 'slices with-incident' : 'slices'} role="table">
+          <thead role="rowgroup">
+            <tr role="row">
+              <th role="columnheader">Key</th>
+              <th role="columnheader">State</th>
+              <th role="columnheader">Rollout</th>
+              <th role="columnheader">Targeting</th>
+              <th role="columnheader">Tags</th>
+              <th role="columnheader" title="Share of decisions on NEW that SDKs reported in the last 5 minutes">
+                NEW seen (5 min)
+              </th>
+              <th role="columnheader" title="SDK instances (seen in the last hour) that hold a revision older than the slice's last change">
+                Followers behind
+              </th>
+              <th role="columnheader">Last change</th>
+              {canRollback && (
+                <th role="columnheader" class="rollback-column">
+                  Incident
+                </th>
+              )}
             </tr>
           </thead>
-          <tbody>{shown.map(rowOf)}</tbody>
+          <tbody role="rowgroup">
+            {/* Rows filtered out are hidden, not removed: a search typed and then cleared shows
+                them again without building 1,000 rows anew. Hidden rows are neither read by a
+                screen reader nor found by the browser's find. */}
+            {slices.map((s) => (
+              <SliceRowView key={s.key} slice={s} stats={stats?.get(s.key) ?? null} hidden={!matches(s)} canRollback={canRollback} onRollback={askRollback} />
+            ))}
+          </tbody>
         </table>
       )}
       {pending?.kind === 'rollback' && (
@@ -199,6 +180,79 @@ export function SliceList({ session, revision }: Props) {
       {creating && <CreateSliceDialog onClose={() => setCreating(false)} />}
     </section>
   );
+}
+
+interface CellsProps {
+  readonly slice: SliceCore;
+  /** Null until the list's stats have arrived (then the cells say …). */
+  readonly stats: SliceStats | null;
+  readonly canRollback: boolean;
+  readonly onRollback: (slice: SliceCore) => void;
+}
+
+type RowProps = CellsProps & { readonly hidden: boolean };
+
+/**
+ * One row of the list. It renders again only when what it shows changed: the stats' arrival, a
+ * search typed, a dialog opened or the live badge changing do not re-render 1,000 rows
+ * (npm run bench:console), and a filter only sets the `hidden` of the rows it changes (their cells,
+ * a component of their own, are not rendered again).
+ */
+class SliceRowView extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    return next.hidden !== this.props.hidden || cellsChanged(this.props, next);
+  }
+
+  override render({ hidden, ...cells }: RowProps) {
+    return (
+      <tr data-slice={cells.slice.key} hidden={hidden} role="row">
+        <SliceCells {...cells} />
+      </tr>
+    );
+  }
+}
+
+function cellsChanged(now: CellsProps, next: CellsProps): boolean {
+  return next.slice !== now.slice || next.stats !== now.stats || next.canRollback !== now.canRollback || next.onRollback !== now.onRollback;
+}
+
+class SliceCells extends Component<CellsProps> {
+  override shouldComponentUpdate(next: CellsProps): boolean {
+    return cellsChanged(this.props, next);
+  }
+
+  override render({ slice: s, stats, canRollback, onRollback }: CellsProps) {
+    return (
+      <>
+        <td role="cell">
+          <a href={`#/slices/${encodeURIComponent(s.key)}`}>{s.key}</a>
+        </td>
+        <td role="cell">
+          <span class={`state state-${s.state.toLowerCase()}`}>{s.state.replace('_', ' ')}</span>
+        </td>
+        <td role="cell">{percent(s.percent)}</td>
+        <td role="cell">{targetingSummary(s.targeting)}</td>
+        <td role="cell">{s.tags.join(', ')}</td>
+        <td role="cell">{stats === null ? '…' : share(stats.traffic.last5Minutes.newShare)}</td>
+        <td role="cell" class={stats !== null && stats.behind > 0 ? 'behind' : 'muted'}>
+          {stats === null ? '…' : stats.behind}
+        </td>
+        <td role="cell">
+          {when(stats?.lastChange?.recordedAt ?? s.updatedAt)}
+          {stats?.lastChange != null && <div class="muted actor">by {stats.lastChange.actor}</div>}
+        </td>
+        {canRollback && (
+          <td role="cell" class="rollback-column">
+            {s.state === 'ACTIVE' && (
+              <button type="button" class="danger small" onClick={() => onRollback(s)}>
+                Roll back…
+              </button>
+            )}
+          </td>
+        )}
+      </>
+    );
+  }
 }
 
 function CreateSliceDialog({ onClose }: { onClose: () => void }) {

@@ -9,6 +9,9 @@ import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type ConsoleAsset, type ConsoleBundle, loadConsoleBundle } from './console-assets.js';
 import { SignInInput } from './dto/sign-in.input.js';
 
+/** Read by console/src/boot.ts: if you rename it, rename it there. */
+const SIGNED_IN_HINT_COOKIE = 'switchyard_signed_in';
+
 /**
  * The web console: its files, and its sign-in (docs/console.md). The console itself is a client of
  * the public GraphQL API and the documented SDK stream; these routes only serve it and exchange a
@@ -43,7 +46,7 @@ export class ConsoleController {
     if (!req.is('application/json')) throw InvalidContentType.json();
     const opened = await this.sessions.open(input.token.trim());
     const maxAge = Math.max(1, Math.floor((opened.expiresAt.getTime() - Date.now()) / 1000));
-    res.setHeader('set-cookie', this.cookie(req, opened.secret, maxAge));
+    res.setHeader('set-cookie', [this.cookie(req, opened.secret, maxAge), this.signedInHint(req, maxAge)]);
     res.setHeader('cache-control', 'no-store');
     return { signedIn: true, name: opened.principal.name, role: opened.principal.role, csrfToken: opened.csrfToken, expiresAt: opened.expiresAt.toISOString() };
   }
@@ -73,7 +76,7 @@ export class ConsoleController {
       if (!csrfTokenMatches(secret, req.header(CSRF_HEADER))) throw AuthException.csrfTokenMissing();
       await this.sessions.end(secret);
     }
-    res.setHeader('set-cookie', this.cookie(req, '', 0));
+    res.setHeader('set-cookie', [this.cookie(req, '', 0), this.signedInHint(req, 0)]);
   }
 
   /** The page. Express matches `/console` and `/console/` alike: the page's relative links need the slash. */
@@ -115,6 +118,17 @@ export class ConsoleController {
     const [encoding, body] = /\bbr\b/.test(accepted) ? ['br', asset.brotli] : /\bgzip\b/.test(accepted) ? ['gzip', asset.gzip] : [null, asset.body];
     if (encoding !== null) res.setHeader('content-encoding', encoding);
     res.status(200).type(asset.contentType).send(body);
+  }
+
+  /**
+   * A hint the page reads (not HttpOnly, and holding nothing: the session is the other cookie) that
+   * this browser signed in, for as long as the session: boot.js then asks for the slice list in
+   * parallel with the session instead of after it, without sending a request that is refused when
+   * nobody is signed in. A stale hint (a session revoked meanwhile) costs one refused request.
+   */
+  private signedInHint(req: Request, maxAgeSeconds: number): string {
+    const secure = this.config.consoleSecureCookie || req.secure;
+    return `${SIGNED_IN_HINT_COOKIE}=${maxAgeSeconds > 0 ? '1' : ''}; Path=/; Max-Age=${maxAgeSeconds}; SameSite=Strict${secure ? '; Secure' : ''}`;
   }
 
   /** The session cookie: HttpOnly, SameSite=Strict, for the whole origin; Secure over TLS or when configured. */

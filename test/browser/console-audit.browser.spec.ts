@@ -235,9 +235,11 @@ describe('the console for auditors and admins, in Chromium', () => {
     await page.locator('tr[data-slice="ledger.read-path"]').waitFor(); // the first load done: only the reload's requests are counted
     const graphqlBodies: string[] = [];
     const responses: Promise<{ encoding: string | undefined; bytes: number }>[] = [];
-    page.on('request', (request) => request.url().endsWith('/graphql') && graphqlBodies.push(request.postData() ?? ''));
+    // The list's queries are GETs (the query in the URL), the rest POSTs.
+    const isGraphql = (url: string) => new URL(url).pathname === '/graphql';
+    page.on('request', (request) => isGraphql(request.url()) && graphqlBodies.push(request.postData() ?? decodeURIComponent(new URL(request.url()).search)));
     page.on('response', (response) => {
-      if (response.url().endsWith('/graphql')) responses.push(response.body().then((body) => ({ encoding: response.headers()['content-encoding'], bytes: body.length })));
+      if (isGraphql(response.url())) responses.push(response.body().then((body) => ({ encoding: response.headers()['content-encoding'], bytes: body.length })));
     });
     await page.reload();
     const behind = (key: string) => page.locator(`tr[data-slice="${key}"] td`).nth(6);

@@ -29,7 +29,10 @@ describe('console sessions', () => {
     const { response, body } = await signIn(token);
     expect(response.status).toBe(200);
     const setCookie = response.headers.get('set-cookie')!;
-    expect(setCookie).toMatch(/^switchyard_session=sys_[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    const [session, hint] = response.headers.getSetCookie();
+    expect(session).toMatch(/^switchyard_session=sys_[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    // Beside it, a hint the page reads that holds nothing (docs/console.md, "Speed at 1,000 slices").
+    expect(hint).toMatch(/^switchyard_signed_in=1; Path=\/; Max-Age=\d+; SameSite=Strict$/);
     expect(setCookie).not.toContain(token);
     expect(body).toMatchObject({ signedIn: true, name: 'console-rm', role: 'release-manager' });
     expect(JSON.stringify(body)).not.toContain(token);
