@@ -55,6 +55,8 @@ const SLICE = 'payments.provider.mpesa';
 const UNLEASH_REFERENCE_NS = 2000;
 const TARGET_RATIO = 30;
 const TARGET_NS = 50;
+/** Subjects the host-like rows cycle through (their ids and contexts stay in cache). */
+const HOT_WINDOW = 1_000;
 /** `route` with outcomes, over the handler called alone. */
 const TARGET_ROUTE_OVERHEAD_NS = 150;
 
@@ -245,7 +247,6 @@ const ids: string[] = contexts.map((c) => c.userId);
 const hashing: Ctx[] = contexts.filter((c) => c.country === 'KE' || c.country === 'GH');
 // Host-like rows: the first 1,000 subjects' ids as a service gets them (parsed from JSON: flat
 // strings) and their countries, from which each call builds its context.
-const HOT_WINDOW = 1_000;
 const parsedIds: string[] = JSON.parse(JSON.stringify(ids.slice(0, HOT_WINDOW))) as string[];
 const hotCountries: string[] = contexts.slice(0, HOT_WINDOW).map((c) => c.country);
 
