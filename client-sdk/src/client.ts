@@ -215,8 +215,11 @@ class Client implements SwitchyardClient {
   private readonly metrics: MetricsReporter | undefined;
 
   private readonly counters = new Map<string, MutableCounts>();
+  /** The slice counted last and its counts (entries are never removed from `counters`, so the memo stays valid). */
+  private lastCountedKey: string | undefined = undefined;
+  private lastCounts: MutableCounts | undefined = undefined;
   /** Outcomes and comparisons since the last accepted report (bounded: outcome-recorder.ts). */
-  private readonly outcomes = new OutcomeRecorder();
+  private readonly outcomes: OutcomeRecorder;
   private readonly runner: PathRunner;
   private readonly listeners = new Set<(event: ChangeEvent) => void>();
   private readonly statusListeners = new Set<(status: ClientStatus) => void>();
@@ -234,6 +237,7 @@ class Client implements SwitchyardClient {
   ) {
     const { clock, random } = ports;
     const report = (error: SwitchyardError): void => this.report(error);
+    this.outcomes = new OutcomeRecorder(random);
     this.runner = new PathRunner({
       enabled: options.metrics !== null,
       recorder: this.outcomes,
@@ -332,14 +336,23 @@ class Client implements SwitchyardClient {
     }
   }
 
-  /** One Map lookup; allocates only the first time a slice key is seen. */
+  /** The memo, else one Map lookup; allocates only the first time a slice key is seen. */
   private count(slice: string, path: Path): void {
-    let counts = this.counters.get(slice);
-    if (counts === undefined) {
-      if (typeof slice !== 'string' || slice.length > MAX_COUNTED_KEY_LENGTH || this.counters.size >= MAX_COUNTED_SLICES) return;
-      counts = { NEW: 0, LEGACY: 0 };
-      this.counters.set(slice, counts);
+    let counts: MutableCounts | undefined;
+    // A host decides on the same slice again and again, mostly with the same string: comparing it
+    // with the last key is a pointer compare, where the Map hashes and probes.
+    if (slice === this.lastCountedKey) counts = this.lastCounts;
+    else {
+      counts = this.counters.get(slice);
+      if (counts === undefined) {
+        if (typeof slice !== 'string' || slice.length > MAX_COUNTED_KEY_LENGTH || this.counters.size >= MAX_COUNTED_SLICES) return;
+        counts = { NEW: 0, LEGACY: 0 };
+        this.counters.set(slice, counts);
+      }
+      this.lastCountedKey = slice;
+      this.lastCounts = counts;
     }
+    if (counts === undefined) return; // `slice` is undefined, and nothing was counted yet
     if (path === 'NEW') counts.NEW++;
     else counts.LEGACY++;
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { compileConstraint, compileSegment, foldCase, matchesConstraint, readAttribute } from './constraint-match.js';
 import type { Constraint, EvaluationContext, Operator } from './types.js';
 
@@ -192,6 +193,30 @@ describe('operator semantics (DESIGN.md and the decisions in constraint-match.ts
       ['caseInsensitive is ignored by SEMVER_* (prerelease stays case-sensitive)', c('v', 'SEMVER_EQ', ['1.0.0-RC'], { caseInsensitive: true }), { v: '1.0.0-rc' }, false],
     ];
     it.each(cases)('%s', (_l, constraint, context, expected) => expect(check(constraint, context)).toBe(expected));
+
+    it('IN and NOT_IN give the same answer for short lists (searched) and long ones (hashed)', () => {
+      // A reference written from the rule, not from the code: a missing (absent, non-string, empty)
+      // value fails IN; otherwise IN iff some non-empty value equals it (both folded when asked).
+      const word = fc.constantFrom('KE', 'ke', 'Ke', 'GH', 'NG', '', 'ÅLESUND', 'ålesund', 'x', 'KE ');
+      fc.assert(
+        fc.property(
+          fc.array(word, { maxLength: 20 }),
+          fc.oneof(word, fc.constant(undefined), fc.integer()),
+          fc.boolean(),
+          fc.boolean(),
+          fc.boolean(),
+          (values, value, isIn, caseInsensitive, inverted) => {
+            const fold = (t: string) => (caseInsensitive ? t.toLowerCase() : t);
+            const present = typeof value === 'string' && value.length > 0;
+            const found = present && values.some((v) => v.length > 0 && fold(v) === fold(value));
+            const expected = (isIn ? found : !found) !== inverted;
+            const constraint = c('country', isIn ? 'IN' : 'NOT_IN', values, { caseInsensitive, inverted });
+            expect(check(constraint, value === undefined ? {} : { country: value })).toBe(expected);
+          },
+        ),
+        { numRuns: 3_000 },
+      );
+    });
   });
 
   describe('numbers as floats', () => {

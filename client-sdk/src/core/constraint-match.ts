@@ -94,13 +94,31 @@ function singleValue(values: unknown): string | undefined {
   return Array.isArray(values) && values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
 }
 
+/**
+ * Lists up to this long are searched by `===` rather than a Set: for the few values a segment
+ * usually lists (countries, plans), comparing strings is cheaper than hashing the context's value.
+ */
+const LINEAR_IN_MAX = 8;
+
 function compileIn(attribute: string, values: unknown, caseInsensitive: boolean, isIn: boolean): ContextPredicate {
-  const set = new Set(listValues(values, caseInsensitive));
-  if (set.size === 0) return isIn ? NEVER : ALWAYS; // IN [] is false, NOT_IN [] true, whatever the context
+  const list = [...new Set(listValues(values, caseInsensitive))];
+  if (list.length === 0) return isIn ? NEVER : ALWAYS; // IN [] is false, NOT_IN [] true, whatever the context
+  if (list.length <= LINEAR_IN_MAX) {
+    return (context) => {
+      // Read here, not through readAttribute: a property read site of its own, which stays fast
+      // (monomorphic) while constraints share it, where readAttribute's one site serves every caller.
+      const raw: unknown = context[attribute];
+      if (typeof raw !== 'string' || raw.length === 0) return !isIn; // missing fails IN, passes NOT_IN
+      const value = caseInsensitive ? foldCase(raw) : raw;
+      for (let i = 0; i < list.length; i++) if (list[i] === value) return isIn;
+      return !isIn;
+    };
+  }
+  const set = new Set(list);
   return (context) => {
-    const value = readAttribute(context, attribute);
-    if (value === undefined) return !isIn; // missing fails IN, passes NOT_IN
-    return set.has(caseInsensitive ? foldCase(value) : value) === isIn;
+    const raw: unknown = context[attribute];
+    if (typeof raw !== 'string' || raw.length === 0) return !isIn;
+    return set.has(caseInsensitive ? foldCase(raw) : raw) === isIn;
   };
 }
 

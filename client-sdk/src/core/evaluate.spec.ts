@@ -222,6 +222,25 @@ describe('hot path', () => {
     def.slices.length = 0;
     expect(sut.explain('payments.provider.mpesa', {})).toEqual({ path: 'NEW', reason: 'ROLLOUT' });
   });
+
+  it('answers for whichever slice is asked, whatever was asked before (the last-slice memo)', () => {
+    // Slices that answer differently for the same context, asked in every order, with keys that
+    // are equal strings but not the same object, unknown keys and non-strings in between; and the
+    // same through a delta's overlay, whose memo is its own.
+    const a = slice({ key: 'a', basisPoints: 10000, targeting: { include: [], exclude: [], rules: [] } });
+    const b = slice({ key: 'b', basisPoints: 0, targeting: { include: [], exclude: [], rules: [] } });
+    const sut = snapshot([a, b]);
+    const changed = applyDelta(sut, diffSnapshots({ revision: 7, slices: [a, b], segments }, { revision: 8, slices: [{ ...a, state: 'ROLLED_BACK' }, b], segments })).snapshot;
+    const keys: unknown[] = ['a', 'b', ['a'].join(''), 'zz', undefined, 'a', 7, 'b', 'a', '', 'b'];
+    const expected = (s: typeof sut, key: unknown) => (key === 'a' ? (s === sut ? 'ROLLOUT' : 'ROLLED_BACK') : key === 'b' ? 'ROLLOUT' : 'UNKNOWN_SLICE');
+    for (const s of [sut, changed, sut]) {
+      for (const key of keys) {
+        const decision = s.explain(key as string, { userId: 'u1' });
+        expect([key, decision.reason]).toEqual([key, expected(s, key)]);
+        if (key === 'a') expect(decision.path).toBe(s === sut ? 'NEW' : 'LEGACY');
+      }
+    }
+  });
 });
 
 describe('observation settings (docs/outcomes.md)', () => {

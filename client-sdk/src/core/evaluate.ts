@@ -38,7 +38,7 @@
 import type { Decision, EvaluationContext, Path, SegmentDefinition, SliceDefinition, SliceState, SnapshotDefinition } from './types.js';
 import { isBasisPoints, MAX_BASIS_POINTS } from './basis-points.js';
 import { positionWithPrefix } from './bucket.js';
-import { compileSegment, readAttribute, type ContextPredicate } from './constraint-match.js';
+import { compileSegment, type ContextPredicate } from './constraint-match.js';
 import { readDelta } from './delta.js';
 import { prepareHashPrefix, type HashPrefix } from './murmur3.js';
 
@@ -232,8 +232,11 @@ function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decis
 
   if (share.basisPoints <= 0) return share.onLegacy;
   if (share.basisPoints >= MAX_BASIS_POINTS) return share.onNew;
-  const id = readAttribute(context, slice.stickinessAttribute);
-  if (id === undefined) return NO_STICKINESS;
+  // readAttribute's rule (a non-empty string, else missing), read at a site of its own: the
+  // stickiness attribute is nearly always the same name, so this read stays monomorphic, where
+  // readAttribute's shared site sees every attribute any constraint reads and goes megamorphic.
+  const id: unknown = context[slice.stickinessAttribute];
+  if (typeof id !== 'string' || id.length === 0) return NO_STICKINESS;
   return positionWithPrefix(slice.hashPrefix, id) < share.basisPoints ? share.onNew : share.onLegacy;
 }
 
@@ -245,6 +248,15 @@ function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decis
  * MAX_OVERLAY slices. Nothing is mutated once built: every snapshot stays valid and shareable.
  */
 class Snapshot implements CompiledSnapshot {
+  /**
+   * The slice found last, and its key: a host deciding in a loop or per request asks for the same
+   * slice again and again, usually with the same string (a constant), so `===` settles it by
+   * comparing pointers where a Map lookup hashes and probes (about a third of a decision's cost
+   * without the hash). A memo only: never changes what `slice` returns, the maps are immutable.
+   */
+  private lastKey: string | undefined = undefined;
+  private lastSlice: CompiledSlice | undefined = undefined;
+
   constructor(
     readonly revision: number,
     readonly base: ReadonlyMap<string, CompiledSlice>,
@@ -252,11 +264,21 @@ class Snapshot implements CompiledSnapshot {
     readonly segments: ReadonlyMap<string, CompiledSegment>,
   ) {}
 
-  /** The compiled slice, or undefined. One Map lookup while the overlay is empty, two at most. */
+  /** The compiled slice, or undefined. The memo, else one Map lookup while the overlay is empty, two at most. */
   slice(sliceKey: string): CompiledSlice | undefined {
-    if (this.overlay.size === 0) return this.base.get(sliceKey);
-    const changed = this.overlay.get(sliceKey);
-    return changed === undefined ? this.base.get(sliceKey) : (changed ?? undefined);
+    if (sliceKey === this.lastKey) return this.lastSlice;
+    let found: CompiledSlice | undefined;
+    if (this.overlay.size === 0) found = this.base.get(sliceKey);
+    else {
+      const changed = this.overlay.get(sliceKey);
+      found = changed === undefined ? this.base.get(sliceKey) : (changed ?? undefined);
+    }
+    // Only found slices and string keys: an unknown key must not evict the slice a host decides on.
+    if (found !== undefined && typeof sliceKey === 'string') {
+      this.lastKey = sliceKey;
+      this.lastSlice = found;
+    }
+    return found;
   }
 
   /** Every slice, base and overlay merged. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import murmurhash3js from 'murmurhash3js';
 import { hashWithPrefix, murmur3, prepareHashPrefix } from './murmur3.js';
 
@@ -116,6 +117,28 @@ describe('murmur3 (MurmurHash3 x86_32 over UTF-8)', () => {
         }
       }
     }
+  });
+
+  it('equals the byte-array reference on ASCII runs mixed with any code unit, after a prefix of any length', () => {
+    // The four-characters-at-a-time ASCII path must hand over exactly to the one-code-point path
+    // and back, whatever the bytes pending from the prefix (0..3) and wherever non-ASCII falls.
+    const unit = fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) },
+      { weight: 1, arbitrary: fc.constantFrom('😀', '𝄞', 'é', '€', '\u007f', '\u0080', '\u07ff', '\u0800') },
+    );
+    const text = fc.array(unit, { maxLength: 40 }).map((units) => units.join(''));
+    fc.assert(
+      fc.property(text, text, (prefix, value) => {
+        const expected = referenceHash(utf8(prefix + value));
+        expect(murmur3(prefix + value)).toBe(expected);
+        // Where cutting does not split a surrogate pair, resuming from the prefix gives the same hash.
+        if (Buffer.compare(Buffer.concat([utf8(prefix), utf8(value)]), Buffer.from(utf8(prefix + value))) === 0) {
+          expect(hashWithPrefix(prepareHashPrefix(prefix), value)).toBe(expected);
+        }
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('encodes lone surrogates as U+FFFD, like TextEncoder', () => {

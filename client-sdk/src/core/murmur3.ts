@@ -88,6 +88,11 @@ const scratch: MutableHashPrefix = { h1: 0, tail: 0, tailLength: 0, byteLength: 
 /**
  * Continues the hash from state `from` over the UTF-8 bytes of `text`, encoded code point by code
  * point (no intermediate byte array), and stores the resulting state in `out`.
+ *
+ * Ids are ASCII almost always, so four ASCII characters are read at once and mixed as one block
+ * (shifted by the bytes already pending, so that a slice key of any length keeps the fast path);
+ * anything else goes one code point at a time. `charCodeAt` is most of the cost (V8 checks the
+ * string's representation on every call), so the fast path does nothing per character beyond it.
  */
 function absorb(from: HashPrefix, text: string, out: MutableHashPrefix): void {
   let h1 = from.h1;
@@ -95,9 +100,27 @@ function absorb(from: HashPrefix, text: string, out: MutableHashPrefix): void {
   let tailLength = from.tailLength;
   let byteLength = from.byteLength;
   const n = text.length;
-  for (let i = 0; i < n; i++) {
-    let c = text.charCodeAt(i);
-    // The code point's UTF-8 bytes, first byte in the low 8 bits, and how many there are.
+  let i = 0;
+  for (;;) {
+    // Whole blocks of four ASCII characters: the pending bytes, then the first 4 - tailLength of
+    // the four; the last tailLength of them are pending afterwards (tailLength is unchanged).
+    const shift = tailLength << 3;
+    while (i + 4 <= n) {
+      const c0 = text.charCodeAt(i);
+      const c1 = text.charCodeAt(i + 1);
+      const c2 = text.charCodeAt(i + 2);
+      const c3 = text.charCodeAt(i + 3);
+      if ((c0 | c1 | c2 | c3) >= 0x80) break;
+      const word = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+      h1 = mixBlock(h1, tail | (word << shift));
+      tail = shift === 0 ? 0 : word >>> (32 - shift);
+      byteLength += 4;
+      i += 4;
+    }
+    if (i >= n) break;
+
+    // One code point: its UTF-8 bytes, first byte in the low 8 bits, and how many there are.
+    let c = text.charCodeAt(i++);
     let bytes: number;
     let count: number;
     if (c < 0x80) {
@@ -110,7 +133,7 @@ function absorb(from: HashPrefix, text: string, out: MutableHashPrefix): void {
       bytes = 0xe0 | (c >>> 12) | ((0x80 | ((c >>> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
       count = 3;
     } else {
-      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      const next = i < n ? text.charCodeAt(i) : 0;
       if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
         // A well-formed surrogate pair: one supplementary code point, four bytes.
         c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);

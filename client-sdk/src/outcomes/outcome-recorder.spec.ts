@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { LATENCY_SCHEME, latencyBucketOf, mergeSparse } from '../core/index.js';
-import { MAX_OUTCOME_SLICES, MAX_SAMPLES_PER_REPORT, MAX_SAMPLES_PER_SLICE, OutcomeRecorder, type MismatchSample } from './outcome-recorder.js';
+import {
+  EXACT_CALLS_PER_REPORT,
+  MAX_OUTCOME_SLICES,
+  MAX_SAMPLES_PER_REPORT,
+  MAX_SAMPLES_PER_SLICE,
+  OutcomeRecorder,
+  TIMED_ONE_IN,
+  type MismatchSample,
+} from './outcome-recorder.js';
 
 const sample = (n: number): MismatchSample => ({ at: '2026-12-02T10:00:00.000Z', served: 'LEGACY', subject: '0123456789abcdef', diff: `$.n: ${n} ≠ ${n + 1}` });
 
@@ -107,6 +115,75 @@ describe('OutcomeRecorder', () => {
     const second = sut.take();
     expect(Object.values(second.comparisons).flatMap((c) => c.samples)).toHaveLength(6 * 5 - 20);
     expect(Object.values(second.comparisons).every((c) => c.compared === 0 && c.mismatches === 0)).toBe(true);
+  });
+
+  describe('which calls route times', () => {
+    /** mulberry32: a seeded random for the recorder's draws, so a failure reproduces. */
+    const seeded = (seed: number) => () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    /** Runs `calls` calls of `path` as route does: ask, then record timed (with `duration(i)`) or not. */
+    const run = (recorder: OutcomeRecorder, path: 'NEW' | 'LEGACY', calls: number, duration: (i: number) => number, ok: (i: number) => boolean = () => true) => {
+      let timed = 0;
+      for (let i = 0; i < calls; i++) {
+        const figures = recorder.figuresFor('busy')!;
+        if (figures.timesNext(path)) {
+          timed++;
+          figures.recordTimed(path, ok(i), duration(i));
+        } else figures.recordUntimed(path, ok(i));
+      }
+      return timed;
+    };
+
+    it('times every call of a quiet path, and a 1-in-16 random sample beyond the first 1,000 between reports', () => {
+      const recorder = new OutcomeRecorder(seeded(1));
+      expect(run(recorder, 'NEW', EXACT_CALLS_PER_REPORT, () => 1)).toBe(EXACT_CALLS_PER_REPORT);
+      expect(run(recorder, 'LEGACY', 10, () => 1)).toBe(10); // each path has its own budget
+      const beyond = run(recorder, 'NEW', 160_000, () => 1);
+      expect(beyond / 160_000).toBeGreaterThan(0.9 / TIMED_ONE_IN);
+      expect(beyond / 160_000).toBeLessThan(1.1 / TIMED_ONE_IN);
+      // A report taken: every call timed again, up to the budget.
+      recorder.take();
+      expect(run(recorder, 'NEW', EXACT_CALLS_PER_REPORT, () => 1)).toBe(EXACT_CALLS_PER_REPORT);
+      expect(run(recorder, 'NEW', 1_000, () => 1)).toBeLessThan(200);
+    });
+
+    it('counts every call and failure, sums the histogram to the calls, and estimates the durations without bias', () => {
+      // Durations from two modes, 90 % at 2 ms and 10 % at 50 ms, in random order; failures every 7th call.
+      const random = seeded(2);
+      const recorder = new OutcomeRecorder(seeded(3));
+      const calls = 200_000;
+      const durations = Array.from({ length: calls }, () => (random() < 0.1 ? 50 : 2));
+      run(
+        recorder,
+        'NEW',
+        calls,
+        (i) => durations[i]!,
+        (i) => i % 7 !== 0,
+      );
+      const figures = recorder.take().outcomes.busy!.NEW!;
+      expect(figures.calls).toBe(calls);
+      expect(figures.failures).toBe(Math.ceil(calls / 7));
+      expect(figures.latency.buckets.reduce((sum, [, count]) => sum + count, 0)).toBe(calls);
+      expect(figures.latency.buckets.map(([bucket]) => bucket)).toEqual([latencyBucketOf(2), latencyBucketOf(50)]);
+      // The share of the slow mode: 10 %, and what the histogram says, within sampling error
+      // (about 12,000 timed calls: a standard error of 0.3 points).
+      const slowTrue = durations.filter((d) => d === 50).length / calls;
+      const slowShown = figures.latency.buckets[1]![1] / calls;
+      expect(Math.abs(slowShown - slowTrue)).toBeLessThan(0.015);
+    });
+
+    it('does not depend on how calls go: slow calls after fast ones are not under-counted', () => {
+      // A path whose every 16th call is slow (a pattern in step with the mean gap): systematic
+      // sampling could see none or all of them; random gaps see about 1 in 16.
+      const recorder = new OutcomeRecorder(seeded(4));
+      run(recorder, 'LEGACY', 320_000, (i) => (i % 16 === 0 ? 40 : 1));
+      const buckets = new Map(recorder.take().outcomes.busy!.LEGACY!.latency.buckets);
+      expect(Math.abs(buckets.get(latencyBucketOf(40))! / 320_000 - 1 / 16)).toBeLessThan(0.01);
+    });
   });
 
   it('takes only the slices a filter accepts (the watched slices report)', () => {

@@ -11,6 +11,16 @@
  * subtracts exactly what was taken once the service accepted (or refused for good) the report.
  * Whatever was recorded in between, or while the service was down, stays and goes with the next
  * report: the figures are always "since the last accepted report", never a queue.
+ *
+ * Which calls `route` times (docs/outcomes.md, "Which calls are timed"): two clock readings are
+ * most of what measuring costs, so a busy path times a random sample of its calls. Every call is
+ * counted (calls, failures) whatever happens. Of each path's first EXACT_CALLS_PER_REPORT calls
+ * between two reports, every one is timed: a quiet slice keeps an exact histogram. Beyond those,
+ * each call is timed with probability 1 / TIMED_ONE_IN, drawn before the call (so the choice cannot
+ * depend on how the call goes), and a call not timed is counted in the bucket of the path's latest
+ * timed call: the histogram still sums to the calls exactly, as the service requires, and each
+ * timed duration stands for a random number of calls (geometric, mean TIMED_ONE_IN) whatever its
+ * value, so that the histogram estimates the durations' distribution without bias.
  */
 import { LATENCY_BUCKETS, LATENCY_SCHEME, latencyBucketOf, SLICE_KEY_PATTERN, sparseOf, type Path } from '../core/index.js';
 
@@ -20,6 +30,11 @@ export const MAX_OUTCOME_SLICES = 1_000;
 export const MAX_SAMPLES_PER_SLICE = 5;
 /** Mismatch samples in one report (the rest wait for the next, still at most 5 per slice). */
 export const MAX_SAMPLES_PER_REPORT = 20;
+/** Calls of one path between two reports that `route` times every one of (see the module comment). */
+export const EXACT_CALLS_PER_REPORT = 1_000;
+/** Beyond those, `route` times one call in this many, at random. */
+export const TIMED_ONE_IN = 16;
+const LOG_NOT_TIMED = Math.log(1 - 1 / TIMED_ONE_IN);
 
 /** One mismatch, as reported (docs/outcomes.md). */
 export interface MismatchSample {
@@ -63,7 +78,14 @@ export type ComparisonResult = 'match' | 'mismatch' | 'otherFailure' | 'timeout'
 const LEGACY_OFFSET = 0;
 const NEW_OFFSET = LATENCY_BUCKETS;
 
-class SliceFigures {
+/** Numbers in [0, 1): which calls are timed beyond the exact ones. */
+type Random = () => number;
+
+/**
+ * One slice's figures: what `route` records its calls in (through {@link OutcomeRecorder.figuresFor}),
+ * so that a call on a slice already seen costs no lookup beyond the recorder's memo.
+ */
+export class SliceFigures {
   /** LEGACY's buckets, then NEW's. Float64: exact to 2^53 calls however long the service is down. */
   readonly histogram = new Float64Array(2 * LATENCY_BUCKETS);
   legacyCalls = 0;
@@ -75,9 +97,86 @@ class SliceFigures {
   otherFailures = 0;
   timeouts = 0;
   samples: MismatchSample[] = [];
+  /** Per path: calls still timed every one before the next report is taken. */
+  legacyExactLeft = EXACT_CALLS_PER_REPORT;
+  newExactLeft = EXACT_CALLS_PER_REPORT;
+  /** Per path, beyond those: calls until (and including) the next timed one. */
+  legacyUntilTimed = 0;
+  newUntilTimed = 0;
+  /** Per path: the histogram index of the latest timed call, where calls not timed are counted; -1 before any. */
+  legacyLastIndex = -1;
+  newLastIndex = -1;
+
+  constructor(private readonly random: Random) {}
 
   isEmpty(): boolean {
     return this.legacyCalls === 0 && this.newCalls === 0 && this.compared === 0 && this.otherFailures === 0 && this.timeouts === 0 && this.samples.length === 0;
+  }
+
+  /**
+   * Whether the call of `path` about to start is timed (module comment). Asked once per call,
+   * before it starts. Allocates nothing; draws a random number only for a timed call of a busy path.
+   */
+  timesNext(path: Path): boolean {
+    if (path === 'NEW') {
+      if (this.newExactLeft > 0 || this.newLastIndex < 0) {
+        this.newExactLeft--;
+        return true;
+      }
+      if (--this.newUntilTimed > 0) return false;
+      this.newUntilTimed = this.untilNextTimed();
+      return true;
+    }
+    if (this.legacyExactLeft > 0 || this.legacyLastIndex < 0) {
+      this.legacyExactLeft--;
+      return true;
+    }
+    if (--this.legacyUntilTimed > 0) return false;
+    this.legacyUntilTimed = this.untilNextTimed();
+    return true;
+  }
+
+  /** Geometric with p = 1 / TIMED_ONE_IN, at least 1: the gaps between the timed calls of a Bernoulli(p) draw per call. */
+  private untilNextTimed(): number {
+    const u = 1 - this.random(); // (0, 1]
+    const gap = 1 + Math.floor(Math.log(u) / LOG_NOT_TIMED);
+    return gap >= 1 && gap < 1e9 ? gap : 1; // a random() outside [0, 1) must not stop the timing
+  }
+
+  /** One call of `path` with its duration (milliseconds). */
+  recordTimed(path: Path, ok: boolean, durationMs: number): void {
+    if (path === 'NEW') {
+      this.newCalls++;
+      if (!ok) this.newFailures++;
+      const index = NEW_OFFSET + latencyBucketOf(durationMs);
+      this.newLastIndex = index;
+      this.histogram[index]!++;
+    } else {
+      this.legacyCalls++;
+      if (!ok) this.legacyFailures++;
+      const index = LEGACY_OFFSET + latencyBucketOf(durationMs);
+      this.legacyLastIndex = index;
+      this.histogram[index]!++;
+    }
+  }
+
+  /** One call of `path` that was not timed: counted, and its duration taken to be the path's latest timed one's. */
+  recordUntimed(path: Path, ok: boolean): void {
+    if (path === 'NEW') {
+      this.newCalls++;
+      if (!ok) this.newFailures++;
+      this.histogram[this.newLastIndex < 0 ? NEW_OFFSET : this.newLastIndex]!++;
+    } else {
+      this.legacyCalls++;
+      if (!ok) this.legacyFailures++;
+      this.histogram[this.legacyLastIndex < 0 ? LEGACY_OFFSET : this.legacyLastIndex]!++;
+    }
+  }
+
+  /** A report of this slice was taken: the next calls of both paths are timed every one again. */
+  startReportInterval(): void {
+    this.legacyExactLeft = EXACT_CALLS_PER_REPORT;
+    this.newExactLeft = EXACT_CALLS_PER_REPORT;
   }
 }
 
@@ -91,35 +190,38 @@ interface Taken {
 
 export class OutcomeRecorder {
   private readonly slices = new Map<string, SliceFigures>();
+  /** The slice `figuresFor` found last (a host records on the same slice again and again): a compare instead of a Map probe. */
+  private lastKey: string | undefined = undefined;
+  private lastFigures: SliceFigures | undefined = undefined;
 
-  /** The figures of `slice`, created on first use; undefined for a key that cannot be a slice key, or when full. */
-  private figuresOf(slice: string): SliceFigures | undefined {
-    const existing = this.slices.get(slice);
-    if (existing !== undefined) return existing;
-    if (typeof slice !== 'string' || this.slices.size >= MAX_OUTCOME_SLICES || !SLICE_KEY_PATTERN.test(slice)) return undefined;
-    const figures = new SliceFigures();
-    this.slices.set(slice, figures);
+  /** @param random - draws which calls of a busy path are timed (module comment); `Math.random` unless a test fixes it. */
+  constructor(private readonly random: Random = Math.random) {}
+
+  /**
+   * The figures of `slice`, created on first use; undefined for a key that cannot be a slice key, or
+   * when full. Ask again for each call (not once for many): a slice left empty may be forgotten by `settle`.
+   */
+  figuresFor(slice: string): SliceFigures | undefined {
+    if (slice === this.lastKey) return this.lastFigures;
+    let figures = this.slices.get(slice);
+    if (figures === undefined) {
+      if (typeof slice !== 'string' || this.slices.size >= MAX_OUTCOME_SLICES || !SLICE_KEY_PATTERN.test(slice)) return undefined;
+      figures = new SliceFigures(this.random);
+      this.slices.set(slice, figures);
+    }
+    this.lastKey = slice;
+    this.lastFigures = figures;
     return figures;
   }
 
-  /** One call of `path` on `slice`: ok or failed, and how long it took (milliseconds). */
+  /** One call of `path` on `slice`: ok or failed, and how long it took (milliseconds). Always counted in the histogram as it is (no sampling). */
   record(slice: string, path: Path, ok: boolean, durationMs: number): void {
-    const figures = this.figuresOf(slice);
-    if (figures === undefined) return;
-    if (path === 'NEW') {
-      figures.newCalls++;
-      if (!ok) figures.newFailures++;
-      figures.histogram[NEW_OFFSET + latencyBucketOf(durationMs)]!++;
-    } else {
-      figures.legacyCalls++;
-      if (!ok) figures.legacyFailures++;
-      figures.histogram[LEGACY_OFFSET + latencyBucketOf(durationMs)]!++;
-    }
+    this.figuresFor(slice)?.recordTimed(path, ok, durationMs);
   }
 
   /** One comparison on `slice` that ended as `result`. */
   recordComparison(slice: string, result: ComparisonResult): void {
-    const figures = this.figuresOf(slice);
+    const figures = this.figuresFor(slice);
     if (figures === undefined) return;
     if (result === 'match') figures.compared++;
     else if (result === 'mismatch') {
@@ -157,7 +259,9 @@ export class OutcomeRecorder {
     const taken: Taken[] = [];
     let samplesLeft = MAX_SAMPLES_PER_REPORT;
     for (const [key, figures] of this.slices) {
-      if (figures.isEmpty() || (include !== undefined && !include(key))) continue;
+      if (include !== undefined && !include(key)) continue;
+      figures.startReportInterval();
+      if (figures.isEmpty()) continue;
       const legacy = pathReport(figures.legacyCalls, figures.legacyFailures, figures.histogram.subarray(LEGACY_OFFSET, LEGACY_OFFSET + LATENCY_BUCKETS));
       const next = pathReport(figures.newCalls, figures.newFailures, figures.histogram.subarray(NEW_OFFSET, NEW_OFFSET + LATENCY_BUCKETS));
       if (legacy !== undefined || next !== undefined) outcomes[key] = { ...(next === undefined ? {} : { NEW: next }), ...(legacy === undefined ? {} : { LEGACY: legacy }) };
@@ -200,6 +304,8 @@ export class OutcomeRecorder {
     }
     if (this.slices.size >= MAX_OUTCOME_SLICES) {
       for (const [key, figures] of this.slices) if (figures.isEmpty()) this.slices.delete(key);
+      this.lastKey = undefined;
+      this.lastFigures = undefined;
     }
   }
 }

@@ -12,10 +12,12 @@
  *  - measuring never throws into the host: a classifier, `normalize`, `equal` or `redact` that
  *    throws is told to `onError` (HOOK_FAILED, at most once a minute per hook), never to the caller;
  *  - on the common path (a synchronous handler, a slice already seen) the SDK allocates nothing:
- *    two readings of the monotonic clock, one logarithm, a few increments (outcome-recorder.ts).
+ *    a pointer compare to find the slice's figures, a few increments, and for a timed call two
+ *    readings of the monotonic clock and one logarithm (outcome-recorder.ts). The clock readings
+ *    cost about 50 ns each under kvm-clock, more than everything else together: so every call of a
+ *    quiet path is timed, and of a busy one a random sample (outcome-recorder.ts, docs/outcomes.md).
  *    (`performance.now()` itself returns a boxed number in Node 20: the young-generation GCs
  *    `npm run bench:sdk` shows for `route` are the clock's, as for `performance.now()` alone.)
- *    The clock readings are most of the cost: about 50 ns each under kvm-clock, the rest about 20 ns;
  *  - the path not served runs off the caller's critical path: after the served one returned (a
  *    microtask later), concurrently with a served promise; its failure or timeout is counted,
  *    never thrown; its own outcome is not recorded (it served no one).
@@ -27,7 +29,7 @@
 import type { Path } from '../core/index.js';
 import { describeError, SwitchyardError } from '../errors.js';
 import type { Clock, Monotonic } from '../ports/clock.js';
-import type { OutcomeRecorder } from './outcome-recorder.js';
+import type { OutcomeRecorder, SliceFigures } from './outcome-recorder.js';
 import { structuralDiff, structuralEqual } from './structural-diff.js';
 import { subjectOf } from './subject.js';
 
@@ -92,6 +94,9 @@ export interface PathRunnerOptions {
 
 type Other<T> = { readonly value: T } | 'failure' | 'timeout';
 
+/** `start` of a call that is not timed (tested with Number.isNaN: a clock reading NaN could not time a call anyway). */
+const UNTIMED = NaN;
+
 export class PathRunner {
   private readonly recorder: OutcomeRecorder;
   private readonly monotonic: Monotonic;
@@ -106,14 +111,24 @@ export class PathRunner {
   /** Calls the handler of `path`, measures it, returns what it returned (or throws what it threw). */
   route<T>(slice: string, path: Path, handlers: RouteHandlers<T>, isFailure: FailureClassifier<T> | undefined): T {
     if (!this.options.enabled) return path === 'NEW' ? handlers.next() : handlers.legacy();
-    const start = this.monotonic();
+    // Decided before the call, so that whether it is timed cannot depend on how it goes. A slice
+    // that cannot be recorded (not a slice key, or the recorder full) is only called.
+    let start = UNTIMED;
+    let figures: SliceFigures | undefined;
+    try {
+      figures = this.recorder.figuresFor(slice);
+      if (figures !== undefined && figures.timesNext(path)) start = this.monotonic();
+    } catch (error) {
+      this.internal(error);
+    }
     let result: T;
     try {
       result = path === 'NEW' ? handlers.next() : handlers.legacy();
     } catch (error) {
-      this.finish(slice, path, false, start);
+      if (figures !== undefined) this.finish(slice, path, false, start);
       throw error;
     }
+    if (figures === undefined) return result;
     try {
       if (result instanceof Promise) void this.follow(slice, path, result, isFailure, start);
       else this.finish(slice, path, isFailure === undefined || this.succeeded(isFailure, result as Awaited<T>), start);
@@ -123,10 +138,17 @@ export class PathRunner {
     return result;
   }
 
-  /** Records one call: never throws. */
+  /**
+   * Records one call, timed when `start` is a clock reading (else counted in the path's latest
+   * timed bucket): never throws. Finds the figures again (the recorder's memo makes it a compare):
+   * a promise may settle after `settle` forgot a slice that was empty.
+   */
   private finish(slice: string, path: Path, ok: boolean, start: number): void {
     try {
-      this.recorder.record(slice, path, ok, this.monotonic() - start);
+      const figures = this.recorder.figuresFor(slice);
+      if (figures === undefined) return;
+      if (Number.isNaN(start)) figures.recordUntimed(path, ok);
+      else figures.recordTimed(path, ok, this.monotonic() - start);
     } catch (error) {
       this.internal(error);
     }

@@ -9,6 +9,7 @@ import { ClientFactory, snapshotAt } from '../testing/fixtures.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { ProtocolServer } from '../testing/protocol-server.js';
 import type { MetricsReport } from '../transport/metrics-reporter.js';
+import { EXACT_CALLS_PER_REPORT } from './outcome-recorder.js';
 import { NOTHING_TO_SHOW } from './path-runner.js';
 
 /** `checkout`: all NEW, compared on every call, watched; `search`: 0 % (staff on NEW), never compared. */
@@ -20,6 +21,9 @@ function observedSnapshot(revision = 1, over: Partial<SliceDefinition> = {}): Sn
 const alice = { userId: 'alice' };
 const bob = { userId: 'bob' };
 const flush = () => new Promise((resolve) => setImmediate(resolve));
+const fail = (): never => {
+  throw new Error('handler failed');
+};
 
 describe('route, recordOutcome and compare', () => {
   let server: ProtocolServer;
@@ -127,6 +131,24 @@ describe('route, recordOutcome and compare', () => {
       expect(hookErrors[0]!.operation).toBe('outcomes');
       expect((await finalReport()).outcomes!.checkout!.NEW).toMatchObject({ calls: 3, failures: 0 });
     });
+  });
+
+  it('times every call of a quiet path and a random sample of a busy one, and counts every call in the histogram', async () => {
+    let readings = 0;
+    // random() = 0.5: beyond the exact calls, the gap to the next timed call is 1 + floor(ln 0.5 / ln(15/16)) = 11.
+    client = await clients.create(server.url, { metricsIntervalMs: 600_000 }, { clock, random: () => 0.5, monotonic: () => (readings++, t) });
+    const handlers = { legacy: () => 1, next: () => ((t += 3), 2) };
+    for (let i = 0; i < EXACT_CALLS_PER_REPORT; i++) client.route('checkout', bob, handlers);
+    expect(readings).toBe(2 * EXACT_CALLS_PER_REPORT);
+    readings = 0;
+    for (let i = 0; i < 110; i++) client.route('checkout', bob, handlers);
+    expect(readings).toBe(2 * 10);
+    // A call that throws and is not timed is still counted, as a failure.
+    const failing = { legacy: () => 1, next: (): number => ((t += 3), fail()) };
+    for (let i = 0; i < 5; i++) expect(() => client.route('checkout', bob, failing)).toThrow('handler failed');
+    const figures = (await finalReport()).outcomes!.checkout!.NEW!;
+    expect(figures).toMatchObject({ calls: EXACT_CALLS_PER_REPORT + 115, failures: 5 });
+    expect(figures.latency.buckets).toEqual([[bucket(3), EXACT_CALLS_PER_REPORT + 115]]);
   });
 
   it('with metrics: false (nothing would be sent), only calls the decided handler: no clock reading, no other path', async () => {
