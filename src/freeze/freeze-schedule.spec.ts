@@ -100,7 +100,7 @@ class Reference {
   constructor(
     private readonly spec: FreezeWindowSpec & { schedule: { kind: 'RECURRING' } },
     private readonly from: number,
-    private readonly to: number,
+    to: number,
   ) {
     const format = new Intl.DateTimeFormat('en-US', {
       timeZone: spec.timeZone,

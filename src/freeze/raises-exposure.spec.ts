@@ -31,7 +31,11 @@ const record: fc.Arbitrary<Gen> = fc.record({
   exclude: keys,
   rules: fc.array(fc.record({ segments: fc.subarray(SEGMENTS, { minLength: 1 }), basisPoints: bp }), { maxLength: 3 }),
 });
-const subject: fc.Arbitrary<Subject> = fc.record({ userId: fc.string({ maxLength: 6 }), accountId: fc.string({ maxLength: 6 }), memberships: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }) });
+const subject: fc.Arbitrary<Subject> = fc.record({
+  userId: fc.string({ maxLength: 6 }),
+  accountId: fc.string({ maxLength: 6 }),
+  memberships: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+});
 
 function toSlice(v: Gen): SliceRecord {
   return {
@@ -70,13 +74,21 @@ describe('raisesExposure', () => {
 
   it('never says "does not raise" when the decision core puts someone on NEW who was not', () => {
     fc.assert(
-      fc.property(record, record, fc.boolean(), fc.constantFrom(0, 0.5, 1), fc.integer({ min: 0, max: 4 }), fc.array(subject, { minLength: 1, maxLength: 30 }), (a, b, lower, cut, drop, subjects) => {
-        const current = toSlice(a);
-        // Half the time a lowering of the current configuration: "does not raise" is then tested for real.
-        const next = lower ? lowered(current, cut, drop) : toSlice(b);
-        if (raisesExposure(current, next)) return;
-        for (const s of subjects) if (onNew(next, s)) expect(onNew(current, s)).toBe(true);
-      }),
+      fc.property(
+        record,
+        record,
+        fc.boolean(),
+        fc.constantFrom(0, 0.5, 1),
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(subject, { minLength: 1, maxLength: 30 }),
+        (a, b, lower, cut, drop, subjects) => {
+          const current = toSlice(a);
+          // Half the time a lowering of the current configuration: "does not raise" is then tested for real.
+          const next = lower ? lowered(current, cut, drop) : toSlice(b);
+          if (raisesExposure(current, next)) return;
+          for (const s of subjects) if (onNew(next, s)) expect(onNew(current, s)).toBe(true);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
