@@ -95,7 +95,7 @@ export class HistoryService {
     const freezeWindows = new Map<string, unknown>();
     let lastSequence: string | null = null;
     await this.scan((row) => {
-      if (row.sliceKey !== null && row.action !== HistoryAction.FREEZE_OVERRIDDEN) slices.set(row.sliceKey, row.after);
+      if (row.sliceKey !== null && row.action !== (HistoryAction.FREEZE_OVERRIDDEN as string)) slices.set(row.sliceKey, row.after);
       if (FREEZE_WINDOW_ACTIONS.has(row.action)) {
         const key = ((row.after ?? row.before) as { key: string }).key;
         if (row.after === null) freezeWindows.delete(key);

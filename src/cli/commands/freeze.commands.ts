@@ -63,7 +63,7 @@ function parseWeekdays(value: string): number[] {
 
 /** A window in one line: "days 25-27 from 00:00 for 3d" or "2026-12-20 00:00 to ...". */
 export function describeSchedule(w: FreezeWindowView): string {
-  if (w.kind === 'ONE_OFF') return `${formatTime(w.from!)} to ${formatTime(w.until!)}`;
+  if (w.kind === 'ONE_OFF') return `${formatTime(w.from)} to ${formatTime(w.until)}`;
   const r = w.recurrence!;
   const days = [r.daysOfMonth === null ? null : `days ${r.daysOfMonth.join(',')}`, r.weekdays === null ? null : r.weekdays.map((d) => WEEKDAYS[d - 1]).join(',')].filter(
     (x) => x !== null,
