@@ -29,6 +29,7 @@ const MODULES = [
   'segments',
   'slices',
   'rollback',
+  'freeze', // freeze windows: their configuration and the exposure guard they register with slices
   'decision',
   'delivery', // snapshot, change feeds, SDK streams, HTTP fast path
   'traffic', // SDK usage reports

@@ -30,6 +30,7 @@ import { GraphqlMetrics } from './metrics/graphql-metrics.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { STATE_SOURCES, type StateSources } from './metrics/state-sources.js';
 import { RollbackModule } from './rollback/rollback.module.js';
+import { FreezeModule } from './freeze/freeze.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
 import { SlicesModule } from './slices/slices.module.js';
 import { TrafficModule } from './traffic/traffic.module.js';
@@ -55,6 +56,7 @@ export class AppModule implements NestModule {
         SegmentsModule,
         SlicesModule,
         RollbackModule,
+        FreezeModule,
         DecisionModule,
         DeliveryModule,
         HealthModule,

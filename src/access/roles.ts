@@ -26,6 +26,8 @@ export enum Permission {
   ROLLBACK = 'ROLLBACK',
   /** Create, list and revoke tokens. */
   MANAGE_TOKENS = 'MANAGE_TOKENS',
+  /** Lift a freeze: delete a freeze window, raise exposure during one with a reason (admins only). */
+  OVERRIDE_FREEZE = 'OVERRIDE_FREEZE',
 }
 
 const READERS = [Permission.READ, Permission.READ_CONFIG];

@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../access/auth.decorators.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { boundedTransaction } from '../database/bounded-transaction.js';
 import { ChangeNoticesRepository } from './change-notices.repository.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
@@ -72,6 +73,8 @@ export class ChangeService {
     private readonly idempotency: IdempotencyRepository,
     private readonly notices: ChangeNoticesRepository,
     @Inject(APP_CONFIG) config: AppConfig,
+    // The time of every change (history's recordedAt, what guards such as freeze windows judge by): injected so tests move it.
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.transactionTimeoutMs = config.databaseUrl === null ? null : config.databaseTransactionTimeoutMs;
   }
@@ -109,7 +112,7 @@ export class ChangeService {
           }
         }
 
-        const now = new Date();
+        const now = this.clock.now();
         const { result, history } = await request.execute(tx, now);
         if (history.length > 0) {
           head = await this.append(tx, request, history, now);

@@ -10,6 +10,7 @@ import { registerTokenCommands } from './commands/token.commands.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerWhoFollowsCommand } from './commands/who-follows.command.js';
 import { registerOutcomesCommands } from './commands/outcomes.commands.js';
+import { registerFreezeCommands } from './commands/freeze.commands.js';
 import { DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL } from './config.js';
 import { CliError } from './errors.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
@@ -89,6 +90,7 @@ export function createProgram(io: CliIo, state: RunState): Command {
   registerCheckpointCommands(program, open);
   registerWhoFollowsCommand(program, open);
   registerOutcomesCommands(program, open);
+  registerFreezeCommands(program, open);
 
   // Every command, subcommands included: write through `io`, and throw instead of exiting.
   const configure = (command: Command): void => {

@@ -18,11 +18,30 @@ export enum HistoryAction {
   SEGMENT_DELETED = 'SEGMENT_DELETED',
   TOKEN_CREATED = 'TOKEN_CREATED',
   TOKEN_REVOKED = 'TOKEN_REVOKED',
+  /** Freeze windows (docs/freeze-windows.md): before / after are the window's record, which names its key. */
+  FREEZE_WINDOW_CREATED = 'FREEZE_WINDOW_CREATED',
+  FREEZE_WINDOW_UPDATED = 'FREEZE_WINDOW_UPDATED',
+  FREEZE_WINDOW_DELETED = 'FREEZE_WINDOW_DELETED',
+  /**
+   * An admin raised exposure during a freeze window: written in the same transaction, just before
+   * the change's own row, naming the slice; `after` holds the override's reason and the windows.
+   */
+  FREEZE_OVERRIDDEN = 'FREEZE_OVERRIDDEN',
 }
 registerEnumType(HistoryAction, { name: 'HistoryAction' });
 
-/** Actions that change what SDKs evaluate (everything but tokens): they advance the snapshot revision. */
-export const NON_CONFIGURATION_ACTIONS: readonly HistoryAction[] = [HistoryAction.TOKEN_CREATED, HistoryAction.TOKEN_REVOKED];
+/**
+ * Actions that do not change what SDKs evaluate (tokens, freeze windows, an override's record):
+ * every other action advances the snapshot revision.
+ */
+export const NON_CONFIGURATION_ACTIONS: readonly HistoryAction[] = [
+  HistoryAction.TOKEN_CREATED,
+  HistoryAction.TOKEN_REVOKED,
+  HistoryAction.FREEZE_WINDOW_CREATED,
+  HistoryAction.FREEZE_WINDOW_UPDATED,
+  HistoryAction.FREEZE_WINDOW_DELETED,
+  HistoryAction.FREEZE_OVERRIDDEN,
+];
 
 export function changesConfiguration(action: HistoryAction | string): boolean {
   return !NON_CONFIGURATION_ACTIONS.includes(action as HistoryAction);

@@ -6,14 +6,17 @@ import { CheckpointsRepository } from './checkpoints.repository.js';
 import type { HistoryArgs } from './dto/history.args.js';
 import { ChainVerifier, type ChainVerdict, POSITION_PATTERN } from './proof/hash-chain.js';
 import { checkpointProblems, type HistoryCheckpoint, verifyCheckpoint } from './proof/history-checkpoint.js';
+import { HistoryAction } from './history-action.js';
 import { HistoryRepository, type HistoryRow } from './history.repository.js';
 
 const SCAN_BATCH = 1_000;
+const FREEZE_WINDOW_ACTIONS: ReadonlySet<string> = new Set([HistoryAction.FREEZE_WINDOW_CREATED, HistoryAction.FREEZE_WINDOW_UPDATED, HistoryAction.FREEZE_WINDOW_DELETED]);
 
-/** The configuration of every slice and segment as history says it was. */
+/** The configuration of every slice, segment and freeze window as history says it was. */
 export interface ReplayedState {
   readonly slices: ReadonlyMap<string, unknown>;
   readonly segments: ReadonlyMap<string, unknown>;
+  readonly freezeWindows: ReadonlyMap<string, unknown>;
   readonly lastSequence: string | null;
 }
 
@@ -81,15 +84,23 @@ export class HistoryService {
   }
 
   /**
-   * Rebuilds every slice's and segment's configuration from history alone: each row's `after`
-   * is the complete configuration, so the last one per key is its state (null when deleted).
+   * Rebuilds every slice's, segment's and freeze window's configuration from history alone: each
+   * row's `after` is the complete configuration, so the last one per key is its state (null when
+   * deleted). A freeze window's rows name no key column: its record (before or after) holds it. A
+   * FREEZE_OVERRIDDEN row names its slice but records the override, not the slice's state.
    */
   async replay(): Promise<ReplayedState> {
     const slices = new Map<string, unknown>();
     const segments = new Map<string, unknown>();
+    const freezeWindows = new Map<string, unknown>();
     let lastSequence: string | null = null;
     await this.scan((row) => {
-      if (row.sliceKey !== null) slices.set(row.sliceKey, row.after);
+      if (row.sliceKey !== null && row.action !== (HistoryAction.FREEZE_OVERRIDDEN as string)) slices.set(row.sliceKey, row.after);
+      if (FREEZE_WINDOW_ACTIONS.has(row.action)) {
+        const key = ((row.after ?? row.before) as { key: string }).key;
+        if (row.after === null) freezeWindows.delete(key);
+        else freezeWindows.set(key, row.after);
+      }
       if (row.segmentKey !== null) {
         if (row.after === null) segments.delete(row.segmentKey);
         else segments.set(row.segmentKey, row.after);
@@ -97,7 +108,7 @@ export class HistoryService {
       lastSequence = row.sequence;
       return true;
     });
-    return { slices, segments, lastSequence };
+    return { slices, segments, freezeWindows, lastSequence };
   }
 
   /** Feeds rows in position order to `visit` until it returns false or the rows run out. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../access/auth.decorators.js';
 import type { ChangeArgs } from '../changes/change.service.js';
+import type { HistoryDraft } from '../history/history-action.js';
 import type { SliceRecord } from './slice-record.js';
 
 /**
@@ -11,13 +12,18 @@ import type { SliceRecord } from './slice-record.js';
  */
 export interface ExposureChange {
   readonly operation: string;
-  readonly args: ChangeArgs & { readonly key: string };
+  readonly args: ChangeArgs & { readonly key: string; readonly freezeOverride?: string | null };
   readonly actor: Actor;
   readonly tx: EntityManager;
   /** The time of the change (the ChangeService clock): the same one its history row records. */
   readonly now: Date;
   readonly current: SliceRecord;
   readonly next: SliceRecord;
+  /**
+   * Adds a history row to the change's transaction, before the change's own row (e.g. an admin's
+   * freeze override, with its reason): same actor, request and reason, in the hash chain like any.
+   */
+  record(draft: HistoryDraft): void;
 }
 
 /**

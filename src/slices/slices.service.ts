@@ -8,7 +8,7 @@ import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { canonicalJson } from '../history/proof/hash-chain.js';
-import { HistoryAction } from '../history/history-action.js';
+import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type { ArchiveSliceArgs, CreateSliceArgs, RuleInput, SetObservationArgs, SetRolloutArgs, SetTargetingArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
 import { EMPTY_TARGETING, observationFields, observationOf, type SliceRecord, type StoredTargeting } from './slice-record.js';
@@ -157,12 +157,22 @@ export class SlicesService {
     if (this.requireReason && (args.reason == null || !/\S/.test(args.reason))) {
       return Promise.reject(InvalidInputException.field('reason', `${operation} changes who is on NEW: say why (SWITCHYARD_REQUIRE_REASON is on; history records it)`));
     }
-    return this.change(operation, args, actor, action, async (tx, current, now) => {
-      const next = await apply(tx, current, now);
-      // Asking for what is already so is not refused (it writes nothing): guards see real changes only.
-      if (next !== current && canonicalJson(next) !== canonicalJson(current)) await this.guards.check({ operation, args, actor, tx, now, current, next });
-      return next;
-    });
+    const recorded: HistoryDraft[] = [];
+    return this.change(
+      operation,
+      args,
+      actor,
+      action,
+      async (tx, current, now) => {
+        const next = await apply(tx, current, now);
+        // Asking for what is already so is not refused (it writes nothing): guards see real changes only.
+        if (next !== current && canonicalJson(next) !== canonicalJson(current)) {
+          await this.guards.check({ operation, args, actor, tx, now, current, next, record: (draft) => recorded.push(draft) });
+        }
+        return next;
+      },
+      recorded,
+    );
   }
 
   /**
@@ -177,6 +187,8 @@ export class SlicesService {
     actor: Actor,
     action: HistoryAction,
     apply: (tx: EntityManager, current: SliceRecord, now: Date) => SliceRecord | Promise<SliceRecord>,
+    /** Rows a guard asked for (filled while `apply` runs), written before the change's own row. */
+    recorded: readonly HistoryDraft[] = [],
   ): Promise<SliceRecord> {
     return this.changes.run({
       operation,
@@ -191,7 +203,7 @@ export class SlicesService {
         const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
         await this.slices.save(tx, next);
         if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
-        return { result: next, history: [{ action, sliceKey: next.key, before: current, after: next }] };
+        return { result: next, history: [...recorded, { action, sliceKey: next.key, before: current, after: next }] };
       },
     });
   }

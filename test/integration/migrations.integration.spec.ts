@@ -12,6 +12,7 @@ const TABLES = [
   'api_tokens',
   'comparison_buckets',
   'console_sessions',
+  'freeze_windows',
   'history',
   'history_checkpoints',
   'idempotency_keys',

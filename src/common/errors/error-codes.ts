@@ -21,6 +21,7 @@ export const ERROR_CATEGORIES = {
   SEGMENT_NOT_FOUND: 'NOT_FOUND',
   TOKEN_NOT_FOUND: 'NOT_FOUND',
   ROUTE_NOT_FOUND: 'NOT_FOUND',
+  FREEZE_WINDOW_NOT_FOUND: 'NOT_FOUND',
 
   SLICE_ALREADY_EXISTS: 'CONFLICT',
   SLICE_VERSION_CONFLICT: 'CONFLICT',
@@ -33,6 +34,12 @@ export const ERROR_CATEGORIES = {
   TOKEN_NAME_TAKEN: 'CONFLICT',
   TOKEN_ALREADY_REVOKED: 'CONFLICT',
   IDEMPOTENCY_KEY_REUSED: 'CONFLICT',
+  /** An exposure change refused during a freeze window (extensions: window, until, timeZone); an admin may override it with a reason. */
+  FREEZE_WINDOW: 'CONFLICT',
+  FREEZE_WINDOW_ALREADY_EXISTS: 'CONFLICT',
+  FREEZE_WINDOW_VERSION_CONFLICT: 'CONFLICT',
+  /** Already MAX_FREEZE_WINDOWS windows: delete one first. */
+  FREEZE_WINDOW_LIMIT_REACHED: 'CONFLICT',
   /** Checkpoints asked for (signing one, verifying against one) on a service started with SWITCHYARD_CHECKPOINTS=off. */
   CHECKPOINTS_DISABLED: 'CONFLICT',
 
@@ -42,6 +49,8 @@ export const ERROR_CATEGORIES = {
   INTROSPECTION_FORBIDDEN: 'FORBIDDEN',
   /** A request authenticated by the console's session cookie, not a GET, without its `x-switchyard-csrf` header. */
   CSRF_TOKEN_MISSING: 'FORBIDDEN',
+  /** A freeze override (or a change that lifts an active freeze) asked by someone who is not an admin. */
+  FREEZE_OVERRIDE_FORBIDDEN: 'FORBIDDEN',
 
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   SNAPSHOT_UNAVAILABLE: 'SERVICE_UNAVAILABLE',

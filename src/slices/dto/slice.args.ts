@@ -120,6 +120,16 @@ export class SetRolloutArgs extends ChangeWithExposureReasonArgs {
   @IsPercent()
   percent!: number;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'freezeOverride must not be blank' })
+  @MaxLength(2000)
+  freezeOverride?: string | null;
+
   @ExpectedVersionField()
   expectedVersion?: number | null;
 }
@@ -186,6 +196,16 @@ export class SetTargetingArgs extends ChangeWithExposureReasonArgs {
   @Matches(ATTRIBUTE_NAME_PATTERN, { message: 'stickinessAttribute must be an attribute name' })
   stickinessAttribute?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'freezeOverride must not be blank' })
+  @MaxLength(2000)
+  freezeOverride?: string | null;
+
   @ExpectedVersionField()
   expectedVersion?: number | null;
 }
@@ -211,6 +231,16 @@ export class RollbackAllArgs extends ChangeWithRequiredReasonArgs {
 export class ResumeArgs extends ChangeWithExposureReasonArgs {
   @KeyField('The slice key.')
   key!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'freezeOverride must not be blank' })
+  @MaxLength(2000)
+  freezeOverride?: string | null;
 
   @ExpectedVersionField()
   expectedVersion?: number | null;

@@ -1,0 +1,53 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HistoryAction } from '../history/history-action.js';
+import { type ExposureChange, type ExposureGuard, ExposureGuards } from '../slices/exposure-guards.js';
+import { FreezeException } from './freeze.exception.js';
+import { FreezeWindowsService } from './freeze-windows.service.js';
+import { raisesExposure } from './raises-exposure.js';
+
+/**
+ * Refuses a change that raises exposure while a freeze window covering the slice is on (at the
+ * change's own time), with FREEZE_WINDOW and the window that ends last: `{ window, until, timeZone }`
+ * (the plan runner reads exactly these). An admin's `freezeOverride` lets it through and is recorded
+ * as a FREEZE_OVERRIDDEN row in the same transaction. Lowering passes; rollback never gets here.
+ */
+@Injectable()
+export class FreezeGuard implements ExposureGuard, OnModuleInit {
+  readonly name = 'freeze-windows';
+
+  constructor(
+    private readonly guards: ExposureGuards,
+    private readonly windows: FreezeWindowsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.guards.register(this);
+  }
+
+  async check(change: ExposureChange): Promise<void> {
+    const override = change.args.freezeOverride ?? null;
+    // An override is an admin's: refused from anyone else whether or not a window is on.
+    if (override !== null && change.actor.role !== 'admin') throw FreezeException.overrideForbidden(change.actor.role);
+    if (!raisesExposure(change.current, change.next)) return;
+    const active = await this.windows.activeFor([...new Set([...change.current.tags, ...change.next.tags])], change.now, change.tx);
+    if (active.length === 0) return;
+    const first = active[0]!;
+    if (override === null) {
+      throw new FreezeException(
+        'FREEZE_WINDOW',
+        `Freeze window "${first.window.key}" is on until ${first.until.toISOString()} (${first.window.timeZone}): exposure of "${change.next.key}" cannot be raised; lowering and rollback are allowed, an admin may override with a reason.`,
+        { window: first.window.key, until: first.until.toISOString(), timeZone: first.window.timeZone, sliceKey: change.next.key },
+      );
+    }
+    change.record({
+      action: HistoryAction.FREEZE_OVERRIDDEN,
+      sliceKey: change.next.key,
+      before: null,
+      after: {
+        operation: change.operation,
+        override,
+        windows: active.map((p) => ({ key: p.window.key, until: p.until.toISOString(), timeZone: p.window.timeZone })),
+      },
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { run } from '../../src/cli/program.js';
+import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
+
+/** `switchyard freeze list|create|delete` (docs/freeze-windows.md) against the real service, run in-process as main.ts runs it. */
+describe('switchyard freeze', () => {
+  let t: TestApp;
+  let releaseManager: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    releaseManager = await t.tokenFor('release-manager', 'ana-release-manager');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function cli(args: string[], token: string = ADMIN_TOKEN): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await run(args, {
+      stdout: { write: (s: string) => (stdout += s), isTTY: false },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { SWITCHYARD_URL: t.baseUrl, SWITCHYARD_TOKEN: token },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('a release manager creates the salary run and a one-off window; list shows them; only an admin deletes', async () => {
+    const created = await cli(['freeze', 'create', 'salary-run', '--time-zone', 'Africa/Nairobi', '--days', '25', '--duration', '3d', '--reason', 'contract'], releaseManager);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toBe('freeze window salary-run: created, days 25, from 00:00 for 3d (Africa/Nairobi), every slice.\n');
+    const oneOff = await cli(
+      [
+        'freeze',
+        'create',
+        'year-end',
+        '--time-zone',
+        'Pacific/Auckland',
+        '--from',
+        '2026-12-20T00:00:00+13:00',
+        '--until',
+        '2027-01-05T00:00:00+13:00',
+        '--tag',
+        'payments',
+        '--json',
+      ],
+      releaseManager,
+    );
+    expect(oneOff.code).toBe(0);
+    expect(JSON.parse(oneOff.stdout)).toMatchObject({ key: 'year-end', kind: 'ONE_OFF', from: '2026-12-19T11:00:00.000Z', until: '2027-01-04T11:00:00.000Z', tag: 'payments' });
+
+    const bad = await cli(['freeze', 'create', 'bad', '--time-zone', 'Mars/Olympus', '--days', '25', '--duration', '3d'], releaseManager);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('timeZone');
+
+    const list = await cli(['freeze', 'list', '--json'], releaseManager);
+    expect((JSON.parse(list.stdout) as { key: string }[]).map((w) => w.key)).toEqual(['salary-run', 'year-end']);
+
+    const refused = await cli(['freeze', 'delete', 'salary-run', '--reason', 'done'], releaseManager);
+    expect(refused.code).not.toBe(0);
+    expect((await cli(['freeze', 'delete', 'salary-run', '--reason', 'done'])).code).toBe(0);
+    expect((await cli(['freeze', 'list'])).stdout).toContain('year-end');
+  });
+});
