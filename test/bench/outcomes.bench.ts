@@ -36,7 +36,18 @@ const OUTCOME_FAILURES = `query($key: String!) { slice(key: $key) { outcomes(win
 
 /** Reports the service has taken since start (its Prometheus counter). */
 async function acceptedReports(server: BenchServer): Promise<number> {
-  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  // Asked again on a failure: a kept-alive connection the service closed while idle fails once,
+  // and a machine loaded by other work can time a connection out.
+  let text = '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+      await sleep(500);
+    }
+  }
   const line = /^switchyard_traffic_reports_total\{outcome="accepted"\} (\d+)/m.exec(text);
   return line === null ? Number.NaN : Number(line[1]);
 }
