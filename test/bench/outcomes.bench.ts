@@ -38,7 +38,7 @@ const OUTCOME_FAILURES = `query($key: String!) { slice(key: $key) { outcomes(win
 async function acceptedReports(server: BenchServer): Promise<number> {
   // Asked again on a failure: a kept-alive connection the service closed while idle fails once,
   // and a machine loaded by other work can time a connection out.
-  let text = '';
+  let text: string;
   for (let attempt = 1; ; attempt++) {
     try {
       text = await (await fetch(`${server.baseUrl}/metrics`)).text();

@@ -65,7 +65,7 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
       try {
         resolve(parseJsonBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
       } catch (error) {
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     };
     const onError = (error: Error): void => {
