@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { AuthException } from '../access/auth.exception.js';
 import { Permission, type Principal, roleGrants } from '../access/roles.js';
@@ -7,6 +7,8 @@ import { httpErrorBody } from '../common/errors/all-exceptions.filter.js';
 import { HTTP_STATUS } from '../common/errors/error-codes.js';
 import { toPublicError } from '../common/errors/error-mapper.js';
 import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
+import { isPlainJsonRequest, readJsonBody } from '../common/http/json-body.js';
 import { requestIdFor } from '../common/http/request-id.middleware.js';
 import { requestPath, withMergedSlashes } from '../common/http/request-path.js';
 import { writePrepared } from './prepared-body.js';
@@ -22,6 +24,7 @@ const STREAM_PATH = '/sdk/v1/stream';
  * while shutting down, and its errors rendered, by DeliveryHttpHandler; the rest is `serve`'s.
  */
 export interface FastRoute {
+  readonly method?: 'GET';
   /** The path, exactly (after runs of slashes are merged: see requestPath). */
   readonly path: string;
   /**
@@ -34,9 +37,24 @@ export interface FastRoute {
 }
 
 /**
+ * A POST endpoint with a JSON body answered on the fast path, as a FastRoute is, and its body
+ * read by the rules every JSON body of the service follows (common/http/json-body.ts). A request
+ * that is not plain JSON (compressed, another content type) is left to Express, where a
+ * controller must answer the same path.
+ */
+export interface FastPostRoute {
+  readonly method: 'POST';
+  readonly path: string;
+  readonly bareToken: boolean;
+  /** Takes the parsed body of a caller whose token grants READ_CONFIG; the request is answered 202 unless it throws. */
+  receive(body: unknown, principal: Principal): void;
+}
+
+/**
  * The delivery endpoints, answered on the HTTP server before Express and Nest see the request:
  * GET /sdk/v1/snapshot and /sdk/v1/stream (client-sdk/PROTOCOL.md), and the routes other modules
- * add (`route`: the Unleash client API's features and streaming, src/compat/unleash).
+ * add (`route`: the Unleash client API's features and streaming, src/compat/unleash; the SDK's
+ * usage reports, POST /sdk/v1/metrics, src/traffic).
  *
  * Why not a controller: these are the service's hot endpoints (every SDK polls or streams them;
  * 10,000 reconnect at once after a deploy), and the Express/Nest pipeline (body parsers, router,
@@ -53,21 +71,24 @@ export interface FastRoute {
 export class DeliveryHttpHandler implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryHttpHandler.name);
   private readonly routes = new Map<string, FastRoute>();
+  private readonly postRoutes = new Map<string, FastPostRoute>();
   private closing = false;
 
   constructor(
     private readonly snapshots: SnapshotService,
     private readonly hub: StreamHub,
     private readonly authenticator: RequestAuthenticator,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.route({ path: SNAPSHOT_PATH, bareToken: false, serve: (req, res) => this.snapshot(req, res, this.currentSnapshot()) });
     this.route({ path: STREAM_PATH, bareToken: false, serve: (req, res, principal) => this.hub.open(req, res, this.currentSnapshot(), principal) });
   }
 
   /** Adds a fast-path endpoint (before the server takes requests: at module init). */
-  route(route: FastRoute): void {
-    if (this.routes.has(route.path)) throw new Error(`fast route ${route.path} is defined twice`);
-    this.routes.set(route.path, route);
+  route(route: FastRoute | FastPostRoute): void {
+    const routes: Map<string, FastRoute | FastPostRoute> = route.method === 'POST' ? this.postRoutes : this.routes;
+    if (routes.has(route.path)) throw new Error(`fast route ${route.method ?? 'GET'} ${route.path} is defined twice`);
+    routes.set(route.path, route);
   }
 
   /** Puts this handler in front of the server's other request listeners (Express). */
@@ -87,25 +108,46 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
   /** True when the request was one of ours. Merges doubled slashes in `req.url` either way. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.url !== undefined) req.url = withMergedSlashes(req.url);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const isPost = req.method === 'POST';
+    if (!isPost && req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = requestPath(req.url);
-    const route = this.routes.get(path);
-    if (route === undefined) return false;
+    const route = isPost ? this.postRoutes.get(path) : this.routes.get(path);
+    if (route === undefined || (route.method === 'POST' && !isPlainJsonRequest(req))) return false;
     const requestId = requestIdFor(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
-    this.serve(route, req, res).catch((error: unknown) => this.fail(res, error, requestId, path));
+    const served = route.method === 'POST' ? this.receive(route, req, res) : this.serve(route, req, res);
+    served.catch((error: unknown) => this.fail(res, error, requestId, `${req.method} ${path}`));
     return true;
   }
 
   private async serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await this.admit(route, req, res);
+    if (principal !== null) route.serve(req, res, principal);
+  }
+
+  /**
+   * Authenticated before the body is read: a caller without a valid token costs no parsing (its
+   * body is discarded by Node once the answer is sent). 202 with no body once `receive` took it.
+   */
+  private async receive(route: FastPostRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await this.admit(route, req, res);
+    if (principal === null) return;
+    const body = await readJsonBody(req, this.config.maxBodyBytes);
+    route.receive(body, principal);
+    res.writeHead(202, { 'content-length': '0' });
+    res.end();
+  }
+
+  /** The caller, when the request may go on; null when it was answered already (shutting down). */
+  private async admit(route: { readonly bareToken: boolean }, req: IncomingMessage, res: ServerResponse): Promise<Principal | null> {
     if (this.closing) {
       res.writeHead(503, { connection: 'close', 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(httpErrorBody(toPublicError(new SwitchyardException('SNAPSHOT_UNAVAILABLE', 'This instance is shutting down; retry.')))));
-      return;
+      return null;
     }
     const principal = await this.authenticator.authenticate(req, { allowBareToken: route.bareToken });
     if (!roleGrants(principal.role, Permission.READ_CONFIG)) throw AuthException.forbidden(principal.role, Permission.READ_CONFIG);
-    route.serve(req, res, principal);
+    return principal;
   }
 
   private currentSnapshot(): PublishedSnapshot {
@@ -120,14 +162,17 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     writePrepared(req, res, snapshot.prepared, snapshot.etag);
   }
 
-  private fail(res: ServerResponse, error: unknown, requestId: string, path: string): void {
+  private fail(res: ServerResponse, error: unknown, requestId: string, operation: string): void {
     const mapped = toPublicError(error);
-    if (mapped.unexpected) this.logger.error({ msg: 'unexpected error', requestId, operation: `GET ${path}`, error: String(error) }, (error as Error)?.stack);
+    if (mapped.unexpected) this.logger.error({ msg: 'unexpected error', requestId, operation, error: String(error) }, (error as Error)?.stack);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    res.writeHead(HTTP_STATUS[mapped.category], { 'content-type': 'application/json; charset=utf-8' });
+    // A body too large is not read to its end: the connection closes after the answer.
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    if (mapped.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
+    res.writeHead(HTTP_STATUS[mapped.category], headers);
     res.end(JSON.stringify(httpErrorBody(mapped)));
   }
 }

@@ -9,9 +9,11 @@ import {
   mergeInstance,
   MINUTE_MS,
   rowsIn,
+  saturatedSum,
   splitBatch,
   TrafficBuffer,
 } from './traffic-buffer.js';
+import type { ComparisonReport, PathOutcomeReport, SliceOutcomeReport } from './traffic-report.js';
 
 const T0 = Date.parse('2026-01-01T12:00:00.000Z');
 
@@ -375,5 +377,73 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
     expect(buffer.outcomeSize).toEqual({ outcomeCells: 2, samples: 50 });
     const [one, two] = splitBatch(buffer.drain());
     expect(rowsIn(one) + rowsIn(two)).toBe(53); // and the instance
+  });
+});
+
+describe('TrafficBuffer: outcomes of many reports', () => {
+  const path = fc.record({
+    calls: fc.integer({ min: 0, max: 5 }),
+    failures: fc.nat(5),
+    latency: fc.uniqueArray(fc.integer({ min: 0, max: 551 }), { maxLength: 3 }),
+    big: fc.boolean(),
+  });
+  const report = fc.record({
+    app: fc.constantFrom('a', 'a b', 'b\u00e9'),
+    minute: fc.integer({ min: 0, max: 2 }),
+    slices: fc.dictionary(fc.constantFrom('s1', 's2', 's.3'), fc.record({ NEW: fc.option(path, { nil: undefined }), LEGACY: fc.option(path, { nil: undefined }) })),
+    compared: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+  });
+
+  it('holds, per slice, app, minute and path, exactly the sums of what the reports said, past 2^53 too', () => {
+    fc.assert(
+      fc.property(fc.array(report, { maxLength: 12 }), (reports) => {
+        const buffer = new TrafficBuffer();
+        const expected = new Map<string, bigint[]>();
+        const addExpected = (key: string, values: bigint[]) => {
+          const held = expected.get(key) ?? values.map(() => 0n);
+          expected.set(
+            key,
+            held.map((v, i) => saturatedSum(v, values[i]!)),
+          );
+        };
+        for (const r of reports) {
+          const bucketStart = T0 + r.minute * 60_000;
+          const outcomes: [string, SliceOutcomeReport][] = [];
+          for (const [sliceKey, paths] of Object.entries(r.slices)) {
+            const slice: Partial<Record<'NEW' | 'LEGACY', PathOutcomeReport>> = {};
+            for (const p of ['NEW', 'LEGACY'] as const) {
+              const gen = paths[p];
+              if (gen === undefined) continue;
+              // Counts near the largest safe integer: their sums are exact only as bigints.
+              const scale = gen.big ? Number.MAX_SAFE_INTEGER - 5 : 0;
+              const latency = gen.latency.sort((x, y) => x - y).map((bucket, i): [number, number] => [bucket, i === 0 ? gen.calls + scale : 1]);
+              const calls = latency.reduce((sum, [, count]) => sum + count, 0);
+              if (!Number.isSafeInteger(calls)) continue;
+              slice[p] = { calls, failures: Math.min(gen.failures, calls), latency };
+              if (calls > 0) {
+                addExpected(`${sliceKey}|${r.app}|${bucketStart}|${p}`, [BigInt(calls), BigInt(Math.min(gen.failures, calls))]);
+                for (const [bucket, count] of latency) addExpected(`${sliceKey}|${r.app}|${bucketStart}|${p}|${bucket}`, [BigInt(count)]);
+              }
+            }
+            outcomes.push([sliceKey, slice]);
+          }
+          const comparisons: [string, ComparisonReport][] =
+            r.compared === undefined ? [] : [['s1', { compared: r.compared, mismatches: 0, otherFailures: 1, timeouts: 0, samples: [] }]];
+          for (const [sliceKey, c] of comparisons) addExpected(`${sliceKey}|${r.app}|${bucketStart}|cmp`, [BigInt(c.compared), 0n, 1n, 0n]);
+          expect(buffer.add(instance({ appName: r.app }), undefined, 't', { bucketStart, receivedAt: bucketStart, outcomes, comparisons })).toBe('accepted');
+        }
+        const actual = new Map<string, bigint[]>();
+        for (const cell of buffer.drain().outcomeCells ?? []) {
+          const at = `${cell.sliceKey}|${cell.appName}|${cell.bucketStart}`;
+          if (cell.kind === 'comparison') actual.set(`${at}|cmp`, cell.sums);
+          else {
+            actual.set(`${at}|${cell.path}`, cell.sums);
+            for (const [bucket, count] of cell.latency) actual.set(`${at}|${cell.path}|${bucket}`, [count]);
+          }
+        }
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -12,7 +12,7 @@
  * PostgreSQL bigint), here and in TrafficRepository's upsert, so no report can make a flush fail
  * with "bigint out of range".
  */
-import type { ComparisonReport, PathCounts, SliceOutcomeReport, TrafficProtocol } from './traffic-report.js';
+import type { ComparisonReport, PathCounts, PathOutcomeReport, SliceOutcomeReport, TrafficProtocol } from './traffic-report.js';
 
 export const MINUTE_MS = 60_000;
 /**
@@ -284,7 +284,7 @@ export class TrafficBuffer {
    */
   add(instance: InstanceObservation, counts: CountsEntry | undefined, token: string, outcomes?: OutcomesEntry): AddOutcome {
     const iKey = instanceKey(instance);
-    const outcomeUpdates = outcomes === undefined ? [] : outcomeUpdatesOf(outcomes, instance.appName, token);
+    const outcomeUpdates = outcomes === undefined ? [] : outcomeUpdatesOf(outcomes, instance.appName);
     const cellUpdates: { key: string; sliceKey: string; path: TrafficPath; count: bigint }[] = [];
     const followerKeys: { key: string; sliceKey: string }[] = [];
     if (counts !== undefined) {
@@ -296,9 +296,9 @@ export class TrafficBuffer {
         followerKeys.push({ key: keyOf(sliceKey, iKey), sliceKey });
       }
     }
-    const newCells =
-      new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size +
-      new Set(outcomeUpdates.filter((u) => !this.outcomeCells.has(u.key)).map((u) => u.key)).size;
+    const newOutcomeCells = new Set<string>();
+    for (const u of outcomeUpdates) if (!this.outcomeCells.has(u.key)) newOutcomeCells.add(u.key);
+    const newCells = new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size + newOutcomeCells.size;
     const newFollowers = new Set(followerKeys.filter((f) => !this.followers.has(f.key)).map((f) => f.key)).size;
     const newInstance = this.instances.has(iKey) ? 0 : 1;
     if (newCells > 0 && (this.cellsOf({ app: instance.appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)) {
@@ -325,7 +325,7 @@ export class TrafficBuffer {
       else
         this.followers.set(f.key, { sliceKey: f.sliceKey, protocol: instance.protocol, appName: instance.appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
     }
-    for (const u of outcomeUpdates) this.addOutcomeCell(u.key, u.cell);
+    for (const u of outcomeUpdates) this.addToOutcomeCell(u, instance.appName, outcomes!.bucketStart, token);
     if (outcomes !== undefined) {
       for (const [sliceKey, c] of outcomes.comparisons) {
         for (const sample of c.samples) {
@@ -344,7 +344,39 @@ export class TrafficBuffer {
     return 'accepted';
   }
 
-  /** Adds to a held cell, or holds a copy of a new one (its share counted). */
+  /**
+   * Adds one report's figures to its cell, holding a new cell first if needed: straight from the
+   * report, with no cell of its own made on the way (a report of 50 slices, both paths, adds to
+   * 100 cells, 500 times a second with a fleet of 1,000 watching instances).
+   */
+  private addToOutcomeCell(u: OutcomeUpdate, appName: string, bucketStart: number, owner: string): void {
+    let held = this.outcomeCells.get(u.key);
+    if (held === undefined) {
+      held = { kind: u.kind, sliceKey: u.sliceKey, appName, bucketStart, path: u.path, sums: u.kind === 'outcome' ? [0n, 0n] : [0n, 0n, 0n, 0n], latency: new Map(), owner };
+      this.holdOutcomeCell(u.key, held);
+    }
+    const sums = held.sums;
+    if (u.outcome !== undefined) {
+      sums[0] = saturatedSum(sums[0]!, BigInt(u.outcome.calls));
+      if (u.outcome.failures > 0) sums[1] = saturatedSum(sums[1]!, BigInt(u.outcome.failures));
+      const latency = held.latency;
+      for (const [bucket, count] of u.outcome.latency) latency.set(bucket, saturatedSum(latency.get(bucket) ?? 0n, BigInt(count)));
+    } else if (u.comparison !== undefined) {
+      const c = u.comparison;
+      sums[0] = saturatedSum(sums[0]!, BigInt(c.compared));
+      sums[1] = saturatedSum(sums[1]!, BigInt(c.mismatches));
+      sums[2] = saturatedSum(sums[2]!, BigInt(c.otherFailures));
+      sums[3] = saturatedSum(sums[3]!, BigInt(c.timeouts));
+    }
+  }
+
+  private holdOutcomeCell(key: string, cell: OutcomeCell): void {
+    this.outcomeCells.set(key, cell);
+    this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
+    this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
+  }
+
+  /** Adds a cell to a held one, or holds a copy of it (its share counted): how a batch is put back. */
   private addOutcomeCell(key: string, cell: OutcomeCell): void {
     const held = this.outcomeCells.get(key);
     if (held !== undefined) {
@@ -352,9 +384,7 @@ export class TrafficBuffer {
       for (const [bucket, count] of cell.latency) held.latency.set(bucket, saturatedSum(held.latency.get(bucket) ?? 0n, count));
       return;
     }
-    this.outcomeCells.set(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
-    this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
-    this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
+    this.holdOutcomeCell(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
   }
 
   /** Keeps the newest SAMPLES_KEPT_PER_SLICE of a slice, MAX_BUFFERED_SAMPLES in all (then drops and counts). */
@@ -433,7 +463,7 @@ export class TrafficBuffer {
       else if (this.followers.size < this.limits.maxFollowers) this.followers.set(key, { ...follower });
     }
     for (const cell of batch.outcomeCells ?? []) {
-      const key = outcomeKeyOf(cell);
+      const key = outcomeKeyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.path, cell.appName);
       if (this.outcomeCells.has(key) || this.allCells < this.limits.maxCells) this.addOutcomeCell(key, cell);
     }
     for (const sample of batch.samples ?? []) this.addSample(sample);
@@ -457,26 +487,38 @@ export function rowsIn(batch: TrafficBatch): number {
   return batch.cells.length + batch.instances.length + batch.followers.length + (batch.outcomeCells?.length ?? 0) + (batch.samples?.length ?? 0);
 }
 
-function outcomeKeyOf(cell: Pick<OutcomeCell, 'kind' | 'sliceKey' | 'bucketStart' | 'appName' | 'path'>): string {
-  return keyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.appName, cell.path ?? '');
+/**
+ * The key of an outcome cell. Its parts joined by NUL, the app name last: a kind, a slice key
+ * (SLICE_KEY_PATTERN), a number and a path hold no NUL, so no two cells share a key. Cheaper than
+ * keyOf's JSON, and made for every cell of every report.
+ */
+function outcomeKeyOf(kind: OutcomeCell['kind'], sliceKey: string, bucketStart: number, path: TrafficPath | null, appName: string): string {
+  return `${kind}\u0000${sliceKey}\u0000${bucketStart}\u0000${path ?? ''}\u0000${appName}`;
+}
+
+/** One report's figures for one cell, not yet added: the report's own objects, nothing copied. */
+interface OutcomeUpdate {
+  readonly key: string;
+  readonly kind: OutcomeCell['kind'];
+  readonly sliceKey: string;
+  readonly path: TrafficPath | null;
+  readonly outcome?: PathOutcomeReport;
+  readonly comparison?: ComparisonReport;
 }
 
 /** The cells a report's outcomes and comparisons add to (zero counts skipped). */
-function outcomeUpdatesOf(entry: OutcomesEntry, appName: string, owner: string): { key: string; cell: OutcomeCell }[] {
-  const updates: { key: string; cell: OutcomeCell }[] = [];
-  const put = (cell: OutcomeCell) => updates.push({ key: outcomeKeyOf(cell), cell });
-  const at = { appName, bucketStart: entry.bucketStart, owner };
+function outcomeUpdatesOf(entry: OutcomesEntry, appName: string): OutcomeUpdate[] {
+  const updates: OutcomeUpdate[] = [];
   for (const [sliceKey, slice] of entry.outcomes) {
     for (const path of ['NEW', 'LEGACY'] as const) {
-      const o = slice[path];
-      if (o === undefined || o.calls === 0) continue;
-      const latency = new Map(o.latency.map(([bucket, count]) => [bucket, BigInt(count)]));
-      put({ kind: 'outcome', sliceKey, path, sums: [BigInt(o.calls), BigInt(o.failures)], latency, ...at });
+      const outcome = slice[path];
+      if (outcome === undefined || outcome.calls === 0) continue;
+      updates.push({ key: outcomeKeyOf('outcome', sliceKey, entry.bucketStart, path, appName), kind: 'outcome', sliceKey, path, outcome });
     }
   }
-  for (const [sliceKey, c] of entry.comparisons) {
-    if (c.compared + c.otherFailures + c.timeouts === 0) continue;
-    put({ kind: 'comparison', sliceKey, path: null, latency: new Map(), sums: [BigInt(c.compared), BigInt(c.mismatches), BigInt(c.otherFailures), BigInt(c.timeouts)], ...at });
+  for (const [sliceKey, comparison] of entry.comparisons) {
+    if (comparison.compared + comparison.otherFailures + comparison.timeouts === 0) continue;
+    updates.push({ key: outcomeKeyOf('comparison', sliceKey, entry.bucketStart, null, appName), kind: 'comparison', sliceKey, path: null, comparison });
   }
   return updates;
 }

@@ -243,51 +243,52 @@ function parseOutcomes(v: Violations, value: unknown): Map<string, SliceOutcomeR
   const out = new Map<string, SliceOutcomeReport>();
   const keys = sliceKeyed(v, value, 'outcomes');
   if (keys === null) return out;
+  // Field paths are built only for a violation: an SDK's report of 50 slices, both paths, would
+  // otherwise cost 150 strings that nobody reads.
   for (const key of keys) {
-    const field = `outcomes[${JSON.stringify(key)}]`;
     const entry = (value as Json)[key];
     if (!isObject(entry)) {
-      v.add(field, 'must be an object with NEW and/or LEGACY');
+      v.add(`outcomes[${JSON.stringify(key)}]`, 'must be an object with NEW and/or LEGACY');
       continue;
     }
-    const slice: Partial<Record<'NEW' | 'LEGACY', PathOutcomeReport>> = {};
-    for (const path of ['NEW', 'LEGACY'] as const) {
-      if (entry[path] === undefined) continue;
-      const parsed = parsePathOutcome(v, entry[path], `${field}.${path}`);
-      if (parsed !== null) slice[path] = parsed;
-    }
+    const next = entry.NEW === undefined ? undefined : parsePathOutcome(v, entry.NEW, key, 'NEW');
+    const legacy = entry.LEGACY === undefined ? undefined : parsePathOutcome(v, entry.LEGACY, key, 'LEGACY');
+    const slice: { NEW?: PathOutcomeReport; LEGACY?: PathOutcomeReport } = {};
+    if (next !== undefined && next !== null) slice.NEW = next;
+    if (legacy !== undefined && legacy !== null) slice.LEGACY = legacy;
     out.set(key, slice);
   }
   return out;
 }
 
-function parsePathOutcome(v: Violations, value: unknown, field: string): PathOutcomeReport | null {
+function parsePathOutcome(v: Violations, value: unknown, key: string, path: 'NEW' | 'LEGACY'): PathOutcomeReport | null {
+  const field = (rest = ''): string => `outcomes[${JSON.stringify(key)}].${path}${rest}`;
   if (!isObject(value)) {
-    v.add(field, 'must be { "calls": n, "failures": n, "latency": { "scheme": "log2pct-v1", "buckets": [[bucket, count], ...] } }');
+    v.add(field(), 'must be { "calls": n, "failures": n, "latency": { "scheme": "log2pct-v1", "buckets": [[bucket, count], ...] } }');
     return null;
   }
   const { calls, failures, latency } = value;
-  if (!isCount(calls)) return (v.add(`${field}.calls`, 'must be a non-negative integer'), null);
-  if (!isCount(failures) || failures > calls) return (v.add(`${field}.failures`, 'must be a non-negative integer, at most calls'), null);
-  if (!isObject(latency) || latency.scheme !== LATENCY_SCHEME) return (v.add(`${field}.latency.scheme`, `must be "${LATENCY_SCHEME}"`), null);
+  if (!isCount(calls)) return (v.add(field('.calls'), 'must be a non-negative integer'), null);
+  if (!isCount(failures) || failures > calls) return (v.add(field('.failures'), 'must be a non-negative integer, at most calls'), null);
+  if (!isObject(latency) || latency.scheme !== LATENCY_SCHEME) return (v.add(field('.latency.scheme'), `must be "${LATENCY_SCHEME}"`), null);
   const buckets = latency.buckets;
-  if (!Array.isArray(buckets)) return (v.add(`${field}.latency.buckets`, 'must be an array of [bucket, count] pairs'), null);
-  const pairs: [number, number][] = [];
+  if (!Array.isArray(buckets)) return (v.add(field('.latency.buckets'), 'must be an array of [bucket, count] pairs'), null);
   let previous = -1;
   let sum = 0;
   for (let i = 0; i < buckets.length; i++) {
     const pair: unknown = buckets[i];
     if (!Array.isArray(pair) || pair.length !== 2 || !isLatencyBucket(pair[0]) || !isCount(pair[1]) || pair[1] === 0) {
-      return (v.add(`${field}.latency.buckets[${i}]`, 'must be [bucket, count]: a bucket from 0 to 551 and a positive integer count'), null);
+      return (v.add(field(`.latency.buckets[${i}]`), 'must be [bucket, count]: a bucket from 0 to 551 and a positive integer count'), null);
     }
-    if (pair[0] <= previous) return (v.add(`${field}.latency.buckets[${i}]`, 'buckets must be strictly increasing'), null);
+    if (pair[0] <= previous) return (v.add(field(`.latency.buckets[${i}]`), 'buckets must be strictly increasing'), null);
     sum += pair[1];
-    if (sum > calls) return (v.add(`${field}.latency.buckets`, 'counts must sum to exactly calls'), null);
+    if (sum > calls) return (v.add(field('.latency.buckets'), 'counts must sum to exactly calls'), null);
     previous = pair[0];
-    pairs.push([pair[0], pair[1]]);
   }
-  if (sum !== calls) return (v.add(`${field}.latency.buckets`, 'counts must sum to exactly calls'), null);
-  return { calls, failures, latency: pairs };
+  if (sum !== calls) return (v.add(field('.latency.buckets'), 'counts must sum to exactly calls'), null);
+  // The pairs as parsed, not copies: every one was checked to be exactly [bucket, count], and the
+  // parsed body is this request's own, never seen by anything else.
+  return { calls, failures, latency: buckets as [number, number][] };
 }
 
 function parseComparisons(v: Violations, value: unknown): Map<string, ComparisonReport> {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HistoryModule } from '../history/history.module.js';
-import { SdkMetricsController } from './traffic.controller.js';
+import { SdkMetricsController, SdkMetricsFastRoute } from './traffic.controller.js';
 import { KnownSlices } from './known-slices.js';
 import { OutcomesRepository } from './outcomes.repository.js';
 import { ComparisonOutcomeResolver, SliceOutcomesFieldResolver, SliceOutcomesResolver } from './outcomes.resolver.js';
@@ -25,6 +25,7 @@ import { TrafficService } from './traffic.service.js';
     TrafficRepository,
     KnownSlices,
     TrafficIngestService,
+    SdkMetricsFastRoute,
     TrafficService,
     ServedForms,
     SliceTrafficFieldsResolver,
