@@ -37,14 +37,32 @@ const reporterArb = (name: string) =>
       newDecisions: r.nc,
     }));
 
-const inputArb = fc.record({
-  evidence: fc.tuple(reporterArb('api'), reporterArb('web')),
-  basisPoints: fc.integer({ min: 0, max: 10000 }),
-  minDurationMs: count(1e9),
-  elapsedMs: count(2e9),
-  minNewCalls: count(2e6),
-  minComparisons: count(2e6),
-});
+/** A reporter whose NEW follows the target share, with both paths alike: such input often ADVANCEs. */
+const healthyArb = (name: string, basisPoints: number) =>
+  fc.record({ total: count(), rate: fc.double({ min: 0, max: 0.01, noNaN: true }), cmp: count(1e5) }).map((r): ReporterEvidence => {
+    const nc = Math.round((r.total * basisPoints) / 10000);
+    const lc = r.total - nc;
+    return {
+      reporter: name,
+      next: { calls: nc, failures: Math.floor(nc * r.rate), latency: nc > 0 ? [[300, nc]] : [] },
+      legacy: { calls: lc, failures: Math.floor(lc * r.rate), latency: lc > 0 ? [[300, lc]] : [] },
+      compared: r.cmp,
+      mismatches: 0,
+      decisions: r.total,
+      newDecisions: nc,
+    };
+  });
+
+const inputArb = fc.integer({ min: 0, max: 10000 }).chain((basisPoints) =>
+  fc.record({
+    evidence: fc.oneof(fc.tuple(reporterArb('api'), reporterArb('web')), fc.tuple(healthyArb('api', basisPoints), healthyArb('web', basisPoints))),
+    basisPoints: fc.constant(basisPoints),
+    minDurationMs: count(1e9),
+    elapsedMs: count(2e9),
+    minNewCalls: count(2e5),
+    minComparisons: count(2e5),
+  }),
+);
 
 function toInput(g: { evidence: ReporterEvidence[]; basisPoints: number; minDurationMs: number; elapsedMs: number; minNewCalls: number; minComparisons: number }): StepInput {
   return {
@@ -75,10 +93,12 @@ function binomial(random: () => number, n: number, p: number): number {
 
 describe('evaluateStep, properties', () => {
   it('never advances before the minimum duration, nor below the evidence minimums', () => {
+    let advanced = 0;
     fc.assert(
       fc.property(inputArb, (g) => {
         const verdict = evaluateStep(toInput({ ...g, evidence: [...g.evidence] }));
         if (verdict.kind !== 'ADVANCE') return;
+        advanced++;
         expect(g.elapsedMs).toBeGreaterThanOrEqual(g.minDurationMs);
         const newCalls = g.evidence.reduce((s, r) => s + Math.min(r.next.calls, Math.ceil(g.minNewCalls / 2)), 0);
         const compared = g.evidence.reduce((s, r) => s + Math.min(r.compared, Math.ceil(g.minComparisons / 2)), 0);
@@ -88,6 +108,8 @@ describe('evaluateStep, properties', () => {
       }),
       { numRuns: 300 },
     );
+    // The property is only worth something if advancing happens: the healthy half of the input does.
+    expect(advanced).toBeGreaterThan(10);
   });
 
   it('more time never turns an advance into a hold; more NEW failures never lift a failure-rate FAIL', () => {
@@ -107,7 +129,7 @@ describe('evaluateStep, properties', () => {
   });
 
   it('hostile figures never throw and never advance', () => {
-    const hostile = fc.oneof(fc.constantFrom(NaN, -1, Infinity, -Infinity, 1.5, 1e300, 2 ** 60, -0), fc.anything());
+    const hostile = fc.oneof(fc.constantFrom(NaN, -1, Infinity, -Infinity, 1.5, 1e300, 2 ** 60), fc.anything());
     fc.assert(
       fc.property(
         inputArb,

@@ -21,7 +21,8 @@ import { DEFAULT_PARAMETERS, type EvaluationParameters } from './parameters.js';
 import { type CleanReporter, cappedEvidence, checkReporters, pool } from './reporters.js';
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const nonNegative = (v: unknown): v is number => finite(v) && v >= 0;
+/** Durations (ms) and minimums: non-negative safe integers; a year of 1e300 ms is as refusable as NaN. */
+const nonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isAction = (v: unknown) => v === 'ROLLBACK' || v === 'PAUSE';
 const isRate = (v: unknown) => finite(v) && v >= 0 && v <= 1;
 
