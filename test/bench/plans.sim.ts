@@ -262,6 +262,8 @@ function aa(): void {
     counts[outcome]++;
     if (gate) byGate.set(gate, (byGate.get(gate) ?? 0) + 1);
     durationsMs.forEach((d, s) => stepDurations[s]!.push(d));
+    // Progress on stderr, so a long run on a busy machine shows where it stands.
+    if ((i + 1) % 100 === 0) process.stderr.write(`    ... ${i + 1} plans: rolled back ${counts.ROLLED_BACK}, paused ${counts.PAUSED}, stuck ${counts.STUCK}\n`);
   }
   const seconds = (performance.now() - started) / 1000;
   const noRollback = PLANS - counts.ROLLED_BACK;
