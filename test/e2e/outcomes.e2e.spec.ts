@@ -337,7 +337,7 @@ describe('outcomes: generated reports (property)', () => {
 /** Windows, on the service's clock (moved by hand); SINCE_LAST_CHANGE starts at the slice's last history row. */
 describe('outcomes: windows', () => {
   const realNow = Date.now();
-  // Half an hour behind the real clock, which history rows are stamped with.
+  // Half an hour behind the real clock; history rows are stamped with this clock too (ChangeService's CLOCK).
   const clock = new ManualClock(new Date(realNow - 30 * 60_000));
   let t: TestApp;
   let sdkToken: string;
@@ -370,9 +370,10 @@ describe('outcomes: windows', () => {
     const key = uniqueKey('outcomes.windows');
     await createSlice(t.admin, { key, percent: 10 });
     await sliceServed(t.app, key);
-    await report(key, 1); // 30 minutes before the change
+    await report(key, 1); // 27 minutes before the change
     await clock.advance(25 * 60_000);
-    await report(key, 10); // 5 minutes before it
+    await report(key, 10); // 2 minutes before it (a minute of its own)
+    await clock.advance(2 * 60_000);
     await t.admin.ok('mutation($key: String!) { setRollout(key: $key, percent: 20, reason: "next step") { key } }', { key });
     await clock.advance(5 * 60_000 + 90_000);
     await report(key, 100); // after it
@@ -382,7 +383,9 @@ describe('outcomes: windows', () => {
     expect(await calls('LAST_DAY')).toBe(111);
     expect(await calls('SINCE_LAST_CHANGE')).toBe(100);
     const since = await readOutcomes(t.admin, key, { window: 'SINCE_LAST_CHANGE', step: 2 });
-    expect(Date.parse(since.to) - Date.parse(since.from)).toBeLessThanOrEqual(4 * 60_000);
+    // The change is stamped by the same injected clock (ChangeService): 6.5 minutes ago, in 2-minute steps.
+    expect(Date.parse(since.to) - Date.parse(since.from)).toBeGreaterThanOrEqual(6.5 * 60_000);
+    expect(Date.parse(since.to) - Date.parse(since.from)).toBeLessThanOrEqual(6.5 * 60_000 + 2 * 60_000);
     expect(since.series.reduce((n, p) => n + p.newCalls, 0)).toBe(100);
     const hour = await readOutcomes(t.admin, key, { window: 'LAST_HOUR', step: 2 });
     expect(hour.series).toHaveLength(30);
