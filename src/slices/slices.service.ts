@@ -8,7 +8,7 @@ import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { canonicalJson } from '../history/proof/hash-chain.js';
-import { HistoryAction } from '../history/history-action.js';
+import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import type { ArchiveSliceArgs, CreateSliceArgs, RuleInput, SetObservationArgs, SetRolloutArgs, SetTargetingArgs, SlicesArgs, UpdateSliceArgs } from './dto/slice.args.js';
 import { EMPTY_TARGETING, observationFields, observationOf, type SliceRecord, type StoredTargeting } from './slice-record.js';
@@ -183,16 +183,51 @@ export class SlicesService {
       args,
       actor,
       codec: SLICE_CODEC,
-      execute: async (tx, now) => {
-        const current = await this.loadForChange(tx, args.key, args.expectedVersion);
-        const applied = await apply(tx, current, now);
-        // Asking for what is already so changes nothing: no new version, no history row.
-        if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
-        const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
-        await this.slices.save(tx, next);
-        if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
-        return { result: next, history: [{ action, sliceKey: next.key, before: current, after: next }] };
-      },
+      execute: (tx, now) => this.changeWithin(tx, now, args, action, apply),
+    });
+  }
+
+  /**
+   * `change` inside a change that is already running (the append lock held): for a change that
+   * writes a slice and something else in one transaction (a plan's step, src/plans). Returns the
+   * history row to append with the rest (none when nothing changed).
+   */
+  async changeWithin(
+    tx: EntityManager,
+    now: Date,
+    args: { key: string; expectedVersion?: number | null },
+    action: HistoryAction,
+    apply: (tx: EntityManager, current: SliceRecord, now: Date) => SliceRecord | Promise<SliceRecord>,
+  ): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    const current = await this.loadForChange(tx, args.key, args.expectedVersion);
+    const applied = await apply(tx, current, now);
+    // Asking for what is already so changes nothing: no new version, no history row.
+    if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
+    const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
+    await this.slices.save(tx, next);
+    if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
+    return { result: next, history: [{ action, sliceKey: next.key, before: current, after: next }] };
+  }
+
+  /**
+   * setRollout inside a running change, checked by the exposure guards like every exposure change
+   * (a plan advancing its step: a freeze window refuses it as it refuses a person).
+   */
+  setRolloutWithin(tx: EntityManager, now: Date, args: SetRolloutArgs, actor: Actor): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    return this.changeWithin(tx, now, args, HistoryAction.ROLLOUT_SET, async (_tx, current) => {
+      requireActive(current);
+      const next = { ...current, basisPoints: toBasisPoints(args.percent) };
+      if (canonicalJson(next) !== canonicalJson(current)) await this.guards.check({ operation: 'setRollout', args, actor, tx, now, current, next });
+      return next;
+    });
+  }
+
+  /** Marks a slice watched inside a running change (a plan that starts): SDKs then report it within seconds. */
+  watchWithin(tx: EntityManager, now: Date, key: string): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    return this.changeWithin(tx, now, { key }, HistoryAction.OBSERVATION_SET, (_tx, current) => {
+      if (current.state === 'ARCHIVED') throw archived(current);
+      const { watched: _w, shadowBasisPoints: _s, mismatchThresholdPpm: _m, ...rest } = current;
+      return { ...rest, ...observationFields({ ...observationOf(current), watched: true }) };
     });
   }
 
