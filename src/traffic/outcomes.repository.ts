@@ -117,7 +117,7 @@ export class OutcomesRepository {
         [sliceKey, from, until],
       ),
       this.dataSource.query<{ app_name: string }[]>(
-        `SELECT DISTINCT app_name FROM traffic_followers WHERE slice_key = $1 AND last_reported_at >= $2 ORDER BY app_name COLLATE "C" LIMIT 1000`,
+        `SELECT app_name FROM traffic_followers WHERE slice_key = $1 AND last_reported_at >= $2 GROUP BY app_name ORDER BY app_name COLLATE "C" LIMIT 1000`,
         [sliceKey, followingSince],
       ),
     ]);
