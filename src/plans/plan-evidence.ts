@@ -61,7 +61,15 @@ export class PlanEvidence {
     }
     const evidence: ReporterEvidence[] = [...apps.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([reporter, e]) => ({ reporter, legacy: frozen(e.legacy), next: frozen(e.next), compared: e.compared, mismatches: e.mismatches, decisions: e.decisions, newDecisions: e.newDecisions }));
+      .map(([reporter, e]) => ({
+        reporter,
+        legacy: frozen(e.legacy),
+        next: frozen(e.next),
+        compared: e.compared,
+        mismatches: e.mismatches,
+        decisions: e.decisions,
+        newDecisions: e.newDecisions,
+      }));
     return {
       input: {
         step: { basisPoints: step.basisPoints, minDurationMs: step.minDurationMs, minNewCalls: step.minNewCalls, minComparisons: step.minComparisons },

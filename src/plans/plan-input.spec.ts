@@ -62,6 +62,11 @@ describe('parseGates', () => {
     const ok = parseGates({ failureRate: { ceilingPercent: 5, onFail: 'ROLLBACK' }, observedShare: { tolerancePercent: 2, onFail: 'PAUSE' } });
     expect('gates' in ok && ok.gates).toEqual({ failureRate: { ceiling: 0.05, onFail: 'ROLLBACK' }, observedShare: { tolerance: 0.02, onFail: 'PAUSE' } });
     const bad = parseGates({ latency: { percentile: 90, maxRatio: 0.5, ceilingMs: 0, onFail: 'NOPE' as 'PAUSE' } });
-    expect('violations' in bad && bad.violations.map((v) => v.field)).toEqual(['gates.latency.percentile', 'gates.latency.maxRatio', 'gates.latency.ceilingMs', 'gates.latency.onFail']);
+    expect('violations' in bad && bad.violations.map((v) => v.field)).toEqual([
+      'gates.latency.percentile',
+      'gates.latency.maxRatio',
+      'gates.latency.ceilingMs',
+      'gates.latency.onFail',
+    ]);
   });
 });

@@ -163,15 +163,20 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
     const actor = planActor(plan);
     const rollback = verdict.action === 'ROLLBACK';
     try {
-      await this.plansService.changePlan(rollback ? 'planRollback' : 'planPause', { sliceKey: plan.sliceKey, expectedVersion: plan.version, reason }, actor, async (tx, current, changeNow) => {
-        const rows = rollback ? (await this.rollbacks.rollbackWithin(tx, changeNow, plan.sliceKey)).history : [];
-        return {
-          next: { ...current, phase: rollback ? 'ROLLED_BACK' : 'PAUSED' },
-          action: rollback ? HistoryAction.PLAN_ROLLED_BACK : HistoryAction.PLAN_PAUSED,
-          sliceRows: rows,
-          evidence: { ...evidenceOf('FAIL', input, interval, verdict.gates), failed },
-        };
-      });
+      await this.plansService.changePlan(
+        rollback ? 'planRollback' : 'planPause',
+        { sliceKey: plan.sliceKey, expectedVersion: plan.version, reason },
+        actor,
+        async (tx, current, changeNow) => {
+          const rows = rollback ? (await this.rollbacks.rollbackWithin(tx, changeNow, plan.sliceKey)).history : [];
+          return {
+            next: { ...current, phase: rollback ? 'ROLLED_BACK' : 'PAUSED' },
+            action: rollback ? HistoryAction.PLAN_ROLLED_BACK : HistoryAction.PLAN_PAUSED,
+            sliceRows: rows,
+            evidence: { ...evidenceOf('FAIL', input, interval, verdict.gates), failed },
+          };
+        },
+      );
       return rollback ? 'ROLLED_BACK' : 'PAUSED';
     } catch (error) {
       if (lostRace(error)) return 'LOST_RACE';
@@ -184,11 +189,16 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
     const archived = state === 'ARCHIVED';
     const reason = archived ? 'plan: the slice was archived; the plan ends' : 'plan: the slice was rolled back; the plan pauses (resume the slice, then the plan)';
     try {
-      await this.plansService.changePlan(archived ? 'planAbort' : 'planPause', { sliceKey: plan.sliceKey, expectedVersion: plan.version, reason }, planActor(plan), (_tx, current) => ({
-        next: { ...current, phase: archived ? 'ABORTED' : 'PAUSED' },
-        action: archived ? HistoryAction.PLAN_ABORTED : HistoryAction.PLAN_PAUSED,
-        evidence: { sliceState: state },
-      }));
+      await this.plansService.changePlan(
+        archived ? 'planAbort' : 'planPause',
+        { sliceKey: plan.sliceKey, expectedVersion: plan.version, reason },
+        planActor(plan),
+        (_tx, current) => ({
+          next: { ...current, phase: archived ? 'ABORTED' : 'PAUSED' },
+          action: archived ? HistoryAction.PLAN_ABORTED : HistoryAction.PLAN_PAUSED,
+          evidence: { sliceState: state },
+        }),
+      );
       return archived ? 'ABORTED' : 'PAUSED';
     } catch (error) {
       if (lostRace(error)) return 'LOST_RACE';
@@ -241,7 +251,9 @@ export function blockedBy(error: unknown): string | null {
 /** "28 Dec 00:00" in the zone (the instant itself when the zone is unknown). */
 export function localTime(instant: string, timeZone: string): string {
   try {
-    const parts = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(instant));
+    const parts = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(
+      new Date(instant),
+    );
     const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
     return `${part('day')} ${part('month')} ${part('hour')}:${part('minute')}`;
   } catch {

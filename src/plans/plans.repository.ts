@@ -66,10 +66,20 @@ export class PlansRepository {
   }
 
   async insert(tx: EntityManager, p: PlanRecord): Promise<void> {
-    await tx.query(
-      `INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12)`,
-      [p.id, p.sliceKey, p.phase, JSON.stringify(p.steps), JSON.stringify(p.gates), p.author, p.currentStep, p.stepStartedAt, JSON.stringify(p.approvals), p.version, p.createdAt, p.updatedAt],
-    );
+    await tx.query(`INSERT INTO plans (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12)`, [
+      p.id,
+      p.sliceKey,
+      p.phase,
+      JSON.stringify(p.steps),
+      JSON.stringify(p.gates),
+      p.author,
+      p.currentStep,
+      p.stepStartedAt,
+      JSON.stringify(p.approvals),
+      p.version,
+      p.createdAt,
+      p.updatedAt,
+    ]);
   }
 
   /** Writes the whole record (the caller bumped its version); a new step or phase clears the last look. */

@@ -65,7 +65,10 @@ export class PlansService {
 
   create(args: CreatePlanArgs, actor: Actor): Promise<PlanRecord> {
     const steps = parseSteps(args.steps);
-    const gates = parseGates({ ...args.gates, mismatch: args.gates.mismatch == null ? null : { thresholdPercent: args.gates.mismatch.thresholdPercent ?? 0, onFail: args.gates.mismatch.onFail } });
+    const gates = parseGates({
+      ...args.gates,
+      mismatch: args.gates.mismatch == null ? null : { thresholdPercent: args.gates.mismatch.thresholdPercent ?? 0, onFail: args.gates.mismatch.onFail },
+    });
     const violations = [...('violations' in steps ? steps.violations : []), ...('violations' in gates ? gates.violations : [])];
     if (violations.length > 0 || 'violations' in steps || 'violations' in gates) return Promise.reject(new InvalidInputException(violations));
     return this.changes.run({
@@ -84,7 +87,9 @@ export class PlansService {
         // The mismatch gate without a threshold takes the slice's (setObservation), fixed now.
         const g = gates.gates;
         const fixed =
-          g.mismatch !== undefined && args.gates.mismatch?.thresholdPercent == null ? { ...g, mismatch: { ...g.mismatch, threshold: observationOf(slice).mismatchThresholdPpm / 1_000_000 } } : g;
+          g.mismatch !== undefined && args.gates.mismatch?.thresholdPercent == null
+            ? { ...g, mismatch: { ...g.mismatch, threshold: observationOf(slice).mismatchThresholdPpm / 1_000_000 } }
+            : g;
         const at = this.clock.now().toISOString();
         const plan: PlanRecord = {
           id: randomUUID(),
