@@ -66,6 +66,15 @@ export interface StepInput {
   readonly evidence: readonly ReporterEvidence[];
   /** The apps that follow the slice (connected or reported recently): evidence must come from them. */
   readonly followers: readonly string[];
+  /**
+   * Optional. LEGACY's figures carried from the previous step (its pooled LEGACY evidence), for a
+   * step where no LEGACY traffic is left to compare with (100 %). When present, the failure-rate
+   * and latency gates compare NEW with it instead of with this step's own LEGACY evidence (NEW's
+   * rate against the baseline's, each with its confidence sequence; docs/plan-statistics.md).
+   * Absent: this step's own LEGACY evidence, and at 100 % those gates wait (NOT_ENOUGH_DATA) for
+   * LEGACY calls that may never come. Figures that are not counts are ignored (as if absent).
+   */
+  readonly baseline?: PathEvidence;
 }
 
 export type GateName = 'FAILURE_RATE' | 'LATENCY' | 'MISMATCH' | 'OBSERVED_SHARE';

@@ -1,0 +1,151 @@
+/**
+ * Untrusted reporters (docs/plan-statistics.md, "Reporters"): which figures are refused, which
+ * reporters belong to a follower, how much of the evidence minimum one reporter may supply, and the
+ * pooled figures. Pure.
+ */
+import { isLatencyBucket, mergeSparse, type SparseHistogram } from '@switchyard/client-sdk/core';
+import type { PathEvidence, ReporterEvidence } from './contract.js';
+
+/** One path's figures after checking: integers, 0 ≤ failures ≤ calls, a valid histogram (or none). */
+export interface CleanPath {
+  readonly calls: number;
+  readonly failures: number;
+  readonly latency: SparseHistogram;
+}
+
+export interface CleanReporter {
+  readonly reporter: string;
+  readonly follows: boolean;
+  readonly legacy: CleanPath;
+  readonly next: CleanPath;
+  readonly compared: number;
+  readonly mismatches: number;
+  readonly decisions: number;
+  readonly newDecisions: number;
+}
+
+export interface Reporters {
+  readonly accepted: readonly CleanReporter[];
+  /** Reporters whose figures were refused (not counts: NaN, negative, fractional, beyond 2^53, failures > calls...). */
+  readonly refused: readonly string[];
+}
+
+/**
+ * Whether a count can be used: a non-negative safe integer. Anything else (NaN, Infinity, -1, 1.5,
+ * 1e300) refuses the reporter's figures as a whole: the runner validates reports before, so such a
+ * figure is a bug or an attack, and no part of it is believed.
+ */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A histogram is used only if it is log2pct-v1 (buckets increasing, counts positive) and sums to the calls; otherwise it is dropped (the path's calls still count). */
+function cleanHistogram(histogram: unknown, calls: number): SparseHistogram {
+  if (!Array.isArray(histogram)) return [];
+  let previous = -1;
+  let sum = 0;
+  for (const pair of histogram as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return [];
+    const [bucket, count] = pair as [unknown, unknown];
+    if (!isLatencyBucket(bucket) || bucket <= previous || !isCount(count) || count === 0) return [];
+    previous = bucket;
+    sum += count;
+  }
+  return sum === calls ? (histogram as SparseHistogram) : [];
+}
+
+function cleanPath(path: PathEvidence | undefined): CleanPath | null {
+  if (path === null || typeof path !== 'object') return null;
+  const { calls, failures } = path;
+  if (!isCount(calls) || !isCount(failures) || failures > calls) return null;
+  return { calls, failures, latency: cleanHistogram(path.latency, calls) };
+}
+
+/** The app a reporter belongs to: the reporter itself, or what precedes its first '/' ("payments-api/pod-7f9c"). */
+export function appOf(reporter: string): string {
+  const slash = reporter.indexOf('/');
+  return slash < 0 ? reporter : reporter.slice(0, slash);
+}
+
+/** Checks every reporter's figures; a reporter named twice keeps its first entry (the second is refused). */
+export function checkReporters(evidence: readonly ReporterEvidence[] | undefined, followers: readonly string[] | undefined): Reporters {
+  const followerList: readonly unknown[] = Array.isArray(followers) ? (followers as readonly unknown[]) : [];
+  const following = new Set(followerList.filter((f): f is string => typeof f === 'string'));
+  const accepted: CleanReporter[] = [];
+  const refused: string[] = [];
+  const seen = new Set<string>();
+  const entries: readonly unknown[] = Array.isArray(evidence) ? (evidence as readonly unknown[]) : [];
+  for (const raw of entries) {
+    const entry: Partial<ReporterEvidence> | null = raw !== null && typeof raw === 'object' ? raw : null;
+    const name = typeof entry?.reporter === 'string' ? entry.reporter : '(unnamed)';
+    if (seen.has(name)) {
+      refused.push(name);
+      continue;
+    }
+    seen.add(name);
+    const legacy = cleanPath(entry?.legacy);
+    const next = cleanPath(entry?.next);
+    const { compared, mismatches, decisions, newDecisions } = entry ?? {};
+    if (
+      legacy === null ||
+      next === null ||
+      !isCount(compared) ||
+      !isCount(mismatches) ||
+      mismatches > compared ||
+      !isCount(decisions) ||
+      !isCount(newDecisions) ||
+      newDecisions > decisions
+    ) {
+      refused.push(name);
+      continue;
+    }
+    accepted.push({ reporter: name, follows: following.has(appOf(name)), legacy, next, compared, mismatches, decisions, newDecisions });
+  }
+  return { accepted, refused };
+}
+
+/** The figures of several reporters added up (histograms merged bucket by bucket, exactly). */
+export interface Pooled {
+  readonly legacy: CleanPath;
+  readonly next: CleanPath;
+  readonly compared: number;
+  readonly mismatches: number;
+  readonly decisions: number;
+  readonly newDecisions: number;
+}
+
+function poolPaths(paths: readonly CleanPath[]): CleanPath {
+  let calls = 0;
+  let failures = 0;
+  for (const p of paths) {
+    calls += p.calls;
+    failures += p.failures;
+  }
+  return { calls, failures, latency: mergeSparse(paths.map((p) => p.latency)) };
+}
+
+export function pool(reporters: readonly CleanReporter[]): Pooled {
+  let compared = 0;
+  let mismatches = 0;
+  let decisions = 0;
+  let newDecisions = 0;
+  for (const r of reporters) {
+    compared += r.compared;
+    mismatches += r.mismatches;
+    decisions += r.decisions;
+    newDecisions += r.newDecisions;
+  }
+  return { legacy: poolPaths(reporters.map((r) => r.legacy)), next: poolPaths(reporters.map((r) => r.next)), compared, mismatches, decisions, newDecisions };
+}
+
+/**
+ * The evidence toward a minimum (NEW calls, comparisons), counting followers' reporters only, each
+ * capped at `maxShare` of the minimum when more than one app follows: no single reporter makes the
+ * minimum by itself when several follow, however much it claims. With one follower, it may.
+ */
+export function cappedEvidence(values: readonly { reporter: CleanReporter; value: number }[], minimum: number, followerApps: number, maxShare: number): number {
+  const cap = followerApps > 1 ? Math.ceil(minimum * maxShare) : Infinity;
+  let total = 0;
+  for (const { reporter, value } of values) if (reporter.follows) total += Math.min(value, cap);
+  return total;
+}
