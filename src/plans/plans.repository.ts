@@ -39,11 +39,18 @@ export class PlansRepository {
 
   /** The plan with its last look (the status), as `findBySlice`. */
   async findWithLook(sliceKey: string): Promise<{ plan: PlanRecord; look: PlanLook | null } | null> {
+    return (await this.findManyWithLook([sliceKey])).get(sliceKey) ?? null;
+  }
+
+  /** `findWithLook` for many slices in one query (Slice.plan on a page of slices). */
+  async findManyWithLook(sliceKeys: readonly string[]): Promise<Map<string, { plan: PlanRecord; look: PlanLook | null }>> {
+    if (sliceKeys.length === 0) return new Map();
     const rows: PlanRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM plans WHERE slice_key = $1 ORDER BY (phase IN ('PENDING', 'RUNNING', 'PAUSED')) DESC, created_at DESC, id LIMIT 1`,
-      [sliceKey],
+      `SELECT DISTINCT ON (slice_key) ${COLUMNS} FROM plans WHERE slice_key = ANY($1::text[])
+       ORDER BY slice_key, (phase IN ('PENDING', 'RUNNING', 'PAUSED')) DESC, created_at DESC, id`,
+      [sliceKeys],
     );
-    return rows[0] === undefined ? null : { plan: toRecord(rows[0]), look: rows[0].status };
+    return new Map(rows.map((r) => [r.slice_key, { plan: toRecord(r), look: r.status }]));
   }
 
   /** Plans in slice-key order (each slice's open plan or newest), `first` after `afterKey`, with their looks. */
@@ -51,7 +58,7 @@ export class PlansRepository {
     const rows: PlanRow[] = await this.dataSource.query(
       `SELECT * FROM (
          SELECT DISTINCT ON (slice_key) ${COLUMNS} FROM plans
-         WHERE ($2::text IS NULL OR slice_key > $2)
+         WHERE ($2::text IS NULL OR slice_key COLLATE "C" > $2)
          ORDER BY slice_key, (phase IN ('PENDING', 'RUNNING', 'PAUSED')) DESC, created_at DESC, id) p
        WHERE ($1::text IS NULL OR phase = $1) ORDER BY slice_key COLLATE "C" LIMIT $3`,
       [phase, afterKey, first],

@@ -131,6 +131,11 @@ describe('plans', () => {
     expect(done).toMatchObject({ phase: 'COMPLETED', currentStep: 3 });
     expect(done.status.summary).toBe('completed at 100 %');
     expect(await runner.look(key)).toBe('NOT_RUNNING');
+    // Listed by phase, and on the slice (batched: one query for a page of slices).
+    const listed = await t.admin.ok<{ plans: { nodes: { sliceKey: string; phase: string }[] } }>('{ plans(phase: COMPLETED, first: 500) { nodes { sliceKey phase } } }');
+    expect(listed.plans.nodes).toContainEqual({ sliceKey: key, phase: 'COMPLETED' });
+    const page = await t.admin.ok<{ slices: { nodes: { key: string; plan: { phase: string } | null }[] } }>('{ slices(first: 500) { nodes { key plan { phase } } } }');
+    expect(page.slices.nodes.find((n) => n.key === key)?.plan).toEqual({ phase: 'COMPLETED' });
 
     const rows = await history(key);
     expect(rows.map((r) => [r.action, r.actor])).toEqual([
