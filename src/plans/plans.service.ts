@@ -52,9 +52,15 @@ export class PlansService {
     return found;
   }
 
-  /** null when the slice has no plan (Slice.plan). */
-  find(sliceKey: string): Promise<{ plan: PlanRecord; look: PlanLook | null } | null> {
-    return this.plans.findWithLook(sliceKey);
+  /** Each slice's plan (open, else newest) with its last look; slices without one are absent (Slice.plan). */
+  findMany(sliceKeys: readonly string[]): Promise<Map<string, { plan: PlanRecord; look: PlanLook | null }>> {
+    return this.plans.findManyWithLook(sliceKeys);
+  }
+
+  /** The runner's last look at this plan as it is now (null when there is none, or the plan changed since). */
+  async lookOf(plan: PlanRecord): Promise<PlanLook | null> {
+    const found = await this.plans.findWithLook(plan.sliceKey);
+    return found !== null && found.plan.id === plan.id && found.plan.version === plan.version ? found.look : null;
   }
 
   async list(args: PlansArgs) {
@@ -154,8 +160,14 @@ export class PlansService {
     return this.changePlan('resumePlan', args, actor, async (tx, plan, now) => {
       requirePhase(plan, ['PAUSED'], 'resumePlan');
       const step = plan.steps[plan.currentStep]!;
+      // Watched again, should someone have turned it off while the plan was paused.
+      const watched = await this.slicesService.watchWithin(tx, now, plan.sliceKey);
       const rollout = await this.slicesService.setRolloutWithin(tx, now, { key: plan.sliceKey, percent: basisPointsToPercent(step.basisPoints), reason: args.reason }, actor);
-      return { next: { ...plan, phase: 'RUNNING', stepStartedAt: this.clock.now().toISOString() }, action: HistoryAction.PLAN_RESUMED, sliceRows: rollout.history };
+      return {
+        next: { ...plan, phase: 'RUNNING', stepStartedAt: this.clock.now().toISOString() },
+        action: HistoryAction.PLAN_RESUMED,
+        sliceRows: [...watched.history, ...rollout.history],
+      };
     });
   }
 
