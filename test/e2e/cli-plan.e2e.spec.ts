@@ -60,6 +60,10 @@ describe('switchyard plan', () => {
     expect(status.stdout).toContain("the runner's first look");
     expect(status.stdout).toContain('approved by ben-release-manager');
 
+    const byHand = await cli(['set', key, '40', '--reason', 'by hand']);
+    expect(byHand.code).not.toBe(0);
+    expect(byHand.stderr).toContain(`switchyard plan pause ${key}`);
+
     expect((await cli(['plan', 'pause', key, '--json'])).json()).toMatchObject({ phase: 'PAUSED' });
     expect((await cli(['plan', 'resume', key, '--reason', 'again', '--json'])).json()).toMatchObject({ phase: 'RUNNING' });
     expect((await cli(['plan', 'abort', key, '--json'])).json()).toMatchObject({ phase: 'ABORTED' });
