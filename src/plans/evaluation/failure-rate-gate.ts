@@ -55,12 +55,13 @@ export function failureRateGate(gate: FailureGate, context: GateContext): GateRe
   const main = worse(next, other, isBaseline, mainAlpha);
   const low = rateLowerBound(next.failures, next.calls, restAlpha);
   const high = rateUpperBound(next.failures, next.calls, parameters.alphaPass);
-  const aboveCeiling = next.calls > 0 && low > ceiling;
+  const aboveCeiling = rejects(next.failures, next.calls, ceiling, 'ABOVE', restAlpha);
+  const underCeiling = rejects(next.failures, next.calls, ceiling, 'BELOW', parameters.alphaPass);
 
   const failing: string[] = [];
   for (const r of own) {
     const mine = worse(r.next, baseline ?? r.legacy, isBaseline, restAlpha).rejected;
-    const overCeiling = rateLowerBound(r.next.failures, r.next.calls, restAlpha) > ceiling;
+    const overCeiling = rejects(r.next.failures, r.next.calls, ceiling, 'ABOVE', restAlpha);
     if (mine || overCeiling) failing.push(r.reporter);
   }
   const disagreeing: string[] = [];
@@ -108,7 +109,7 @@ export function failureRateGate(gate: FailureGate, context: GateContext): GateRe
     const missing = next.calls === 0 ? 'no NEW calls yet' : `no ${side} calls to compare with`;
     return gateResult('FAILURE_RATE', 'NOT_ENOUGH_DATA', gate.onFail, `${head}; ${missing}${flagged}`, figures);
   }
-  if (high > ceiling) {
+  if (!underCeiling) {
     return gateResult(
       'FAILURE_RATE',
       'NOT_ENOUGH_DATA',

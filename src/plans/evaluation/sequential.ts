@@ -41,11 +41,36 @@ const DOWN = ODDS_RATIOS.map((r) => 1 / r);
 
 export type Direction = 'ABOVE' | 'BELOW';
 
-/** ln(1 + x), accurate for small x. */
-const log1p = Math.log1p;
-
 function clampRate(theta: number): number {
   return theta < 0 ? 0 : theta > 1 ? 1 : theta;
+}
+
+/** ln of the mean of exp(terms): the mixture's ln Λ from its components' ln LR. */
+function logMeanExp(terms: Float64Array): number {
+  let max = -Infinity;
+  for (let k = 0; k < terms.length; k++) if (terms[k]! > max) max = terms[k]!;
+  if (max === -Infinity || max === Infinity) return max;
+  let sum = 0;
+  for (let k = 0; k < terms.length; k++) sum += Math.exp(terms[k]! - max);
+  return max + Math.log(sum) - LOG_K;
+}
+
+/** Scratch for the components' ln LR: the evaluation is synchronous, so one buffer serves every call. */
+const TERMS = new Float64Array(ODDS_RATIOS.length);
+
+/** Per component, ln(1 + θ0·(r - 1)): what n multiplies in ln LR_r. */
+function bases(theta0: number, direction: Direction): Float64Array {
+  const t = clampRate(theta0);
+  const ratios = direction === 'ABOVE' ? ODDS_RATIOS : DOWN;
+  const out = new Float64Array(ratios.length);
+  for (let k = 0; k < ratios.length; k++) out[k] = Math.log1p(t * (ratios[k]! - 1));
+  return out;
+}
+
+function logMixtureWith(x: number, n: number, base: Float64Array, direction: Direction): number {
+  const logs = direction === 'ABOVE' ? LOG_UP : LOG_DOWN;
+  for (let k = 0; k < base.length; k++) TERMS[k] = (x === 0 ? 0 : x * logs[k]!) - (n === 0 ? 0 : n * base[k]!);
+  return logMeanExp(TERMS);
 }
 
 /**
@@ -58,20 +83,9 @@ export function logMixtureRatio(x: number, n: number, theta0: number, direction:
   const t = clampRate(theta0);
   const ratios = direction === 'ABOVE' ? ODDS_RATIOS : DOWN;
   const logs = direction === 'ABOVE' ? LOG_UP : LOG_DOWN;
-  let max = -Infinity;
-  const terms = new Array<number>(ratios.length);
-  for (let k = 0; k < ratios.length; k++) {
-    // r^x / (1 + θ0 (r - 1))^n; at θ0 = 1 (BELOW) or 0 (ABOVE) the events decide alone.
-    const base = log1p(t * (ratios[k]! - 1));
-    const term = (x === 0 ? 0 : x * logs[k]!) - (n === 0 ? 0 : n * base);
-    terms[k] = term;
-    if (term > max) max = term;
-  }
-  if (max === -Infinity) return -Infinity;
-  if (max === Infinity) return Infinity;
-  let sum = 0;
-  for (const term of terms) sum += Math.exp(term - max);
-  return max + Math.log(sum) - LOG_K;
+  // r^x / (1 + θ0 (r - 1))^n; at θ0 = 1 (BELOW) or 0 (ABOVE) the events decide alone.
+  for (let k = 0; k < ratios.length; k++) TERMS[k] = (x === 0 ? 0 : x * logs[k]!) - n * Math.log1p(t * (ratios[k]! - 1));
+  return logMeanExp(TERMS);
 }
 
 /** True when the data reject "the rate is at most θ0" (ABOVE) or "at least θ0" (BELOW) at level α, at this or any look. */
@@ -79,7 +93,8 @@ export function rejects(x: number, n: number, theta0: number, direction: Directi
   return logMixtureRatio(x, n, theta0, direction) >= Math.log(1 / alpha);
 }
 
-const BISECTIONS = 60;
+/** Bisection stops when the bound is known to this relative precision (figures keep 6 digits). */
+const PRECISION = 1e-5;
 
 /**
  * The lower bound of a confidence sequence for the rate of `x` events in `n` trials: the smallest
@@ -91,7 +106,8 @@ export function rateLowerBound(x: number, n: number, alpha: number): number {
   let lo = 0;
   let hi = Math.min(1, x / n);
   if (rejects(x, n, hi, 'ABOVE', alpha)) return hi;
-  for (let i = 0; i < BISECTIONS; i++) {
+  if (!rejects(x, n, 0, 'ABOVE', alpha)) return 0;
+  while (hi - lo > PRECISION * hi) {
     const mid = (lo + hi) / 2;
     if (rejects(x, n, mid, 'ABOVE', alpha)) lo = mid;
     else hi = mid;
@@ -106,12 +122,45 @@ export function rateUpperBound(x: number, n: number, alpha: number): number {
   let lo = Math.max(0, x / n);
   let hi = 1;
   if (rejects(x, n, lo, 'BELOW', alpha)) return lo;
-  for (let i = 0; i < BISECTIONS; i++) {
+  if (!rejects(x, n, 1, 'BELOW', alpha)) return 1;
+  while (hi - lo > PRECISION * hi) {
     const mid = (lo + hi) / 2;
     if (rejects(x, n, mid, 'BELOW', alpha)) hi = mid;
     else lo = mid;
   }
   return lo;
+}
+
+/**
+ * For a count x, ln Λ(x) = ln mean_k exp(x·a_k - n·b_k) is convex in x (a log-sum-exp of linear
+ * functions), increasing for ABOVE (every a_k > 0) and decreasing for BELOW. Its crossing of
+ * `threshold` is found by Newton's method started on the far side of the crossing: for a convex
+ * monotone function the iterates then approach the root from that side without overshooting
+ * (a handful of steps instead of a bisection's twenty). Returns the real x where ln Λ = threshold.
+ */
+function crossing(n: number, base: Float64Array, direction: Direction, threshold: number, start: number): number {
+  const logs = direction === 'ABOVE' ? LOG_UP : LOG_DOWN;
+  let x = start;
+  for (let iteration = 0; iteration < 100; iteration++) {
+    let max = -Infinity;
+    for (let k = 0; k < base.length; k++) {
+      const term = x * logs[k]! - n * base[k]!;
+      TERMS[k] = term;
+      if (term > max) max = term;
+    }
+    let sum = 0;
+    let slope = 0;
+    for (let k = 0; k < base.length; k++) {
+      const weight = Math.exp(TERMS[k]! - max);
+      sum += weight;
+      slope += weight * logs[k]!;
+    }
+    const value = max + Math.log(sum) - LOG_K;
+    const step = (value - threshold) / (slope / sum);
+    x -= step;
+    if (!(Math.abs(step) > 1e-6)) break;
+  }
+  return x;
 }
 
 /**
@@ -122,26 +171,23 @@ export function rateUpperBound(x: number, n: number, alpha: number): number {
  */
 export function countBounds(n: number, theta0: number, alpha: number): { low: number; high: number } {
   if (!(n > 0)) return { low: 0, high: 0 };
-  const half = alpha / 2;
-  // ABOVE's ln Λ increases in x, BELOW's decreases: each bound is a bisection on the count.
-  let lo = Math.floor(theta0 * n);
-  let hi = n;
-  if (rejects(hi, n, theta0, 'ABOVE', half)) {
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (rejects(mid, n, theta0, 'ABOVE', half)) hi = mid;
-      else lo = mid;
-    }
-  } else lo = n;
-  const high = lo;
-  let top = Math.ceil(theta0 * n);
-  let bottom = 0;
-  if (rejects(bottom, n, theta0, 'BELOW', half)) {
-    while (top - bottom > 1) {
-      const mid = Math.floor((bottom + top) / 2);
-      if (rejects(mid, n, theta0, 'BELOW', half)) bottom = mid;
-      else top = mid;
-    }
-  } else top = 0;
-  return { low: top, high };
+  const threshold = Math.log(2 / alpha);
+  const up = bases(theta0, 'ABOVE');
+  const down = bases(theta0, 'BELOW');
+  // At x = θ0·n neither test rejects (each ln LR_r ≤ 0 there, by the concavity of ln), and ABOVE's
+  // ln Λ increases in x while BELOW's decreases: each bound is the end of an interval. Newton gives
+  // the crossing; the integer next to it is checked directly (rounding must not cross it).
+  let high = n;
+  if (logMixtureWith(n, n, up, 'ABOVE') >= threshold) {
+    high = Math.min(n, Math.max(Math.floor(theta0 * n), Math.ceil(crossing(n, up, 'ABOVE', threshold, n))));
+    while (high > 0 && logMixtureWith(high, n, up, 'ABOVE') >= threshold) high--;
+    while (high < n && logMixtureWith(high + 1, n, up, 'ABOVE') < threshold) high++;
+  }
+  let low = 0;
+  if (logMixtureWith(0, n, down, 'BELOW') >= threshold) {
+    low = Math.max(0, Math.min(Math.ceil(theta0 * n), Math.floor(crossing(n, down, 'BELOW', threshold, 0))));
+    while (low < n && logMixtureWith(low, n, down, 'BELOW') >= threshold) low++;
+    while (low > 0 && logMixtureWith(low - 1, n, down, 'BELOW') < threshold) low--;
+  }
+  return { low, high };
 }
