@@ -34,6 +34,7 @@ const MODULES = [
   'delivery', // snapshot, change feeds, SDK streams, HTTP fast path
   'traffic', // SDK usage reports
   'compat', // Unleash client API
+  'plans', // cutover plans: model, API, the guard and the runner (imports slices, rollback, traffic)
   'health',
   'console', // serves the web console's files and its sign-in (the page itself is console/src: see console-public-api-only)
   '', // the app root: app.module.ts, graphql.config.ts, entities.ts, main.ts, admin recovery

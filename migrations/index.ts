@@ -7,6 +7,7 @@ import { SdkInstanceGoodbye1764810000000 } from './1764810000000-SdkInstanceGood
 import { ConsoleSessions1764900000000 } from './1764900000000-ConsoleSessions.js';
 import { SliceObservation1765000000000 } from './1765000000000-SliceObservation.js';
 import { CreateOutcomes1765100000000 } from './1765100000000-CreateOutcomes.js';
+import { CreatePlans1765200000000 } from './1765200000000-CreatePlans.js';
 import { CreateFreezeWindows1765300000000 } from './1765300000000-CreateFreezeWindows.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   ConsoleSessions1764900000000,
   SliceObservation1765000000000,
   CreateOutcomes1765100000000,
+  CreatePlans1765200000000,
   CreateFreezeWindows1765300000000,
 ];

@@ -29,6 +29,7 @@ import { ChangesModule } from './changes/changes.module.js';
 import { GraphqlMetrics } from './metrics/graphql-metrics.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { STATE_SOURCES, type StateSources } from './metrics/state-sources.js';
+import { PlansModule } from './plans/plans.module.js';
 import { RollbackModule } from './rollback/rollback.module.js';
 import { FreezeModule } from './freeze/freeze.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
@@ -57,6 +58,7 @@ export class AppModule implements NestModule {
         SlicesModule,
         RollbackModule,
         FreezeModule,
+        PlansModule,
         DecisionModule,
         DeliveryModule,
         HealthModule,

@@ -171,6 +171,16 @@ function conflictHint(errorCode: string | undefined, details: Readonly<Record<st
       return `The slice is not rolled back, so there is nothing to resume (\`switchyard status ${key}\` shows its state).`;
     case 'SLICE_ARCHIVED':
       return 'The slice is archived: its migration is over and it can no longer change.';
+    case 'PLAN_RUNNING':
+      return `A running plan moves this slice: \`switchyard plan status ${key}\` shows where it is; \`switchyard plan pause ${key}\` (or abort) first to change it by hand. Rollback needs no pause.`;
+    case 'PLAN_ALREADY_OPEN':
+      return `The slice has a plan that is not finished: \`switchyard plan status ${key}\` shows it; \`switchyard plan abort ${key}\` ends it.`;
+    case 'PLAN_APPROVAL_BY_AUTHOR':
+      return "A step is approved by someone other than the plan's author: ask another release manager or an admin.";
+    case 'PLAN_APPROVAL_REQUIRED':
+      return `The first step needs an approval before the plan starts: someone other than the author runs \`switchyard plan approve ${key} 1\`.`;
+    case 'PLAN_WRONG_PHASE':
+      return `\`switchyard plan status ${key}\` shows the plan's phase and what it may do next.`;
     case 'IDEMPOTENCY_KEY_REUSED':
       return 'This --idempotency-key was already used for a different change: use a new key.';
     case 'CHECKPOINTS_DISABLED':

@@ -11,6 +11,7 @@ import { registerStatusCommand } from './commands/status.command.js';
 import { registerWhoFollowsCommand } from './commands/who-follows.command.js';
 import { registerOutcomesCommands } from './commands/outcomes.commands.js';
 import { registerFreezeCommands } from './commands/freeze.commands.js';
+import { registerPlanCommands } from './commands/plan.commands.js';
 import { DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL } from './config.js';
 import { CliError } from './errors.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
@@ -34,6 +35,8 @@ const EXAMPLES_HELP = `Examples:
   switchyard history payments.provider.mpesa --limit 10 --json | jq '.[0]'
   switchyard outcomes payments.provider.mpesa --window 5m --app checkout-api
   switchyard mismatches payments.provider.mpesa --limit 3
+  switchyard plan create payments.provider.mpesa --step 5@1d,calls=5000 --step 50@6h,calls=20000,approval --step 100@30m --failure-ceiling 2
+  switchyard plan status payments.provider.mpesa
   switchyard history export --out history.ndjson
   switchyard verify-history --file history.ndjson --checkpoint checkpoints.ndjson --public-key checkpoint-key.pub`;
 
@@ -91,6 +94,7 @@ export function createProgram(io: CliIo, state: RunState): Command {
   registerWhoFollowsCommand(program, open);
   registerOutcomesCommands(program, open);
   registerFreezeCommands(program, open);
+  registerPlanCommands(program, open);
 
   // Every command, subcommands included: write through `io`, and throw instead of exiting.
   const configure = (command: Command): void => {

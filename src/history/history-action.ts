@@ -27,12 +27,28 @@ export enum HistoryAction {
    * the change's own row, naming the slice; `after` holds the override's reason and the windows.
    */
   FREEZE_OVERRIDDEN = 'FREEZE_OVERRIDDEN',
+  /**
+   * Plans (docs/plans.md). A plan's rows name no slice (sliceKey null: history replays a slice's
+   * rows as its configuration); the plan, its slice key included, is in before / after. What a plan
+   * does to its slice (a step's setRollout, a rollback) is a slice row of its own in the same change.
+   */
+  PLAN_CREATED = 'PLAN_CREATED',
+  PLAN_STARTED = 'PLAN_STARTED',
+  PLAN_PAUSED = 'PLAN_PAUSED',
+  PLAN_RESUMED = 'PLAN_RESUMED',
+  PLAN_ABORTED = 'PLAN_ABORTED',
+  PLAN_STEP_APPROVED = 'PLAN_STEP_APPROVED',
+  /** The runner moved the slice to the next step's percentage; the evidence is in `after`. */
+  PLAN_STEP_ADVANCED = 'PLAN_STEP_ADVANCED',
+  PLAN_COMPLETED = 'PLAN_COMPLETED',
+  /** A gate failed with onFail ROLLBACK: the slice was rolled back in the same change. */
+  PLAN_ROLLED_BACK = 'PLAN_ROLLED_BACK',
 }
 registerEnumType(HistoryAction, { name: 'HistoryAction' });
 
 /**
- * Actions that do not change what SDKs evaluate (tokens, freeze windows, an override's record):
- * every other action advances the snapshot revision.
+ * Actions that do not change what SDKs evaluate (tokens, freeze windows, an override's record, plans'
+ * own rows): every other action advances the snapshot revision.
  */
 export const NON_CONFIGURATION_ACTIONS: readonly HistoryAction[] = [
   HistoryAction.TOKEN_CREATED,
@@ -41,6 +57,16 @@ export const NON_CONFIGURATION_ACTIONS: readonly HistoryAction[] = [
   HistoryAction.FREEZE_WINDOW_UPDATED,
   HistoryAction.FREEZE_WINDOW_DELETED,
   HistoryAction.FREEZE_OVERRIDDEN,
+  // A plan's own rows change no slice: the slice rows beside them do.
+  HistoryAction.PLAN_CREATED,
+  HistoryAction.PLAN_STARTED,
+  HistoryAction.PLAN_PAUSED,
+  HistoryAction.PLAN_RESUMED,
+  HistoryAction.PLAN_ABORTED,
+  HistoryAction.PLAN_STEP_APPROVED,
+  HistoryAction.PLAN_STEP_ADVANCED,
+  HistoryAction.PLAN_COMPLETED,
+  HistoryAction.PLAN_ROLLED_BACK,
 ];
 
 export function changesConfiguration(action: HistoryAction | string): boolean {

@@ -7,5 +7,6 @@ import { RollbackService } from './rollback.service.js';
 @Module({
   imports: [ChangesModule, SlicesModule],
   providers: [RollbackService, RollbackResolver],
+  exports: [RollbackService],
 })
 export class RollbackModule {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { Actor } from '../access/auth.decorators.js';
 import { ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
@@ -29,11 +30,15 @@ export class RollbackService {
   ) {}
 
   rollback(args: RollbackArgs, actor: Actor): Promise<SliceRecord> {
-    // Only the state changes: rollout and targeting are kept, so resume restores them exactly.
-    // A slice already on LEGACY (rolled back, archived) comes back unchanged: nothing written.
-    return this.slicesService.change('rollback', args, actor, HistoryAction.SLICE_ROLLED_BACK, (_tx, current) =>
-      current.state === 'ACTIVE' ? { ...current, state: 'ROLLED_BACK' } : current,
-    );
+    return this.slicesService.change('rollback', args, actor, HistoryAction.SLICE_ROLLED_BACK, toLegacy);
+  }
+
+  /**
+   * The same rollback inside a change already running (the append lock held): a plan whose gate
+   * failed rolls its slice back in the transaction that records why (src/plans).
+   */
+  rollbackWithin(tx: EntityManager, now: Date, key: string): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    return this.slicesService.changeWithin(tx, now, { key }, HistoryAction.SLICE_ROLLED_BACK, toLegacy);
   }
 
   /** Every ACTIVE slice (or every one with the tag) to LEGACY in one transaction: all or nothing. */
@@ -72,4 +77,12 @@ export class RollbackService {
       return { ...current, state: 'ACTIVE' };
     });
   }
+}
+
+/**
+ * Only the state changes: rollout and targeting are kept, so resume restores them exactly. A slice
+ * already on LEGACY (rolled back, archived) comes back unchanged: nothing written.
+ */
+function toLegacy(_tx: EntityManager, current: SliceRecord): SliceRecord {
+  return current.state === 'ACTIVE' ? { ...current, state: 'ROLLED_BACK' } : current;
 }

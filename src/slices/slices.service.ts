@@ -195,16 +195,63 @@ export class SlicesService {
       args,
       actor,
       codec: SLICE_CODEC,
-      execute: async (tx, now) => {
-        const current = await this.loadForChange(tx, args.key, args.expectedVersion);
-        const applied = await apply(tx, current, now);
-        // Asking for what is already so changes nothing: no new version, no history row.
-        if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
-        const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
-        await this.slices.save(tx, next);
-        if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
-        return { result: next, history: [...recorded, { action, sliceKey: next.key, before: current, after: next }] };
+      execute: (tx, now) => this.changeWithin(tx, now, args, action, apply, recorded),
+    });
+  }
+
+  /**
+   * `change` inside a change that is already running (the append lock held): for a change that
+   * writes a slice and something else in one transaction (a plan's step, src/plans). Returns the
+   * history row to append with the rest (none when nothing changed).
+   */
+  async changeWithin(
+    tx: EntityManager,
+    now: Date,
+    args: { key: string; expectedVersion?: number | null },
+    action: HistoryAction,
+    apply: (tx: EntityManager, current: SliceRecord, now: Date) => SliceRecord | Promise<SliceRecord>,
+    /** Rows a guard asked for (filled while `apply` runs), written before the change's own row. */
+    recorded: readonly HistoryDraft[] = [],
+  ): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    const current = await this.loadForChange(tx, args.key, args.expectedVersion);
+    const applied = await apply(tx, current, now);
+    // Asking for what is already so changes nothing: no new version, no history row.
+    if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
+    const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
+    await this.slices.save(tx, next);
+    if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
+    return { result: next, history: [...recorded, { action, sliceKey: next.key, before: current, after: next }] };
+  }
+
+  /**
+   * setRollout inside a running change, checked by the exposure guards like every exposure change
+   * (a plan advancing its step: a freeze window refuses it as it refuses a person).
+   */
+  setRolloutWithin(tx: EntityManager, now: Date, args: SetRolloutArgs, actor: Actor): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    const recorded: HistoryDraft[] = [];
+    return this.changeWithin(
+      tx,
+      now,
+      args,
+      HistoryAction.ROLLOUT_SET,
+      async (_tx, current) => {
+        requireActive(current);
+        const next = { ...current, basisPoints: toBasisPoints(args.percent) };
+        if (canonicalJson(next) !== canonicalJson(current)) {
+          await this.guards.check({ operation: 'setRollout', args, actor, tx, now, current, next, record: (draft) => recorded.push(draft) });
+        }
+        return next;
       },
+      recorded,
+    );
+  }
+
+  /** Marks a slice watched inside a running change (a plan that starts): SDKs then report it within seconds. */
+  watchWithin(tx: EntityManager, now: Date, key: string): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
+    return this.changeWithin(tx, now, { key }, HistoryAction.OBSERVATION_SET, (_tx, current) => {
+      if (current.state === 'ARCHIVED') throw archived(current);
+      const { watched: _w, shadowBasisPoints: _s, mismatchThresholdPpm: _m, ...rest } = current;
+      return { ...rest, ...observationFields({ ...observationOf(current), watched: true }) };
     });
   }
 

@@ -99,6 +99,34 @@ export class OutcomesRepository {
     };
   }
 
+  /**
+   * What a plan's runner weighs besides the outcomes (src/plans): the decisions each app reported on
+   * the slice over minutes [from, until) (usage reports: the observed NEW share), and the apps that
+   * follow it: those with an instance that reported the slice at or after `followingSince`.
+   */
+  async decisionsAndFollowers(
+    sliceKey: string,
+    from: Date,
+    until: Date,
+    followingSince: Date,
+  ): Promise<{ decisions: { appName: string; new: number; legacy: number }[]; followers: string[] }> {
+    const [decisions, followers] = await Promise.all([
+      this.dataSource.query<{ app_name: string; new: string; legacy: string }[]>(
+        `SELECT app_name, COALESCE(sum(count) FILTER (WHERE path = 'NEW'), 0)::text AS new, COALESCE(sum(count) FILTER (WHERE path = 'LEGACY'), 0)::text AS legacy
+         FROM traffic_buckets WHERE slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY app_name`,
+        [sliceKey, from, until],
+      ),
+      this.dataSource.query<{ app_name: string }[]>(
+        `SELECT app_name FROM traffic_followers WHERE slice_key = $1 AND last_reported_at >= $2 GROUP BY app_name ORDER BY app_name COLLATE "C" LIMIT 1000`,
+        [sliceKey, followingSince],
+      ),
+    ]);
+    return {
+      decisions: decisions.map((r) => ({ appName: r.app_name, new: Number(r.new), legacy: Number(r.legacy) })),
+      followers: followers.map((r) => r.app_name),
+    };
+  }
+
   /** Sums of one slice per step of `stepMinutes`, steps starting at `from`, over [from, until). Steps without rows are absent. */
   async series(sliceKey: string, from: Date, until: Date, stepMinutes: number, appName: string | null): Promise<SeriesSums> {
     const params = [sliceKey, from, until, appName, stepMinutes];

@@ -36,6 +36,6 @@ import { TrafficService } from './traffic.service.js';
     SliceOutcomesResolver,
     ComparisonOutcomeResolver,
   ],
-  exports: [TrafficIngestService, ServedForms],
+  exports: [TrafficIngestService, ServedForms, OutcomesRepository],
 })
 export class TrafficModule {}

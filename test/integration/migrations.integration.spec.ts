@@ -18,6 +18,7 @@ const TABLES = [
   'idempotency_keys',
   'mismatch_samples',
   'outcome_buckets',
+  'plans',
   'sdk_instances',
   'segments',
   'slice_segments',

@@ -22,6 +22,7 @@ export const ERROR_CATEGORIES = {
   TOKEN_NOT_FOUND: 'NOT_FOUND',
   ROUTE_NOT_FOUND: 'NOT_FOUND',
   FREEZE_WINDOW_NOT_FOUND: 'NOT_FOUND',
+  PLAN_NOT_FOUND: 'NOT_FOUND',
 
   SLICE_ALREADY_EXISTS: 'CONFLICT',
   SLICE_VERSION_CONFLICT: 'CONFLICT',
@@ -40,6 +41,15 @@ export const ERROR_CATEGORIES = {
   FREEZE_WINDOW_VERSION_CONFLICT: 'CONFLICT',
   /** Already MAX_FREEZE_WINDOWS windows: delete one first. */
   FREEZE_WINDOW_LIMIT_REACHED: 'CONFLICT',
+  /** createPlan on a slice that has a plan not finished yet (PENDING, RUNNING or PAUSED). */
+  PLAN_ALREADY_OPEN: 'CONFLICT',
+  PLAN_VERSION_CONFLICT: 'CONFLICT',
+  /** A plan call its phase does not allow (start a running plan, pause a paused one...). */
+  PLAN_WRONG_PHASE: 'CONFLICT',
+  /** An exposure change by a person on a slice whose plan is RUNNING: pause or abort the plan first. */
+  PLAN_RUNNING: 'CONFLICT',
+  /** startPlan when the first step requires an approval not given yet. */
+  PLAN_APPROVAL_REQUIRED: 'CONFLICT',
   /** Checkpoints asked for (signing one, verifying against one) on a service started with SWITCHYARD_CHECKPOINTS=off. */
   CHECKPOINTS_DISABLED: 'CONFLICT',
 
@@ -51,6 +61,8 @@ export const ERROR_CATEGORIES = {
   CSRF_TOKEN_MISSING: 'FORBIDDEN',
   /** A freeze override (or a change that lifts an active freeze) asked by someone who is not an admin. */
   FREEZE_OVERRIDE_FORBIDDEN: 'FORBIDDEN',
+  /** approvePlanStep by the plan's own author: a step is approved by someone else. */
+  PLAN_APPROVAL_BY_AUTHOR: 'FORBIDDEN',
 
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   SNAPSHOT_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
