@@ -2,11 +2,25 @@ import { ArgsType, Field, Float, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ATTRIBUTE_NAME_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
+import { applyDecorators } from '@nestjs/common';
 import { AfterField, ExpectedVersionField, FirstField, KeyField } from '../../common/dto/fields.js';
 import { ChangeWithExposureReasonArgs, ChangeWithReasonArgs, ChangeWithRequiredReasonArgs } from '../../common/dto/change.args.js';
 import { IsFinePercent, IsPercent } from '../../common/validation/validation.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../common/validation/patterns.js';
 import { SliceStateValue } from '../models/slice.model.js';
+
+/** An admin's reason to raise exposure during a freeze window (setRollout, setTargeting, resume). */
+const FreezeOverrideField = () =>
+  applyDecorators(
+    Field(() => String, {
+      nullable: true,
+      description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
+    }),
+    IsOptional(),
+    IsString(),
+    Matches(/\S/, { message: 'freezeOverride must not be blank' }),
+    MaxLength(2000),
+  );
 
 const MAX_TARGETING_SEGMENTS = 100;
 
@@ -120,14 +134,7 @@ export class SetRolloutArgs extends ChangeWithExposureReasonArgs {
   @IsPercent()
   percent!: number;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(/\S/, { message: 'freezeOverride must not be blank' })
-  @MaxLength(2000)
+  @FreezeOverrideField()
   freezeOverride?: string | null;
 
   @ExpectedVersionField()
@@ -196,14 +203,7 @@ export class SetTargetingArgs extends ChangeWithExposureReasonArgs {
   @Matches(ATTRIBUTE_NAME_PATTERN, { message: 'stickinessAttribute must be an attribute name' })
   stickinessAttribute?: string | null;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(/\S/, { message: 'freezeOverride must not be blank' })
-  @MaxLength(2000)
+  @FreezeOverrideField()
   freezeOverride?: string | null;
 
   @ExpectedVersionField()
@@ -232,14 +232,7 @@ export class ResumeArgs extends ChangeWithExposureReasonArgs {
   @KeyField('The slice key.')
   key!: string;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'Admins only: raise exposure during a freeze window anyway, saying why (recorded in history as FREEZE_OVERRIDDEN).',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(/\S/, { message: 'freezeOverride must not be blank' })
-  @MaxLength(2000)
+  @FreezeOverrideField()
   freezeOverride?: string | null;
 
   @ExpectedVersionField()
