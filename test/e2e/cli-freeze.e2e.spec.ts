@@ -1,5 +1,5 @@
-import { run } from '../../src/cli/program.js';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { cliAgainst } from '../utils/cli.js';
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 
 /** `switchyard freeze list|create|delete` (docs/freeze-windows.md) against the real service, run in-process as main.ts runs it. */
 describe('switchyard freeze', () => {
@@ -14,16 +14,7 @@ describe('switchyard freeze', () => {
     await t?.close();
   });
 
-  async function cli(args: string[], token: string = ADMIN_TOKEN): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(args, {
-      stdout: { write: (s: string) => (stdout += s), isTTY: false },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { SWITCHYARD_URL: t.baseUrl, SWITCHYARD_TOKEN: token },
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = cliAgainst(() => t.baseUrl);
 
   it('a release manager creates the salary run and a one-off window; list shows them; only an admin deletes', async () => {
     const created = await cli(['freeze', 'create', 'salary-run', '--time-zone', 'Africa/Nairobi', '--days', '25', '--duration', '3d', '--reason', 'contract'], releaseManager);

@@ -1,5 +1,5 @@
-import { run } from '../../src/cli/program.js';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { cliAgainst } from '../utils/cli.js';
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, sliceHistory, uniqueKey } from '../utils/operations.js';
 
 /**
@@ -21,23 +21,7 @@ describe('switchyard observe', () => {
     await t?.close();
   });
 
-  interface Result {
-    readonly code: number;
-    readonly stdout: string;
-    readonly stderr: string;
-    json<T = unknown>(): T;
-  }
-
-  async function cli(args: string[], token: string = ADMIN_TOKEN): Promise<Result> {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(args, {
-      stdout: { write: (s: string) => (stdout += s), isTTY: false },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { SWITCHYARD_URL: t.baseUrl, SWITCHYARD_TOKEN: token },
-    });
-    return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
-  }
+  const cli = cliAgainst(() => t.baseUrl);
 
   interface Observed {
     key: string;

@@ -1,6 +1,6 @@
-import { run } from '../../src/cli/program.js';
 import { PlanRunner } from '../../src/plans/plan-runner.js';
-import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { cliAgainst } from '../utils/cli.js';
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 
 /**
@@ -22,16 +22,7 @@ describe('switchyard plan', () => {
     await t?.close();
   });
 
-  async function cli(args: string[], token: string = ADMIN_TOKEN) {
-    let stdout = '';
-    let stderr = '';
-    const code = await run(args, {
-      stdout: { write: (s: string) => (stdout += s), isTTY: false },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { SWITCHYARD_URL: t.baseUrl, SWITCHYARD_TOKEN: token },
-    });
-    return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
-  }
+  const cli = cliAgainst(() => t.baseUrl);
 
   it('creates, approves, starts, shows, pauses, resumes and aborts a plan', async () => {
     const key = uniqueKey('cli.plan');
