@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { HistoryAction } from '../history/history-action.js';
 import { type ExposureChange, type ExposureGuard, ExposureGuards } from '../slices/exposure-guards.js';
 import { FreezeException } from './freeze.exception.js';
@@ -9,7 +10,8 @@ import { raisesExposure } from './raises-exposure.js';
  * Refuses a change that raises exposure while a freeze window covering the slice is on (at the
  * change's own time), with FREEZE_WINDOW and the window that ends last: `{ window, until, timeZone }`
  * (the plan runner reads exactly these). An admin's `freezeOverride` lets it through and is recorded
- * as a FREEZE_OVERRIDDEN row in the same transaction. Lowering passes; rollback never gets here.
+ * as a FREEZE_OVERRIDDEN row in the same transaction; an override where no window stops the change is
+ * refused (INVALID_INPUT). Lowering passes; rollback never gets here.
  */
 @Injectable()
 export class FreezeGuard implements ExposureGuard, OnModuleInit {
@@ -28,9 +30,20 @@ export class FreezeGuard implements ExposureGuard, OnModuleInit {
     const override = change.args.freezeOverride ?? null;
     // An override is an admin's: refused from anyone else whether or not a window is on.
     if (override !== null && change.actor.role !== 'admin') throw FreezeException.overrideForbidden(change.actor.role);
-    if (!raisesExposure(change.current, change.next)) return;
-    const active = await this.windows.activeFor([...new Set([...change.current.tags, ...change.next.tags])], change.now, change.tx);
-    if (active.length === 0) return;
+    const active = raisesExposure(change.current, change.next)
+      ? await this.windows.activeFor([...new Set([...change.current.tags, ...change.next.tags])], change.now, change.tx)
+      : [];
+    if (active.length === 0) {
+      // An override is an audited act: one that lets nothing through would be neither used nor
+      // recorded, so it is refused (the API stores what it accepts).
+      if (override !== null) {
+        throw InvalidInputException.field(
+          'freezeOverride',
+          'no freeze window stops this change (it does not raise exposure, or no window covering the slice is on): leave freezeOverride out',
+        );
+      }
+      return;
+    }
     const first = active[0]!;
     if (override === null) {
       throw new FreezeException(

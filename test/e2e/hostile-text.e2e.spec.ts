@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { buildSchema, type GraphQLArgument, type GraphQLInputType, type GraphQLSchema, isInputObjectType, isListType, isNonNullType, isScalarType } from 'graphql';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../utils/create-test-app.js';
-import type { GraphqlResponse } from '../utils/graphql-client.js';
+import type { GraphqlClient, GraphqlResponse } from '../utils/graphql-client.js';
+import { PlanRunner } from '../../src/plans/plan-runner.js';
 import { uniqueKey } from '../utils/operations.js';
 
 /**
@@ -34,10 +35,15 @@ interface Outcome {
 describe('hostile text in every mutation argument', () => {
   let t: TestApp;
   let schema: GraphQLSchema;
+  /** Plans that admin approves are authored by someone else (an author cannot approve its own). */
+  let releaseManager: GraphqlClient;
   const outcomes = new Map<string, Outcome>();
 
   beforeAll(async () => {
     t = await createTestApp();
+    // Plans are created and started below; the runner's looks would only add noise between cases.
+    t.app.get(PlanRunner).stopLooking();
+    releaseManager = t.as(await t.tokenFor('release-manager'));
     // The committed schema is the running one (test/e2e/schema checks that they are equal).
     schema = buildSchema(readFileSync('src/schema.graphql', 'utf8'));
   });
@@ -68,6 +74,52 @@ describe('hostile text in every mutation argument', () => {
     return res.createToken.token.id;
   }
   const constraints = (): Vars[] => [{ attribute: 'country', operator: 'IN', values: ['KE', 'GH'] }];
+  /** A PENDING plan on a new slice (by `author`), its second step needing an approval. */
+  async function plan(author: GraphqlClient = t.admin): Promise<string> {
+    const sliceKey = await slice();
+    await author.ok('mutation($sliceKey: String!, $steps: [PlanStepInput!]!) { createPlan(sliceKey: $sliceKey, steps: $steps) { id } }', {
+      sliceKey,
+      steps: [
+        { percent: 10, minDuration: '1d' },
+        { percent: 50, minDuration: '1d', requiresApproval: true },
+      ],
+    });
+    return sliceKey;
+  }
+  async function planIn(phase: 'RUNNING' | 'PAUSED'): Promise<string> {
+    const sliceKey = await plan();
+    await t.admin.ok('mutation($sliceKey: String!) { startPlan(sliceKey: $sliceKey, reason: "go") { phase } }', { sliceKey });
+    if (phase === 'PAUSED') await t.admin.ok('mutation($sliceKey: String!) { pausePlan(sliceKey: $sliceKey) { phase } }', { sliceKey });
+    return sliceKey;
+  }
+  /**
+   * A recurring window that covers no slice (a tag no slice has) and is not on today; windows are
+   * few by design (at most 100), so the oldest are deleted as the cases add more.
+   */
+  function freezeWindow(): Vars {
+    return {
+      key: uniqueKey('fzwin'),
+      timeZone: 'Africa/Nairobi',
+      tag: uniqueKey('fztag'),
+      description: 'd',
+      recurrence: { daysOfMonth: [31], weekdays: [7], at: '00:00', duration: '1d' },
+    };
+  }
+  async function freezeRoom(): Promise<void> {
+    const { freezeWindows } = await t.admin.ok<{ freezeWindows: { key: string }[] }>('{ freezeWindows { key } }');
+    for (const w of freezeWindows.length > 80 ? freezeWindows : []) {
+      await t.admin.ok('mutation($key: String!) { deleteFreezeWindow(key: $key, reason: "room") { key } }', { key: w.key });
+    }
+  }
+  async function createdWindow(): Promise<Vars> {
+    await freezeRoom();
+    const vars = freezeWindow();
+    await t.admin.ok(
+      'mutation($key: String!, $timeZone: String!, $tag: String, $description: String!, $recurrence: FreezeRecurrenceInput) { createFreezeWindow(key: $key, timeZone: $timeZone, tag: $tag, description: $description, recurrence: $recurrence, reason: "r") { key } }',
+      vars,
+    );
+    return vars;
+  }
 
   /**
    * Valid variables for every mutation, with every list that holds strings non-empty, so that
@@ -111,6 +163,22 @@ describe('hostile text in every mutation argument', () => {
     createToken: () => ({ name: uniqueKey('fztoken'), role: 'VIEWER' }),
     revokeToken: async () => ({ id: await token() }),
     checkpointHistory: () => ({}),
+    createPlan: async () => ({
+      sliceKey: await slice(),
+      steps: [
+        { percent: 10, minDuration: '1d', minNewCalls: 10 },
+        { percent: 100, minDuration: '6h' },
+      ],
+      gates: { failureRate: { ceilingPercent: 2 }, mismatch: { thresholdPercent: 0.1 } },
+    }),
+    startPlan: async () => ({ sliceKey: await plan(), reason: 'go' }),
+    pausePlan: async () => ({ sliceKey: await planIn('RUNNING') }),
+    resumePlan: async () => ({ sliceKey: await planIn('PAUSED'), reason: 'go on' }),
+    abortPlan: async () => ({ sliceKey: await plan() }),
+    approvePlanStep: async () => ({ sliceKey: await plan(releaseManager), step: 2 }),
+    createFreezeWindow: async () => (await freezeRoom(), freezeWindow()),
+    updateFreezeWindow: async () => ({ ...(await createdWindow()), description: 'd2' }),
+    deleteFreezeWindow: async () => ({ key: (await createdWindow()).key }),
   };
   /** Every mutation takes these too (ChangeArgs); reason is set where the baseline lacks it. */
   const withCommon = (vars: Vars): Vars => ({ reason: 'because', ...vars, idempotencyKey: uniqueKey('fzidem') });
@@ -167,6 +235,8 @@ describe('hostile text in every mutation argument', () => {
              (SELECT count(*) FROM segments) AS segments, (SELECT coalesce(sum(version), 0) FROM segments) AS segment_versions,
              (SELECT count(*) FROM slice_segments) AS uses,
              (SELECT count(*) FROM api_tokens) AS tokens, (SELECT count(*) FROM api_tokens WHERE revoked_at IS NOT NULL) AS revoked,
+             (SELECT count(*) FROM plans) AS plans, (SELECT coalesce(sum(version), 0) FROM plans) AS plan_versions,
+             (SELECT count(*) FROM freeze_windows) AS windows, (SELECT coalesce(sum(version), 0) FROM freeze_windows) AS window_versions,
              (SELECT count(*) FROM idempotency_keys) AS idempotency, (SELECT count(*) FROM history) AS history`);
     return JSON.stringify(rows[0]);
   }
