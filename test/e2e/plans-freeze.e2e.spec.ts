@@ -1,10 +1,9 @@
-import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import { PlanRunner } from '../../src/plans/plan-runner.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 import { pathOutcome } from '../utils/outcomes.js';
-import { sdkReportBody, sliceServed } from '../utils/traffic.js';
+import { postSdkReport, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
 /**
  * A freeze window (built apart, src/freeze) holding a plan's step across its end, in a zone that
@@ -50,13 +49,7 @@ describe('a plan under a freeze window', () => {
       const body = sdkReportBody('checkout', 'checkout-1', { [key]: { NEW: 1_000, LEGACY: 19_000 } }, 10_000, {
         outcomes: { [key]: { NEW: pathOutcome(ms, 5), LEGACY: pathOutcome(ms, 5) } },
       });
-      const res = await fetch(`${t.baseUrl}/sdk/v1/metrics`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${sdk}` },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(202);
-      await t.app.get(TrafficIngestService).flush();
+      await postSdkReport(t.app, t.baseUrl, sdk, body);
     };
     const runner = t.app.get(PlanRunner);
     const status = async () =>

@@ -5,7 +5,7 @@ import type { GraphqlClient } from '../utils/graphql-client.js';
 import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 import { pathOutcome } from '../utils/outcomes.js';
-import { sdkReportBody, sliceServed } from '../utils/traffic.js';
+import { postSdkReport, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
 /**
  * Plans end to end (docs/plans.md), on the engine DATABASE_URL names (embedded when absent): real
@@ -73,13 +73,7 @@ describe('plans', () => {
     const body = sdkReportBody(app, `${app}-1`, { [key]: { NEW: o.newCalls, LEGACY: o.legacyCalls } }, 10_000, {
       outcomes: { [key]: { NEW: pathOutcome(ms(o.newCalls), o.newFailures), LEGACY: pathOutcome(ms(o.legacyCalls), o.legacyFailures) } },
     });
-    const res = await fetch(`${t.baseUrl}/sdk/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${sdkToken}` },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(202);
-    await t.app.get(TrafficIngestService).flush();
+    await postSdkReport(t.app, t.baseUrl, sdkToken, body);
   }
 
   async function planSlice(key: string, steps = threeSteps(), gates: Record<string, unknown> = failureGate, client = t.admin): Promise<PlanView> {

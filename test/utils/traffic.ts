@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { SnapshotService } from '../../src/delivery/snapshot.service.js';
+import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import type { SliceFollower as FollowerView } from '../../src/cli/commands/who-follows.command.js';
 import type { GraphqlClient } from './graphql-client.js';
 
@@ -77,4 +78,18 @@ export async function readUntil<T>(read: () => T | Promise<T>, done: (value: T) 
 export async function sliceServed(app: INestApplication, key: string): Promise<void> {
   const snapshots = app.get(SnapshotService);
   await readUntil(() => snapshots.current()?.definition.slices.some((s) => s.key === key) ?? false, Boolean, `slice ${key} in the served snapshot`, 10_000);
+}
+
+/**
+ * POSTs one usage report to the real endpoint as an SDK would (expects 202), then flushes the
+ * ingest buffer so that the figures are in the database when it resolves.
+ */
+export async function postSdkReport(app: INestApplication, baseUrl: string, sdkToken: string, body: unknown): Promise<void> {
+  const res = await fetch(`${baseUrl}/sdk/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${sdkToken}` },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(202);
+  await app.get(TrafficIngestService).flush();
 }
