@@ -95,11 +95,11 @@ export class ChangeService {
     // Set inside the transaction, reported only once it has committed (transaction() resolved).
     let appended: readonly HistoryDraft[] = [];
     let head: { position: string; hash: string; revision: number | null } = { position: '0', hash: GENESIS_HASH, revision: null };
-    // The append lock opens the transaction (in START TRANSACTION's round trip on a PostgreSQL server).
+    // The append lock opens the transaction, and the head is read under it (in START TRANSACTION's round trip on a PostgreSQL server).
     const outcome = await boundedTransaction(
       this.dataSource,
       this.transactionTimeoutMs,
-      async (tx) => {
+      async (tx, opened) => {
         if (idempotencyKey && requestHash !== null) {
           const stored = await this.idempotency.find(tx, idempotencyKey);
           if (stored !== null) {
@@ -115,7 +115,7 @@ export class ChangeService {
         const now = this.clock.now();
         const { result, history } = await request.execute(tx, now);
         if (history.length > 0) {
-          head = await this.append(tx, request, history, now);
+          head = await this.append(tx, request, history, now, HistoryRepository.headAndSequenceOf(opened));
           appended = history;
         }
         if (idempotencyKey && requestHash !== null) {
@@ -123,7 +123,7 @@ export class ChangeService {
         }
         return result;
       },
-      { opening: HistoryRepository.APPEND_LOCK_STATEMENT },
+      { opening: HistoryRepository.APPEND_LOCK_STATEMENT, read: HistoryRepository.HEAD_AND_SEQUENCE_STATEMENT },
     );
     if (appended.length > 0) this.committed({ operation: request.operation, history: appended, head: { position: head.position, hash: head.hash }, revision: head.revision });
     return outcome;
@@ -146,8 +146,11 @@ export class ChangeService {
     request: ChangeRequest<unknown>,
     drafts: readonly HistoryDraft[],
     now: Date,
+    opened: { head: { position: string; hash: string } | null; sequence: string },
   ): Promise<{ position: string; hash: string; revision: number | null }> {
-    const { head, sequences } = await this.history.headAndSequences(tx, drafts.length);
+    // The head and the first sequence value were read with the lock; more only for a change of several rows.
+    const { head } = opened;
+    const sequences = [opened.sequence, ...(await this.history.nextSequences(tx, drafts.length - 1))];
     const recordedAt = now.toISOString();
     let prevHash = head?.hash ?? GENESIS_HASH;
     // Gapless, unlike the sequence (a rolled-back transaction or a crash consumes sequence values).

@@ -21,11 +21,16 @@ import { discardConnection } from './connection-timeouts.js';
 export async function boundedTransaction<T>(
   dataSource: DataSource,
   timeoutMs: number | null,
-  work: (tx: EntityManager) => Promise<T>,
+  work: (tx: EntityManager, opened: OpenedRows) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
-  const { opening } = options;
-  if (timeoutMs === null) return dataSource.transaction(opening === undefined ? work : async (tx) => (await tx.query(opening), work(tx)));
+  const { opening, read } = options;
+  if (timeoutMs === null) {
+    return dataSource.transaction(async (tx) => {
+      if (opening !== undefined) await tx.query(opening);
+      return work(tx, read === undefined ? [] : await tx.query(read));
+    });
+  }
   const runner = dataSource.createQueryRunner();
   let expired = false;
   let timer: NodeJS.Timeout | undefined;
@@ -35,7 +40,9 @@ export async function boundedTransaction<T>(
       expired = true;
       discardConnection(connection);
     }, timeoutMs);
-    return opening === undefined ? await runner.manager.transaction(work) : await openedTransaction(runner, opening, work);
+    return opening === undefined && read === undefined
+      ? await runner.manager.transaction((tx) => work(tx, []))
+      : await openedTransaction(runner, connection, [opening, read], work);
   } catch (error) {
     if (expired) throw new DatabaseTimeoutError(`the transaction did not finish within ${timeoutMs} ms; it was abandoned`, { cause: error });
     throw error;
@@ -53,23 +60,41 @@ export interface TransactionOptions {
    * lock's previous holder committed). On the embedded engine it is its own statement.
    */
   readonly opening?: string;
+  /**
+   * A SELECT without parameters run right after `opening` (so under its lock), in the same round
+   * trip on a PostgreSQL server; its rows are handed to the work. On the embedded engine it is its
+   * own statement.
+   */
+  readonly read?: string;
 }
 
+/** The rows of TransactionOptions.read (none without one). */
+export type OpenedRows = readonly Record<string, unknown>[];
+
 /**
- * `runner.manager.transaction(work)` with `opening` in START TRANSACTION's round trip. TypeORM
- * starts a transaction with a statement of its own, so the runner is told that one is active (as
- * its startTransaction would) and then committed or rolled back by TypeORM itself. A change's
- * transaction makes seven round trips; each costs a loopback write that the service's CPU profile
- * shows as its largest item, so one fewer is worth this.
+ * `runner.manager.transaction(work)` with `opening` and `read` in START TRANSACTION's round trip.
+ * TypeORM starts a transaction with a statement of its own, so the runner is told that one is
+ * active (as its startTransaction would) and then committed or rolled back by TypeORM itself. Each
+ * round trip costs a loopback write that the service's CPU profile shows as its largest item, and
+ * holds the append lock a little longer: a change's transaction made six, now five (the lock and the
+ * head go with START).
  */
-async function openedTransaction<T>(runner: QueryRunner, opening: string, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+async function openedTransaction<T>(
+  runner: QueryRunner,
+  connection: pg.PoolClient,
+  [opening, read]: [string | undefined, string | undefined],
+  work: (tx: EntityManager, opened: OpenedRows) => Promise<T>,
+): Promise<T> {
   const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
   if (state.isTransactionActive) throw new Error('boundedTransaction: the runner is already in a transaction');
   state.isTransactionActive = true;
   state.transactionDepth = 1;
   try {
-    await runner.query(`START TRANSACTION; ${opening}`);
-    const result = await work(runner.manager);
+    // The client itself: TypeORM's query() keeps only a single statement's rows. Several
+    // statements in one simple query answer one result each, in order.
+    const statements = ['START TRANSACTION', ...(opening === undefined ? [] : [opening]), ...(read === undefined ? [] : [read])];
+    const results = (await connection.query(statements.join('; '))) as unknown as pg.QueryResult[];
+    const result = await work(runner.manager, read === undefined ? [] : (results[results.length - 1]!.rows as OpenedRows));
     await runner.commitTransaction();
     return result;
   } catch (error) {

@@ -38,21 +38,28 @@ export class HistoryRepository {
   }
 
   /**
-   * `head` and the next `count` sequence values, in one round trip: every change needs both, under the append lock,
-   * and each statement is a round trip to the server that the lock is held across.
+   * What every change needs under the append lock: the head, and one sequence value (most changes
+   * append one row). ChangeService sends it with the lock, in START TRANSACTION's round trip
+   * (boundedTransaction's `read`): each statement is a round trip the lock is held across. A change
+   * that appends nothing leaves that value unused, a gap like a rolled-back transaction's.
    */
-  async headAndSequences(tx: EntityManager, count: number): Promise<{ head: { position: string; hash: string } | null; sequences: string[] }> {
-    const rows: { position: string | null; hash: string | null; sequences: string[] }[] = await tx.query(
-      `SELECT head.position, head.hash,
-              ARRAY(SELECT nextval('history_sequence_seq')::text FROM generate_series(1, $1::int)) AS sequences
+  static readonly HEAD_AND_SEQUENCE_STATEMENT = `SELECT head.position, head.hash, nextval('history_sequence_seq')::text AS sequence
          FROM (SELECT 1) one
-         LEFT JOIN LATERAL (SELECT h.position::text AS position, h.hash FROM history h ORDER BY h.position DESC LIMIT 1) head ON true`,
-      [count],
-    );
-    const row = rows[0]!;
+         LEFT JOIN LATERAL (SELECT h.position::text AS position, h.hash FROM history h ORDER BY h.position DESC LIMIT 1) head ON true`;
+
+  /** The rows of HEAD_AND_SEQUENCE_STATEMENT read. */
+  static headAndSequenceOf(rows: readonly Record<string, unknown>[]): { head: { position: string; hash: string } | null; sequence: string } {
+    const row = rows[0] as { position: string | null; hash: string | null; sequence: string } | undefined;
+    if (row === undefined) throw new Error('the head and sequence read returned no row');
+    return { head: row.position === null || row.hash === null ? null : { position: row.position, hash: row.hash }, sequence: row.sequence };
+  }
+
+  /** The next `count` sequence values, in increasing order (under the append lock: for a change appending more than one row). */
+  async nextSequences(tx: EntityManager, count: number): Promise<string[]> {
+    if (count <= 0) return [];
+    const rows: { sequence: string }[] = await tx.query(`SELECT nextval('history_sequence_seq')::text AS sequence FROM generate_series(1, $1::int)`, [count]);
     // nextval is evaluated row by row in order; sort numerically to be certain.
-    const sequences = [...row.sequences].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-    return { head: row.position === null || row.hash === null ? null : { position: row.position, hash: row.hash }, sequences };
+    return rows.map((r) => r.sequence).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   }
 
   /**
