@@ -141,7 +141,10 @@ describe('plans and freeze windows in Chromium', () => {
     await panel.locator('li.plan-step.step-current[data-step="2"]').waitFor({ timeout: 15_000 });
     await ana.locator('dl.facts').getByText('50 % on NEW').waitFor({ timeout: 15_000 });
     const advanced = panel.locator(`ol.plan-history li[data-action="PLAN_STEP_ADVANCED"]`);
-    await advanced.locator('.actor').filter({ hasText: `plan:${PLANNED}` }).waitFor();
+    await advanced
+      .locator('.actor')
+      .filter({ hasText: `plan:${PLANNED}` })
+      .waitFor();
     expect(await advanced.locator('.reason').innerText()).toMatch(/plan: step 1 -> 2 of 3 \(5 % -> 50 %\)/);
     await panel.locator('.next-step').filter({ hasText: 'at the earliest' }).waitFor();
 
@@ -202,12 +205,18 @@ describe('plans and freeze windows in Chromium', () => {
 
     // A raise of a slice it covers is refused, and the page says by which window and until when.
     await rm.goto(`${app.baseUrl}/console/#/slices/${FROZEN}`);
-    await rm.locator('dd.slice-freeze').filter({ hasText: /^frozen by salary-run until .* Africa\/Nairobi$/ }).waitFor();
+    await rm
+      .locator('dd.slice-freeze')
+      .filter({ hasText: /^frozen by salary-run until .* Africa\/Nairobi$/ })
+      .waitFor();
     const control = rm.locator('form.rollout-control');
     await control.getByLabel('New share on NEW (%)').fill('10');
     await control.locator('input[name="rollout-reason"]').fill('pay run is late');
     await control.getByRole('button', { name: 'Apply' }).click();
-    await control.getByRole('alert').filter({ hasText: /freeze window salary-run is on until .* Africa\/Nairobi/ }).waitFor();
+    await control
+      .getByRole('alert')
+      .filter({ hasText: /freeze window salary-run is on until .* Africa\/Nairobi/ })
+      .waitFor();
     expect(await control.locator('input[name="freeze-override"]').count()).toBe(0);
 
     const admin = await signedIn('admin', 'ada-admin', `/slices/${FROZEN}`);
@@ -215,7 +224,10 @@ describe('plans and freeze windows in Chromium', () => {
     await adminControl.getByLabel('New share on NEW (%)').fill('10');
     await adminControl.locator('input[name="rollout-reason"]').fill('pay run is late');
     await adminControl.getByRole('button', { name: 'Apply' }).click();
-    await adminControl.getByRole('alert').filter({ hasText: /freeze window salary-run/ }).waitFor();
+    await adminControl
+      .getByRole('alert')
+      .filter({ hasText: /freeze window salary-run/ })
+      .waitFor();
     await adminControl.getByLabel(/Freeze override/).fill('CFO approved the hotfix');
     await adminControl.getByRole('button', { name: 'Apply with override' }).click();
     await adminControl.getByRole('status').filter({ hasText: 'Moved to 10 % (freeze overridden).' }).waitFor();
