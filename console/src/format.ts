@@ -26,3 +26,16 @@ export function when(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
+
+/** An instant as the wall clock of a time zone reads it, the zone named: "28 Dec 2026, 00:00 Africa/Nairobi". */
+export function inZone(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  try {
+    const text = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
+    return `${text} ${timeZone}`;
+  } catch {
+    // A zone this browser does not know: the instant, in UTC, says the same.
+    return `${date.toISOString()} (${timeZone})`;
+  }
+}

@@ -2,9 +2,11 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { takeEarlySession } from './boot.js';
+import { FreezePage } from './freeze-page.js';
 import { HistoryPage } from './history-page.js';
 import { followChanges, type LiveState } from './live.js';
 import { currentSession, may, type Session, signIn, signOut } from './session.js';
+import { PlansPage } from './plans-page.js';
 import { SliceList } from './slice-list.js';
 import { SlicePage } from './slice-page.js';
 import { SegmentEditor, SegmentList } from './segments-page.js';
@@ -86,6 +88,8 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
         <nav class="nav">
           <a href="#/slices">Slices</a>
           <a href="#/segments">Segments</a>
+          <a href="#/plans">Plans</a>
+          <a href="#/freeze-windows">Freeze windows</a>
           <a href="#/history">History</a>
           {may.manageTokens(session) && <a href="#/tokens">Tokens</a>}
         </nav>
@@ -108,6 +112,10 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
           <SegmentEditor key={segment[1]} session={session} segmentKey={decodeURIComponent(segment[1]!)} revision={revision} />
         ) : route === '/segments' ? (
           <SegmentList session={session} revision={revision} />
+        ) : route === '/plans' ? (
+          <PlansPage revision={revision} />
+        ) : route === '/freeze-windows' ? (
+          <FreezePage session={session} />
         ) : route === '/history' ? (
           <HistoryPage revision={revision} />
         ) : route === '/tokens' ? (

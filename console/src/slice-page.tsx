@@ -2,9 +2,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
 import { conflictMessage } from './field-errors.js';
-import { percent, share, targetingSummary, when } from './format.js';
+import { inZone, percent, share, targetingSummary, when } from './format.js';
 import { HistoryList } from './history-list.js';
 import { OutcomesPanel } from './outcomes-panel.js';
+import { PlanPanel } from './plan-panel.js';
 import { may, type Session } from './session.js';
 import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
 import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
@@ -77,10 +78,19 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
         <dd>{share(slice.traffic.last5Minutes.newShare)}</dd>
         <dt>Version</dt>
         <dd>{slice.version}</dd>
+        <dt>Freeze</dt>
+        <dd class="slice-freeze">
+          {slice.freeze.active !== null
+            ? `frozen by ${slice.freeze.active.window} until ${inZone(slice.freeze.active.until, slice.freeze.active.timeZone)}`
+            : slice.freeze.next !== null && slice.freeze.next.from !== null
+              ? `none now; next: ${slice.freeze.next.window} from ${inZone(slice.freeze.next.from, slice.freeze.next.timeZone)}`
+              : 'none'}
+        </dd>
       </dl>
+      <PlanPanel session={session} sliceKey={slice.key} revision={revision} sliceActive={slice.state === 'ACTIVE'} />
       {may.change(session) && slice.state === 'ACTIVE' && (
         <div class="editors">
-          <RolloutControl slice={slice} />
+          <RolloutControl slice={slice} admin={session.role === 'admin'} />
           <TargetingEditor slice={slice} />
         </div>
       )}
@@ -141,12 +151,21 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
   );
 }
 
+/** What a FREEZE_WINDOW refusal says: the window and until when, in its own time zone. */
+function freezeRefusal(error: ApiError): string | null {
+  if (error.errorCode !== 'FREEZE_WINDOW') return null;
+  const { window, until, timeZone } = error.details;
+  if (typeof window !== 'string' || typeof until !== 'string' || typeof timeZone !== 'string') return error.message;
+  return `Refused: freeze window ${window} is on until ${inZone(until, timeZone)}. Nothing was changed; lowering exposure and rolling back are allowed.`;
+}
+
 /**
  * Moves the rollout: shows the current and the new percentage and how many subjects move, asks
  * why, and sends the version it was shown, so that a change made meanwhile is refused and said,
- * never overwritten.
+ * never overwritten. A raise refused by a freeze window says which and until when; an admin then
+ * sees the override, which needs a reason of its own (recorded as FREEZE_OVERRIDDEN).
  */
-function RolloutControl({ slice }: { slice: SliceDetail }) {
+function RolloutControl({ slice, admin }: { slice: SliceDetail; admin: boolean }) {
   const [target, setTarget] = useState(String(slice.percent));
   // The version shown when the person started typing: a change made meanwhile (even one the live
   // feed has already shown) is refused by the service rather than silently decided over.
@@ -154,6 +173,9 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
   const [reason, setReason] = useState('');
   const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; field: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
+  // Offered to an admin once a freeze window refused the raise: the service refuses an override where none is needed.
+  const [frozen, setFrozen] = useState(false);
+  const [override, setOverride] = useState('');
   const next = Number(target);
   const valid = target.trim() !== '' && Number.isFinite(next);
   const moving = valid ? Math.abs(next - slice.percent) : 0;
@@ -162,13 +184,17 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
     setBusy(true);
     setMessage(null);
     try {
-      await setRollout(slice.key, next, reason, baseVersion ?? slice.version);
-      setMessage({ kind: 'ok', text: `Moved to ${percent(next)}.`, field: null });
+      const overriding = admin && frozen && override.trim() !== '';
+      await setRollout(slice.key, next, reason, baseVersion ?? slice.version, overriding ? override.trim() : null);
+      setMessage({ kind: 'ok', text: `Moved to ${percent(next)}${overriding ? ' (freeze overridden)' : ''}.`, field: null });
       setReason('');
       setBaseVersion(null);
+      setFrozen(false);
+      setOverride('');
     } catch (e) {
       const error = e instanceof ApiError ? e : new ApiError(String(e), 'INTERNAL');
-      const text = conflictMessage(error) ?? error.message;
+      if (error.errorCode === 'FREEZE_WINDOW') setFrozen(true);
+      const text = freezeRefusal(error) ?? conflictMessage(error) ?? error.message;
       if (error.errorCode === 'SLICE_VERSION_CONFLICT') setBaseVersion(null);
       setMessage({ kind: 'error', text, field: error.field });
     } finally {
@@ -208,8 +234,19 @@ function RolloutControl({ slice }: { slice: SliceDetail }) {
           </span>
         )}
       </label>
+      {admin && frozen && (
+        <label>
+          Freeze override: why raise during the freeze (admins only, recorded)
+          <input name="freeze-override" value={override} onInput={(e) => setOverride(e.currentTarget.value)} maxLength={2000} />
+          {message?.field === 'freezeOverride' && (
+            <span class="field-error" role="alert">
+              {message.text}
+            </span>
+          )}
+        </label>
+      )}
       <button type="submit" class="primary" disabled={busy || !valid || next === slice.percent}>
-        Apply
+        {admin && frozen && override.trim() !== '' ? 'Apply with override' : 'Apply'}
       </button>
       {message !== null && message.field === null && (
         <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>

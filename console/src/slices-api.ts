@@ -129,8 +129,18 @@ export interface HistoryRow {
   readonly after: unknown;
 }
 
+/** One freeze of a window (Slice.freeze): from null when it is on now. */
+export interface FreezePeriod {
+  readonly window: string;
+  readonly timeZone: string;
+  readonly from: string | null;
+  readonly until: string;
+}
+
 export interface SliceDetail extends SliceRow {
   readonly stickinessAttribute: string;
+  /** The freeze window on now that ends last, and the next to start (the service's clock). */
+  readonly freeze: { readonly active: FreezePeriod | null; readonly next: FreezePeriod | null };
   readonly changedAtRevision: number;
   readonly followers: readonly Follower[];
 }
@@ -141,7 +151,8 @@ export async function loadSlice(key: string): Promise<{ slice: SliceDetail; hist
   const data = await graphql<{ slice: SliceDetail; history: { nodes: HistoryRow[] } }>(
     `query ConsoleSlice($key: String!) {
       slice(key: $key) { ${SLICE_FIELDS} stickinessAttribute changedAtRevision
-        followers(withinMinutes: 60) { appName instanceId revision status lastSeenAt servedForm } }
+        followers(withinMinutes: 60) { appName instanceId revision status lastSeenAt servedForm }
+        freeze { active { window timeZone from until } next { window timeZone from until } } }
       history(sliceKey: $key, first: 50) { nodes { ${HISTORY_FIELDS} } }
     }`,
     { key },
@@ -194,17 +205,18 @@ export async function resume(key: string, reason: string, expectedVersion: numbe
   );
 }
 
-export async function setRollout(key: string, percent: number, reason: string, expectedVersion: number): Promise<void> {
+/** `freezeOverride`: an admin's reason to raise exposure during a freeze window (null: no override). */
+export async function setRollout(key: string, percent: number, reason: string, expectedVersion: number, freezeOverride: string | null = null): Promise<void> {
   await graphql(
     `
-      mutation ConsoleSetRollout($key: String!, $percent: Float!, $reason: String, $v: Int, $idem: String) {
-        setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) {
+      mutation ConsoleSetRollout($key: String!, $percent: Float!, $reason: String, $v: Int, $idem: String, $freezeOverride: String) {
+        setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $v, idempotencyKey: $idem, freezeOverride: $freezeOverride) {
           key
           version
         }
       }
     `,
-    { key, percent, reason, v: expectedVersion, idem: idempotencyKey() },
+    { key, percent, reason, v: expectedVersion, idem: idempotencyKey(), freezeOverride },
   );
 }
 

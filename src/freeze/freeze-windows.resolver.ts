@@ -1,9 +1,9 @@
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Requires } from '../access/auth.decorators.js';
 import { Permission } from '../access/roles.js';
 import { DeleteFreezeWindowArgs, FreezeWindowArgs, FreezeWindowKeyArgs, UpdateFreezeWindowArgs } from './dto/freeze-window.args.js';
-import { FreezeWindow } from './models/freeze-window.model.js';
-import { FreezeWindowsService } from './freeze-windows.service.js';
+import { FreezePeriod, FreezeWindow } from './models/freeze-window.model.js';
+import { type FreezePeriodOf, FreezeWindowsService } from './freeze-windows.service.js';
 
 @Resolver(() => FreezeWindow)
 export class FreezeWindowsResolver {
@@ -38,4 +38,22 @@ export class FreezeWindowsResolver {
   async deleteFreezeWindow(@Args() args: DeleteFreezeWindowArgs, @CurrentActor() actor: Actor): Promise<FreezeWindow> {
     return FreezeWindow.from(await this.service.delete(args, actor));
   }
+
+  // Pure computation on the window already read: no query, the default cost of 1.
+  @ResolveField(() => FreezePeriod, { nullable: true, description: "This window's freeze on now (the service's clock), merged across touching occurrences; null when it is off." })
+  active(@Parent() window: FreezeWindow): FreezePeriod | null {
+    return toPeriod(this.service.periodsOf(window.record, this.service.now()).active);
+  }
+
+  @ResolveField(() => FreezePeriod, {
+    nullable: true,
+    description: 'Its next freeze to start after now (after the one on now ends); null when none starts within about two years.',
+  })
+  next(@Parent() window: FreezeWindow): FreezePeriod | null {
+    return toPeriod(this.service.periodsOf(window.record, this.service.now()).next);
+  }
+}
+
+function toPeriod(p: FreezePeriodOf | null): FreezePeriod | null {
+  return p === null ? null : { window: p.window.key, timeZone: p.window.timeZone, from: p.from, until: p.until };
 }

@@ -131,6 +131,16 @@ export class FreezeWindowsService {
       .sort((a, b) => b.until.getTime() - a.until.getTime() || a.window.key.localeCompare(b.window.key));
   }
 
+  /** This window's freeze on at `now` (from null), and its next one after it; each null when there is none. */
+  periodsOf(w: FreezeWindowRecord, now: Date): { active: FreezePeriodOf | null; next: FreezePeriodOf | null } {
+    const status = activeAt(specOf(w), now);
+    const start = nextStart(specOf(w), now);
+    return {
+      active: status.active ? { window: w, from: null, until: status.until! } : null,
+      next: start === null ? null : { window: w, from: start, until: activeAt(specOf(w), start).until! },
+    };
+  }
+
   /** The window covering these tags that starts next after `now` (after its own active freeze ends). */
   async nextFor(tags: readonly string[], now: Date): Promise<FreezePeriodOf | null> {
     const windows = await this.windows.all();

@@ -14,6 +14,8 @@ export type HistoryRow = HashedRow;
 export interface HistoryFilter {
   readonly sliceKey?: string;
   readonly segmentKey?: string;
+  /** The rows of this slice's plans (PLAN_*): they carry no slice key, the plan in `after` names it. */
+  readonly planOf?: string;
 }
 
 /** History rows: insert and select only. The table refuses anything else (trigger). */
@@ -157,6 +159,11 @@ export class HistoryRepository {
     const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');
     if (filter.sliceKey !== undefined) qb.andWhere('h.slice_key = :sliceKey', { sliceKey: filter.sliceKey });
     if (filter.segmentKey !== undefined) qb.andWhere('h.segment_key = :segmentKey', { segmentKey: filter.segmentKey });
+    // No index on after->>'sliceKey': newest first with a limit stops at the first `first` plan rows,
+    // which for a plan people look at are recent; a plan years old scans back as far as it lies.
+    if (filter.planOf !== undefined) {
+      qb.andWhere("h.slice_key IS NULL AND h.action LIKE 'PLAN\\_%' AND h.after ->> 'sliceKey' = :planOf", { planOf: filter.planOf });
+    }
     if (beforeSequence !== null) qb.andWhere('h.sequence < :before', { before: beforeSequence });
     const rows = await qb.orderBy('h.sequence', 'DESC').limit(first).getMany();
     return rows.map(toRow);

@@ -31,7 +31,7 @@ export class HistoryService {
   async list(args: HistoryArgs) {
     const before = decodeCursor(args.after);
     if (before !== null && !/^\d{1,19}$/.test(before)) throw InvalidInputException.field('after', 'not a history cursor');
-    const filter = { sliceKey: args.sliceKey ?? undefined, segmentKey: args.segmentKey ?? undefined };
+    const filter = { sliceKey: args.sliceKey ?? undefined, segmentKey: args.segmentKey ?? undefined, planOf: args.planOf ?? undefined };
     const rows = await this.history.page(filter, args.first + 1, before);
     return toPage(rows, args.first, (r) => r.sequence);
   }

@@ -57,9 +57,13 @@ export class FreezeWindow {
   @Field(() => GraphQLISODateTime)
   updatedAt!: Date;
 
+  /** The record it was made from, for the field resolvers (active, next); not a field. */
+  record!: FreezeWindowRecord;
+
   static from(r: FreezeWindowRecord): FreezeWindow {
     const s = r.schedule;
     return Object.assign(new FreezeWindow(), {
+      record: r,
       key: r.key,
       description: r.description,
       timeZone: r.timeZone,

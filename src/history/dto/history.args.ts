@@ -17,6 +17,12 @@ export class HistoryArgs {
   @Matches(SLICE_KEY_PATTERN, { message: 'segmentKey must be a valid key' })
   segmentKey?: string | null;
 
+  @Field(() => String, { nullable: true, description: "The rows of this slice's plans (PLAN_CREATED ... PLAN_ROLLED_BACK, their evidence in after): plan rows have no sliceKey." })
+  @IsOptional()
+  @IsString()
+  @Matches(SLICE_KEY_PATTERN, { message: 'planOf must be a valid key' })
+  planOf?: string | null;
+
   @FirstField()
   first!: number;
 
