@@ -159,8 +159,7 @@ export class HistoryRepository {
     const qb = this.dataSource.getRepository(HistoryEntity).createQueryBuilder('h');
     if (filter.sliceKey !== undefined) qb.andWhere('h.slice_key = :sliceKey', { sliceKey: filter.sliceKey });
     if (filter.segmentKey !== undefined) qb.andWhere('h.segment_key = :segmentKey', { segmentKey: filter.segmentKey });
-    // No index on after->>'sliceKey': newest first with a limit stops at the first `first` plan rows,
-    // which for a plan people look at are recent; a plan years old scans back as far as it lies.
+    // history_plan_idx (migration 1765600000000) holds exactly these rows: the predicate must stay its text.
     if (filter.planOf !== undefined) {
       qb.andWhere("h.slice_key IS NULL AND h.action LIKE 'PLAN\\_%' AND h.after ->> 'sliceKey' = :planOf", { planOf: filter.planOf });
     }
