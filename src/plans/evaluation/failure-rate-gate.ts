@@ -122,8 +122,8 @@ export function failureRateGate(gate: FailureGate, context: GateContext): GateRe
       : recentRejected
         ? `NEW fails more since minute ${recent!.startMinute} of the step (${formatCount(recent!.pooled.next.failures)} of ${formatCount(recent!.pooled.next.calls)} NEW calls): evidence e^${latest!.logEvidence.toFixed(1)} ≥ e^${Math.log(1 / recentAlpha).toFixed(1)}`
         : aboveCeiling
-        ? `NEW's rate is above the ${formatRate(ceiling)} ceiling (at least ${formatRate(low)})`
-        : `NEW fails more for ${failing.join(', ')}`;
+          ? `NEW's rate is above the ${formatRate(ceiling)} ceiling (at least ${formatRate(low)})`
+          : `NEW fails more for ${failing.join(', ')}`;
     // Named: the reporters failing on their own, else those whose NEW fails more than the other side.
     const named = failing.length > 0 ? failing : own.filter((r) => r.next.failures / r.next.calls > (otherRate ?? 0)).map((r) => r.reporter);
     return gateResult('FAILURE_RATE', 'FAIL', gate.onFail, `${head}; ${why}${flagged}`, figures, named);

@@ -51,7 +51,13 @@ describe('the recent-window test', () => {
   const healthyLegacy = path(41_040_000, 205_200);
   const recentNew = path(6_000 + 24_000, 300 + 120); // 1 min regressed + 4 min healthy
   const recentLegacy = path(570_000, 2_850);
-  const whole = [reporter('api', path(healthyNew.calls + recentNew.calls, healthyNew.failures + recentNew.failures), path(healthyLegacy.calls + recentLegacy.calls, healthyLegacy.failures + recentLegacy.failures))];
+  const whole = [
+    reporter(
+      'api',
+      path(healthyNew.calls + recentNew.calls, healthyNew.failures + recentNew.failures),
+      path(healthyLegacy.calls + recentLegacy.calls, healthyLegacy.failures + recentLegacy.failures),
+    ),
+  ];
 
   it('catches a regression after hours of healthy traffic that the whole step hides', () => {
     const cumulativeOnly = evaluateStep(input(whole));
