@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OutcomesRepository } from '../traffic/outcomes.repository.js';
 import type { PathEvidence, ReporterEvidence, StepInput } from './evaluation/contract.js';
+import { recentWindowStart } from './evaluation/evaluate-step.js';
 import type { PlanRecord } from './plan-record.js';
 
 const MINUTE_MS = 60_000;
@@ -30,8 +31,12 @@ export class PlanEvidence {
     const startedAt = Date.parse(plan.stepStartedAt ?? new Date(now).toISOString());
     const from = new Date(minuteOf(startedAt));
     const until = new Date(minuteOf(now) + MINUTE_MS);
+    // The failure-rate gate's recent window: the last recentWindowMinutes minutes of the step (the
+    // current one included), read by the same statement as the whole step's sums.
+    const startMinute = recentWindowStart(now - startedAt, startedAt - from.getTime());
+    const recentFrom = new Date(from.getTime() + startMinute * MINUTE_MS);
     const [sums, traffic] = await Promise.all([
-      this.outcomes.sums(plan.sliceKey, from, until, null),
+      this.outcomes.sums(plan.sliceKey, from, until, null, recentFrom),
       this.outcomes.decisionsAndFollowers(plan.sliceKey, from, until, new Date(now - FOLLOWING_WITHIN_MS)),
     ]);
     const apps = new Map<string, { legacy: MutablePath; next: MutablePath; compared: number; mismatches: number; decisions: number; newDecisions: number }>();
@@ -43,10 +48,19 @@ export class PlanEvidence {
       }
       return e;
     };
+    const recent = new Map<string, { legacy: MutablePath; next: MutablePath }>();
     for (const p of sums.paths) {
       const path = p.path === 'NEW' ? of(p.appName).next : of(p.appName).legacy;
       path.calls += p.calls;
       path.failures += p.failures;
+      let r = recent.get(p.appName);
+      if (r === undefined) {
+        r = { legacy: emptyPath(), next: emptyPath() };
+        recent.set(p.appName, r);
+      }
+      const recentPath = p.path === 'NEW' ? r.next : r.legacy;
+      recentPath.calls += p.recentCalls;
+      recentPath.failures += p.recentFailures;
     }
     for (const l of sums.latency) (l.path === 'NEW' ? of(l.appName).next : of(l.appName).legacy).latency.push([l.bucket, l.count]);
     for (const c of sums.comparisons) {
@@ -77,6 +91,12 @@ export class PlanEvidence {
         elapsedMs: Math.max(0, now - startedAt),
         evidence,
         followers: traffic.followers,
+        recent: {
+          startMinute,
+          evidence: [...recent.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([reporter, r]) => ({ reporter, legacy: frozen(r.legacy), next: frozen(r.next), compared: 0, mismatches: 0, decisions: 0, newDecisions: 0 })),
+        },
       },
       interval: { from: from.toISOString(), until: until.toISOString() },
     };

@@ -7,6 +7,7 @@ import { HistoryAction } from '../history/history-action.js';
 import { RollbackService } from '../rollback/rollback.service.js';
 import { SlicesRepository } from '../slices/slices.repository.js';
 import { SlicesService } from '../slices/slices.service.js';
+import { TrafficIngestService } from '../traffic/traffic-ingest.service.js';
 import type { GateResult, StepInput, StepVerdict } from './evaluation/contract.js';
 import { planActor } from './plan-actor.js';
 import { type EvidenceInterval, PlanEvidence } from './plan-evidence.js';
@@ -18,8 +19,10 @@ import { PlansService } from './plans.service.js';
 export const STEP_EVALUATOR = Symbol('STEP_EVALUATOR');
 export type StepEvaluator = (input: StepInput) => StepVerdict;
 
-/** How often each instance looks at every RUNNING plan. */
+/** How often each instance looks at every RUNNING plan (besides the looks a flush of its evidence brings). */
 export const LOOK_EVERY_MS = 5_000;
+/** How stale the list of RUNNING plans may be when a flush asks which of its slices to look at. */
+const RUNNING_LIST_MAX_AGE_MS = 1_000;
 
 /** What one look did (tests and logs). */
 export type LookOutcome = 'NOT_RUNNING' | 'HELD' | 'BLOCKED' | 'ADVANCED' | 'COMPLETED' | 'ROLLED_BACK' | 'PAUSED' | 'ABORTED' | 'LOST_RACE';
@@ -27,7 +30,11 @@ export type LookOutcome = 'NOT_RUNNING' | 'HELD' | 'BLOCKED' | 'ADVANCED' | 'COM
 /**
  * Carries out RUNNING plans, on every instance: every LOOK_EVERY_MS (the injected clock's timers)
  * it looks at each RUNNING plan: reads the step's evidence (no lock held), asks the evaluation,
- * and acts.
+ * and acts. It also looks at a RUNNING plan as soon as this instance has written new outcomes of
+ * its slice (TrafficIngestService.onOutcomesWritten, every SWITCHYARD_OUTCOMES_FLUSH_MS while they
+ * come in): a regression is judged on the evidence the moment it is stored, not up to 5 s later
+ * (npm run bench:guardrails). One look per plan at a time on an instance; a flush during a look
+ * brings one more look after it.
  *
  * Exactly one instance acts on a plan: every action is a plan change (PlansService.changePlan)
  * that names the plan version the look was made at. Changes hold the history append lock (a
@@ -42,6 +49,12 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(PlanRunner.name);
   private stopTimer: (() => void) | null = null;
   private running: Promise<LookOutcome[]> | null = null;
+  private stopListening: (() => void) | null = null;
+  /** The slices of RUNNING plans as last read, and when (clock ms): which flushed slices to look at. */
+  private runningSlices: { keys: ReadonlySet<string>; at: number } = { keys: new Set(), at: -Infinity };
+  private refreshing: Promise<ReadonlySet<string>> | null = null;
+  /** Per slice: the look in flight, and whether a flush asked for another one meanwhile. */
+  private readonly soon = new Map<string, { again: boolean }>();
 
   constructor(
     private readonly plans: PlansRepository,
@@ -50,6 +63,7 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
     private readonly slicesService: SlicesService,
     private readonly rollbacks: RollbackService,
     private readonly evidence: PlanEvidence,
+    private readonly ingest: TrafficIngestService,
     @Inject(STEP_EVALUATOR) private readonly evaluate: StepEvaluator,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -61,17 +75,71 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
       clock: this.clock,
       onError: (error) => this.logger.warn({ msg: 'plan look failed; tried again at the next tick', error: String((error as Error)?.message ?? error) }),
     });
+    this.stopListening = this.ingest.onOutcomesWritten((keys) => void this.evidenceWritten(keys));
+  }
+
+  /** New outcomes of these slices were stored: look at those under a RUNNING plan now. */
+  private async evidenceWritten(keys: ReadonlySet<string>): Promise<void> {
+    try {
+      const running = await this.runningNow();
+      for (const key of keys) if (running.has(key)) this.lookSoon(key);
+    } catch (error) {
+      this.logger.warn({ msg: 'plan look after a flush failed; the timer looks again', error: String((error as Error)?.message ?? error) });
+    }
+  }
+
+  /** The RUNNING plans' slices, read again when older than RUNNING_LIST_MAX_AGE_MS (one read at a time). */
+  private runningNow(): Promise<ReadonlySet<string>> {
+    if (this.clock.now().getTime() - this.runningSlices.at < RUNNING_LIST_MAX_AGE_MS) return Promise.resolve(this.runningSlices.keys);
+    this.refreshing ??= this.plans
+      .running()
+      .then((keys) => {
+        this.runningSlices = { keys: new Set(keys), at: this.clock.now().getTime() };
+        return this.runningSlices.keys;
+      })
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
+  }
+
+  private lookSoon(sliceKey: string): void {
+    const inFlight = this.soon.get(sliceKey);
+    if (inFlight !== undefined) {
+      inFlight.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.soon.set(sliceKey, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          if (this.stopListening === null) return;
+          try {
+            await this.look(sliceKey);
+          } catch (error) {
+            this.logger.warn({ msg: 'plan look failed', sliceKey, error: String((error as Error)?.message ?? error) });
+          }
+        } while (state.again);
+      } finally {
+        this.soon.delete(sliceKey);
+      }
+    })();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopLooking();
     await this.running?.catch(() => undefined);
+    while (this.soon.size > 0) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** No more looks by the timer (a look in flight finishes): tests then look by hand (`tick`, `look`). */
+  /** No more looks by the timer or after flushes (a look in flight finishes): tests then look by hand (`tick`, `look`). */
   stopLooking(): void {
     this.stopTimer?.();
     this.stopTimer = null;
+    this.stopListening?.();
+    this.stopListening = null;
   }
 
   /** One look at every RUNNING plan; a tick asked for while one runs joins it. */

@@ -27,6 +27,12 @@ export interface ComparisonSums {
   readonly timeouts: number;
 }
 
+/** The same, over the recent part of the window only (`sums` with `recentFrom`). */
+export interface RecentPathSums extends PathSums {
+  readonly recentCalls: number;
+  readonly recentFailures: number;
+}
+
 /** Everything of one slice in one window, per app. */
 export interface OutcomeSums {
   readonly paths: readonly PathSums[];
@@ -65,14 +71,24 @@ export class OutcomesRepository {
     return rows[0] === undefined ? null : Number(rows[0].ppm);
   }
 
-  /** Sums of one slice per app over minutes [from, until). */
-  async sums(sliceKey: string, from: Date, until: Date, appName: string | null): Promise<OutcomeSums> {
+  /**
+   * Sums of one slice per app over minutes [from, until). With `recentFrom`, each path's row also
+   * carries its sums over minutes [recentFrom, until) (a plan's recent window), from the same
+   * statement (a FILTER on the same rows: no second read).
+   */
+  async sums(sliceKey: string, from: Date, until: Date, appName: string | null): Promise<OutcomeSums>;
+  async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom: Date): Promise<OutcomeSums & { readonly paths: readonly RecentPathSums[] }>;
+  async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom?: Date): Promise<OutcomeSums> {
     const params = [sliceKey, from, until, appName];
     const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
+    const recent =
+      recentFrom === undefined
+        ? ''
+        : `, COALESCE(sum(calls) FILTER (WHERE bucket_start >= $5), 0)::text AS recent_calls, COALESCE(sum(failures) FILTER (WHERE bucket_start >= $5), 0)::text AS recent_failures`;
     const [paths, latency, comparisons] = await Promise.all([
-      this.dataSource.query<{ app_name: string; path: TrafficPath; calls: string; failures: string }[]>(
-        `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures FROM outcome_buckets WHERE ${where} GROUP BY app_name, path`,
-        params,
+      this.dataSource.query<{ app_name: string; path: TrafficPath; calls: string; failures: string; recent_calls?: string; recent_failures?: string }[]>(
+        `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures${recent} FROM outcome_buckets WHERE ${where} GROUP BY app_name, path`,
+        recentFrom === undefined ? params : [...params, recentFrom],
       ),
       this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
         `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
@@ -87,7 +103,13 @@ export class OutcomesRepository {
       ),
     ]);
     return {
-      paths: paths.map((r) => ({ appName: r.app_name, path: r.path, calls: Number(r.calls), failures: Number(r.failures) })),
+      paths: paths.map((r) => ({
+        appName: r.app_name,
+        path: r.path,
+        calls: Number(r.calls),
+        failures: Number(r.failures),
+        ...(recentFrom === undefined ? {} : { recentCalls: Number(r.recent_calls), recentFailures: Number(r.recent_failures) }),
+      })),
       latency: latency.map((r) => ({ appName: r.app_name, path: r.path, bucket: Number(r.bucket), count: Number(r.count) })),
       comparisons: comparisons.map((r) => ({
         appName: r.app_name,

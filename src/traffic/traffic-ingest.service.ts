@@ -75,6 +75,8 @@ export interface TrafficIngestStats {
 
 /** Told of the outcomes of every report taken (known slices only), as it is taken: Prometheus's export. */
 export type OutcomeListener = (appName: string, outcomes: ReadonlyMap<string, SliceOutcomeReport>) => void;
+/** Told, after a flush wrote them, the slices whose outcomes it wrote (a plan's runner looks at once). */
+export type OutcomesWrittenListener = (sliceKeys: ReadonlySet<string>) => void;
 
 /** Who sent an Unleash request, from its headers (unleash-appname, unleash-instanceid). */
 export interface UnleashIdentity {
@@ -129,6 +131,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   /** Timer ticks since start: every `ticksPerFlush`-th writes decision counts alone (see flushIfDue). */
   private ticks = 0;
   private readonly outcomeListeners = new Set<OutcomeListener>();
+  private readonly writtenListeners = new Set<OutcomesWrittenListener>();
 
   constructor(
     private readonly repository: TrafficRepository,
@@ -191,6 +194,12 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   onOutcomes(listener: OutcomeListener): () => void {
     this.outcomeListeners.add(listener);
     return () => this.outcomeListeners.delete(listener);
+  }
+
+  /** Calls `listener` after every flush that wrote outcomes, with their slices; returns the unsubscribe. */
+  onOutcomesWritten(listener: OutcomesWrittenListener): () => void {
+    this.writtenListeners.add(listener);
+    return () => this.writtenListeners.delete(listener);
   }
 
   /**
@@ -430,6 +439,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     try {
       await this.repository.write(batch);
       this.counters.flushes++;
+      this.tellWritten(batch);
       if (this.failing) {
         this.failing = false;
         this.logger.log({ msg: 'traffic written again after failures' });
@@ -447,6 +457,21 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
         (error as Error)?.stack,
       );
       await this.isolate(splitBatch(batch), { writesLeft: MAX_ISOLATING_WRITES });
+    }
+  }
+
+  /** A listener's failure is its own: the flush has happened and the next one must not wait on it. */
+  private tellWritten(batch: TrafficBatch): void {
+    if (this.writtenListeners.size === 0 || !batch.outcomeCells?.length) return;
+    const keys = new Set<string>();
+    for (const cell of batch.outcomeCells) if (cell.kind === 'outcome') keys.add(cell.sliceKey);
+    if (keys.size === 0) return;
+    for (const listener of this.writtenListeners) {
+      try {
+        listener(keys);
+      } catch (error) {
+        this.logger.warn({ msg: 'outcomes-written listener failed', error: String((error as Error)?.message ?? error) });
+      }
     }
   }
 

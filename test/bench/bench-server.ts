@@ -107,7 +107,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
@@ -118,7 +118,7 @@ async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('server not ready in 60 s');
+  throw new Error('server not ready in 180 s');
 }
 
 /** Runs one statement on the maintenance database (CREATE / DROP DATABASE). */

@@ -7,17 +7,21 @@
  *  (a) A/A: the share of plans (steps 5 % / 50 % / 100 %, a look every 5 s, LEGACY and NEW identical)
  *      that complete without a rollback, with its 95 % interval;
  *  (b) the detection delay (median and p95, seconds from the regression's start to the FAIL verdict)
- *      of NEW failure-rate regressions of 2x, 5x and 20x at 10, 100 and 1,000 NEW calls per second.
+ *      of NEW failure-rate regressions of 2x, 5x and 20x at 10, 100 and 1,000 NEW calls per second;
+ *  (c) the same after 6 hours of healthy traffic at the step (100 NEW calls per second), where the
+ *      recent-window test does the work that the whole step's evidence no longer can.
+ * Every look passes the recent window's evidence (per-minute buckets, as the runner reads them).
  *
- * SIM_PLANS=2000 SIM_TRIALS=200 SIM_SEED=14
+ * SIM_PLANS=2000 SIM_TRIALS=200 SIM_LATE_TRIALS=20 SIM_SEED=14
  */
 import { LATENCY_BUCKETS, mergeSparse, type SparseHistogram } from '@switchyard/client-sdk/core';
 import type { PlanGates, ReporterEvidence, StepInput, StepVerdict } from '../../src/plans/evaluation/contract.js';
-import { evaluateStep } from '../../src/plans/evaluation/evaluate-step.js';
+import { evaluateStep, recentWindowStart } from '../../src/plans/evaluation/evaluate-step.js';
 import { bucketEdges } from '../../src/plans/evaluation/quantile-bounds.js';
 
 const PLANS = Number(process.env.SIM_PLANS ?? 2000);
 const TRIALS = Number(process.env.SIM_TRIALS ?? 100);
+const LATE_TRIALS = Number(process.env.SIM_LATE_TRIALS ?? 20);
 const SEED = Number(process.env.SIM_SEED ?? 14);
 
 const LOOK_MS = 5_000;
@@ -153,6 +157,8 @@ interface App {
   mismatches: number;
   decisions: number;
   newDecisions: number;
+  /** Per minute of the step: NEW's and LEGACY's calls and failures (the runner's buckets). */
+  minutes: { newCalls: number; newFailures: number; legacyCalls: number; legacyFailures: number }[];
 }
 
 const LATENCY = bucketProbabilities(LATENCY_MEDIAN_MS, LATENCY_SIGMA);
@@ -175,7 +181,7 @@ function runStep(
   baseline: StepInput['baseline'],
   timeoutMs: number,
 ): StepRun {
-  const apps: App[] = APPS.map((a) => ({ ...a, legacy: newPath(), next: newPath(), compared: 0, mismatches: 0, decisions: 0, newDecisions: 0 }));
+  const apps: App[] = APPS.map((a) => ({ ...a, legacy: newPath(), next: newPath(), compared: 0, mismatches: 0, decisions: 0, newDecisions: 0, minutes: [] }));
   const share = step.basisPoints / 10000;
   const perLook = (callsPerSecond * LOOK_MS) / 1000;
   for (let elapsedMs = LOOK_MS; ; elapsedMs += LOOK_MS) {
@@ -184,11 +190,19 @@ function runStep(
       const calls = binomial(random, Math.round(perLook * 2), app.weight / 2);
       const onNew = binomial(random, calls, share);
       const onLegacy = calls - onNew;
+      const newFailures = binomial(random, onNew, failNew);
+      const legacyFailures = binomial(random, onLegacy, FAILURE_RATE);
+      const minute = Math.floor((elapsedMs - 1) / MINUTE);
+      const bucket = (app.minutes[minute] ??= { newCalls: 0, newFailures: 0, legacyCalls: 0, legacyFailures: 0 });
+      bucket.newCalls += onNew;
+      bucket.newFailures += newFailures;
+      bucket.legacyCalls += onLegacy;
+      bucket.legacyFailures += legacyFailures;
       app.next.calls += onNew;
-      app.next.failures += binomial(random, onNew, failNew);
+      app.next.failures += newFailures;
       addDurations(random, app.next.latency, onNew, LATENCY);
       app.legacy.calls += onLegacy;
-      app.legacy.failures += binomial(random, onLegacy, FAILURE_RATE);
+      app.legacy.failures += legacyFailures;
       addDurations(random, app.legacy.latency, onLegacy, LATENCY);
       const compared = binomial(random, calls, SHADOW_SHARE);
       app.compared += compared;
@@ -205,7 +219,36 @@ function runStep(
       decisions: a.decisions,
       newDecisions: a.newDecisions,
     }));
-    const input: StepInput = { step, gates: GATES, elapsedMs, evidence, followers: APPS.map((a) => a.name), ...(baseline ? { baseline } : {}) };
+    const startMinute = recentWindowStart(elapsedMs, 0);
+    const recent: ReporterEvidence[] = apps.map((a) => {
+      const sum = { newCalls: 0, newFailures: 0, legacyCalls: 0, legacyFailures: 0 };
+      for (let m = startMinute; m < a.minutes.length; m++) {
+        const b = a.minutes[m];
+        if (b === undefined) continue;
+        sum.newCalls += b.newCalls;
+        sum.newFailures += b.newFailures;
+        sum.legacyCalls += b.legacyCalls;
+        sum.legacyFailures += b.legacyFailures;
+      }
+      return {
+        reporter: a.name,
+        legacy: { calls: sum.legacyCalls, failures: sum.legacyFailures, latency: [] },
+        next: { calls: sum.newCalls, failures: sum.newFailures, latency: [] },
+        compared: 0,
+        mismatches: 0,
+        decisions: 0,
+        newDecisions: 0,
+      };
+    });
+    const input: StepInput = {
+      step,
+      gates: GATES,
+      elapsedMs,
+      evidence,
+      followers: APPS.map((a) => a.name),
+      recent: { startMinute, evidence: recent },
+      ...(baseline ? { baseline } : {}),
+    };
     const verdict = evaluateStep(input);
     if (verdict.kind !== 'HOLD' || elapsedMs >= timeoutMs) {
       const legacy = {
@@ -317,6 +360,42 @@ function detection(): void {
   }
 }
 
+function late(): void {
+  const random = prng(SEED + 2);
+  const healthyMs = 6 * HOUR;
+  console.log('');
+  console.log(`(c) the same after ${healthyMs / HOUR} h of healthy traffic at the 5 % step (the regression starts at a random moment in the 10 min after),`);
+  console.log(`    100 NEW calls/s; the recent window (the last ${5} minutes) against the whole step's evidence, ${LATE_TRIALS} trials each`);
+  console.log('    regression | median s | p95 s | failed on');
+  for (const factor of [2, 5, 20]) {
+    const delays: number[] = [];
+    let missed = 0;
+    const on = new Map<string, number>();
+    for (let t = 0; t < LATE_TRIALS; t++) {
+      const startMs = healthyMs + Math.floor(random() * 10 * MINUTE);
+      const rate: NewFailureRate = (at) => (at > startMs ? FAILURE_RATE * factor : FAILURE_RATE);
+      const run = runStep(random, { ...STEPS[0]!, minDurationMs: 48 * HOUR }, 100 / 0.05, rate, undefined, startMs + 2 * HOUR);
+      if (run.verdict.kind !== 'FAIL') {
+        missed++;
+        continue;
+      }
+      if (run.elapsedMs < startMs) {
+        on.set('before the regression', (on.get('before the regression') ?? 0) + 1);
+        continue;
+      }
+      const why = run.verdict.failed.summary.includes('since minute') ? 'recent window' : run.verdict.failed.gate;
+      on.set(why, (on.get(why) ?? 0) + 1);
+      delays.push((run.elapsedMs - startMs) / 1000);
+    }
+    delays.sort((a, b) => a - b);
+    const text = [...on].map(([g, n]) => `${g} ${n}`).join(', ') + (missed > 0 ? `; not within 2 h: ${missed}` : '');
+    console.log(
+      `    ${`${factor}x`.padStart(10)} | ${(delays.length ? quantile(delays, 0.5) : NaN).toFixed(0).padStart(8)} | ${(delays.length ? quantile(delays, 0.95) : NaN).toFixed(0).padStart(5)} | ${text}`,
+    );
+  }
+}
+
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'aa') aa();
 if (which === 'all' || which === 'detection') detection();
+if (which === 'all' || which === 'late') late();

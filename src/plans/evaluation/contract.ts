@@ -75,6 +75,21 @@ export interface StepInput {
    * LEGACY calls that may never come. Figures that are not counts are ignored (as if absent).
    */
   readonly baseline?: PathEvidence;
+  /**
+   * Optional. The recent window's evidence, for the failure-rate gate's recent-window test
+   * (docs/plan-statistics.md, "Recent window"): the same reporters' figures over the minutes of the
+   * step from `startMinute` (0 = the step's first minute) to now, where the runner chooses
+   * `startMinute` = max(0, minutes elapsed - recentWindowMinutes + 1). Only calls and failures are
+   * read. Absent, or `startMinute` 0 (the window is the whole step so far): no recent-window test.
+   * Reporters whose figures are refused here or in `evidence` are left out.
+   */
+  readonly recent?: RecentEvidence;
+}
+
+export interface RecentEvidence {
+  /** The minute of the step (0-based, whole minutes since the minute the step started in) the window starts at. */
+  readonly startMinute: number;
+  readonly evidence: readonly ReporterEvidence[];
 }
 
 export type GateName = 'FAILURE_RATE' | 'LATENCY' | 'MISMATCH' | 'OBSERVED_SHARE';

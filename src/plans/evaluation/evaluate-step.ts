@@ -49,6 +49,25 @@ function evaluateGates(gates: PlanGates, basisPoints: number | null, context: Ga
   return results;
 }
 
+/**
+ * The recent window's figures, pooled over the reporters accepted in the step's own evidence and
+ * whose recent figures are counts too; null when absent, malformed, or starting at minute 0 (then
+ * it is the whole step's evidence, already tested).
+ */
+function recentWindow(recent: StepInput['recent'], accepted: readonly CleanReporter[], followers: readonly string[]): GateContext['recent'] {
+  const startMinute = recent?.startMinute;
+  if (!nonNegative(startMinute) || startMinute === 0) return null;
+  const names = new Set(accepted.map((r) => r.reporter));
+  const checked = checkReporters(Array.isArray(recent?.evidence) ? recent.evidence : [], followers).accepted.filter((r) => names.has(r.reporter));
+  return { pooled: pool(checked), startMinute };
+}
+
+/** The minute of the step (0-based) the recent window starts at, `elapsedMs` into a step that started `offsetMs` into its minute. */
+export function recentWindowStart(elapsedMs: number, offsetMs: number, parameters: EvaluationParameters = DEFAULT_PARAMETERS): number {
+  const minute = Math.floor((Math.max(0, elapsedMs) + Math.max(0, offsetMs)) / 60_000);
+  return Math.max(0, minute - parameters.recentWindowMinutes + 1);
+}
+
 const GATE_WORDS: Record<GateResult['gate'], string> = {
   FAILURE_RATE: 'failure rate',
   LATENCY: 'latency',
@@ -66,7 +85,7 @@ export function evaluateStep(input: StepInput, parameters: EvaluationParameters 
       : checkReporters([{ reporter: 'baseline', legacy: input.baseline, next: input.baseline, compared: 0, mismatches: 0, decisions: 0, newDecisions: 0 }], []);
   const baseline = baselineChecked?.accepted[0]?.legacy ?? null;
   const basisPoints = finite(step?.basisPoints) && step.basisPoints >= 0 && step.basisPoints <= 10000 ? step.basisPoints : null;
-  const context: GateContext = { reporters: accepted, pooled: pool(accepted), baseline, parameters };
+  const context: GateContext = { reporters: accepted, pooled: pool(accepted), baseline, parameters, recent: recentWindow(input?.recent, accepted, followers) };
   const gates = evaluateGates(input?.gates, basisPoints, context);
 
   const failed = gates.filter((g) => g.verdict === 'FAIL');

@@ -39,20 +39,35 @@ function disagrees(own: CleanPath, rest: CleanPath, alpha: number): boolean {
   return rejects(own.failures, total, share, 'ABOVE', alpha / 2) || rejects(own.failures, total, share, 'BELOW', alpha / 2);
 }
 
+/**
+ * The level of the recent-window test whose window starts at step minute `startMinute` (≥ 1):
+ * `budget / (s(s+1))`, so that the levels of every window a step can have sum to `budget` (a union
+ * bound; its threshold grows as 2 ln s: +8 nats after an hour at a step, +14.5 after a day).
+ */
+export function recentLevel(budget: number, startMinute: number): number {
+  const s = Math.max(1, startMinute);
+  return budget / (s * (s + 1));
+}
+
 export function failureRateGate(gate: FailureGate, context: GateContext): GateResult {
-  const { pooled, baseline, parameters, reporters } = context;
+  const { pooled, baseline, parameters, reporters, recent } = context;
   const next = pooled.next;
   const isBaseline = baseline !== null;
   const other = baseline ?? pooled.legacy;
   const alpha = parameters.alphaFail;
   const own = separately(reporters, (r) => r.next.calls > 0);
-  // Bonferroni: half of α to the pooled comparison (the test that detects), the other half split
-  // evenly over the pooled ceiling and each reporter's own comparison and ceiling.
-  const mainAlpha = alpha / 2;
+  // Bonferroni: a quarter of α to the pooled comparison over the whole step, a quarter to the
+  // recent windows (the window starting at step minute s ≥ 1 gets α/4 / (s(s+1)), which sums to
+  // α/4 over every s: each is anytime-valid on its own, so any pattern of looks at any windows
+  // keeps the total), the other half split evenly over the pooled ceiling and each reporter's own
+  // comparison and ceiling.
+  const mainAlpha = alpha / 4;
   const restAlpha = alpha / 2 / (1 + 2 * own.length);
   const ceiling = gate.ceiling;
 
   const main = worse(next, other, isBaseline, mainAlpha);
+  const recentAlpha = recent === null ? 0 : recentLevel(alpha / 4, recent.startMinute);
+  const latest = recent === null ? null : worse(recent.pooled.next, baseline ?? recent.pooled.legacy, isBaseline, recentAlpha);
   const low = rateLowerBound(next.failures, next.calls, restAlpha);
   const high = rateUpperBound(next.failures, next.calls, parameters.alphaPass);
   const aboveCeiling = rejects(next.failures, next.calls, ceiling, 'ABOVE', restAlpha);
@@ -89,18 +104,26 @@ export function failureRateGate(gate: FailureGate, context: GateContext): GateRe
     logEvidence: figure(main.logEvidence),
     logThreshold: figure(Math.log(1 / mainAlpha)),
     ceiling,
+    recentFromMinute: recent === null ? null : recent.startMinute,
+    recentNewCalls: recent === null ? null : recent.pooled.next.calls,
+    recentNewFailures: recent === null ? null : recent.pooled.next.failures,
+    recentLogEvidence: latest === null ? null : figure(latest.logEvidence),
+    recentLogThreshold: recent === null ? null : figure(Math.log(1 / recentAlpha)),
     disagreeing: disagreeing.length > 0 ? disagreeing.join(',') : null,
   };
   const side = isBaseline ? 'LEGACY baseline' : 'LEGACY';
   const flagged = disagreeing.length > 0 ? `; figures disagree with the rest: ${disagreeing.join(', ')}` : '';
   const head = `NEW ${formatRate(newRate)} (${formatCount(next.failures)} of ${formatCount(next.calls)} calls) vs ${side} ${formatRate(otherRate)} (${formatCount(other.failures)} of ${formatCount(other.calls)})`;
 
-  if (main.rejected || aboveCeiling || failing.length > 0) {
+  const recentRejected = latest?.rejected === true;
+  if (main.rejected || recentRejected || aboveCeiling || failing.length > 0) {
     const why = main.rejected
       ? `NEW fails more: evidence e^${main.logEvidence.toFixed(1)} ≥ e^${Math.log(1 / mainAlpha).toFixed(1)}`
-      : aboveCeiling
-        ? `NEW's rate is above the ${formatRate(ceiling)} ceiling (at least ${formatRate(low)})`
-        : `NEW fails more for ${failing.join(', ')}`;
+      : recentRejected
+        ? `NEW fails more since minute ${recent!.startMinute} of the step (${formatCount(recent!.pooled.next.failures)} of ${formatCount(recent!.pooled.next.calls)} NEW calls): evidence e^${latest!.logEvidence.toFixed(1)} ≥ e^${Math.log(1 / recentAlpha).toFixed(1)}`
+        : aboveCeiling
+          ? `NEW's rate is above the ${formatRate(ceiling)} ceiling (at least ${formatRate(low)})`
+          : `NEW fails more for ${failing.join(', ')}`;
     // Named: the reporters failing on their own, else those whose NEW fails more than the other side.
     const named = failing.length > 0 ? failing : own.filter((r) => r.next.failures / r.next.calls > (otherRate ?? 0)).map((r) => r.reporter);
     return gateResult('FAILURE_RATE', 'FAIL', gate.onFail, `${head}; ${why}${flagged}`, figures, named);

@@ -12,6 +12,8 @@ export interface GateContext {
   /** LEGACY's figures from the previous step, replacing the step's own LEGACY for comparisons; null: none. */
   readonly baseline: CleanPath | null;
   readonly parameters: EvaluationParameters;
+  /** The recent window's pooled figures and the step minute it starts at (at least 1); null: no recent-window test. */
+  readonly recent: { readonly pooled: Pooled; readonly startMinute: number } | null;
 }
 
 /** The reporters tested on their own: those with data, when there are two or more (one reporter's test is the pooled one). */

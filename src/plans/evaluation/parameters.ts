@@ -21,6 +21,12 @@ export interface EvaluationParameters {
    * percentile q is read only from at least ⌈latencyTail / (1 - q)⌉ (p50: 40, p95: 400, p99: 2,000).
    */
   readonly latencyTail: number;
+  /**
+   * The length of the failure-rate gate's recent window, in minutes (the current, partial minute
+   * included): a regression after hours of healthy traffic is judged on this window's evidence as
+   * well as on the whole step's (docs/plan-statistics.md, "Recent window").
+   */
+  readonly recentWindowMinutes: number;
 }
 
 export const DEFAULT_PARAMETERS: EvaluationParameters = {
@@ -29,6 +35,7 @@ export const DEFAULT_PARAMETERS: EvaluationParameters = {
   alphaFlag: 0.001,
   maxReporterShare: 0.5,
   latencyTail: 20,
+  recentWindowMinutes: 5,
 };
 
 /** The fewest durations a percentile is read from (see latencyTail). */
