@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { InstanceEvidenceRepository } from '../traffic/instance-evidence.repository.js';
 import { OutcomesRepository } from '../traffic/outcomes.repository.js';
 import type { PathEvidence, ReporterEvidence, StepInput } from './evaluation/contract.js';
 import type { PlanRecord } from './plan-record.js';
@@ -6,6 +7,12 @@ import type { PlanRecord } from './plan-record.js';
 const MINUTE_MS = 60_000;
 /** An app follows the slice when one of its instances reported the slice this recently. */
 export const FOLLOWING_WITHIN_MS = 10 * MINUTE_MS;
+/**
+ * At most this many instances are weighed one by one (those with the most NEW calls); what the
+ * others reported stays in their app's remainder (`app`, see PlanEvidence). Bounds the look's
+ * cost, the per-reporter tests and the history row against random instance ids.
+ */
+export const MAX_INSTANCE_REPORTERS = 200;
 
 /** The minutes whose reports a look weighs: [from, until), as stored (outcome and traffic buckets are per minute). */
 export interface EvidenceInterval {
@@ -23,16 +30,20 @@ export interface EvidenceInterval {
  */
 @Injectable()
 export class PlanEvidence {
-  constructor(private readonly outcomes: OutcomesRepository) {}
+  constructor(
+    private readonly outcomes: OutcomesRepository,
+    private readonly instances: InstanceEvidenceRepository,
+  ) {}
 
   async gather(plan: PlanRecord, now: number): Promise<{ input: StepInput; interval: EvidenceInterval }> {
     const step = plan.steps[plan.currentStep]!;
     const startedAt = Date.parse(plan.stepStartedAt ?? new Date(now).toISOString());
     const from = new Date(minuteOf(startedAt));
     const until = new Date(minuteOf(now) + MINUTE_MS);
-    const [sums, traffic] = await Promise.all([
+    const [sums, traffic, perInstance] = await Promise.all([
       this.outcomes.sums(plan.sliceKey, from, until, null),
       this.outcomes.decisionsAndFollowers(plan.sliceKey, from, until, new Date(now - FOLLOWING_WITHIN_MS)),
+      this.instances.sums(plan.sliceKey, from, until, MAX_INSTANCE_REPORTERS),
     ]);
     const apps = new Map<string, { legacy: MutablePath; next: MutablePath; compared: number; mismatches: number; decisions: number; newDecisions: number }>();
     const of = (app: string) => {
@@ -59,6 +70,27 @@ export class PlanEvidence {
       e.decisions += d.new + d.legacy;
       e.newDecisions += d.new;
     }
+    // Per-instance figures (watched slices): each instance is a reporter `app/instance`, and the
+    // app keeps as `app` only what its instances' figures do not account for (reports from before
+    // the slice was watched, Unleash SDKs' decisions, instances beyond MAX_INSTANCE_REPORTERS, or a
+    // write of one table ahead of the other's), never below zero.
+    for (const i of perInstance) {
+      const name = `${i.appName}/${i.instanceId}`;
+      const app = of(i.appName);
+      const own = of(name);
+      moveInto(app.next, own.next, i.next);
+      moveInto(app.legacy, own.legacy, i.legacy);
+      const compared = Math.min(i.compared, app.compared);
+      own.compared += i.compared;
+      own.mismatches += i.mismatches;
+      app.compared -= compared;
+      app.mismatches = Math.max(0, Math.min(app.mismatches - i.mismatches, app.compared));
+      own.decisions += i.newDecisions + i.legacyDecisions;
+      own.newDecisions += i.newDecisions;
+      app.decisions = Math.max(0, app.decisions - i.newDecisions - i.legacyDecisions);
+      app.newDecisions = Math.max(0, Math.min(app.newDecisions - i.newDecisions, app.decisions));
+    }
+    for (const [name, e] of apps) if (!hasFigures(e)) apps.delete(name);
     const evidence: ReporterEvidence[] = [...apps.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([reporter, e]) => ({
@@ -88,6 +120,25 @@ interface MutablePath {
   failures: number;
   latency: [number, number][];
 }
+
+/** An instance's path figures into its own reporter, taken out of its app's remainder (never below zero; failures never above calls). */
+function moveInto(app: MutablePath, own: MutablePath, figures: { calls: number; failures: number; latency: readonly (readonly [number, number])[] }): void {
+  own.calls += figures.calls;
+  own.failures += figures.failures;
+  own.latency.push(...figures.latency.map(([b, c]) => [b, c] as [number, number]));
+  app.calls = Math.max(0, app.calls - figures.calls);
+  app.failures = Math.max(0, Math.min(app.failures - figures.failures, app.calls));
+  const taken = new Map(figures.latency.map(([b, c]) => [b, c]));
+  const left: [number, number][] = [];
+  for (const [b, c] of app.latency) {
+    const rest = c - (taken.get(b) ?? 0);
+    if (rest > 0) left.push([b, rest]);
+  }
+  app.latency = left;
+}
+
+const hasFigures = (e: { legacy: MutablePath; next: MutablePath; compared: number; decisions: number }) =>
+  e.legacy.calls > 0 || e.next.calls > 0 || e.compared > 0 || e.decisions > 0;
 
 const emptyPath = (): MutablePath => ({ calls: 0, failures: 0, latency: [] });
 const frozen = (p: MutablePath): PathEvidence => ({ calls: p.calls, failures: p.failures, latency: [...p.latency].sort((a, b) => a[0] - b[0]) });

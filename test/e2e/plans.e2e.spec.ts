@@ -5,7 +5,7 @@ import type { GraphqlClient } from '../utils/graphql-client.js';
 import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 import { pathOutcome } from '../utils/outcomes.js';
-import { postSdkReport, sdkReportBody, sliceServed } from '../utils/traffic.js';
+import { postSdkReport, sdkReportBody, sliceServed, watchedAsStored } from '../utils/traffic.js';
 
 /**
  * Plans end to end (docs/plans.md), on the engine DATABASE_URL names (embedded when absent): real
@@ -73,6 +73,7 @@ describe('plans', () => {
     const body = sdkReportBody(app, `${app}-1`, { [key]: { NEW: o.newCalls, LEGACY: o.legacyCalls } }, 10_000, {
       outcomes: { [key]: { NEW: pathOutcome(ms(o.newCalls), o.newFailures), LEGACY: pathOutcome(ms(o.legacyCalls), o.legacyFailures) } },
     });
+    await watchedAsStored(t.app, t.dataSource, key);
     await postSdkReport(t.app, t.baseUrl, sdkToken, body);
   }
 
@@ -147,7 +148,7 @@ describe('plans', () => {
     expect(rows.filter((r) => r.action.startsWith('PLAN_')).every((r) => r.slice_key === null)).toBe(true);
     const advanced = rows.find((r) => r.action === 'PLAN_STEP_ADVANCED')!;
     expect(advanced.reason).toMatch(/step 1 -> 2 of 3 \(5 % -> 50 %\)/);
-    expect(advanced.after.evidence).toMatchObject({ verdict: 'ADVANCE', reporters: [{ reporter: 'checkout', newCalls: 2_100, newFailures: 10 }] });
+    expect(advanced.after.evidence).toMatchObject({ verdict: 'ADVANCE', reporters: [{ reporter: 'checkout/checkout-1', newCalls: 2_100, newFailures: 10 }] });
   });
 
   it('holds on too little data however long it waits, and says how much is missing', async () => {
@@ -188,7 +189,7 @@ describe('plans', () => {
     expect(last.reason).toMatch(/reporters: checkout/);
     expect(last.after.evidence).toMatchObject({
       verdict: 'FAIL',
-      failed: { gate: 'FAILURE_RATE', verdict: 'FAIL', reporters: ['checkout'] },
+      failed: { gate: 'FAILURE_RATE', verdict: 'FAIL', reporters: ['checkout/checkout-1'] },
       interval: { from: expect.any(String) },
     });
     // A finished plan frees the slice for a new one.

@@ -18,7 +18,7 @@ import { latencyGate } from './latency-gate.js';
 import { mismatchGate } from './mismatch-gate.js';
 import { observedShareGate } from './observed-share-gate.js';
 import { DEFAULT_PARAMETERS, type EvaluationParameters } from './parameters.js';
-import { type CleanReporter, cappedEvidence, checkReporters, pool } from './reporters.js';
+import { type CleanReporter, capBites, cappedEvidence, checkReporters, pool } from './reporters.js';
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** Durations (ms) and minimums: non-negative safe integers; a year of 1e300 ms is as refusable as NaN. */
@@ -92,15 +92,11 @@ export function evaluateStep(input: StepInput, parameters: EvaluationParameters 
       waitingFor.push(label('?', 'a valid minimum'));
       return;
     }
-    const have = cappedEvidence(
-      accepted.map((r) => ({ reporter: r, value: value(r) })),
-      need,
-      followerApps,
-      parameters.maxReporterShare,
-    );
+    const values = accepted.map((r) => ({ reporter: r, value: value(r) }));
+    const have = cappedEvidence(values, need, followerApps, parameters.maxReporterShare);
     if (have < need) {
-      const capped = followerApps > 1 && accepted.some((r) => r.follows && value(r) > need * parameters.maxReporterShare);
-      const note = capped ? ` (one reporter counts for at most ${formatCount(Math.ceil(need * parameters.maxReporterShare))}: ${followerApps} apps follow)` : '';
+      const capped = capBites(values, need, followerApps, parameters.maxReporterShare);
+      const note = capped ? ` (one reporter or app counts for at most ${formatCount(Math.ceil(need * parameters.maxReporterShare))})` : '';
       waitingFor.push(label(formatCount(have), formatCount(need)) + note);
     }
   };
