@@ -102,8 +102,10 @@ export class PlanEvidence {
         decisions: e.decisions,
         newDecisions: e.newDecisions,
       }));
+    const baseline = step.basisPoints === 10_000 && plan.currentStep > 0 ? await this.baseline(plan, startedAt) : undefined;
     return {
       input: {
+        ...(baseline === undefined ? {} : { baseline }),
         step: { basisPoints: step.basisPoints, minDurationMs: step.minDurationMs, minNewCalls: step.minNewCalls, minComparisons: step.minComparisons },
         gates: plan.gates,
         elapsedMs: Math.max(0, now - startedAt),
@@ -112,6 +114,28 @@ export class PlanEvidence {
       },
       interval: { from: from.toISOString(), until: until.toISOString() },
     };
+  }
+
+  /**
+   * A step at 100 % has no LEGACY left to compare NEW with: LEGACY's figures (every app's) over the
+   * step before, read as the minutes before this step started, as many as that step's minimum
+   * duration (at least 10), are the baseline the failure-rate and latency gates compare with.
+   */
+  private async baseline(plan: PlanRecord, startedAt: number): Promise<PathEvidence> {
+    const before = plan.steps[plan.currentStep - 1]!;
+    const until = new Date(minuteOf(startedAt));
+    const from = new Date(until.getTime() - Math.max(before.minDurationMs, 10 * MINUTE_MS));
+    const sums = await this.outcomes.sums(plan.sliceKey, from, until, null);
+    const legacy = emptyPath();
+    for (const p of sums.paths) {
+      if (p.path !== 'LEGACY') continue;
+      legacy.calls += p.calls;
+      legacy.failures += p.failures;
+    }
+    const buckets = new Map<number, number>();
+    for (const l of sums.latency) if (l.path === 'LEGACY') buckets.set(l.bucket, (buckets.get(l.bucket) ?? 0) + l.count);
+    legacy.latency = [...buckets];
+    return frozen(legacy);
   }
 }
 
