@@ -118,12 +118,13 @@ export class PlanEvidence {
 
   /**
    * A step at 100 % has no LEGACY left to compare NEW with: LEGACY's figures (every app's) over the
-   * step before, read as the minutes before this step started, as many as that step's minimum
+   * step before, read as the minutes before this step started (and the minute it started), as many as that step's minimum
    * duration (at least 10), are the baseline the failure-rate and latency gates compare with.
    */
   private async baseline(plan: PlanRecord, startedAt: number): Promise<PathEvidence> {
     const before = plan.steps[plan.currentStep - 1]!;
-    const until = new Date(minuteOf(startedAt));
+    // The minute the step started included: at 100 % its LEGACY calls are the step before's.
+    const until = new Date(minuteOf(startedAt) + MINUTE_MS);
     const from = new Date(until.getTime() - Math.max(before.minDurationMs, 10 * MINUTE_MS));
     const sums = await this.outcomes.sums(plan.sliceKey, from, until, null);
     const legacy = emptyPath();
