@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { InstanceEvidenceRepository } from '../traffic/instance-evidence.repository.js';
 import { OutcomesRepository } from '../traffic/outcomes.repository.js';
 import type { PathEvidence, ReporterEvidence, StepInput } from './evaluation/contract.js';
 import { recentWindowStart } from './evaluation/evaluate-step.js';
@@ -7,6 +8,12 @@ import type { PlanRecord } from './plan-record.js';
 const MINUTE_MS = 60_000;
 /** An app follows the slice when one of its instances reported the slice this recently. */
 export const FOLLOWING_WITHIN_MS = 10 * MINUTE_MS;
+/**
+ * At most this many instances are weighed one by one (those with the most NEW calls); what the
+ * others reported stays in their app's remainder (`app`, see PlanEvidence). Bounds the look's
+ * cost, the per-reporter tests and the history row against random instance ids.
+ */
+export const MAX_INSTANCE_REPORTERS = 200;
 
 /** The minutes whose reports a look weighs: [from, until), as stored (outcome and traffic buckets are per minute). */
 export interface EvidenceInterval {
@@ -24,7 +31,10 @@ export interface EvidenceInterval {
  */
 @Injectable()
 export class PlanEvidence {
-  constructor(private readonly outcomes: OutcomesRepository) {}
+  constructor(
+    private readonly outcomes: OutcomesRepository,
+    private readonly instances: InstanceEvidenceRepository,
+  ) {}
 
   async gather(plan: PlanRecord, now: number): Promise<{ input: StepInput; interval: EvidenceInterval }> {
     const step = plan.steps[plan.currentStep]!;
@@ -35,9 +45,10 @@ export class PlanEvidence {
     // current one included), read by the same statement as the whole step's sums.
     const startMinute = recentWindowStart(now - startedAt, startedAt - from.getTime());
     const recentFrom = new Date(from.getTime() + startMinute * MINUTE_MS);
-    const [sums, traffic] = await Promise.all([
+    const [sums, traffic, perInstance] = await Promise.all([
       this.outcomes.sums(plan.sliceKey, from, until, null, recentFrom),
       this.outcomes.decisionsAndFollowers(plan.sliceKey, from, until, new Date(now - FOLLOWING_WITHIN_MS)),
+      this.instances.sums(plan.sliceKey, from, until, MAX_INSTANCE_REPORTERS),
     ]);
     const apps = new Map<string, { legacy: MutablePath; next: MutablePath; compared: number; mismatches: number; decisions: number; newDecisions: number }>();
     const of = (app: string) => {
@@ -73,6 +84,27 @@ export class PlanEvidence {
       e.decisions += d.new + d.legacy;
       e.newDecisions += d.new;
     }
+    // Per-instance figures (watched slices): each instance is a reporter `app/instance`, and the
+    // app keeps as `app` only what its instances' figures do not account for (reports from before
+    // the slice was watched, Unleash SDKs' decisions, instances beyond MAX_INSTANCE_REPORTERS, or a
+    // write of one table ahead of the other's), never below zero.
+    for (const i of perInstance) {
+      const name = `${i.appName}/${i.instanceId}`;
+      const app = of(i.appName);
+      const own = of(name);
+      moveInto(app.next, own.next, i.next);
+      moveInto(app.legacy, own.legacy, i.legacy);
+      const compared = Math.min(i.compared, app.compared);
+      own.compared += i.compared;
+      own.mismatches += i.mismatches;
+      app.compared -= compared;
+      app.mismatches = Math.max(0, Math.min(app.mismatches - i.mismatches, app.compared));
+      own.decisions += i.newDecisions + i.legacyDecisions;
+      own.newDecisions += i.newDecisions;
+      app.decisions = Math.max(0, app.decisions - i.newDecisions - i.legacyDecisions);
+      app.newDecisions = Math.max(0, Math.min(app.newDecisions - i.newDecisions, app.decisions));
+    }
+    for (const [name, e] of apps) if (!hasFigures(e)) apps.delete(name);
     const evidence: ReporterEvidence[] = [...apps.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([reporter, e]) => ({
@@ -84,8 +116,10 @@ export class PlanEvidence {
         decisions: e.decisions,
         newDecisions: e.newDecisions,
       }));
+    const baseline = step.basisPoints === 10_000 && plan.currentStep > 0 ? await this.baseline(plan, startedAt) : undefined;
     return {
       input: {
+        ...(baseline === undefined ? {} : { baseline }),
         step: { basisPoints: step.basisPoints, minDurationMs: step.minDurationMs, minNewCalls: step.minNewCalls, minComparisons: step.minComparisons },
         gates: plan.gates,
         elapsedMs: Math.max(0, now - startedAt),
@@ -101,6 +135,29 @@ export class PlanEvidence {
       interval: { from: from.toISOString(), until: until.toISOString() },
     };
   }
+
+  /**
+   * A step at 100 % has no LEGACY left to compare NEW with: LEGACY's figures (every app's) over the
+   * step before, read as the minutes before this step started (and the minute it started), as many as that step's minimum
+   * duration (at least 10), are the baseline the failure-rate and latency gates compare with.
+   */
+  private async baseline(plan: PlanRecord, startedAt: number): Promise<PathEvidence> {
+    const before = plan.steps[plan.currentStep - 1]!;
+    // The minute the step started included: at 100 % its LEGACY calls are the step before's.
+    const until = new Date(minuteOf(startedAt) + MINUTE_MS);
+    const from = new Date(until.getTime() - Math.max(before.minDurationMs, 10 * MINUTE_MS));
+    const sums = await this.outcomes.sums(plan.sliceKey, from, until, null);
+    const legacy = emptyPath();
+    for (const p of sums.paths) {
+      if (p.path !== 'LEGACY') continue;
+      legacy.calls += p.calls;
+      legacy.failures += p.failures;
+    }
+    const buckets = new Map<number, number>();
+    for (const l of sums.latency) if (l.path === 'LEGACY') buckets.set(l.bucket, (buckets.get(l.bucket) ?? 0) + l.count);
+    legacy.latency = [...buckets];
+    return frozen(legacy);
+  }
 }
 
 interface MutablePath {
@@ -108,6 +165,25 @@ interface MutablePath {
   failures: number;
   latency: [number, number][];
 }
+
+/** An instance's path figures into its own reporter, taken out of its app's remainder (never below zero; failures never above calls). */
+function moveInto(app: MutablePath, own: MutablePath, figures: { calls: number; failures: number; latency: readonly (readonly [number, number])[] }): void {
+  own.calls += figures.calls;
+  own.failures += figures.failures;
+  own.latency.push(...figures.latency.map(([b, c]) => [b, c] as [number, number]));
+  app.calls = Math.max(0, app.calls - figures.calls);
+  app.failures = Math.max(0, Math.min(app.failures - figures.failures, app.calls));
+  const taken = new Map(figures.latency.map(([b, c]) => [b, c]));
+  const left: [number, number][] = [];
+  for (const [b, c] of app.latency) {
+    const rest = c - (taken.get(b) ?? 0);
+    if (rest > 0) left.push([b, rest]);
+  }
+  app.latency = left;
+}
+
+const hasFigures = (e: { legacy: MutablePath; next: MutablePath; compared: number; decisions: number }) =>
+  e.legacy.calls > 0 || e.next.calls > 0 || e.compared > 0 || e.decisions > 0;
 
 const emptyPath = (): MutablePath => ({ calls: 0, failures: 0, latency: [] });
 const frozen = (p: MutablePath): PathEvidence => ({ calls: p.calls, failures: p.failures, latency: [...p.latency].sort((a, b) => a[0] - b[0]) });

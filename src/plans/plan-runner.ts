@@ -180,6 +180,9 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
       case 'FAIL':
         return this.fail(plan, verdict, input, interval);
       case 'ADVANCE': {
+        // The last step is a step like the others: held for its duration and evidence, its gates
+        // watched; when it passes, the plan completes (the slice stays where the step put it).
+        if (plan.currentStep === plan.steps.length - 1) return this.complete(plan, verdict.gates, input, interval);
         const next = plan.currentStep + 1;
         if (plan.steps[next]!.requiresApproval && !isApproved(plan, next)) {
           const waitingFor = [`approval of step ${next + 1} by someone other than ${plan.author}`];
@@ -195,7 +198,6 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
     const from = plan.steps[plan.currentStep]!;
     const nextIndex = plan.currentStep + 1;
     const to = plan.steps[nextIndex]!;
-    const last = nextIndex === plan.steps.length - 1;
     const reason =
       `plan: step ${plan.currentStep + 1} -> ${nextIndex + 1} of ${plan.steps.length} (${basisPointsToPercent(from.basisPoints)} % -> ${basisPointsToPercent(to.basisPoints)} %)` +
       ` after ${formatDuration(input.elapsedMs)}: ${gates.map((g) => `${g.gate} ${g.verdict}`).join(', ') || 'no gates'}`;
@@ -204,13 +206,13 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
       await this.plansService.changePlan('planAdvance', { sliceKey: plan.sliceKey, expectedVersion: plan.version, reason }, actor, async (tx, current, changeNow) => {
         const rollout = await this.slicesService.setRolloutWithin(tx, changeNow, { key: plan.sliceKey, percent: basisPointsToPercent(to.basisPoints), reason }, actor);
         return {
-          next: { ...current, currentStep: nextIndex, stepStartedAt: this.clock.now().toISOString(), phase: last ? 'COMPLETED' : 'RUNNING' },
-          action: last ? HistoryAction.PLAN_COMPLETED : HistoryAction.PLAN_STEP_ADVANCED,
+          next: { ...current, currentStep: nextIndex, stepStartedAt: this.clock.now().toISOString(), phase: 'RUNNING' },
+          action: HistoryAction.PLAN_STEP_ADVANCED,
           sliceRows: rollout.history,
           evidence: evidenceOf('ADVANCE', input, interval, gates),
         };
       });
-      return last ? 'COMPLETED' : 'ADVANCED';
+      return 'ADVANCED';
     } catch (error) {
       if (lostRace(error)) return 'LOST_RACE';
       const blocked = blockedBy(error);
@@ -218,6 +220,25 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
       // A freeze window (or another exposure guard) refused the step: hold, and say until when.
       await this.plans.recordLook(plan.id, plan.version, { at: lookAt, verdict: 'BLOCKED', waitingFor: [blocked], gates });
       return 'BLOCKED';
+    }
+  }
+
+  /** The last step passed: the plan COMPLETED, one PLAN_COMPLETED row with the evidence; the slice is not changed. */
+  private async complete(plan: PlanRecord, gates: readonly GateResult[], input: StepInput, interval: EvidenceInterval): Promise<LookOutcome> {
+    const step = plan.steps[plan.currentStep]!;
+    const reason =
+      `plan: step ${plan.currentStep + 1} of ${plan.steps.length} (${basisPointsToPercent(step.basisPoints)} %) held` +
+      ` for ${formatDuration(input.elapsedMs)}: ${gates.map((g) => `${g.gate} ${g.verdict}`).join(', ') || 'no gates'}; plan completed`;
+    try {
+      await this.plansService.changePlan('planComplete', { sliceKey: plan.sliceKey, expectedVersion: plan.version, reason }, planActor(plan), (_tx, current) => ({
+        next: { ...current, phase: 'COMPLETED' },
+        action: HistoryAction.PLAN_COMPLETED,
+        evidence: evidenceOf('ADVANCE', input, interval, gates),
+      }));
+      return 'COMPLETED';
+    } catch (error) {
+      if (lostRace(error)) return 'LOST_RACE';
+      throw error;
     }
   }
 

@@ -134,8 +134,8 @@ export class PlansService {
       // Still PENDING in this transaction: the plan guard lets the person who starts it move the slice.
       const rollout = await this.slicesService.setRolloutWithin(tx, now, { key: plan.sliceKey, percent: basisPointsToPercent(first.basisPoints), reason: args.reason }, actor);
       return {
-        // A plan of one step has reached its last step once started.
-        next: { ...plan, phase: plan.steps.length === 1 ? 'COMPLETED' : 'RUNNING', currentStep: 0, stepStartedAt: this.clock.now().toISOString() },
+        // A plan of one step runs that step like any last step (held, gates watched), then completes.
+        next: { ...plan, phase: 'RUNNING', currentStep: 0, stepStartedAt: this.clock.now().toISOString() },
         action: HistoryAction.PLAN_STARTED,
         sliceRows: [...watched.history, ...rollout.history],
       };

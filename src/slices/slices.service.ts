@@ -79,8 +79,14 @@ export class SlicesService {
           createdAt: at,
           updatedAt: at,
         };
+        // A slice created above 0 % (or with include segments, or rules) puts subjects on NEW: the
+        // exposure guards see it as a change from nobody on NEW (a freeze window refuses it unless
+        // an admin overrides, recorded before the creation's own row).
+        const recorded: HistoryDraft[] = [];
+        const nobody: SliceRecord = { ...record, basisPoints: 0, targeting: EMPTY_TARGETING };
+        await this.guards.check({ operation: 'createSlice', args, actor, tx, now, current: nobody, next: record, record: (draft) => recorded.push(draft) });
         await this.slices.insert(tx, record);
-        return { result: record, history: [{ action: HistoryAction.SLICE_CREATED, sliceKey: record.key, before: null, after: record }] };
+        return { result: record, history: [...recorded, { action: HistoryAction.SLICE_CREATED, sliceKey: record.key, before: null, after: record }] };
       },
     });
   }
@@ -151,7 +157,7 @@ export class SlicesService {
    * with INVALID_INPUT on `reason` when none is given (or only blank) while SWITCHYARD_REQUIRE_REASON
    * is on (the default), before anything is read or written. Rollback needs a reason always (its
    * schema says so). createSlice and updateSlice may omit it, though a slice created above 0 % (or
-   * with include segments) does put subjects on NEW: if that must say why too, check it here.
+   * with include segments) does put subjects on NEW (createSlice goes through the guards, though).
    */
   exposureChange(...[operation, args, actor, action, apply]: Parameters<SlicesService['change']>): Promise<SliceRecord> {
     if (this.requireReason && (args.reason == null || !/\S/.test(args.reason))) {

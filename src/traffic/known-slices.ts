@@ -16,7 +16,7 @@ import { type PublishedSnapshot, SnapshotService } from '../delivery/snapshot.se
 @Injectable()
 export class KnownSlices implements OnModuleInit {
   private snapshots: SnapshotService | null = null;
-  private keysOf: { snapshot: PublishedSnapshot; keys: ReadonlySet<string> } | null = null;
+  private keysOf: { snapshot: PublishedSnapshot; keys: ReadonlySet<string>; watched: ReadonlySet<string> } | null = null;
 
   constructor(private readonly moduleRef: ModuleRef) {}
 
@@ -30,10 +30,22 @@ export class KnownSlices implements OnModuleInit {
 
   /** The keys of the current snapshot, as a set built once per snapshot; empty without one. */
   current(): ReadonlySet<string> {
+    return this.of()?.keys ?? EMPTY;
+  }
+
+  /** The keys of the watched slices of the current snapshot (under a plan, or marked by hand); empty without one. */
+  watched(): ReadonlySet<string> {
+    return this.of()?.watched ?? EMPTY;
+  }
+
+  private of() {
     const snapshot = this.snapshots?.current() ?? null;
-    if (snapshot === null) return EMPTY;
-    if (this.keysOf?.snapshot !== snapshot) this.keysOf = { snapshot, keys: new Set(snapshot.definition.slices.map((s) => s.key)) };
-    return this.keysOf.keys;
+    if (snapshot === null) return null;
+    if (this.keysOf?.snapshot !== snapshot) {
+      const slices = snapshot.definition.slices;
+      this.keysOf = { snapshot, keys: new Set(slices.map((s) => s.key)), watched: new Set(slices.filter((s) => s.watched === true).map((s) => s.key)) };
+    }
+    return this.keysOf;
   }
 }
 

@@ -5,6 +5,7 @@ import { startPeriodicTask } from '../common/scheduling/periodic-task.js';
 import { InvalidInputException } from '../common/errors/switchyard.exception.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { InstanceAdmission, MAX_TRACKED_INSTANCES } from './instance-admission.js';
+import type { TakenReport } from './instance-evidence.js';
 import { KnownSlices } from './known-slices.js';
 import { decisionCeiling, implausibleCounts } from './plausible-counts.js';
 import {
@@ -78,6 +79,12 @@ export type OutcomeListener = (appName: string, outcomes: ReadonlyMap<string, Sl
 /** Told, after a flush wrote them, the slices whose outcomes it wrote (a plan's runner looks at once). */
 export type OutcomesWrittenListener = (sliceKeys: ReadonlySet<string>) => void;
 
+/**
+ * Told of every report of our SDK taken (known slices only, after admission and the buffer), with
+ * its instance: the hook per-instance figures are merged from (instance-evidence.service.ts).
+ */
+export type ReportListener = (report: TakenReport) => void;
+
 /** Who sent an Unleash request, from its headers (unleash-appname, unleash-instanceid). */
 export interface UnleashIdentity {
   readonly appName: string;
@@ -132,6 +139,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
   private ticks = 0;
   private readonly outcomeListeners = new Set<OutcomeListener>();
   private readonly writtenListeners = new Set<OutcomesWrittenListener>();
+  private readonly reportListeners = new Set<ReportListener>();
 
   constructor(
     private readonly repository: TrafficRepository,
@@ -202,6 +210,12 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     return () => this.writtenListeners.delete(listener);
   }
 
+  /** Calls `listener` with every report of our SDK taken from now on, with its instance; returns the unsubscribe. */
+  onReport(listener: ReportListener): () => void {
+    this.reportListeners.add(listener);
+    return () => this.reportListeners.delete(listener);
+  }
+
   /**
    * The body of `POST /sdk/v1/metrics`, sent with the token named `token`, received now. Throws
    * INVALID_INPUT or TRAFFIC_COUNTS_IMPLAUSIBLE (400, nothing kept); anything else is answered 202,
@@ -256,6 +270,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
       outcomes.size + comparisons.size > 0 ? { bucketStart, receivedAt, outcomes, comparisons } : undefined,
     );
     if (taken && outcomes.size > 0) for (const listener of this.outcomeListeners) listener(report.appName, outcomes);
+    if (taken) for (const listener of this.reportListeners) listener({ appName: report.appName, instanceId: report.instanceId, bucketStart, slices, outcomes, comparisons });
   }
 
   /**

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { HistoryModule } from '../history/history.module.js';
 import { SdkMetricsController, SdkMetricsFastRoute } from './traffic.controller.js';
+import { InstanceEvidenceRepository } from './instance-evidence.repository.js';
+import { InstanceEvidenceService } from './instance-evidence.service.js';
 import { KnownSlices } from './known-slices.js';
 import { OutcomesRepository } from './outcomes.repository.js';
 import { ComparisonOutcomeResolver, SliceOutcomesFieldResolver, SliceOutcomesResolver } from './outcomes.resolver.js';
@@ -35,7 +37,9 @@ import { TrafficService } from './traffic.service.js';
     SliceOutcomesFieldResolver,
     SliceOutcomesResolver,
     ComparisonOutcomeResolver,
+    InstanceEvidenceRepository,
+    InstanceEvidenceService,
   ],
-  exports: [TrafficIngestService, ServedForms, OutcomesRepository],
+  exports: [TrafficIngestService, ServedForms, OutcomesRepository, InstanceEvidenceRepository, InstanceEvidenceService],
 })
 export class TrafficModule {}

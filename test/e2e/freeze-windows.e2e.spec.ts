@@ -106,8 +106,8 @@ describe('freeze windows', () => {
   });
 
   it('an admin overrides with a reason, recorded in history beside the change; a release manager may not', async () => {
-    await t.admin.ok(CREATE_WINDOW, { key: 'year-end', timeZone: 'Pacific/Auckland', from: '2026-12-19T00:00:00.000Z', until: '2027-01-05T00:00:00.000Z' });
     await createSlice('api.get-transactions', 5);
+    await t.admin.ok(CREATE_WINDOW, { key: 'year-end', timeZone: 'Pacific/Auckland', from: '2026-12-19T00:00:00.000Z', until: '2027-01-05T00:00:00.000Z' });
 
     const forbidden = await releaseManager.error(SET_ROLLOUT, { key: 'api.get-transactions', percent: 10, freezeOverride: 'I really need it' });
     expect(forbidden.extensions).toMatchObject({ code: 'FORBIDDEN', errorCode: 'FREEZE_OVERRIDE_FORBIDDEN' });
@@ -128,10 +128,27 @@ describe('freeze windows', () => {
     expect([...replayed.freezeWindows.keys()]).toEqual(['year-end']);
   });
 
+  it('createSlice above 0 % is an exposure raise: refused in a window unless an admin overrides; at 0 % it passes', async () => {
+    await t.admin.ok(CREATE_WINDOW, { key: 'year-end', timeZone: 'Pacific/Auckland', from: '2026-12-19T00:00:00.000Z', until: '2027-01-05T00:00:00.000Z' });
+    const CREATE = `mutation($key: String!, $percent: Float!, $freezeOverride: String) { createSlice(key: $key, percent: $percent, freezeOverride: $freezeOverride) { key } }`;
+    const refused = await releaseManager.error(CREATE, { key: 'api.new-route', percent: 5 });
+    expect(refused.extensions).toMatchObject({ errorCode: 'FREEZE_WINDOW', window: 'year-end', sliceKey: 'api.new-route' });
+    expect(await sliceHistory('api.new-route')).toEqual([]);
+    expect((await releaseManager.error(CREATE, { key: 'api.new-route', percent: 5, freezeOverride: 'please' })).extensions?.errorCode).toBe('FREEZE_OVERRIDE_FORBIDDEN');
+    // At 0 % nobody is on NEW: no window stops it, and an override would let nothing through.
+    await releaseManager.ok(CREATE, { key: 'api.dark-route', percent: 0 });
+    expect((await t.admin.error(CREATE, { key: 'api.other-route', percent: 0, freezeOverride: 'why not' })).extensions?.errorCode).toBe('INVALID_INPUT');
+    await t.admin.ok(CREATE, { key: 'api.new-route', percent: 5, freezeOverride: 'regulator deadline: INC-43' });
+    const rows = await sliceHistory('api.new-route');
+    expect(rows.map((r) => r.action)).toEqual(['SLICE_CREATED', 'FREEZE_OVERRIDDEN']);
+    expect(rows[1]).toMatchObject({ after: { operation: 'createSlice', override: 'regulator deadline: INC-43' } });
+    expect((await t.admin.ok<{ verifyHistory: { ok: boolean } }>('{ verifyHistory { ok } }')).verifyHistory.ok).toBe(true);
+  });
+
   it('a window with a tag covers only the slices with that tag', async () => {
-    await t.admin.ok(CREATE_WINDOW, { key: 'payments-freeze', timeZone: 'Europe/London', from: '2026-12-19T00:00:00.000Z', until: '2026-12-21T00:00:00.000Z', tag: 'payments' });
     await createSlice('payments.provider.mpesa', 5, ['payments']);
     await createSlice('api.get-transactions', 5, ['api']);
+    await t.admin.ok(CREATE_WINDOW, { key: 'payments-freeze', timeZone: 'Europe/London', from: '2026-12-19T00:00:00.000Z', until: '2026-12-21T00:00:00.000Z', tag: 'payments' });
     expect((await releaseManager.error(SET_ROLLOUT, { key: 'payments.provider.mpesa', percent: 10 })).extensions?.errorCode).toBe('FREEZE_WINDOW');
     await releaseManager.ok(SET_ROLLOUT, { key: 'api.get-transactions', percent: 10 });
   });

@@ -5,7 +5,7 @@ import type { GraphqlClient } from '../utils/graphql-client.js';
 import { ManualClock } from '../utils/manual-clock.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 import { pathOutcome } from '../utils/outcomes.js';
-import { postSdkReport, sdkReportBody, sliceServed } from '../utils/traffic.js';
+import { postSdkReport, sdkReportBody, sliceServed, watchedAsStored } from '../utils/traffic.js';
 
 /**
  * Plans end to end (docs/plans.md), on the engine DATABASE_URL names (embedded when absent): real
@@ -73,6 +73,7 @@ describe('plans', () => {
     const body = sdkReportBody(app, `${app}-1`, { [key]: { NEW: o.newCalls, LEGACY: o.legacyCalls } }, 10_000, {
       outcomes: { [key]: { NEW: pathOutcome(ms(o.newCalls), o.newFailures), LEGACY: pathOutcome(ms(o.legacyCalls), o.legacyFailures) } },
     });
+    await watchedAsStored(t.app, t.dataSource, key);
     await postSdkReport(t.app, t.baseUrl, sdkToken, body);
   }
 
@@ -119,8 +120,20 @@ describe('plans', () => {
 
     await clock.advance(31 * MINUTE);
     await report('checkout', key, { newCalls: 20_000, newFailures: 100, legacyCalls: 20_000, legacyFailures: 100 });
-    expect(await runner.look(key)).toBe('COMPLETED');
+    expect(await runner.look(key)).toBe('ADVANCED');
     expect((await getSlice(t.admin, key)).percent).toBe(100);
+    // The last step is a step: held for its 30 minutes, its gates watched (NEW against the LEGACY of
+    // the step before, none being left at 100 %), then the plan completes.
+    await clock.advance(MINUTE);
+    await report('checkout', key, { newCalls: 5_000, newFailures: 25, legacyCalls: 0, legacyFailures: 0 });
+    expect(await runner.look(key)).toBe('HELD');
+    const last = await plan(t.admin, key);
+    expect(last).toMatchObject({ phase: 'RUNNING', currentStep: 3 });
+    expect(last.status.waitingFor.join(' ')).toMatch(/of 30 ?min/);
+    expect(last.status.nextStepEarliestAt).not.toBeNull();
+    await clock.advance(31 * MINUTE);
+    await report('checkout', key, { newCalls: 5_000, newFailures: 25, legacyCalls: 0, legacyFailures: 0 });
+    expect(await runner.look(key)).toBe('COMPLETED');
     const done = await plan(t.admin, key);
     expect(done).toMatchObject({ phase: 'COMPLETED', currentStep: 3 });
     expect(done.status.summary).toBe('completed at 100 %');
@@ -141,13 +154,15 @@ describe('plans', () => {
       ['ROLLOUT_SET', `plan:${key}`],
       ['PLAN_STEP_ADVANCED', `plan:${key}`],
       ['ROLLOUT_SET', `plan:${key}`],
+      ['PLAN_STEP_ADVANCED', `plan:${key}`],
       ['PLAN_COMPLETED', `plan:${key}`],
     ]);
     // Plan rows name no slice (replay reads slice rows as configuration); the evidence is in the row.
     expect(rows.filter((r) => r.action.startsWith('PLAN_')).every((r) => r.slice_key === null)).toBe(true);
     const advanced = rows.find((r) => r.action === 'PLAN_STEP_ADVANCED')!;
     expect(advanced.reason).toMatch(/step 1 -> 2 of 3 \(5 % -> 50 %\)/);
-    expect(advanced.after.evidence).toMatchObject({ verdict: 'ADVANCE', reporters: [{ reporter: 'checkout', newCalls: 2_100, newFailures: 10 }] });
+    expect(rows[rows.length - 1]!.reason).toMatch(/step 3 of 3 \(100 %\) held for 3\dm: FAILURE_RATE PASS; plan completed/);
+    expect(advanced.after.evidence).toMatchObject({ verdict: 'ADVANCE', reporters: [{ reporter: 'checkout/checkout-1', newCalls: 2_100, newFailures: 10 }] });
   });
 
   it('holds on too little data however long it waits, and says how much is missing', async () => {
@@ -188,7 +203,7 @@ describe('plans', () => {
     expect(last.reason).toMatch(/reporters: checkout/);
     expect(last.after.evidence).toMatchObject({
       verdict: 'FAIL',
-      failed: { gate: 'FAILURE_RATE', verdict: 'FAIL', reporters: ['checkout'] },
+      failed: { gate: 'FAILURE_RATE', verdict: 'FAIL', reporters: ['checkout/checkout-1'] },
       interval: { from: expect.any(String) },
     });
     // A finished plan frees the slice for a new one.

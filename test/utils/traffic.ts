@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { SnapshotService } from '../../src/delivery/snapshot.service.js';
+import type { DataSource } from 'typeorm';
+import { InstanceEvidenceService } from '../../src/traffic/instance-evidence.service.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
 import type { SliceFollower as FollowerView } from '../../src/cli/commands/who-follows.command.js';
 import type { GraphqlClient } from './graphql-client.js';
@@ -82,7 +84,7 @@ export async function sliceServed(app: INestApplication, key: string): Promise<v
 
 /**
  * POSTs one usage report to the real endpoint as an SDK would (expects 202), then flushes the
- * ingest buffer so that the figures are in the database when it resolves.
+ * ingest buffer and the per-instance figures so that both are in the database when it resolves.
  */
 export async function postSdkReport(app: INestApplication, baseUrl: string, sdkToken: string, body: unknown): Promise<void> {
   const res = await fetch(`${baseUrl}/sdk/v1/metrics`, {
@@ -92,4 +94,22 @@ export async function postSdkReport(app: INestApplication, baseUrl: string, sdkT
   });
   expect(res.status).toBe(202);
   await app.get(TrafficIngestService).flush();
+  await app.get(InstanceEvidenceService).flush();
+}
+
+/**
+ * Waits until the served snapshot marks slice `key` watched if the database does (a plan that
+ * started a moment ago): per-instance figures are kept for the slices the served snapshot marks
+ * watched, so a test that reports right after starting a plan waits for this first.
+ */
+export async function watchedAsStored(app: INestApplication, dataSource: DataSource, key: string): Promise<void> {
+  const rows = await dataSource.query<{ watched: boolean }[]>('SELECT watched FROM slices WHERE key = $1', [key]);
+  if (rows[0]?.watched !== true) return;
+  const snapshots = app.get(SnapshotService);
+  await readUntil(
+    () => snapshots.current()?.definition.slices.some((s) => s.key === key && s.watched === true) ?? false,
+    Boolean,
+    `slice ${key} watched in the served snapshot`,
+    10_000,
+  );
 }

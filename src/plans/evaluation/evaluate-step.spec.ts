@@ -114,7 +114,41 @@ describe('evaluateStep', () => {
     const verdict = evaluateStep(input([healthy('api', 10)]));
     expect(verdict.kind).toBe('HOLD');
     if (verdict.kind !== 'HOLD') return;
-    expect(verdict.waitingFor[0]).toBe('2,500 of 5,000 NEW calls (one reporter counts for at most 2,500: 2 apps follow)');
+    expect(verdict.waitingFor[0]).toBe('2,500 of 5,000 NEW calls (one reporter or app counts for at most 2,500)');
+  });
+
+  it('one instance of the one app that follows cannot make the minimum alone when its other instances report', () => {
+    const pod = (instance: string, newCalls: number) =>
+      reporter(`api/${instance}`, {
+        newCalls,
+        newFailures: Math.round(newCalls / 200),
+        legacyCalls: newCalls * 19,
+        legacyFailures: Math.round((newCalls * 19) / 200),
+        compared: 3000,
+      });
+    const only = { followers: ['api'] };
+    // One pod claims everything; its two siblings report a little: the pod counts for half.
+    const verdict = evaluateStep(input([pod('p1', 50_000), pod('p2', 400), pod('p3', 400)], only));
+    expect(verdict.kind === 'HOLD' && verdict.waitingFor[0]).toBe('3,300 of 5,000 NEW calls (one reporter or app counts for at most 2,500)');
+    // Spread over the pods, the same evidence is enough; and a single pod, alone, is the app.
+    expect(evaluateStep(input([pod('p1', 3000), pod('p2', 2400), pod('p3', 400)], only)).kind).toBe('ADVANCE');
+    expect(evaluateStep(input([{ ...pod('p1', 6000), compared: 8000 }], only)).kind).toBe('ADVANCE');
+  });
+
+  it("caps each app over its instances when two apps follow: one app's many pods cannot make the minimum", () => {
+    const pod = (name: string) => reporter(name, { newCalls: 2000, newFailures: 10, legacyCalls: 38000, legacyFailures: 190, compared: 1000 });
+    const verdict = evaluateStep(input([pod('api/p1'), pod('api/p2'), pod('api/p3'), reporter('web/w1', { newCalls: 100, newFailures: 0, legacyCalls: 1900, legacyFailures: 9 })]));
+    expect(verdict.kind === 'HOLD' && verdict.waitingFor[0]).toBe('2,600 of 5,000 NEW calls (one reporter or app counts for at most 2,500)');
+  });
+
+  it('names an instance whose figures disagree with the rest, without changing the verdict', () => {
+    // web/w2 never fails, on either path, where the others fail 0.5 % of the time: a host that does not report its failures.
+    const pod = (name: string, calls: number, rate: number) =>
+      reporter(name, { newCalls: calls, newFailures: Math.round(calls * rate), legacyCalls: calls * 19, legacyFailures: Math.round(calls * 19 * rate), compared: 1000 });
+    const pods = [pod('api/p1', 4000, 0.005), pod('api/p2', 4000, 0.005), pod('web/w1', 4000, 0.005), pod('web/w2', 500, 0)];
+    const verdict = evaluateStep(input(pods, { gates: { failureRate: { ceiling: 0.2, onFail: 'ROLLBACK' } } }));
+    expect(verdict.kind).toBe('ADVANCE');
+    expect(verdict.gates[0]!.figures.disagreeing).toBe('web/w2');
   });
 
   it('with one follower, its evidence is enough; evidence from apps that do not follow is not', () => {

@@ -18,7 +18,7 @@ import { latencyGate } from './latency-gate.js';
 import { mismatchGate } from './mismatch-gate.js';
 import { observedShareGate } from './observed-share-gate.js';
 import { DEFAULT_PARAMETERS, type EvaluationParameters } from './parameters.js';
-import { type CleanReporter, cappedEvidence, checkReporters, pool } from './reporters.js';
+import { appOf, type CleanReporter, capBites, cappedEvidence, checkReporters, pool } from './reporters.js';
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** Durations (ms) and minimums: non-negative safe integers; a year of 1e300 ms is as refusable as NaN. */
@@ -50,15 +50,17 @@ function evaluateGates(gates: PlanGates, basisPoints: number | null, context: Ga
 }
 
 /**
- * The recent window's figures, pooled over the reporters accepted in the step's own evidence and
- * whose recent figures are counts too; null when absent, malformed, or starting at minute 0 (then
+ * The recent window's figures, pooled over the apps with a reporter accepted in the step's own
+ * evidence and whose recent figures are counts too; null when absent, malformed, or starting at minute 0 (then
  * it is the whole step's evidence, already tested).
  */
 function recentWindow(recent: StepInput['recent'], accepted: readonly CleanReporter[], followers: readonly string[]): GateContext['recent'] {
   const startMinute = recent?.startMinute;
   if (!nonNegative(startMinute) || startMinute === 0) return null;
-  const names = new Set(accepted.map((r) => r.reporter));
-  const checked = checkReporters(Array.isArray(recent?.evidence) ? recent.evidence : [], followers).accepted.filter((r) => names.has(r.reporter));
+  // The recent window is read per app (its reporters are apps), the step's evidence per app and
+  // per instance (`app/instance`): an app counts when some reporter of it was accepted.
+  const apps = new Set(accepted.map((r) => appOf(r.reporter)));
+  const checked = checkReporters(Array.isArray(recent?.evidence) ? recent.evidence : [], followers).accepted.filter((r) => apps.has(r.reporter));
   return { pooled: pool(checked), startMinute };
 }
 
@@ -111,15 +113,11 @@ export function evaluateStep(input: StepInput, parameters: EvaluationParameters 
       waitingFor.push(label('?', 'a valid minimum'));
       return;
     }
-    const have = cappedEvidence(
-      accepted.map((r) => ({ reporter: r, value: value(r) })),
-      need,
-      followerApps,
-      parameters.maxReporterShare,
-    );
+    const values = accepted.map((r) => ({ reporter: r, value: value(r) }));
+    const have = cappedEvidence(values, need, followerApps, parameters.maxReporterShare);
     if (have < need) {
-      const capped = followerApps > 1 && accepted.some((r) => r.follows && value(r) > need * parameters.maxReporterShare);
-      const note = capped ? ` (one reporter counts for at most ${formatCount(Math.ceil(need * parameters.maxReporterShare))}: ${followerApps} apps follow)` : '';
+      const capped = capBites(values, need, followerApps, parameters.maxReporterShare);
+      const note = capped ? ` (one reporter or app counts for at most ${formatCount(Math.ceil(need * parameters.maxReporterShare))})` : '';
       waitingFor.push(label(formatCount(have), formatCount(need)) + note);
     }
   };

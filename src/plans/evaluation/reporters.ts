@@ -139,13 +139,43 @@ export function pool(reporters: readonly CleanReporter[]): Pooled {
 }
 
 /**
- * The evidence toward a minimum (NEW calls, comparisons), counting followers' reporters only, each
- * capped at `maxShare` of the minimum when more than one app follows: no single reporter makes the
- * minimum by itself when several follow, however much it claims. With one follower, it may.
+ * The evidence toward a minimum (NEW calls, comparisons), counting followers' reporters only.
+ * Reporters are apps, or `app/instance` where the service keeps per-instance figures (watched
+ * slices). Two caps, each at `maxShare` of the minimum:
+ *  - each reporter (an instance, or what an app reported beyond its instances' figures), when the
+ *    followers' reporters include two or more instances (`app/instance`): no single pod makes the
+ *    minimum by itself. An app's remainder does not count toward the two (it is not an instance:
+ *    reports from before the slice was watched would otherwise cap a lone pod for good);
+ *  - each app (its reporters together), when two or more apps follow.
+ * With one follower app with one reporter, it may make the minimum alone.
  */
 export function cappedEvidence(values: readonly { reporter: CleanReporter; value: number }[], minimum: number, followerApps: number, maxShare: number): number {
-  const cap = followerApps > 1 ? Math.ceil(minimum * maxShare) : Infinity;
+  const cap = Math.ceil(minimum * maxShare);
+  const counted = values.filter((v) => v.reporter.follows);
+  const reporterCap = instancesIn(counted) > 1 ? cap : Infinity;
+  const appCap = followerApps > 1 ? cap : Infinity;
+  const perApp = new Map<string, number>();
+  for (const { reporter, value } of counted) {
+    const app = appOf(reporter.reporter);
+    perApp.set(app, (perApp.get(app) ?? 0) + Math.min(value, reporterCap));
+  }
   let total = 0;
-  for (const { reporter, value } of values) if (reporter.follows) total += Math.min(value, cap);
+  for (const value of perApp.values()) total += Math.min(value, appCap);
   return total;
+}
+
+/** Whether a cap of cappedEvidence bit: some follower's reporter, or app, holds more than `maxShare` of the minimum while its cap applies. */
+export function capBites(values: readonly { reporter: CleanReporter; value: number }[], minimum: number, followerApps: number, maxShare: number): boolean {
+  const limit = minimum * maxShare;
+  const counted = values.filter((v) => v.reporter.follows);
+  if (instancesIn(counted) > 1 && counted.some((v) => v.value > limit)) return true;
+  if (followerApps <= 1) return false;
+  const perApp = new Map<string, number>();
+  for (const { reporter, value } of counted) perApp.set(appOf(reporter.reporter), (perApp.get(appOf(reporter.reporter)) ?? 0) + value);
+  return [...perApp.values()].some((v) => v > limit);
+}
+
+/** How many of these reporters are instances (`app/instance`), not apps. */
+function instancesIn(values: readonly { reporter: CleanReporter }[]): number {
+  return values.filter((v) => v.reporter.reporter.includes('/')).length;
 }

@@ -243,8 +243,7 @@ export function statusOf(p: PlanRecord, look: PlanLook | null): PlanStatus {
     })),
     lastVerdict: look?.verdict ?? null,
     lookedAt: look === null ? null : new Date(look.at),
-    nextStepEarliestAt:
-      (p.phase === 'RUNNING' || p.phase === 'PAUSED') && next !== undefined && p.stepStartedAt !== null ? new Date(Date.parse(p.stepStartedAt) + step.minDurationMs) : null,
+    nextStepEarliestAt: (p.phase === 'RUNNING' || p.phase === 'PAUSED') && p.stepStartedAt !== null ? new Date(Date.parse(p.stepStartedAt) + step.minDurationMs) : null,
   };
 }
 

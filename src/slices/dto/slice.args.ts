@@ -95,6 +95,9 @@ export class CreateSliceArgs extends ChangeWithReasonArgs {
   @ValidateNested()
   @Type(() => TargetingInput)
   targeting?: TargetingInput | null;
+
+  @FreezeOverrideField()
+  freezeOverride?: string | null;
 }
 
 @ArgsType()

@@ -1,0 +1,126 @@
+import { PlanRunner } from '../../src/plans/plan-runner.js';
+import { InstanceEvidenceService } from '../../src/traffic/instance-evidence.service.js';
+import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { ManualClock } from '../utils/manual-clock.js';
+import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
+import { pathOutcome } from '../utils/outcomes.js';
+import { postSdkReport, sdkReportBody, sliceServed, watchedAsStored } from '../utils/traffic.js';
+
+/**
+ * Each instance's share of a plan's evidence (docs/plans.md, "Reporters"), end to end on the
+ * engine DATABASE_URL names: SDK reports of several pods of one app posted to the real endpoint,
+ * per-instance figures kept for the watched slice (instance_outcome_buckets), and the plan's look
+ * capping each pod and naming the one whose figures disagree with the rest.
+ */
+
+const PLAN = `id phase currentStep status { waitingFor lastVerdict gates { gate verdict figures } }`;
+const CREATE = `mutation($sliceKey: String!, $steps: [PlanStepInput!]!, $gates: PlanGatesInput) { createPlan(sliceKey: $sliceKey, steps: $steps, gates: $gates) { ${PLAN} } }`;
+const START = `mutation($sliceKey: String!) { startPlan(sliceKey: $sliceKey, reason: "ramp") { ${PLAN} } }`;
+const READ = `query($sliceKey: String!) { plan(sliceKey: $sliceKey) { ${PLAN} } }`;
+const MINUTE = 60_000;
+
+interface PlanView {
+  phase: string;
+  currentStep: number;
+  status: { waitingFor: string[]; lastVerdict: string | null; gates: { gate: string; verdict: string; figures: Record<string, unknown> }[] };
+}
+
+describe('plans: per-instance evidence', () => {
+  let t: TestApp;
+  let clock: ManualClock;
+  let sdkToken: string;
+  let runner: PlanRunner;
+
+  beforeAll(async () => {
+    clock = new ManualClock(new Date());
+    t = await createTestApp({}, { clock });
+    runner = t.app.get(PlanRunner);
+    runner.stopLooking();
+    sdkToken = await t.tokenFor('sdk');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** One pod's report: `newCalls` NEW calls and 19 times as many LEGACY ones, both failing at `rate`. */
+  async function report(key: string, app: string, instance: string, newCalls: number, rate = 0.005): Promise<void> {
+    const ms = (n: number) => Array.from({ length: n }, (_, i) => 10 + (i % 50));
+    const legacyCalls = newCalls * 19;
+    const body = sdkReportBody(app, instance, { [key]: { NEW: newCalls, LEGACY: legacyCalls } }, 10_000, {
+      outcomes: { [key]: { NEW: pathOutcome(ms(newCalls), Math.round(newCalls * rate)), LEGACY: pathOutcome(ms(legacyCalls), Math.round(legacyCalls * rate)) } },
+    });
+    await watchedAsStored(t.app, t.dataSource, key);
+    await postSdkReport(t.app, t.baseUrl, sdkToken, body);
+  }
+
+  async function startPlan(key: string, minNewCalls: number, ceilingPercent = 5): Promise<void> {
+    await createSlice(t.admin, { key });
+    await sliceServed(t.app, key);
+    const steps = [
+      { percent: 5, minDuration: '30m', minNewCalls },
+      { percent: 50, minDuration: '30m', minNewCalls },
+      { percent: 100, minDuration: '30m', minNewCalls },
+    ];
+    await t.admin.ok(CREATE, { sliceKey: key, steps, gates: { failureRate: { ceilingPercent, onFail: 'ROLLBACK' } } });
+    await t.admin.ok(START, { sliceKey: key });
+  }
+
+  const plan = async (key: string) => (await t.admin.ok<{ plan: PlanView }>(READ, { sliceKey: key })).plan;
+
+  it("one pod cannot make a step's minimum alone when its siblings report; spread over the pods, the evidence is enough", async () => {
+    const key = uniqueKey('plans.pods');
+    await startPlan(key, 1_000);
+    // pod-1 claims five times the minimum; pod-2 reports a little. One app follows.
+    await report(key, 'checkout', 'pod-1', 5_000);
+    await report(key, 'checkout', 'pod-2', 100);
+    const rows = await t.dataSource.query<{ instance_id: string; new_calls: string }[]>(
+      'SELECT instance_id, new_calls::text FROM instance_outcome_buckets WHERE slice_key = $1 ORDER BY instance_id',
+      [key],
+    );
+    expect(rows).toEqual([
+      { instance_id: 'pod-1', new_calls: '5000' },
+      { instance_id: 'pod-2', new_calls: '100' },
+    ]);
+    await clock.advance(31 * MINUTE);
+    await report(key, 'checkout', 'pod-2', 50);
+    expect(await runner.look(key)).toBe('HELD');
+    expect((await plan(key)).status.waitingFor).toContain('650 of 1,000 NEW calls (one reporter or app counts for at most 500)');
+
+    // pod-2 catches up: 500 (pod-1, capped) + 500 (pod-2, capped) is the minimum.
+    await report(key, 'checkout', 'pod-2', 400);
+    expect(await runner.look(key)).toBe('ADVANCED');
+    expect((await getSlice(t.admin, key)).percent).toBe(50);
+    const [advanced] = await t.dataSource.query<{ after: { evidence: { reporters: { reporter: string; newCalls: number }[] } } }[]>(
+      `SELECT after FROM history WHERE action = 'PLAN_STEP_ADVANCED' AND after->>'sliceKey' = $1`,
+      [key],
+    );
+    expect(advanced!.after.evidence.reporters.map((r) => [r.reporter, r.newCalls])).toEqual([
+      ['checkout/pod-1', 5_000],
+      ['checkout/pod-2', 550],
+    ]);
+  });
+
+  it('names the pod whose figures disagree with the rest, without changing the verdict', async () => {
+    const key = uniqueKey('plans.odd');
+    await startPlan(key, 1_000, 20);
+    await report(key, 'checkout', 'pod-1', 4_000);
+    await report(key, 'checkout', 'pod-2', 4_000);
+    await report(key, 'billing', 'pod-1', 4_000);
+    // billing/pod-2 never fails, on either path, where every other pod fails 0.5 % of the time.
+    await report(key, 'billing', 'pod-2', 500, 0);
+    await clock.advance(MINUTE);
+    expect(await runner.look(key)).toBe('HELD');
+    const gate = (await plan(key)).status.gates[0]!;
+    expect(gate).toMatchObject({ gate: 'FAILURE_RATE', verdict: 'PASS' });
+    expect(gate.figures.disagreeing).toBe('billing/pod-2');
+  });
+
+  it('keeps nothing per instance for slices that are not watched', async () => {
+    const key = uniqueKey('plans.unwatched');
+    await createSlice(t.admin, { key, percent: 5 });
+    await sliceServed(t.app, key);
+    await report(key, 'checkout', 'pod-1', 100);
+    expect(t.app.get(InstanceEvidenceService).stats().held).toBe(0);
+    expect(await t.dataSource.query('SELECT 1 FROM instance_outcome_buckets WHERE slice_key = $1', [key])).toEqual([]);
+  });
+});
