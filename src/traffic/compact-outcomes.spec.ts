@@ -217,6 +217,6 @@ describe('compactOutcomes against outcomes (property)', () => {
 });
 
 /** `outcomes` may carry a path with no calls (`{ calls: 0, ... }`); the compact form says 0 (absent). Neither is stored. */
-function withoutEmptyPaths([key, slice]: [string, Record<string, { calls: number } | undefined>]) {
+function withoutEmptyPaths([key, slice]: [string, Record<string, { calls: number } | undefined>]): [string, unknown] {
   return [key, Object.fromEntries(Object.entries(slice).filter(([, p]) => p !== undefined && p.calls > 0))];
 }
