@@ -18,6 +18,8 @@ import { StreamHub } from './stream-hub.service.js';
 
 const SNAPSHOT_PATH = '/sdk/v1/snapshot';
 const STREAM_PATH = '/sdk/v1/stream';
+/** A 202 has no body. */
+const ACCEPTED_HEADERS: Readonly<Record<string, string>> = { 'content-length': '0' };
 
 /**
  * A GET (or HEAD) endpoint answered on the fast path: authenticated, given a request id, refused
@@ -48,6 +50,8 @@ export interface FastPostRoute {
   readonly bareToken: boolean;
   /** Takes the parsed body of a caller whose token grants READ_CONFIG; the request is answered 202 unless it throws. */
   receive(body: unknown, principal: Principal): void;
+  /** Headers of the 202 besides `content-length: 0` (e.g. what the endpoint can read: traffic.controller.ts). */
+  readonly acceptedHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -88,7 +92,8 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
   route(route: FastRoute | FastPostRoute): void {
     const routes: Map<string, FastRoute | FastPostRoute> = route.method === 'POST' ? this.postRoutes : this.routes;
     if (routes.has(route.path)) throw new Error(`fast route ${route.method ?? 'GET'} ${route.path} is defined twice`);
-    routes.set(route.path, route);
+    // The 202's headers made once, not per request.
+    routes.set(route.path, route.method === 'POST' ? { ...route, acceptedHeaders: { ...route.acceptedHeaders, ...ACCEPTED_HEADERS } } : route);
   }
 
   /** Puts this handler in front of the server's other request listeners (Express). */
@@ -134,7 +139,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     if (principal === null) return;
     const body = await readJsonBody(req, this.config.maxBodyBytes);
     route.receive(body, principal);
-    res.writeHead(202, { 'content-length': '0' });
+    res.writeHead(202, route.acceptedHeaders ?? ACCEPTED_HEADERS);
     res.end();
   }
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  addCount,
   type BufferLimits,
   bucketStartFor,
   DEFAULT_BUFFER_LIMITS,
@@ -445,5 +446,27 @@ describe('TrafficBuffer: outcomes of many reports', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('addCount (outcome sums held as numbers while they are safe integers)', () => {
+  it('adds counts exactly as bigints do, saturating at the largest bigint (property)', () => {
+    const count = fc.oneof(fc.nat(1_000), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constant(Number.MAX_SAFE_INTEGER));
+    fc.assert(
+      fc.property(fc.array(count, { maxLength: 2_000 }), (counts) => {
+        let held: number | bigint = 0;
+        let exact = 0n;
+        for (const c of counts) {
+          held = addCount(held, c);
+          exact = saturatedSum(exact, BigInt(c));
+          expect(BigInt(held)).toBe(exact);
+          if (typeof held === 'number') expect(Number.isSafeInteger(held)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(addCount(Number.MAX_SAFE_INTEGER - 1, 1)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(addCount(Number.MAX_SAFE_INTEGER, 1)).toBe(2n ** 53n);
+    expect(addCount(MAX_CELL_COUNT, Number.MAX_SAFE_INTEGER)).toBe(MAX_CELL_COUNT);
   });
 });

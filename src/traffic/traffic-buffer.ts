@@ -234,7 +234,7 @@ export class TrafficBuffer {
   /** Cells held per app name and per owner token: the shares the limits bound. */
   private cellsPerApp = new Map<string, number>();
   private cellsPerToken = new Map<string, number>();
-  private outcomeCells = new Map<string, OutcomeCell>();
+  private outcomeCells = new Map<string, HeldOutcomeCell>();
   private samples: BufferedSample[] = [];
   private samplesPerSlice = new Map<string, number>();
   /** Samples not kept since start (the buffer's sample room full). */
@@ -352,25 +352,25 @@ export class TrafficBuffer {
   private addToOutcomeCell(u: OutcomeUpdate, appName: string, bucketStart: number, owner: string): void {
     let held = this.outcomeCells.get(u.key);
     if (held === undefined) {
-      held = { kind: u.kind, sliceKey: u.sliceKey, appName, bucketStart, path: u.path, sums: u.kind === 'outcome' ? [0n, 0n] : [0n, 0n, 0n, 0n], latency: new Map(), owner };
+      held = { kind: u.kind, sliceKey: u.sliceKey, appName, bucketStart, path: u.path, sums: u.kind === 'outcome' ? [0, 0] : [0, 0, 0, 0], latency: new Map(), owner };
       this.holdOutcomeCell(u.key, held);
     }
     const sums = held.sums;
     if (u.outcome !== undefined) {
-      sums[0] = saturatedSum(sums[0]!, BigInt(u.outcome.calls));
-      if (u.outcome.failures > 0) sums[1] = saturatedSum(sums[1]!, BigInt(u.outcome.failures));
+      sums[0] = addCount(sums[0]!, u.outcome.calls);
+      if (u.outcome.failures > 0) sums[1] = addCount(sums[1]!, u.outcome.failures);
       const latency = held.latency;
-      for (const [bucket, count] of u.outcome.latency) latency.set(bucket, saturatedSum(latency.get(bucket) ?? 0n, BigInt(count)));
+      for (const [bucket, count] of u.outcome.latency) latency.set(bucket, addCount(latency.get(bucket) ?? 0, count));
     } else if (u.comparison !== undefined) {
       const c = u.comparison;
-      sums[0] = saturatedSum(sums[0]!, BigInt(c.compared));
-      sums[1] = saturatedSum(sums[1]!, BigInt(c.mismatches));
-      sums[2] = saturatedSum(sums[2]!, BigInt(c.otherFailures));
-      sums[3] = saturatedSum(sums[3]!, BigInt(c.timeouts));
+      sums[0] = addCount(sums[0]!, c.compared);
+      sums[1] = addCount(sums[1]!, c.mismatches);
+      sums[2] = addCount(sums[2]!, c.otherFailures);
+      sums[3] = addCount(sums[3]!, c.timeouts);
     }
   }
 
-  private holdOutcomeCell(key: string, cell: OutcomeCell): void {
+  private holdOutcomeCell(key: string, cell: HeldOutcomeCell): void {
     this.outcomeCells.set(key, cell);
     this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
     this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
@@ -380,8 +380,8 @@ export class TrafficBuffer {
   private addOutcomeCell(key: string, cell: OutcomeCell): void {
     const held = this.outcomeCells.get(key);
     if (held !== undefined) {
-      for (let i = 0; i < held.sums.length; i++) held.sums[i] = saturatedSum(held.sums[i]!, cell.sums[i]!);
-      for (const [bucket, count] of cell.latency) held.latency.set(bucket, saturatedSum(held.latency.get(bucket) ?? 0n, count));
+      for (let i = 0; i < held.sums.length; i++) held.sums[i] = saturatedSum(BigInt(held.sums[i]!), cell.sums[i]!);
+      for (const [bucket, count] of cell.latency) held.latency.set(bucket, saturatedSum(BigInt(held.latency.get(bucket) ?? 0), count));
       return;
     }
     this.holdOutcomeCell(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
@@ -419,9 +419,9 @@ export class TrafficBuffer {
       followers: [...this.followers.values()].sort(
         (a, b) => cmp(a.sliceKey, b.sliceKey) || cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId),
       ),
-      outcomeCells: [...this.outcomeCells.values()].sort(
-        (a, b) => cmp(a.kind, b.kind) || cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path ?? '', b.path ?? ''),
-      ),
+      outcomeCells: [...this.outcomeCells.values()]
+        .map(asBigints)
+        .sort((a, b) => cmp(a.kind, b.kind) || cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path ?? '', b.path ?? '')),
       samples: this.samples,
     };
     this.outcomeCells = new Map();
@@ -476,6 +476,38 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * An outcome cell while it is held: its sums are numbers as long as they are safe integers (a
+ * bigint operation allocates, and a report adds to some 100 cells), bigints beyond (see addCount).
+ * `drain` hands out OutcomeCells, all bigints.
+ */
+interface HeldOutcomeCell extends Omit<OutcomeCell, 'sums' | 'latency'> {
+  readonly sums: Sum[];
+  readonly latency: Map<number, Sum>;
+}
+type Sum = number | bigint;
+
+/**
+ * `held + count` (a count: a safe integer ≥ 0), exactly: a number while the sum is a safe integer
+ * (the floating-point sum of two safe integers is exact when it is at most 2^53 - 1, and at least
+ * 2^53 when the exact sum is), then a bigint saturating at MAX_CELL_COUNT.
+ */
+export function addCount(held: Sum, count: number): Sum {
+  if (typeof held === 'number') {
+    const sum = held + count;
+    if (sum <= Number.MAX_SAFE_INTEGER) return sum;
+    return saturatedSum(BigInt(held), BigInt(count));
+  }
+  return saturatedSum(held, BigInt(count));
+}
+
+function asBigints(cell: HeldOutcomeCell): OutcomeCell {
+  const big = (n: Sum) => (typeof n === 'bigint' ? n : BigInt(n));
+  const latency = new Map<number, bigint>();
+  for (const [bucket, count] of cell.latency) latency.set(bucket, big(count));
+  return { ...cell, sums: cell.sums.map(big), latency };
+}
+
 /** `a + b`, at most MAX_CELL_COUNT (counts are never negative). */
 export function saturatedSum(a: bigint, b: bigint): bigint {
   const sum = a + b;
@@ -509,12 +541,14 @@ interface OutcomeUpdate {
 /** The cells a report's outcomes and comparisons add to (zero counts skipped). */
 function outcomeUpdatesOf(entry: OutcomesEntry, appName: string): OutcomeUpdate[] {
   const updates: OutcomeUpdate[] = [];
+  // outcomeKeyOf's keys, their common parts made once per report rather than once per cell.
+  const newTail = `\u0000${entry.bucketStart}\u0000NEW\u0000${appName}`;
+  const legacyTail = `\u0000${entry.bucketStart}\u0000LEGACY\u0000${appName}`;
   for (const [sliceKey, slice] of entry.outcomes) {
-    for (const path of ['NEW', 'LEGACY'] as const) {
-      const outcome = slice[path];
-      if (outcome === undefined || outcome.calls === 0) continue;
-      updates.push({ key: outcomeKeyOf('outcome', sliceKey, entry.bucketStart, path, appName), kind: 'outcome', sliceKey, path, outcome });
-    }
+    const next = slice.NEW;
+    if (next !== undefined && next.calls > 0) updates.push({ key: `outcome\u0000${sliceKey}${newTail}`, kind: 'outcome', sliceKey, path: 'NEW', outcome: next });
+    const legacy = slice.LEGACY;
+    if (legacy !== undefined && legacy.calls > 0) updates.push({ key: `outcome\u0000${sliceKey}${legacyTail}`, kind: 'outcome', sliceKey, path: 'LEGACY', outcome: legacy });
   }
   for (const [sliceKey, comparison] of entry.comparisons) {
     if (comparison.compared + comparison.otherFailures + comparison.timeouts === 0) continue;

@@ -214,7 +214,7 @@ export function parseSdkReport(body: unknown): ParsedReport {
       }
     }
   }
-  const outcomes = parseOutcomes(v, body.outcomes);
+  const outcomes = outcomesOf(v, body);
   const comparisons = parseComparisons(v, body.comparisons);
   if (v.list.length > 0) return { ok: false, violations: v.list };
   return { ok: true, value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices, final, metricsIntervalMs, outcomes, comparisons } };
@@ -237,6 +237,113 @@ function sliceKeyed(v: Violations, value: unknown, field: string): string[] | nu
     v.add(`${field}[${JSON.stringify(key)}]`, 'is not a slice key (lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -)');
     return false;
   });
+}
+
+/**
+ * The report's outcomes, from whichever member carries them: `outcomes` (every SDK) or
+ * `compactOutcomes` (an SDK that was told this service reads it: docs/outcomes.md, "The compact
+ * form"). Both are held to the same rules and give the same figures; a report with both is refused.
+ */
+function outcomesOf(v: Violations, body: Json): Map<string, SliceOutcomeReport> {
+  const compact = body.compactOutcomes;
+  if (compact === undefined || compact === null) return parseOutcomes(v, body.outcomes);
+  if (body.outcomes !== undefined && body.outcomes !== null) {
+    v.add('compactOutcomes', 'must not come with outcomes: send one or the other');
+    return new Map();
+  }
+  return parseCompactOutcomes(v, compact);
+}
+
+/** The compact form's versions this service reads (the `switchyard-compact-outcomes` response header). */
+export const COMPACT_OUTCOMES_FORMATS: readonly number[] = [1];
+
+const COMPACT_PATH_SHAPE = 'must be 0 (no calls) or [failures, first bucket, count or -gap, ...]: see docs/outcomes.md, "The compact form"';
+
+/**
+ * `compactOutcomes` (docs/outcomes.md, "The compact form"): `{ "format": 1, "scheme": "log2pct-v1",
+ * "slices": [[sliceKey, NEW, LEGACY], ...] }`, each path `0` or `[failures, firstBucket, ...]`
+ * where a positive integer is the count of the current bucket (then the next bucket is current)
+ * and a negative one skips that many buckets. `calls` is the sum of the counts. Each histogram has
+ * exactly one encoding (no zero count, no gap first, last or twice in a row), so the rules are those
+ * of `outcomes`: the same figures, the same bounds.
+ */
+function parseCompactOutcomes(v: Violations, value: unknown): Map<string, SliceOutcomeReport> {
+  const out = new Map<string, SliceOutcomeReport>();
+  if (!isObject(value)) {
+    v.add('compactOutcomes', 'must be { "format": 1, "scheme": "log2pct-v1", "slices": [[sliceKey, NEW, LEGACY], ...] }');
+    return out;
+  }
+  if (typeof value.format !== 'number' || !COMPACT_OUTCOMES_FORMATS.includes(value.format)) {
+    v.add('compactOutcomes.format', `must be one of ${COMPACT_OUTCOMES_FORMATS.join(', ')}`);
+    return out;
+  }
+  if (value.scheme !== LATENCY_SCHEME) {
+    v.add('compactOutcomes.scheme', `must be "${LATENCY_SCHEME}"`);
+    return out;
+  }
+  const slices = value.slices;
+  if (!Array.isArray(slices) || slices.length > MAX_OUTCOME_SLICES) {
+    v.add('compactOutcomes.slices', `must be an array of at most ${MAX_OUTCOME_SLICES} [sliceKey, NEW, LEGACY] entries`);
+    return out;
+  }
+  for (let i = 0; i < slices.length; i++) {
+    const entry: unknown = slices[i];
+    if (!Array.isArray(entry) || entry.length !== 3) {
+      v.add(`compactOutcomes.slices[${i}]`, 'must be [sliceKey, NEW, LEGACY]');
+      continue;
+    }
+    const key: unknown = entry[0];
+    if (typeof key !== 'string' || !SLICE_KEY_PATTERN.test(key)) {
+      v.add(`compactOutcomes.slices[${i}][0]`, 'is not a slice key (lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -)');
+      continue;
+    }
+    if (out.has(key)) {
+      v.add(`compactOutcomes.slices[${i}][0]`, 'names a slice already given: each slice at most once');
+      continue;
+    }
+    const next = parseCompactPath(v, entry[1], i, 1);
+    const legacy = parseCompactPath(v, entry[2], i, 2);
+    const slice: { NEW?: PathOutcomeReport; LEGACY?: PathOutcomeReport } = {};
+    if (next !== undefined && next !== null) slice.NEW = next;
+    if (legacy !== undefined && legacy !== null) slice.LEGACY = legacy;
+    out.set(key, slice);
+  }
+  return out;
+}
+
+/** One path of the compact form: undefined for 0 (no calls), null after a violation. */
+function parseCompactPath(v: Violations, value: unknown, i: number, at: 1 | 2): PathOutcomeReport | null | undefined {
+  if (value === 0) return undefined;
+  const field = `compactOutcomes.slices[${i}][${at}]`;
+  if (!Array.isArray(value) || value.length < 3) return (v.add(field, COMPACT_PATH_SHAPE), null);
+  const failures: unknown = value[0];
+  if (!isCount(failures)) return (v.add(`${field}[0]`, 'failures: must be a non-negative integer, at most the calls'), null);
+  const first: unknown = value[1];
+  if (!isLatencyBucket(first)) return (v.add(`${field}[1]`, 'the first bucket: must be an integer from 0 to 551'), null);
+  const latency: [number, number][] = [];
+  let bucket = first;
+  let calls = 0;
+  let gapBefore = true;
+  for (let j = 2; j < value.length; j++) {
+    const n: unknown = value[j];
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n === 0) {
+      return (v.add(`${field}[${j}]`, 'must be a positive integer count or a negative integer gap'), null);
+    }
+    if (n < 0) {
+      if (gapBefore || j === value.length - 1) return (v.add(`${field}[${j}]`, 'a gap must come between two counts'), null);
+      bucket -= n;
+      gapBefore = true;
+      continue;
+    }
+    if (!isLatencyBucket(bucket)) return (v.add(`${field}[${j}]`, 'lies beyond the last bucket (551)'), null);
+    calls += n;
+    if (!Number.isSafeInteger(calls)) return (v.add(field, 'the counts must sum to at most 2^53 - 1 calls'), null);
+    latency.push([bucket, n]);
+    bucket++;
+    gapBefore = false;
+  }
+  if (failures > calls) return (v.add(`${field}[0]`, 'failures: must be a non-negative integer, at most the calls'), null);
+  return { calls, failures, latency };
 }
 
 function parseOutcomes(v: Violations, value: unknown): Map<string, SliceOutcomeReport> {

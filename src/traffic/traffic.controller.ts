@@ -1,12 +1,21 @@
-import { Body, Controller, HttpCode, Injectable, type OnModuleInit, Post, Req } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Injectable, type OnModuleInit, Post, Req } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { type AuthenticatedRequest, Requires } from '../access/auth.decorators.js';
 import { Permission } from '../access/roles.js';
 import { DeliveryHttpHandler } from '../delivery/delivery-http.handler.js';
 import { TrafficIngestService } from './traffic-ingest.service.js';
+import { COMPACT_OUTCOMES_FORMATS } from './traffic-report.js';
 
 /** The SDK's usage report (client-sdk/PROTOCOL.md, "Usage reports"; docs/outcomes.md). */
 export const SDK_METRICS_PATH = '/sdk/v1/metrics';
+
+/**
+ * Sent with every 202 of the endpoint: the versions of the compact outcome form this service reads
+ * (docs/outcomes.md, "The compact form"). An SDK switches to it only once told so, and back when an
+ * answer lacks it (an older instance behind the same load balancer).
+ */
+export const COMPACT_OUTCOMES_HEADER = 'switchyard-compact-outcomes';
+const COMPACT_OUTCOMES_VALUE = COMPACT_OUTCOMES_FORMATS.join(', ');
 
 /**
  * `POST /sdk/v1/metrics`, answered on the HTTP fast path (DeliveryHttpHandler: before Express,
@@ -33,7 +42,13 @@ export class SdkMetricsFastRoute implements OnModuleInit {
   onModuleInit(): void {
     // Through ModuleRef, as UnleashHttpRoutes does: TrafficModule does not import DeliveryModule.
     const delivery = this.moduleRef.get(DeliveryHttpHandler, { strict: false });
-    delivery.route({ method: 'POST', path: SDK_METRICS_PATH, bareToken: false, receive: (body, principal) => this.ingest.receiveSdkReport(body, principal.name) });
+    delivery.route({
+      method: 'POST',
+      path: SDK_METRICS_PATH,
+      bareToken: false,
+      receive: (body, principal) => this.ingest.receiveSdkReport(body, principal.name),
+      acceptedHeaders: { [COMPACT_OUTCOMES_HEADER]: COMPACT_OUTCOMES_VALUE },
+    });
   }
 }
 
@@ -48,6 +63,7 @@ export class SdkMetricsController {
 
   @Post('metrics')
   @HttpCode(202)
+  @Header(COMPACT_OUTCOMES_HEADER, COMPACT_OUTCOMES_VALUE)
   @Requires(Permission.READ_CONFIG)
   report(@Req() req: AuthenticatedRequest, @Body() body: unknown): void {
     // AuthGuard has run (the route requires a permission): the principal is set.

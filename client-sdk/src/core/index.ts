@@ -33,6 +33,7 @@ export {
   LATENCY_MIN_MS,
   LATENCY_MAX_MS,
   LATENCY_BUCKETS,
+  compactOf,
   latencyBucketOf,
   latencyBucketValue,
   isLatencyBucket,

@@ -65,6 +65,23 @@ export function sparseOf(counts: ArrayLike<number>): [number, number][] {
   return pairs;
 }
 
+/**
+ * A sparse histogram (at least one pair) in the compact report form (docs/outcomes.md, "The
+ * compact form"): the first bucket, then each bucket's count in turn, a run of empty buckets
+ * written as its length negated. `[[402, 3], [403, 1], [410, 2]]` is `[402, 3, 1, -6, 2]`.
+ */
+export function compactOf(histogram: SparseHistogram): number[] {
+  const out: number[] = [];
+  let next = -1;
+  for (const [bucket, count] of histogram) {
+    if (next === -1) out.push(bucket);
+    else if (bucket > next) out.push(next - bucket);
+    out.push(count);
+    next = bucket + 1;
+  }
+  return out;
+}
+
 /** Adds histograms bucket by bucket: the exact merge (order does not matter). */
 export function mergeSparse(histograms: Iterable<SparseHistogram>): [number, number][] {
   const sums = new Map<number, number>();

@@ -33,6 +33,11 @@ export class ProtocolServer {
   /** Usage reports received (POST METRICS bodies, parsed), oldest first; the default answer is 202. */
   readonly reports: unknown[] = [];
   metricsHandler: Handler | null = null;
+  /**
+   * Answers accepted reports with `switchyard-compact-outcomes: 1`, as the service does since it
+   * reads the compact outcome form (docs/outcomes.md); false (the default): an older service.
+   */
+  readsCompactOutcomes = false;
 
   private server: Server | null = null;
   private port = 0;
@@ -146,7 +151,7 @@ export class ProtocolServer {
     request.on('end', () => {
       try {
         this.reports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        response.writeHead(202).end();
+        response.writeHead(202, this.readsCompactOutcomes ? { 'switchyard-compact-outcomes': '1' } : {}).end();
       } catch {
         respondStatus(400, 'INVALID_INPUT')(request, response, this);
       }

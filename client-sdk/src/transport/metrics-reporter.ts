@@ -28,7 +28,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { SLICE_KEY_PATTERN } from '../core/index.js';
+import { compactOf, LATENCY_SCHEME, SLICE_KEY_PATTERN } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
 import type { OutcomeBatch } from '../outcomes/outcome-recorder.js';
 import type { Clock, Random } from '../ports/clock.js';
@@ -37,6 +37,15 @@ import { httpError, toTransportError, type TransportContext } from './http.js';
 
 /** The path of the usage report endpoint, relative to the service's base URL. */
 export const METRICS_PATH = '/sdk/v1/metrics';
+
+/**
+ * The response header by which a service says which versions of the compact outcome form it reads
+ * (docs/outcomes.md, "The compact form"), e.g. `1`. Until an accepted report's answer names 1,
+ * outcomes go in the `outcomes` member, which every service reads.
+ */
+export const COMPACT_OUTCOMES_HEADER = 'switchyard-compact-outcomes';
+/** The compact form's version this SDK writes. */
+export const COMPACT_OUTCOMES_FORMAT = 1;
 
 /** A new revision is acknowledged at a random point within this long (or the interval, if shorter). */
 export const ACK_WINDOW_MS = 5_000;
@@ -92,8 +101,31 @@ export interface MetricsReport {
   readonly final?: boolean;
   /** Per slice and path: calls, failures, latency histogram (docs/outcomes.md). Absent when empty. */
   readonly outcomes?: OutcomeBatch['outcomes'];
+  /** The same figures as `outcomes`, in the compact form, once the service said it reads it (instead of `outcomes`). */
+  readonly compactOutcomes?: CompactOutcomes;
   /** Per slice: comparisons, mismatches, other-path failures and timeouts, mismatch samples. Absent when empty. */
   readonly comparisons?: OutcomeBatch['comparisons'];
+}
+
+/** `compactOutcomes` (docs/outcomes.md, "The compact form"). */
+export interface CompactOutcomes {
+  readonly format: number;
+  readonly scheme: string;
+  /** `[sliceKey, NEW, LEGACY]`, each path 0 (no calls) or `[failures, first bucket, count or -gap, ...]`. */
+  readonly slices: [string, CompactPath, CompactPath][];
+}
+export type CompactPath = 0 | number[];
+
+/** The outcomes of a batch in the compact form. */
+export function compactOutcomesOf(outcomes: OutcomeBatch['outcomes']): CompactOutcomes {
+  const path = (figures: { failures: number; latency: { buckets: [number, number][] } } | undefined): CompactPath =>
+    figures === undefined || figures.latency.buckets.length === 0 ? 0 : [figures.failures, ...compactOf(figures.latency.buckets)];
+  const slices: [string, CompactPath, CompactPath][] = [];
+  for (const key of Object.keys(outcomes)) {
+    const slice = outcomes[key]!;
+    slices.push([key, path(slice.NEW), path(slice.LEGACY)]);
+  }
+  return { format: COMPACT_OUTCOMES_FORMAT, scheme: LATENCY_SCHEME, slices };
 }
 
 /** A report ready to send, and what to settle once it is accepted. */
@@ -107,6 +139,8 @@ interface BuiltReport {
   readonly partial: boolean;
   /** True when it carries any figure at all. */
   readonly carries: boolean;
+  /** True when its outcomes are in the compact form. */
+  readonly compact: boolean;
 }
 
 type Outcome = 'sent' | 'refused' | 'failed';
@@ -127,6 +161,8 @@ export class MetricsReporter {
   private closed = false;
   /** Consecutive 404s: the service has no usage reports (yet); attempts back off meanwhile. */
   private missing = 0;
+  /** The last accepted report's answer said the service reads the compact outcome form. */
+  private compactOutcomes = false;
   /** Aborted when close() is done: a report still in flight then is abandoned, silently. */
   private readonly lifetime = new AbortController();
 
@@ -270,6 +306,7 @@ export class MetricsReporter {
     const batch = this.options.source.outcomes?.take(include);
     const hasOutcomes = batch !== undefined && Object.keys(batch.outcomes).length > 0;
     const hasComparisons = batch !== undefined && Object.keys(batch.comparisons).length > 0;
+    const compact = hasOutcomes && this.compactOutcomes;
     return {
       report: {
         appName: this.options.appName,
@@ -281,7 +318,7 @@ export class MetricsReporter {
         bucket: { start: (include === undefined ? this.since : this.watchedSince).toISOString(), stop: stop.toISOString(), slices },
         metricsIntervalMs: this.options.intervalMs,
         ...(final ? { final: true } : {}),
-        ...(hasOutcomes ? { outcomes: batch.outcomes } : {}),
+        ...(hasOutcomes ? (compact ? { compactOutcomes: compactOutcomesOf(batch.outcomes) } : { outcomes: batch.outcomes }) : {}),
         ...(hasComparisons ? { comparisons: batch.comparisons } : {}),
       },
       snapshot,
@@ -289,6 +326,7 @@ export class MetricsReporter {
       stop,
       partial: include !== undefined,
       carries: hasOutcomes || hasComparisons || Object.keys(slices).length > 0,
+      compact,
     };
   }
 
@@ -301,6 +339,8 @@ export class MetricsReporter {
     const abandon = (): void => controller.abort();
     this.lifetime.signal.addEventListener('abort', abandon, { once: true });
     let outcome: Outcome;
+    // False when a service that does not read the compact form took the report: it ignored the outcomes.
+    let outcomesTaken = true;
     try {
       const response = await transport.fetch(transport.baseUrl + METRICS_PATH, {
         method: 'POST',
@@ -312,6 +352,12 @@ export class MetricsReporter {
         await response.body?.cancel();
         outcome = 'sent';
         this.missing = 0;
+        // Behind a load balancer during an upgrade, the next report may reach an older instance:
+        // each answer says afresh whether the form is read, and a compact report an instance took
+        // without saying so has its outcomes kept and sent again in the `outcomes` member.
+        const readsCompact = readsCompactOutcomes(response.headers.get(COMPACT_OUTCOMES_HEADER));
+        if (built.compact && !readsCompact) outcomesTaken = false;
+        this.compactOutcomes = readsCompact;
       } else {
         const error = await httpError(response, 'metrics', `POST ${METRICS_PATH}`);
         // 400, 404, 413...: the service will refuse these counts again; drop them rather than
@@ -338,7 +384,7 @@ export class MetricsReporter {
     if (outcome !== 'failed') {
       // Merged, not replaced: a watched slices' report covers only their counters.
       for (const [key, counts] of built.snapshot) this.reported.set(key, counts);
-      if (built.batch !== undefined) this.options.source.outcomes?.settle(built.batch);
+      if (built.batch !== undefined) this.options.source.outcomes?.settle(outcomesTaken ? built.batch : withoutOutcomes(built.batch));
       this.watchedSince = built.stop;
       if (!built.partial) this.since = built.stop;
     }
@@ -352,6 +398,16 @@ export class MetricsReporter {
       // The client's own reporting swallows handler failures; nothing to add here.
     }
   }
+}
+
+/** Whether a `switchyard-compact-outcomes` header value names the version this SDK writes. */
+function readsCompactOutcomes(header: string | null): boolean {
+  return header !== null && header.split(',').some((version) => version.trim() === String(COMPACT_OUTCOMES_FORMAT));
+}
+
+/** The batch with only its comparisons to settle (its outcomes were not taken). */
+function withoutOutcomes(batch: OutcomeBatch): OutcomeBatch {
+  return { ...batch, taken: batch.taken.map((t) => ({ ...t, legacy: undefined, next: undefined })) };
 }
 
 function isPermanent(status: number): boolean {

@@ -95,6 +95,49 @@ describe('outcomes in usage reports', () => {
     expect(reports()[0]!.outcomes!.search!.LEGACY!.calls).toBe(1);
   });
 
+  it('sends the compact form once the service says it reads it, and the outcomes again in the usual form when an answer does not say so', async () => {
+    await start(snapshotAt(1));
+    server.readsCompactOutcomes = true;
+    call('search', 1);
+    await reportAfter(2_500); // nothing said yet: the usual form
+    await waitFor(() => reports().length === 1, 2_000, 'the first report');
+    expect(reports()[0]!.compactOutcomes).toBeUndefined();
+    expect(reports()[0]!.outcomes!.search!.LEGACY!.calls).toBe(1);
+
+    call('search', 1);
+    call('search', 1);
+    call('search', 100);
+    server.readsCompactOutcomes = false; // the next answer comes from an older instance
+    await reportAfter(60_000);
+    await waitFor(() => reports().length === 2, 2_000, 'the compact report');
+    const [b1, b100] = [latencyBucketOf(1), latencyBucketOf(100)];
+    expect(reports()[1]!.outcomes).toBeUndefined();
+    expect(reports()[1]!.compactOutcomes).toEqual({ format: 1, scheme: 'log2pct-v1', slices: [['search', 0, [0, b1, 2, -(b100 - b1 - 1), 1]]] });
+
+    // That instance ignored them: they go again, with what came since, in the form every service reads;
+    // the decisions it did take are not sent twice.
+    call('search', 1);
+    await reportAfter(60_000);
+    await waitFor(() => reports().length === 3, 2_000, 'the report after');
+    expect(reports()[2]!.compactOutcomes).toBeUndefined();
+    expect(reports()[2]!.outcomes).toEqual({
+      search: {
+        LEGACY: {
+          calls: 4,
+          failures: 0,
+          latency: {
+            scheme: 'log2pct-v1',
+            buckets: [
+              [b1, 3],
+              [b100, 1],
+            ],
+          },
+        },
+      },
+    });
+    expect(reports()[2]!.bucket.slices).toEqual({ search: { NEW: 0, LEGACY: 1 } });
+  });
+
   it('reports the watched slices every watchedIntervalMs (2 s by default), alone, and only when something new happened on them', async () => {
     await start(watchedCheckout());
     call('checkout', 3);
@@ -106,7 +149,9 @@ describe('outcomes in usage reports', () => {
     expect(Object.keys(watched.outcomes!)).toEqual(['checkout']);
     expect(watched.outcomes!.checkout!.NEW!.calls).toBe(2);
 
-    // The acknowledgement (a full report) carries the rest, not the watched slice again.
+    // The acknowledgement (a full report) carries the rest, not the watched slice again. Once the
+    // watched report is answered (its next tick set), so that the clock does not move under it.
+    await waitFor(() => clock.pendingDelays().includes(2_000), 2_000, 'the watched report answered');
     await reportAfter(500);
     await waitFor(() => reports().length === 2, 2_000, 'the full report');
     expect(reports()[1]!.bucket.slices).toEqual({ search: { NEW: 0, LEGACY: 1 } });
