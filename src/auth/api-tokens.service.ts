@@ -37,6 +37,12 @@ const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 /** The token alone, without a scheme: how official Unleash SDKs send it. */
 const BARE_TOKEN = /^\s*(\S{1,512})\s*$/;
 
+/** The secret of an `Authorization` header (`Bearer <token>`, or the bare token when allowed), or null. */
+function secretOf(header: string | undefined, options: { readonly allowBareToken?: boolean }): string | null {
+  const match = BEARER.exec(header ?? '') ?? (options.allowBareToken === true ? BARE_TOKEN.exec(header ?? '') : null);
+  return match === null ? null : match[1]!;
+}
+
 const CREATED_CODEC: ResultCodec<CreatedToken> = {
   encode: (r) => toRecord(r.token),
   decode: (json) => ({ token: fromRecord(json as TokenRecord), secret: null }),
@@ -104,9 +110,20 @@ export class ApiTokensService implements OnModuleInit, OnModuleDestroy {
    * (official Unleash SDKs send the token without a scheme); everywhere else a scheme is required.
    */
   authenticateHeader(header: string | undefined, options: { readonly allowBareToken?: boolean } = {}): Promise<Principal> {
-    const match = BEARER.exec(header ?? '') ?? (options.allowBareToken === true ? BARE_TOKEN.exec(header ?? '') : null);
-    if (match === null) return Promise.reject(AuthException.unauthenticated());
-    return this.authenticate(match[1]!);
+    const secret = secretOf(header, options);
+    if (secret === null) return Promise.reject(AuthException.unauthenticated());
+    return this.authenticate(secret);
+  }
+
+  /**
+   * The caller behind the header when its token is in the cache of verified tokens (and has not
+   * expired), without a promise; null for anything else (no or a malformed header, a token not
+   * seen before, the cache off), which `authenticateHeader` then answers. What the delivery fast
+   * path asks first: an SDK's poll with a token seen before is served in the same turn.
+   */
+  knownPrincipal(header: string | undefined, options: { readonly allowBareToken?: boolean } = {}): Principal | null {
+    const secret = secretOf(header, options);
+    return secret === null ? null : this.cache.lookup(hashTokenSecret(secret), Date.now());
   }
 
   /**

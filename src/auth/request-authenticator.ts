@@ -31,6 +31,16 @@ export class RequestAuthenticator {
     private readonly sessions: ConsoleSessionsService,
   ) {}
 
+  /**
+   * The caller when it is known without a wait: a token in `Authorization` verified before (see
+   * ApiTokensService.knownPrincipal). Null otherwise, including every console session: then
+   * `authenticate`, which answers the same for a known token.
+   */
+  known(req: CredentialsOf, options: { readonly allowBareToken?: boolean } = {}): Principal | null {
+    const authorization = req.headers.authorization;
+    return authorization === undefined ? null : this.tokens.knownPrincipal(authorization, options);
+  }
+
   authenticate(req: CredentialsOf, options: { readonly allowBareToken?: boolean } = {}): Promise<Principal> {
     const authorization = req.headers.authorization;
     if (authorization !== undefined) return this.tokens.authenticateHeader(authorization, options);

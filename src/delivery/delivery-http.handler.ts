@@ -34,8 +34,14 @@ export interface FastRoute {
    * so; only their routes take it, as UnleashAuthMiddleware does for the rest of /api/client).
    */
   readonly bareToken: boolean;
-  /** Answers the request of a caller whose token grants READ_CONFIG. May throw: the error is rendered like any other. */
-  serve(req: IncomingMessage, res: ServerResponse, principal: Principal): void;
+  /**
+   * Answers the request of a caller whose token grants READ_CONFIG. Its response head must carry
+   * `x-request-id: requestId` (writePrepared's `requestId`; `res.setHeader` before a stream's
+   * head): the handler does not set it first, because a response with no header set yet has its
+   * head object written as given, where one set before makes Node copy and check every header
+   * of it again (about a tenth of a 304's CPU). May throw: the error is rendered like any other.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string): void;
 }
 
 /**
@@ -84,8 +90,15 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     private readonly authenticator: RequestAuthenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.route({ path: SNAPSHOT_PATH, bareToken: false, serve: (req, res) => this.snapshot(req, res, this.currentSnapshot()) });
-    this.route({ path: STREAM_PATH, bareToken: false, serve: (req, res, principal) => this.hub.open(req, res, this.currentSnapshot(), principal) });
+    this.route({ path: SNAPSHOT_PATH, bareToken: false, serve: (req, res, _principal, requestId) => this.snapshot(req, res, this.currentSnapshot(), requestId) });
+    this.route({
+      path: STREAM_PATH,
+      bareToken: false,
+      serve: (req, res, principal, requestId) => {
+        res.setHeader('x-request-id', requestId);
+        this.hub.open(req, res, this.currentSnapshot(), principal);
+      },
+    });
   }
 
   /** Adds a fast-path endpoint (before the server takes requests: at module init). */
@@ -119,40 +132,56 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     const route = isPost ? this.postRoutes.get(path) : this.routes.get(path);
     if (route === undefined || (route.method === 'POST' && !isPlainJsonRequest(req))) return false;
     const requestId = requestIdFor(req.headers['x-request-id']);
-    res.setHeader('x-request-id', requestId);
-    const served = route.method === 'POST' ? this.receive(route, req, res) : this.serve(route, req, res);
-    served.catch((error: unknown) => this.fail(res, error, requestId, `${req.method} ${path}`));
+    const fail = (error: unknown) => this.fail(res, error, requestId, `${req.method} ${path}`);
+    try {
+      const served = route.method === 'POST' ? this.receive(route, req, res, requestId) : this.serve(route, req, res, requestId);
+      served?.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
     return true;
   }
 
-  private async serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = await this.admit(route, req, res);
-    if (principal !== null) route.serve(req, res, principal);
+  /**
+   * In the same turn when the caller's token was verified before (every poll but an SDK's first:
+   * no promise, no microtask), else once the token is looked up; undefined when served already.
+   */
+  private serve(route: FastRoute, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | undefined {
+    if (this.refusedWhileClosing(res, requestId)) return undefined;
+    const options = { allowBareToken: route.bareToken };
+    const known = this.authenticator.known(req, options);
+    if (known !== null) {
+      this.serveAs(route, req, res, known, requestId);
+      return undefined;
+    }
+    return this.authenticator.authenticate(req, options).then((principal) => this.serveAs(route, req, res, principal, requestId));
+  }
+
+  private serveAs(route: FastRoute, req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string): void {
+    if (!roleGrants(principal.role, Permission.READ_CONFIG)) throw AuthException.forbidden(principal.role, Permission.READ_CONFIG);
+    route.serve(req, res, principal, requestId);
   }
 
   /**
    * Authenticated before the body is read: a caller without a valid token costs no parsing (its
    * body is discarded by Node once the answer is sent). 202 with no body once `receive` took it.
    */
-  private async receive(route: FastPostRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = await this.admit(route, req, res);
-    if (principal === null) return;
+  private async receive(route: FastPostRoute, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    if (this.refusedWhileClosing(res, requestId)) return;
+    const principal = await this.authenticator.authenticate(req, { allowBareToken: route.bareToken });
+    if (!roleGrants(principal.role, Permission.READ_CONFIG)) throw AuthException.forbidden(principal.role, Permission.READ_CONFIG);
     const body = await readJsonBody(req, this.config.maxBodyBytes);
     route.receive(body, principal);
-    res.writeHead(202, route.acceptedHeaders ?? ACCEPTED_HEADERS);
+    res.writeHead(202, { ...(route.acceptedHeaders ?? ACCEPTED_HEADERS), 'x-request-id': requestId });
     res.end();
   }
 
-  /** The caller, when the request may go on; null when it was answered already (shutting down). */
-  private async admit(route: { readonly bareToken: boolean }, req: IncomingMessage, res: ServerResponse): Promise<Principal | null> {
-    if (this.closing) {
-      res.writeHead(503, { connection: 'close', 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(httpErrorBody(toPublicError(new SwitchyardException('SNAPSHOT_UNAVAILABLE', 'This instance is shutting down; retry.')))));
-      return null;
-    }
-    const principal = await this.authenticator.authenticate(req, { allowBareToken: route.bareToken });
-    if (!roleGrants(principal.role, Permission.READ_CONFIG)) throw AuthException.forbidden(principal.role, Permission.READ_CONFIG);
-    return principal;
+  /** True when the request was answered 503 (shutting down). */
+  private refusedWhileClosing(res: ServerResponse, requestId: string): boolean {
+    if (!this.closing) return false;
+    res.writeHead(503, { connection: 'close', 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
+    res.end(JSON.stringify(httpErrorBody(toPublicError(new SwitchyardException('SNAPSHOT_UNAVAILABLE', 'This instance is shutting down; retry.')))));
+    return true;
   }
 
   private currentSnapshot(): PublishedSnapshot {
@@ -163,8 +192,8 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     return snapshot;
   }
 
-  private snapshot(req: IncomingMessage, res: ServerResponse, snapshot: PublishedSnapshot): void {
-    writePrepared(req, res, snapshot.prepared, snapshot.etag);
+  private snapshot(req: IncomingMessage, res: ServerResponse, snapshot: PublishedSnapshot, requestId: string): void {
+    writePrepared(req, res, snapshot.prepared, snapshot.etag, { requestId });
   }
 
   private fail(res: ServerResponse, error: unknown, requestId: string, operation: string): void {
@@ -175,7 +204,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
       return;
     }
     // A body too large is not read to its end: the connection closes after the answer.
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId };
     if (mapped.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
     res.writeHead(HTTP_STATUS[mapped.category], headers);
     res.end(JSON.stringify(httpErrorBody(mapped)));

@@ -36,11 +36,14 @@ export class UnleashHttpRoutes implements OnModuleInit {
 
   onModuleInit(): void {
     const delivery = this.moduleRef.get(DeliveryHttpHandler, { strict: false });
-    delivery.route({ path: '/api/client/features', bareToken: true, serve: (req, res, principal) => this.getFeatures(req, res, principal) });
+    delivery.route({ path: '/api/client/features', bareToken: true, serve: (req, res, principal, requestId) => this.getFeatures(req, res, principal, requestId) });
     delivery.route({
       path: '/api/client/streaming',
       bareToken: true,
-      serve: (req, res, principal) => this.hub.open(req, res, this.currentOrUnavailable(), clientHeaders(req, principal.name), principal),
+      serve: (req, res, principal, requestId) => {
+        res.setHeader('x-request-id', requestId);
+        this.hub.open(req, res, this.currentOrUnavailable(), clientHeaders(req, principal.name), principal);
+      },
     });
   }
 
@@ -49,16 +52,16 @@ export class UnleashHttpRoutes implements OnModuleInit {
    * exactly (else the conservative one). `namePrefix` filters as in Unleash; `project` and `tag`
    * are not used (one project).
    */
-  private getFeatures(req: IncomingMessage, res: ServerResponse, principal: Principal): void {
+  private getFeatures(req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string): void {
     const toggles = this.currentOrUnavailable().toggles(levelOfHeader(req.headers['unleash-client-spec']));
     this.registry.recordServed(clientHeaders(req, principal.name), toggles.revision);
     const namePrefix = namePrefixOf(req.url);
     if (namePrefix === null) {
-      writePrepared(req, res, toggles.prepared, toggles.etag, VARY);
+      writePrepared(req, res, toggles.prepared, toggles.etag, { vary: VARY, requestId });
       return;
     }
     // Filtered bodies are rare: serialized (and compressed, if asked) per request.
-    writePrepared(req, res, new PreparedBody(this.features.filteredBody(toggles, namePrefix)), toggles.etag, VARY);
+    writePrepared(req, res, new PreparedBody(this.features.filteredBody(toggles, namePrefix)), toggles.etag, { vary: VARY, requestId });
   }
 
   private currentOrUnavailable(): PublishedView {
