@@ -93,8 +93,23 @@ export async function postSdkReport(app: INestApplication, baseUrl: string, sdkT
     body: JSON.stringify(body),
   });
   expect(res.status).toBe(202);
-  await app.get(TrafficIngestService).flush();
-  await app.get(InstanceEvidenceService).flush();
+  await flushTraffic(app);
+}
+
+/**
+ * Writes what the service holds of the reports taken so far. A write can fail on a loaded machine
+ * (a statement that outlives its bound): the service then keeps the batch for its next flush, and
+ * so flushes again here, so that what a test reads next includes its report.
+ */
+export async function flushTraffic(app: INestApplication): Promise<void> {
+  const ingest = app.get(TrafficIngestService);
+  const instances = app.get(InstanceEvidenceService);
+  for (let attempt = 1; ; attempt++) {
+    const failed = ingest.stats().failedFlushes;
+    await ingest.flush();
+    await instances.flush();
+    if ((ingest.stats().failedFlushes === failed && instances.stats().held === 0) || attempt === 10) return;
+  }
 }
 
 /**
