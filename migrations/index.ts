@@ -9,6 +9,7 @@ import { SliceObservation1765000000000 } from './1765000000000-SliceObservation.
 import { CreateOutcomes1765100000000 } from './1765100000000-CreateOutcomes.js';
 import { CreatePlans1765200000000 } from './1765200000000-CreatePlans.js';
 import { CreateFreezeWindows1765300000000 } from './1765300000000-CreateFreezeWindows.js';
+import { SliceRolledBackSegments1765500000000 } from './1765500000000-SliceRolledBackSegments.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateOutcomes1765100000000,
   CreatePlans1765200000000,
   CreateFreezeWindows1765300000000,
+  SliceRolledBackSegments1765500000000,
 ];
