@@ -19,7 +19,17 @@ import { PlansService } from './plans.service.js';
  */
 @Module({
   imports: [ChangesModule, SlicesModule, RollbackModule, TrafficModule],
-  providers: [PlansRepository, PlansService, PlanExposureGuard, PlanSegmentRollbackPause, PlanEvidence, PlanRunner, { provide: STEP_EVALUATOR, useValue: evaluateStep }, PlansResolver, SlicePlanResolver],
+  providers: [
+    PlansRepository,
+    PlansService,
+    PlanExposureGuard,
+    PlanSegmentRollbackPause,
+    PlanEvidence,
+    PlanRunner,
+    { provide: STEP_EVALUATOR, useValue: evaluateStep },
+    PlansResolver,
+    SlicePlanResolver,
+  ],
   exports: [PlansService, PlanRunner],
 })
 export class PlansModule {}

@@ -244,7 +244,10 @@ async function runScenario(scenario: Scenario, config: 'small' | 'realistic'): P
         `[${scenario}/${config}] ${round < WARMUP ? 'cold round' : `round ${round - WARMUP + 1}`}: rollback p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, ` +
           `max ${sorted[sorted.length - 1]!.toFixed(1)} ms, missing ${rollback.missing}; mutation answered ${rollback.mutationMs.toFixed(1)} ms, ` +
           `event on the first / last stream ${rollback.eventMs.map((x) => x.toFixed(1)).join(' / ')} ms; resume missing ${resume.missing}; ` +
-          `segment rollback p50 ${percentile([...segment.delays].sort((x, y) => x - y), 50).toFixed(1)} ms, missing ${segment.missing}\n`,
+          `segment rollback p50 ${percentile(
+            [...segment.delays].sort((x, y) => x - y),
+            50,
+          ).toFixed(1)} ms, missing ${segment.missing}\n`,
       );
     }
     return { scenario, config, snapshotBytes: bytes, applyMs, connectMs, ready, rounds, coldRounds };

@@ -43,14 +43,22 @@ describe('segment rollback', () => {
     const slice = (await createSlice(t.admin, {
       key: uniqueKey('payments.provider'),
       percent: 25,
-      targeting: { include: [staff], exclude: [], rules: [{ segments: [kenya], percent: 100 }, { segments: [ghana], percent: 100 }] },
+      targeting: {
+        include: [staff],
+        exclude: [],
+        rules: [
+          { segments: [kenya], percent: 100 },
+          { segments: [ghana], percent: 100 },
+        ],
+      },
     })) as View;
     return { slice, kenya, ghana, staff };
   }
 
   const rollbackSegment = async (token: string, key: string, segment: string, reason = 'M-Pesa callbacks failing in Kenya') =>
     (await t.as(token).ok<{ rollbackSegment: View }>(ROLLBACK_SEGMENT, { key, segment, reason })).rollbackSegment;
-  const resumeSegment = async (key: string, segment: string, reason = 'fixed') => (await t.admin.ok<{ resumeSegment: View }>(RESUME_SEGMENT, { key, segment, reason })).resumeSegment;
+  const resumeSegment = async (key: string, segment: string, reason = 'fixed') =>
+    (await t.admin.ok<{ resumeSegment: View }>(RESUME_SEGMENT, { key, segment, reason })).resumeSegment;
   const reasonOf = async (key: string, context: Record<string, string>) => (await evaluate(t.admin, key, context)).reason;
 
   it('sends the segment to LEGACY in one call by an incident responder, the rest untouched, with its history row', async () => {
@@ -122,7 +130,10 @@ describe('segment rollback', () => {
     await t.admin.ok(`mutation($key: String!, $t: [RuleInput!]!, $i: [String!]!) { setTargeting(key: $key, include: $i, exclude: [], rules: $t, reason: "r") { key } }`, {
       key: slice.key,
       i: [staff],
-      t: [{ segments: [kenya], percent: 40 }, { segments: [ghana], percent: 100 }],
+      t: [
+        { segments: [kenya], percent: 40 },
+        { segments: [ghana], percent: 100 },
+      ],
     });
     const now = await resumeSegment(slice.key, kenya);
     const segments: SegmentDefinition[] = [
@@ -133,7 +144,15 @@ describe('segment rollback', () => {
     const core = compileSnapshot({
       revision: 1,
       segments,
-      slices: [{ key: slice.key, state: 'ACTIVE', basisPoints: now.basisPoints, stickinessAttribute: 'userId', targeting: { include: now.targeting.include, exclude: [], rules: now.targeting.rules } }],
+      slices: [
+        {
+          key: slice.key,
+          state: 'ACTIVE',
+          basisPoints: now.basisPoints,
+          stickinessAttribute: 'userId',
+          targeting: { include: now.targeting.include, exclude: [], rules: now.targeting.rules },
+        },
+      ],
     });
     for (const s of subjects) {
       const d = core.explain(slice.key, s);

@@ -297,7 +297,9 @@ describe('rolled-back segments (docs/segment-rollback.md)', () => {
       const rolledBack = pick(keys, mask);
       const before = snapshot([slice()]);
       const after = snapshot([slice({ rolledBackSegments: rolledBack })]);
-      const members = segments.filter((s) => rolledBack.includes(s.key)).map((s) => snapshot([slice({ key: 'm', basisPoints: 10000, targeting: { include: [], exclude: [], rules: [{ segments: [s.key], basisPoints: 10000 }] } })]));
+      const members = segments
+        .filter((s) => rolledBack.includes(s.key))
+        .map((s) => snapshot([slice({ key: 'm', basisPoints: 10000, targeting: { include: [], exclude: [], rules: [{ segments: [s.key], basisPoints: 10000 }] } })]));
       for (const ctx of subjects) {
         const inRolledBack = members.some((m) => m.explain('m', ctx).reason === 'RULE');
         const decision = after.explain('payments.provider.mpesa', ctx);
@@ -329,7 +331,11 @@ describe('rolled-back segments (docs/segment-rollback.md)', () => {
     expect(one.changedSlices).toEqual(['payments.provider.mpesa']);
     expect(one.snapshot.explain('payments.provider.mpesa', ctx).reason).toBe('SEGMENT_ROLLED_BACK');
     // Kenya redefined as GH: the KE subject is out of the rolled-back segment, the slice recompiled.
-    const moved: SnapshotDefinition = { ...rolled, revision: 3, segments: segments.map((s) => (s.key === 'kenya' ? { key: 'kenya', constraints: [{ attribute: 'country', operator: 'IN', values: ['GH'] }] } : s)) };
+    const moved: SnapshotDefinition = {
+      ...rolled,
+      revision: 3,
+      segments: segments.map((s) => (s.key === 'kenya' ? { key: 'kenya', constraints: [{ attribute: 'country', operator: 'IN', values: ['GH'] }] } : s)),
+    };
     const two = applyDelta(one.snapshot, diffSnapshots(rolled, moved));
     expect(two.changedSlices).toEqual(['payments.provider.mpesa']);
     expect(two.snapshot.explain('payments.provider.mpesa', ctx)).toEqual({ path: 'LEGACY', reason: 'ROLLOUT' });

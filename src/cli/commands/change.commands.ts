@@ -151,7 +151,10 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
         );
         const slice = data.resumeSegment;
         const still = slice.rolledBackSegments.length > 0 ? `; still rolled back: ${slice.rolledBackSegments.join(', ')}` : '';
-        session.out.result({ ...slice, idempotencyKey }, () => `${slice.key}: segment ${segment} decides by the targeting again (${slice.state}${still}; version ${slice.version}).`);
+        session.out.result(
+          { ...slice, idempotencyKey },
+          () => `${slice.key}: segment ${segment} decides by the targeting again (${slice.state}${still}; version ${slice.version}).`,
+        );
         return;
       }
       const { data, idempotencyKey } = await sendChange<{ resume: SliceView }>(
