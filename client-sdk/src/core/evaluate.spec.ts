@@ -283,7 +283,7 @@ describe('rolled-back segments (docs/segment-rollback.md)', () => {
   for (let i = 0; i < 400; i++) {
     subjects.push({
       userId: i % 17 === 0 ? '' : `u${i}`,
-      country: countries[i % countries.length] as string,
+      country: countries[i % countries.length],
       appVersion: i % 3 === 0 ? '2.3.0' : '2.2.0',
       ...(i % 5 === 0 ? { email: `p${i}@switchyard.dev` } : {}),
       ...(i % 7 === 0 ? { accountId: 'acc-1' } : {}),
