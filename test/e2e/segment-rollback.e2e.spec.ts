@@ -1,4 +1,7 @@
 import { compileSnapshot, type SegmentDefinition } from '@switchyard/client-sdk/core';
+import { SwitchyardProvider } from '@switchyard/client-sdk/openfeature';
+import { nextChange } from '../../client-sdk/src/testing/wait-for.js';
+import { ClientFactory } from '../../client-sdk/src/testing/fixtures.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, evaluate, SLICE_FIELDS, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 import { sliceServed } from '../utils/traffic.js';
@@ -260,5 +263,30 @@ describe('segment rollback', () => {
     await t.admin.ok(`mutation($sliceKey: String!) { resumePlan(sliceKey: $sliceKey, reason: "rest of the slice is fine") { phase } }`, { sliceKey: slice.key });
     const underPlan = await t.admin.error(RESUME_SEGMENT, { key: slice.key, segment: kenya, reason: 'r' });
     expect(underPlan.extensions?.errorCode).toBe('PLAN_RUNNING');
+  });
+
+  it('reaches a streaming SDK as a delta of the one slice (the path of a slice rollback); explain and OpenFeature say why', async () => {
+    const sdks = new ClientFactory({ appName: 'segment-rollback-e2e', initTimeoutMs: 5_000 });
+    try {
+      const { slice, kenya } = await configured();
+      const client = await sdks.create(t.baseUrl, { token: await t.tokenFor('sdk') });
+      expect(client.explain(slice.key, KE)).toMatchObject({ path: 'NEW', reason: 'RULE' });
+      const change = nextChange(client, (e) => e.changedSlices.includes(slice.key), 10_000);
+      await rollbackSegment(responder, slice.key, kenya);
+      expect((await change).changedSlices).toEqual([slice.key]);
+      expect(client.explain(slice.key, KE)).toEqual({ path: 'LEGACY', reason: 'SEGMENT_ROLLED_BACK' });
+      expect(client.explain(slice.key, GH)).toEqual({ path: 'NEW', reason: 'RULE', ruleIndex: 1 });
+
+      const provider = new SwitchyardProvider(client);
+      const details = await provider.resolveBooleanEvaluation(slice.key, true, { targetingKey: 'ke-1', userId: 'ke-1', country: 'KE' });
+      expect(details).toMatchObject({ value: false, reason: 'DISABLED', flagMetadata: { switchyardReason: 'SEGMENT_ROLLED_BACK' } });
+
+      const back = nextChange(client, (e) => e.changedSlices.includes(slice.key), 10_000);
+      await resumeSegment(slice.key, kenya);
+      await back;
+      expect(client.explain(slice.key, KE)).toMatchObject({ path: 'NEW', reason: 'RULE' });
+    } finally {
+      await sdks.closeAll();
+    }
   });
 });
