@@ -296,6 +296,9 @@ describe('switchyard CLI', () => {
       expect(twice.code).toBe(1);
       expect(twice.stderr).toContain('SLICE_SEGMENT_NOT_ROLLED_BACK');
       expect((await sliceHistory(t.admin, slice.key)).map((h) => h.action)).toEqual(['SEGMENT_RESUMED', 'SEGMENT_ROLLED_BACK', 'SLICE_CREATED']);
+      const history = await cli(['history', slice.key]);
+      expect(history.stdout).toContain(`segment ${kenya} rolled back`);
+      expect(history.stdout).toContain(`segment ${kenya} resumed`);
     });
 
     it('a rolled-back slice refuses `set` (exit 1) and the hint says to resume first', async () => {
