@@ -2,6 +2,8 @@ import { compileSnapshot, type SegmentDefinition } from '@switchyard/client-sdk/
 import { SwitchyardProvider } from '@switchyard/client-sdk/openfeature';
 import { nextChange } from '../../client-sdk/src/testing/wait-for.js';
 import { ClientFactory } from '../../client-sdk/src/testing/fixtures.js';
+import { HistoryService } from '../../src/history/history.service.js';
+import { SlicesRepository } from '../../src/slices/slices.repository.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSegment, createSlice, evaluate, SLICE_FIELDS, type SliceView, sliceHistory, uniqueKey } from '../utils/operations.js';
 import { sliceServed } from '../utils/traffic.js';
@@ -288,5 +290,17 @@ describe('segment rollback', () => {
     } finally {
       await sdks.closeAll();
     }
+  });
+
+  it('history replays to the stored slice, rolled-back segments included, and the chain verifies', async () => {
+    const { slice, kenya, ghana } = await configured();
+    await rollbackSegment(responder, slice.key, kenya);
+    await rollbackSegment(responder, slice.key, ghana);
+    await resumeSegment(slice.key, ghana);
+    const replayed = await t.app.get(HistoryService).replay();
+    const stored = await t.app.get(SlicesRepository).find(slice.key);
+    expect(stored?.rolledBackSegments).toEqual([kenya]);
+    expect(replayed.slices.get(slice.key)).toEqual(stored);
+    expect((await t.admin.ok<{ verifyHistory: { ok: boolean } }>('query { verifyHistory { ok } }')).verifyHistory.ok).toBe(true);
   });
 });
