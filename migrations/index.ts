@@ -10,6 +10,7 @@ import { CreateOutcomes1765100000000 } from './1765100000000-CreateOutcomes.js';
 import { CreatePlans1765200000000 } from './1765200000000-CreatePlans.js';
 import { CreateFreezeWindows1765300000000 } from './1765300000000-CreateFreezeWindows.js';
 import { CreateInstanceOutcomes1765400000000 } from './1765400000000-CreateInstanceOutcomes.js';
+import { SliceRolledBackSegments1765500000000 } from './1765500000000-SliceRolledBackSegments.js';
 import { IndexPlanHistory1765600000000 } from './1765600000000-IndexPlanHistory.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   CreatePlans1765200000000,
   CreateFreezeWindows1765300000000,
   CreateInstanceOutcomes1765400000000,
+  SliceRolledBackSegments1765500000000,
   IndexPlanHistory1765600000000,
 ];

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ErrorLine } from './error-line.js';
@@ -8,6 +9,9 @@ export interface ReasonDialogProps {
   readonly summary: string;
   readonly confirmLabel: string;
   readonly danger?: boolean;
+  /** More fields, shown above the reason (a segment to choose); `ready` false keeps confirm disabled until they are filled in. */
+  readonly children?: ComponentChildren;
+  readonly ready?: boolean;
   /** Runs the action; its ApiError is shown in the dialog. */
   readonly onConfirm: (reason: string) => Promise<void>;
   readonly onClose: () => void;
@@ -28,7 +32,7 @@ export function ReasonDialog(props: ReasonDialogProps) {
   }, []);
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (reason.trim() === '' || busy) return;
+    if (reason.trim() === '' || busy || props.ready === false) return;
     setBusy(true);
     setError(null);
     try {
@@ -44,6 +48,7 @@ export function ReasonDialog(props: ReasonDialogProps) {
       <form onSubmit={(e) => void submit(e)}>
         <h2 id="dialog-title">{props.title}</h2>
         <p>{props.summary}</p>
+        {props.children}
         <label>
           Reason (recorded in history)
           <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} required autoFocus maxLength={2000} />
@@ -53,7 +58,7 @@ export function ReasonDialog(props: ReasonDialogProps) {
           <button type="button" onClick={props.onClose}>
             Cancel
           </button>
-          <button type="submit" class={props.danger === true ? 'danger' : 'primary'} disabled={reason.trim() === '' || busy}>
+          <button type="submit" class={props.danger === true ? 'danger' : 'primary'} disabled={reason.trim() === '' || busy || props.ready === false}>
             {busy ? 'Working…' : props.confirmLabel}
           </button>
         </div>

@@ -7,7 +7,8 @@ import { HistoryList } from './history-list.js';
 import { OutcomesPanel } from './outcomes-panel.js';
 import { PlanPanel } from './plan-panel.js';
 import { may, type Session } from './session.js';
-import { type HistoryRow, loadSlice, resume, rollback, setRollout, type SliceDetail } from './slices-api.js';
+import { listSegments } from './segments-api.js';
+import { type HistoryRow, loadSlice, resume, resumeSegment, rollback, rollbackSegment, setRollout, type SliceDetail } from './slices-api.js';
 import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
 
 interface Props {
@@ -20,7 +21,9 @@ interface Props {
 export function SlicePage({ session, sliceKey, revision }: Props) {
   const [data, setData] = useState<{ slice: SliceDetail; history: HistoryRow[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'rollback' | 'resume' | null>(null);
+  const [dialog, setDialog] = useState<'rollback' | 'resume' | 'rollback-segment' | null>(null);
+  /** The rolled-back segment whose resume is being confirmed. */
+  const [resuming, setResuming] = useState<string | null>(null);
   // Followers report every few seconds: refresh them while the page is open, as well as on changes.
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -54,6 +57,11 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
             Roll back…
           </button>
         )}
+        {may.rollback(session) && slice.state !== 'ARCHIVED' && (
+          <button type="button" class="danger" onClick={() => setDialog('rollback-segment')}>
+            Roll back a segment…
+          </button>
+        )}
         {may.change(session) && slice.state === 'ROLLED_BACK' && (
           <button type="button" class="primary" onClick={() => setDialog('resume')}>
             Resume…
@@ -72,6 +80,21 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
         </dd>
         <dt>Targeting</dt>
         <dd>{targetingSummary(slice.targeting)}</dd>
+        <dt>Rolled-back segments</dt>
+        <dd class="rolled-back-segments">
+          {slice.rolledBackSegments.length === 0
+            ? '—'
+            : slice.rolledBackSegments.map((segment) => (
+                <span class="rolled-back-segment" data-segment={segment}>
+                  {segment} (LEGACY){' '}
+                  {may.change(session) && slice.state !== 'ARCHIVED' && (
+                    <button type="button" class="primary" onClick={() => setResuming(segment)}>
+                      Resume {segment}…
+                    </button>
+                  )}{' '}
+                </span>
+              ))}
+        </dd>
         <dt>Tags</dt>
         <dd>{slice.tags.join(', ') || '—'}</dd>
         <dt>NEW seen (5 min)</dt>
@@ -138,6 +161,16 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
           onClose={() => setDialog(null)}
         />
       )}
+      {dialog === 'rollback-segment' && <SegmentRollbackDialog slice={slice} onClose={() => setDialog(null)} />}
+      {resuming !== null && (
+        <ReasonDialog
+          title={`Resume segment ${resuming} on ${slice.key}`}
+          summary={`Its subjects decide by the slice's rollout and targeting again (${percent(slice.percent)} on NEW by default).`}
+          confirmLabel="Resume the segment"
+          onConfirm={(reason) => resumeSegment(slice.key, resuming, reason, slice.version)}
+          onClose={() => setResuming(null)}
+        />
+      )}
       {dialog === 'resume' && (
         <ReasonDialog
           title={`Resume ${slice.key}`}
@@ -157,6 +190,47 @@ function freezeRefusal(error: ApiError): string | null {
   const { window, until, timeZone } = error.details;
   if (typeof window !== 'string' || typeof until !== 'string' || typeof timeZone !== 'string') return error.message;
   return `Refused: freeze window ${window} is on until ${inZone(until, timeZone)}. Nothing was changed; lowering exposure and rolling back are allowed.`;
+}
+
+/**
+ * Rolls one segment of the slice back to LEGACY: choose the segment, say why, confirm once. The
+ * traffic reports count decisions per slice and path, not per segment, so how many of the recent
+ * decisions the segment covered is not shown (docs/segment-rollback.md).
+ */
+function SegmentRollbackDialog({ slice, onClose }: { slice: SliceDetail; onClose: () => void }) {
+  const [segments, setSegments] = useState<string[] | null>(null);
+  const [segment, setSegment] = useState('');
+  useEffect(() => {
+    let current = true;
+    listSegments().then(
+      (all) => current && setSegments(all.map((s) => s.key).filter((k) => !slice.rolledBackSegments.includes(k))),
+      () => current && setSegments([]),
+    );
+    return () => {
+      current = false;
+    };
+  }, [slice.key]);
+  return (
+    <ReasonDialog
+      title={`Roll back a segment of ${slice.key}`}
+      summary="Every subject of the segment goes to LEGACY on this slice, whatever its rollout and targeting say; the rest of the slice is untouched. Resume brings the segment back exactly."
+      confirmLabel="Roll back the segment now"
+      danger
+      ready={segment !== ''}
+      onConfirm={(reason) => rollbackSegment(slice.key, segment, reason)}
+      onClose={onClose}
+    >
+      <label>
+        Segment
+        <select name="segment" value={segment} onChange={(e) => setSegment(e.currentTarget.value)} required>
+          <option value="">{segments === null ? 'Loading…' : 'Choose a segment'}</option>
+          {(segments ?? []).map((key) => (
+            <option value={key}>{key}</option>
+          ))}
+        </select>
+      </label>
+    </ReasonDialog>
+  );
 }
 
 /**

@@ -142,6 +142,8 @@ export interface SliceDetail extends SliceRow {
   /** The freeze window on now that ends last, and the next to start (the service's clock). */
   readonly freeze: { readonly active: FreezePeriod | null; readonly next: FreezePeriod | null };
   readonly changedAtRevision: number;
+  /** Segments rolled back on this slice (docs/segment-rollback.md), sorted. */
+  readonly rolledBackSegments: readonly string[];
   readonly followers: readonly Follower[];
 }
 
@@ -150,7 +152,7 @@ const HISTORY_FIELDS = 'position action actor reason requestId recordedAt sliceK
 export async function loadSlice(key: string): Promise<{ slice: SliceDetail; history: HistoryRow[] }> {
   const data = await graphql<{ slice: SliceDetail; history: { nodes: HistoryRow[] } }>(
     `query ConsoleSlice($key: String!) {
-      slice(key: $key) { ${SLICE_FIELDS} stickinessAttribute changedAtRevision
+      slice(key: $key) { ${SLICE_FIELDS} stickinessAttribute changedAtRevision rolledBackSegments
         followers(withinMinutes: 60) { appName instanceId revision status lastSeenAt servedForm }
         freeze { active { window timeZone from until } next { window timeZone from until } } }
       history(sliceKey: $key, first: 50) { nodes { ${HISTORY_FIELDS} } }
@@ -175,6 +177,33 @@ export async function rollback(key: string, reason: string): Promise<void> {
       reason,
       idem: idempotencyKey(),
     },
+  );
+}
+
+/** One segment of one slice to LEGACY (docs/segment-rollback.md): no version, like rollback. */
+export async function rollbackSegment(key: string, segment: string, reason: string): Promise<void> {
+  await graphql(
+    `
+      mutation ConsoleRollbackSegment($key: String!, $segment: String!, $reason: String!, $idem: String) {
+        rollbackSegment(key: $key, segment: $segment, reason: $reason, idempotencyKey: $idem) {
+          key
+        }
+      }
+    `,
+    { key, segment, reason, idem: idempotencyKey() },
+  );
+}
+
+export async function resumeSegment(key: string, segment: string, reason: string, expectedVersion: number): Promise<void> {
+  await graphql(
+    `
+      mutation ConsoleResumeSegment($key: String!, $segment: String!, $reason: String, $v: Int, $idem: String) {
+        resumeSegment(key: $key, segment: $segment, reason: $reason, expectedVersion: $v, idempotencyKey: $idem) {
+          key
+        }
+      }
+    `,
+    { key, segment, reason, v: expectedVersion, idem: idempotencyKey() },
   );
 }
 

@@ -159,7 +159,7 @@ function conflictHint(errorCode: string | undefined, details: Readonly<Record<st
       return `A segment with this key exists already: \`switchyard segment show ${segment}\` shows it; \`switchyard segment update\` changes it.`;
     case 'SEGMENT_IN_USE': {
       const usedBy = Array.isArray(details.usedBy) ? details.usedBy.filter((k): k is string => typeof k === 'string') : [];
-      return `Slices still target it${usedBy.length > 0 ? ` (${usedBy.join(', ')})` : ''}: remove it from their targeting first (\`switchyard targeting set <slice> ...\`), then delete it.`;
+      return `Slices still target it or have it rolled back${usedBy.length > 0 ? ` (${usedBy.join(', ')})` : ''}: remove it from their targeting first (\`switchyard targeting set <slice> ...\`) or resume it (\`switchyard resume <slice> --segment ${segment} ...\`), then delete it.`;
     }
     case 'TOKEN_NAME_TAKEN':
       return 'Token names are unique, revoked tokens included (the name is the actor in history): choose another name. `switchyard token list` shows the names in use.';
@@ -169,6 +169,8 @@ function conflictHint(errorCode: string | undefined, details: Readonly<Record<st
       return `The slice is rolled back (or archived), so its rollout cannot change. Resume it first: switchyard resume ${key} --reason "..."`;
     case 'SLICE_NOT_ROLLED_BACK':
       return `The slice is not rolled back, so there is nothing to resume (\`switchyard status ${key}\` shows its state).`;
+    case 'SLICE_SEGMENT_NOT_ROLLED_BACK':
+      return `That segment is not rolled back on this slice, so there is nothing to resume (\`switchyard history ${key}\` shows which segments were rolled back and resumed).`;
     case 'SLICE_ARCHIVED':
       return 'The slice is archived: its migration is over and it can no longer change.';
     case 'PLAN_RUNNING':

@@ -32,6 +32,7 @@ const EXAMPLES_HELP = `Examples:
   switchyard set payments.provider.mpesa 5 --reason "canary" --expected-version 3
   switchyard rollback payments.provider.mpesa --reason "5xx at 12 % on the new stack"
   switchyard rollback --all --tag providers --reason "provider outage"
+  switchyard rollback payments.provider.mpesa --segment kenya --reason "callbacks failing in KE"
   switchyard history payments.provider.mpesa --limit 10 --json | jq '.[0]'
   switchyard outcomes payments.provider.mpesa --window 5m --app checkout-api
   switchyard mismatches payments.provider.mpesa --limit 3

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { compileSnapshot, type Decision, type EvaluationContext } from '@switchyard/client-sdk/core';
 import { toSegmentDefinition } from '../segments/segment-record.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
-import { segmentKeysOf, toSliceDefinition } from '../slices/slice-record.js';
+import { sliceSegmentKeys, toSliceDefinition } from '../slices/slice-record.js';
 import { SlicesRepository } from '../slices/slices.repository.js';
 
 /**
@@ -18,7 +18,7 @@ export class DecisionService {
 
   async evaluate(sliceKey: string, context: EvaluationContext, now: Date = new Date()): Promise<Decision> {
     const slice = await this.slices.find(sliceKey);
-    const segments = slice === null ? [] : await this.segments.findMany(segmentKeysOf(slice.targeting));
+    const segments = slice === null ? [] : await this.segments.findMany(sliceSegmentKeys(slice));
     // An unknown slice is the core's to answer too (LEGACY, UNKNOWN_SLICE), as it is in the SDK.
     return compileSnapshot({
       revision: 0,

@@ -37,6 +37,7 @@ interface SliceRow {
   basis_points: number;
   stickiness_attribute: string;
   targeting: TargetingDefinition;
+  rolled_back_segments: string[];
   watched: boolean;
   shadow_basis_points: number;
 }
@@ -89,7 +90,7 @@ export class SnapshotRepository {
            FROM since)
        SELECT wanted.*,
               (SELECT json_agg(json_build_object('key', s.key, 'state', s.state, 'basis_points', s.basis_points,
-                        'stickiness_attribute', s.stickiness_attribute, 'targeting', s.targeting, 'watched', s.watched,
+                        'stickiness_attribute', s.stickiness_attribute, 'targeting', s.targeting, 'rolled_back_segments', s.rolled_back_segments, 'watched', s.watched,
                         'shadow_basis_points', s.shadow_basis_points) ORDER BY s.key COLLATE "C")
                  FROM slices s WHERE wanted.fits AND s.key = ANY(wanted.slice_keys)) AS slices,
               (SELECT array_agg(DISTINCT ss.segment_key) FROM slice_segments ss WHERE wanted.fits) AS in_use,
@@ -147,7 +148,7 @@ export class SnapshotRepository {
   private async readSlices(tx: EntityManager, keys: readonly string[] | null): Promise<SliceDefinition[]> {
     if (keys !== null && keys.length === 0) return [];
     const rows: SliceRow[] = await tx.query(
-      `SELECT key, state, basis_points, stickiness_attribute, targeting, watched, shadow_basis_points FROM slices
+      `SELECT key, state, basis_points, stickiness_attribute, targeting, rolled_back_segments, watched, shadow_basis_points FROM slices
         ${keys === null ? '' : 'WHERE key = ANY($1::text[])'} ORDER BY key COLLATE "C"`,
       keys === null ? [] : [keys],
     );
@@ -166,7 +167,7 @@ export class SnapshotRepository {
   }
 }
 
-/** `watched` and `shadowBasisPoints` only when set (see readSlices). */
+/** `rolledBackSegments`, `watched` and `shadowBasisPoints` only when set (see readSlices). */
 function sliceDefinition(s: SliceRow): SliceDefinition {
   return {
     key: s.key,
@@ -174,6 +175,7 @@ function sliceDefinition(s: SliceRow): SliceDefinition {
     basisPoints: s.basis_points,
     stickinessAttribute: s.stickiness_attribute,
     targeting: s.targeting,
+    ...(s.rolled_back_segments.length > 0 ? { rolledBackSegments: s.rolled_back_segments } : {}),
     ...(s.watched ? { watched: true as const } : {}),
     ...(s.shadow_basis_points !== 0 ? { shadowBasisPoints: s.shadow_basis_points } : {}),
   };

@@ -16,6 +16,7 @@ interface Gen {
   include: string[];
   exclude: string[];
   rules: { segments: string[]; basisPoints: number }[];
+  rolledBackSegments?: string[];
 }
 interface Subject {
   userId: string;
@@ -30,6 +31,7 @@ const record: fc.Arbitrary<Gen> = fc.record({
   include: keys,
   exclude: keys,
   rules: fc.array(fc.record({ segments: fc.subarray(SEGMENTS, { minLength: 1 }), basisPoints: bp }), { maxLength: 3 }),
+  rolledBackSegments: keys,
 });
 const subject: fc.Arbitrary<Subject> = fc.record({
   userId: fc.string({ maxLength: 6 }),
@@ -47,6 +49,7 @@ function toSlice(v: Gen): SliceRecord {
     basisPoints: v.basisPoints,
     targeting: { include: v.include, exclude: v.exclude, rules: v.rules },
     state: v.state,
+    ...(v.rolledBackSegments !== undefined && v.rolledBackSegments.length > 0 ? { rolledBackSegments: v.rolledBackSegments } : {}),
     version: 1,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
@@ -111,5 +114,21 @@ describe('raisesExposure', () => {
     expect(raisesExposure({ ...base, state: 'ROLLED_BACK' }, base)).toBe(true);
     expect(raisesExposure({ ...base, state: 'ROLLED_BACK', basisPoints: 0 }, { ...base, basisPoints: 0 })).toBe(false);
     expect(raisesExposure(base, { ...base, stickinessAttribute: 'accountId' })).toBe(true);
+  });
+
+  it('lets a segment rollback through and raises on resumeSegment (docs/segment-rollback.md)', () => {
+    fc.assert(
+      fc.property(record, keys, keys, fc.array(subject, { minLength: 1, maxLength: 30 }), (a, was, added, subjects) => {
+        const current: SliceRecord = { ...toSlice({ ...a, rolledBackSegments: was }), state: 'ACTIVE' };
+        const more = [...new Set([...was, ...added])].sort();
+        const next: SliceRecord = { ...current, ...(more.length > 0 ? { rolledBackSegments: more } : {}) };
+        expect(raisesExposure(current, next)).toBe(false);
+        for (const s of subjects) if (onNew(next, s)) expect(onNew(current, s)).toBe(true);
+      }),
+    );
+    const base = toSlice({ state: 'ACTIVE', stickinessAttribute: 'userId', basisPoints: 500, include: [], exclude: [], rules: [] });
+    expect(raisesExposure({ ...base, rolledBackSegments: ['s0'] }, base)).toBe(true);
+    expect(raisesExposure({ ...base, rolledBackSegments: ['s0', 's1'] }, { ...base, rolledBackSegments: ['s1'] })).toBe(true);
+    expect(raisesExposure(base, { ...base, rolledBackSegments: ['s0'] })).toBe(false);
   });
 });

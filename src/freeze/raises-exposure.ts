@@ -1,4 +1,4 @@
-import type { SliceRecord } from '../slices/slice-record.js';
+import { rolledBackSegmentsOf, type SliceRecord } from '../slices/slice-record.js';
 
 /**
  * Whether a change of a slice's configuration may put on NEW a subject who was not: what a freeze
@@ -7,9 +7,10 @@ import type { SliceRecord } from '../slices/slice-record.js';
  *  - after the change nobody is on NEW (rolled back, archived, or nothing exposes anyone), or
  *  - the slice was ACTIVE and stays so, with the same stickiness attribute, include a subset of the
  *    old one, exclude a superset, the same rules (segments, in order) each at or below its old
- *    percentage, and the default percentage at or below the old one (a subject keeps its bucket
- *    position, so a lower percentage only moves subjects to LEGACY).
- * Anything else (resume, a new include, a dropped exclude, reordered rules...) raises.
+ *    percentage, the default percentage at or below the old one (a subject keeps its bucket
+ *    position, so a lower percentage only moves subjects to LEGACY), and rolled-back segments a
+ *    superset of the old ones (a segment rollback only lowers exposure; resumeSegment raises it).
+ * Anything else (resume, resumeSegment, a new include, a dropped exclude, reordered rules...) raises.
  */
 export function raisesExposure(current: SliceRecord, next: SliceRecord): boolean {
   if (!exposesAnyone(next)) return false;
@@ -20,6 +21,8 @@ export function raisesExposure(current: SliceRecord, next: SliceRecord): boolean
   const n = next.targeting;
   if (!n.include.every((k) => t.include.includes(k))) return true;
   if (!t.exclude.every((k) => n.exclude.includes(k))) return true;
+  const rolledBack = rolledBackSegmentsOf(next);
+  if (!rolledBackSegmentsOf(current).every((k) => rolledBack.includes(k))) return true;
   if (n.rules.length !== t.rules.length) return true;
   return n.rules.some((rule, i) => {
     const old = t.rules[i]!;

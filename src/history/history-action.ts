@@ -11,6 +11,9 @@ export enum HistoryAction {
   SLICE_ROLLED_BACK = 'SLICE_ROLLED_BACK',
   SLICE_RESUMED = 'SLICE_RESUMED',
   SLICE_ARCHIVED = 'SLICE_ARCHIVED',
+  /** rollbackSegment / resumeSegment (docs/segment-rollback.md): before / after differ in `rolledBackSegments` only. */
+  SEGMENT_ROLLED_BACK = 'SEGMENT_ROLLED_BACK',
+  SEGMENT_RESUMED = 'SEGMENT_RESUMED',
   /** Global: one row for the call, beside the per-slice SLICE_ROLLED_BACK rows it caused. */
   ROLLBACK_ALL = 'ROLLBACK_ALL',
   SEGMENT_CREATED = 'SEGMENT_CREATED',

@@ -116,8 +116,9 @@ export class HistoryRepository {
 
   /**
    * For each slice, the sequence of the last history row that changed its decisions: a row of the
-   * slice whose state, basis points, stickiness attribute or targeting differ before and after
-   * (created, rollout, targeting, rollback, resume, archive; not description, owner or tags), or
+   * slice whose state, basis points, stickiness attribute, targeting or rolled-back segments differ
+   * before and after (created, rollout, targeting, rollback, resume, archive, rollbackSegment,
+   * resumeSegment; not description, owner or tags), or
    * a constraints change of a segment the slice uses now (slice_segments). 0 for an unknown slice.
    * An SDK holding a snapshot revision at or above it decides with that change.
    */
@@ -128,8 +129,8 @@ export class HistoryRepository {
          (SELECT max(h.sequence) FROM history h
            WHERE h.slice_key = k.key
              AND (h.before IS NULL OR h.after IS NULL
-                  OR (h.before->'state', h.before->'basisPoints', h.before->'stickinessAttribute', h.before->'targeting')
-                     IS DISTINCT FROM (h.after->'state', h.after->'basisPoints', h.after->'stickinessAttribute', h.after->'targeting'))),
+                  OR (h.before->'state', h.before->'basisPoints', h.before->'stickinessAttribute', h.before->'targeting', h.before->'rolledBackSegments')
+                     IS DISTINCT FROM (h.after->'state', h.after->'basisPoints', h.after->'stickinessAttribute', h.after->'targeting', h.after->'rolledBackSegments'))),
          (SELECT max(h.sequence) FROM slice_segments ss JOIN history h ON h.segment_key = ss.segment_key
            WHERE ss.slice_key = k.key
              AND (h.before IS NULL OR h.after IS NULL OR h.before->'constraints' IS DISTINCT FROM h.after->'constraints'))

@@ -6,6 +6,7 @@ import { TrafficModule } from '../traffic/traffic.module.js';
 import { evaluateStep } from './evaluation/evaluate-step.js';
 import { PlanEvidence } from './plan-evidence.js';
 import { PlanExposureGuard } from './plan-exposure-guard.js';
+import { PlanSegmentRollbackPause } from './plan-segment-rollback.js';
 import { PlanRunner, STEP_EVALUATOR } from './plan-runner.js';
 import { PlansRepository } from './plans.repository.js';
 import { PlansResolver, SlicePlanResolver } from './plans.resolver.js';
@@ -18,7 +19,17 @@ import { PlansService } from './plans.service.js';
  */
 @Module({
   imports: [ChangesModule, SlicesModule, RollbackModule, TrafficModule],
-  providers: [PlansRepository, PlansService, PlanExposureGuard, PlanEvidence, PlanRunner, { provide: STEP_EVALUATOR, useValue: evaluateStep }, PlansResolver, SlicePlanResolver],
+  providers: [
+    PlansRepository,
+    PlansService,
+    PlanExposureGuard,
+    PlanSegmentRollbackPause,
+    PlanEvidence,
+    PlanRunner,
+    { provide: STEP_EVALUATOR, useValue: evaluateStep },
+    PlansResolver,
+    SlicePlanResolver,
+  ],
   exports: [PlansService, PlanRunner],
 })
 export class PlansModule {}

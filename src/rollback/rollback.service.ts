@@ -3,11 +3,12 @@ import type { EntityManager } from 'typeorm';
 import type { Actor } from '../access/auth.decorators.js';
 import { ChangeService, type ResultCodec } from '../changes/change.service.js';
 import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
-import type { ResumeArgs, RollbackAllArgs, RollbackArgs } from '../slices/dto/slice.args.js';
-import type { SliceRecord } from '../slices/slice-record.js';
+import type { ResumeArgs, ResumeSegmentArgs, RollbackAllArgs, RollbackArgs, RollbackSegmentArgs } from '../slices/dto/slice.args.js';
+import { rolledBackSegmentsField, rolledBackSegmentsOf, type SliceRecord } from '../slices/slice-record.js';
 import { SliceException } from '../slices/slices.exception.js';
-import { SlicesService } from '../slices/slices.service.js';
+import { SLICE_CODEC, SlicesService } from '../slices/slices.service.js';
 import { SlicesRepository } from '../slices/slices.repository.js';
+import { SegmentRollbackListeners } from './segment-rollback-listeners.js';
 
 export interface RollbackAllOutcome {
   readonly count: number;
@@ -27,6 +28,7 @@ export class RollbackService {
     private readonly slices: SlicesRepository,
     private readonly slicesService: SlicesService,
     private readonly changes: ChangeService,
+    private readonly segmentRollbackListeners: SegmentRollbackListeners,
   ) {}
 
   rollback(args: RollbackArgs, actor: Actor): Promise<SliceRecord> {
@@ -65,6 +67,61 @@ export class RollbackService {
     });
   }
 
+  /**
+   * Every subject of one segment to LEGACY on this slice (docs/segment-rollback.md): the segment
+   * joins the slice's `rolledBackSegments`, apart from its targeting. Like `rollback`: a reason and
+   * the role, no expected version, never a guard (it only lowers exposure). The segment must exist
+   * (UNKNOWN_SEGMENT_REFERENCE otherwise, nothing written); it need not be named by the targeting.
+   * A segment already rolled back, or an archived slice, writes nothing. On a rolled-back slice it
+   * is recorded, and stays after `resume`. A RUNNING plan on the slice pauses in the same change.
+   */
+  rollbackSegment(args: RollbackSegmentArgs, actor: Actor): Promise<SliceRecord> {
+    return this.changes.run({
+      operation: 'rollbackSegment',
+      args,
+      actor,
+      codec: SLICE_CODEC,
+      execute: async (tx, now) => {
+        const change = await this.slicesService.changeWithin(tx, now, args, HistoryAction.SEGMENT_ROLLED_BACK, async (_tx, current) => {
+          await this.slicesService.requireSegment(tx, args.segment, 'segment');
+          const rolledBack = rolledBackSegmentsOf(current);
+          if (current.state === 'ARCHIVED' || rolledBack.includes(args.segment)) return current;
+          return withRolledBackSegments(current, [...rolledBack, args.segment]);
+        });
+        if (change.history.length === 0) return change;
+        const more = await this.segmentRollbackListeners.notify({ tx, now, actor, sliceKey: args.key, segment: args.segment });
+        return { result: change.result, history: [...change.history, ...more] };
+      },
+    });
+  }
+
+  /**
+   * Lifts one segment rollback: an exposure change like `resume` (a reason, freeze windows, a
+   * running plan refuse it as they refuse resume). The targeting was never touched, so the
+   * segment's subjects decide exactly as the slice, as configured now, says. A segment that is not
+   * rolled back is refused with SLICE_SEGMENT_NOT_ROLLED_BACK; on a rolled-back slice the segment
+   * is lifted and the slice stays rolled back.
+   */
+  resumeSegment(args: ResumeSegmentArgs, actor: Actor): Promise<SliceRecord> {
+    return this.slicesService.exposureChange('resumeSegment', args, actor, HistoryAction.SEGMENT_RESUMED, (_tx, current) => {
+      if (current.state === 'ARCHIVED') {
+        throw new SliceException('SLICE_ARCHIVED', `Slice "${current.key}" is archived and can no longer change.`, { sliceKey: current.key });
+      }
+      const rolledBack = rolledBackSegmentsOf(current);
+      if (!rolledBack.includes(args.segment)) {
+        throw new SliceException('SLICE_SEGMENT_NOT_ROLLED_BACK', `Segment "${args.segment}" is not rolled back on slice "${current.key}": nothing to resume.`, {
+          sliceKey: current.key,
+          segment: args.segment,
+          rolledBackSegments: [...rolledBack],
+        });
+      }
+      return withRolledBackSegments(
+        current,
+        rolledBack.filter((k) => k !== args.segment),
+      );
+    });
+  }
+
   /** Back to exactly the configuration the slice had before its rollback. */
   resume(args: ResumeArgs, actor: Actor): Promise<SliceRecord> {
     return this.slicesService.exposureChange('resume', args, actor, HistoryAction.SLICE_RESUMED, (_tx, current) => {
@@ -77,6 +134,12 @@ export class RollbackService {
       return { ...current, state: 'ACTIVE' };
     });
   }
+}
+
+/** The record with exactly these rolled-back segments (the member absent when none). */
+function withRolledBackSegments(current: SliceRecord, keys: readonly string[]): SliceRecord {
+  const { rolledBackSegments: _was, ...rest } = current;
+  return { ...rest, ...rolledBackSegmentsField(keys) };
 }
 
 /**

@@ -33,6 +33,13 @@ export interface SliceRecord {
   readonly targeting: StoredTargeting;
   readonly state: SliceState;
   /**
+   * Segments rolled back on this slice by an incident responder (`rollbackSegment`; docs/segment-
+   * rollback.md), sorted, kept apart from `targeting` so that `resumeSegment` restores exactly the
+   * decisions the targeting gives. Present only when not empty: history rows written before it
+   * existed, and every slice that never had one, are recorded, hashed and served as before.
+   */
+  readonly rolledBackSegments?: readonly string[];
+  /**
    * Observation settings, present only when not at their default (OBSERVATION_DEFAULTS; read them
    * with `observationOf`). History rows written before they existed lack them and mean the
    * defaults: omitting a default keeps every slice that never set one recorded, replayed and
@@ -61,6 +68,7 @@ export function toSliceRecord(e: SliceEntity): SliceRecord {
       rules: e.targeting.rules.map((r) => ({ segments: [...r.segments], basisPoints: r.basisPoints })),
     },
     state: e.state,
+    ...rolledBackSegmentsField(e.rolledBackSegments),
     ...observationFields({ watched: e.watched, shadowBasisPoints: e.shadowBasisPoints, mismatchThresholdPpm: e.mismatchThresholdPpm }),
     version: e.version,
     createdAt: e.createdAt.toISOString(),
@@ -86,6 +94,25 @@ export function observationFields(o: ObservationSettings): Pick<SliceRecord, 'wa
   };
 }
 
+/** The record's member for the rolled-back segments: sorted, deduplicated, absent when there is none. */
+export function rolledBackSegmentsField(keys: readonly string[]): Pick<SliceRecord, 'rolledBackSegments'> {
+  const sorted = [...new Set(keys)].sort();
+  return sorted.length === 0 ? {} : { rolledBackSegments: sorted };
+}
+
+/** The segments rolled back on a slice (empty when none). */
+export function rolledBackSegmentsOf(r: Pick<SliceRecord, 'rolledBackSegments'>): readonly string[] {
+  return r.rolledBackSegments ?? [];
+}
+
+/**
+ * Every segment a slice depends on, once each: its targeting's and its rolled-back ones. What
+ * slice_segments holds (a segment in it cannot be deleted) and what the snapshot must carry.
+ */
+export function sliceSegmentKeys(r: Pick<SliceRecord, 'targeting' | 'rolledBackSegments'>): string[] {
+  return [...new Set([...segmentKeysOf(r.targeting), ...rolledBackSegmentsOf(r)])];
+}
+
 /** Every segment key a targeting names, once each. */
 export function segmentKeysOf(targeting: StoredTargeting): string[] {
   return [...new Set([...targeting.exclude, ...targeting.include, ...targeting.rules.flatMap((r) => r.segments)])];
@@ -93,5 +120,12 @@ export function segmentKeysOf(targeting: StoredTargeting): string[] {
 
 /** What the decision core needs of a slice (observation settings do not change a decision). */
 export function toSliceDefinition(r: SliceRecord): SliceDefinition {
-  return { key: r.key, state: r.state, basisPoints: r.basisPoints, stickinessAttribute: r.stickinessAttribute, targeting: r.targeting };
+  return {
+    key: r.key,
+    state: r.state,
+    basisPoints: r.basisPoints,
+    stickinessAttribute: r.stickinessAttribute,
+    targeting: r.targeting,
+    ...(r.rolledBackSegments !== undefined && r.rolledBackSegments.length > 0 ? { rolledBackSegments: r.rolledBackSegments } : {}),
+  };
 }

@@ -28,6 +28,10 @@ export class SliceEntity {
   @Column('text')
   state!: SliceState;
 
+  /** Sorted; empty for nearly every slice (SliceRecord.rolledBackSegments). */
+  @Column('text', { name: 'rolled_back_segments', array: true })
+  rolledBackSegments!: string[];
+
   @Column('boolean')
   watched!: boolean;
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { SliceState } from '@switchyard/client-sdk/core';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SliceEntity } from './slice.entity.js';
-import { observationOf, segmentKeysOf, type SliceRecord, toSliceRecord } from './slice-record.js';
+import { observationOf, rolledBackSegmentsOf, sliceSegmentKeys, type SliceRecord, toSliceRecord } from './slice-record.js';
 
 export interface SliceListFilter {
   readonly tag?: string | null;
@@ -50,8 +50,8 @@ export class SlicesRepository {
   }
 
   /**
-   * Writes the whole record (the caller has bumped its version). When its targeting changed,
-   * call `replaceSegmentLinks` too.
+   * Writes the whole record (the caller has bumped its version). When its targeting or its
+   * rolled-back segments changed, call `replaceSegmentLinks` too.
    */
   async save(tx: EntityManager, record: SliceRecord): Promise<void> {
     const { key, createdAt: _createdAt, ...rest } = toEntity(record);
@@ -66,10 +66,13 @@ export class SlicesRepository {
     return rows.map(toSliceRecord);
   }
 
-  /** Keeps slice_segments equal to the segments the record's targeting names. */
+  /**
+   * Keeps slice_segments equal to the segments the record depends on: its targeting's and its
+   * rolled-back ones (so neither can be deleted while the slice names it, and both reach the snapshot).
+   */
   async replaceSegmentLinks(tx: EntityManager, record: SliceRecord): Promise<void> {
     await tx.query('DELETE FROM slice_segments WHERE slice_key = $1', [record.key]);
-    const segmentKeys = segmentKeysOf(record.targeting);
+    const segmentKeys = sliceSegmentKeys(record);
     if (segmentKeys.length > 0) {
       await tx.query('INSERT INTO slice_segments (slice_key, segment_key) SELECT $1, unnest($2::text[])', [record.key, segmentKeys]);
     }
@@ -87,6 +90,7 @@ function toEntity(r: SliceRecord): SliceEntity {
     basisPoints: r.basisPoints,
     targeting: r.targeting,
     state: r.state,
+    rolledBackSegments: [...rolledBackSegmentsOf(r)],
     watched,
     shadowBasisPoints,
     mismatchThresholdPpm,

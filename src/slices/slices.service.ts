@@ -225,7 +225,7 @@ export class SlicesService {
     if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
     const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
     await this.slices.save(tx, next);
-    if (applied.targeting !== current.targeting) await this.slices.replaceSegmentLinks(tx, next);
+    if (applied.targeting !== current.targeting || applied.rolledBackSegments !== current.rolledBackSegments) await this.slices.replaceSegmentLinks(tx, next);
     return { result: next, history: [...recorded, { action, sliceKey: next.key, before: current, after: next }] };
   }
 
@@ -269,6 +269,12 @@ export class SlicesService {
       throw SliceException.staleVersion(key, expectedVersion, current.version);
     }
     return current;
+  }
+
+  /** Refuses, as the targeting's references are refused (UNKNOWN_SEGMENT_REFERENCE on `field`), a segment that does not exist. */
+  async requireSegment(tx: EntityManager, key: string, field: string): Promise<void> {
+    if ((await this.segments.findMany([key], tx)).length > 0) return;
+    throw new SwitchyardException('UNKNOWN_SEGMENT_REFERENCE', `${field}: no segment "${key}"`, { field, violations: [{ field, message: `no segment "${key}"` }] });
   }
 
   private async ensureSegmentsExist(tx: EntityManager, t: StoredTargeting, prefix: string): Promise<void> {

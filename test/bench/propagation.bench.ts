@@ -49,6 +49,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONFIGS = (process.env.BENCH_CONFIGS ?? 'small,realistic').split(',') as ('small' | 'realistic')[];
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'embedded,postgres,two-instances').split(',') as Scenario[];
 const SLICE = 'bench.propagation';
+/** Every bench client's subject (`subject-<n>`, propagation-worker.ts): rolled back as a segment (docs/segment-rollback.md). */
+const SEGMENT = 'bench.subjects';
 const OBSERVE_TIMEOUT_MS = 15_000;
 /**
  * Pause before each measured change. SDKs acknowledge a new revision with a usage report at a random
@@ -70,6 +72,8 @@ type Worker = IpcWorker<ToWorker, FromWorker>;
 interface RoundFigures {
   rollbackDelays: number[];
   resumeDelays: number[];
+  /** rollbackSegment of a segment holding every client's subject: from the send to each client's LEGACY. */
+  segmentDelays: number[];
   missing: number;
   mutationMs: number;
   /** Time the worker processes spent in GC between arming and the last flip (summed over workers). */
@@ -93,6 +97,9 @@ interface ScenarioFigures {
 async function setUp(config: 'small' | 'realistic', server: BenchServer): Promise<{ token: string; bytes: number; applyMs: { delta: number; full: number } }> {
   if (config === 'realistic') await seedRealisticConfiguration(server);
   await graphql(server, 'mutation($key: String!) { createSlice(key: $key, percent: 100) { key } }', { key: SLICE });
+  await graphql(server, 'mutation($key: String!) { createSegment(key: $key, constraints: [{ attribute: "userId", operator: STR_STARTS_WITH, values: ["subject-"] }]) { key } }', {
+    key: SEGMENT,
+  });
   const token = await createSdkToken(server);
   const snapshot = await fetchSnapshot(server, token);
   return { token, bytes: snapshot.bytes, applyMs: applyCost(snapshot.body) };
@@ -206,10 +213,28 @@ async function runScenario(scenario: Scenario, config: 'small' | 'realistic'): P
       const resume = await measureFlip(workers, probes, current, round, 'NEW', async () => {
         await graphql(servers[0]!, 'mutation($key: String!, $r: String!) { resume(key: $key, reason: $r) { state } }', { key: SLICE, r: `bench round ${round}` });
       });
+      // The same path for one segment of the slice: rollbackSegment, then resumeSegment.
+      await new Promise((r) => setTimeout(r, GAP_MS));
+      const segment = await measureFlip(workers, probes, current, round, 'LEGACY', async () => {
+        await graphql(servers[0]!, 'mutation($key: String!, $s: String!, $r: String!) { rollbackSegment(key: $key, segment: $s, reason: $r) { state } }', {
+          key: SLICE,
+          s: SEGMENT,
+          r: `bench round ${round}`,
+        });
+      });
+      await new Promise((r) => setTimeout(r, GAP_MS));
+      const segmentResume = await measureFlip(workers, probes, current, round, 'NEW', async () => {
+        await graphql(servers[0]!, 'mutation($key: String!, $s: String!, $r: String!) { resumeSegment(key: $key, segment: $s, reason: $r) { state } }', {
+          key: SLICE,
+          s: SEGMENT,
+          r: `bench round ${round}`,
+        });
+      });
       (round < WARMUP ? coldRounds : rounds).push({
         rollbackDelays: rollback.delays,
         resumeDelays: resume.delays,
-        missing: rollback.missing + resume.missing,
+        segmentDelays: segment.delays,
+        missing: rollback.missing + resume.missing + segment.missing + segmentResume.missing,
         mutationMs: rollback.mutationMs,
         gcMs: rollback.gcMs,
         eventMs: rollback.eventMs,
@@ -218,7 +243,11 @@ async function runScenario(scenario: Scenario, config: 'small' | 'realistic'): P
       process.stderr.write(
         `[${scenario}/${config}] ${round < WARMUP ? 'cold round' : `round ${round - WARMUP + 1}`}: rollback p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, ` +
           `max ${sorted[sorted.length - 1]!.toFixed(1)} ms, missing ${rollback.missing}; mutation answered ${rollback.mutationMs.toFixed(1)} ms, ` +
-          `event on the first / last stream ${rollback.eventMs.map((x) => x.toFixed(1)).join(' / ')} ms; resume missing ${resume.missing}\n`,
+          `event on the first / last stream ${rollback.eventMs.map((x) => x.toFixed(1)).join(' / ')} ms; resume missing ${resume.missing}; ` +
+          `segment rollback p50 ${percentile(
+            [...segment.delays].sort((x, y) => x - y),
+            50,
+          ).toFixed(1)} ms, missing ${segment.missing}\n`,
       );
     }
     return { scenario, config, snapshotBytes: bytes, applyMs, connectMs, ready, rounds, coldRounds };
@@ -296,6 +325,10 @@ console.table(
           'clients p50': perRound((x) => stats(x.rollbackDelays).p50.toFixed(0)),
           'apply per client: delta / whole snapshot': `${fmt.ms(r.applyMs.delta)} / ${fmt.ms(r.applyMs.full)}`,
           'resume p99': fmt.ms(stats(r.rounds.flatMap((x) => x.resumeDelays)).p99),
+          'segment rollback p50 / p99': (() => {
+            const s = stats(r.rounds.flatMap((x) => x.segmentDelays));
+            return `${fmt.ms(s.p50)} / ${fmt.ms(s.p99)}`;
+          })(),
           'clients up in': fmt.ms(r.connectMs),
           'workers: heap / GC per round': `${fmt.mib(r.ready.heapMiB)} / ${perRound((x) => x.gcMs.toFixed(0))} ms`,
         },

@@ -269,6 +269,38 @@ describe('switchyard CLI', () => {
       ]);
     });
 
+    it('--segment rolls one segment back (responder) and resumes it (release manager); the rest of the slice is untouched', async () => {
+      const kenya = uniqueKey('kenya');
+      await createSegment(t.admin, kenya, [{ attribute: 'country', operator: 'IN', values: ['KE'] }]);
+      const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider'), percent: 100 });
+      const rolledBack = await cli(['rollback', slice.key, '--segment', kenya, '--reason', 'callbacks failing in KE'], { token: responder });
+      expect(rolledBack.code).toBe(0);
+      expect(rolledBack.stdout).toContain(`${slice.key}: segment ${kenya} on LEGACY`);
+      expect(rolledBack.stdout).toContain(`switchyard resume ${slice.key} --segment ${kenya}`);
+      expect(await evaluate(t.admin, slice.key, { userId: 'u1', country: 'KE' })).toMatchObject({ path: 'LEGACY', reason: 'SEGMENT_ROLLED_BACK' });
+      expect(await evaluate(t.admin, slice.key, { userId: 'u1', country: 'GH' })).toMatchObject({ path: 'NEW', reason: 'ROLLOUT' });
+
+      const unknown = await cli(['rollback', slice.key, '--segment', 'no.such.segment', '--reason', 'x'], { token: responder });
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('UNKNOWN_SEGMENT_REFERENCE');
+      const usage = await cli(['rollback', '--all', '--segment', kenya, '--reason', 'x'], { token: responder });
+      expect(usage.code).toBe(2);
+
+      const forbidden = await cli(['resume', slice.key, '--segment', kenya, '--reason', 'fixed'], { token: responder });
+      expect(forbidden.code).toBe(3);
+      const resumed = await cli(['resume', slice.key, '--segment', kenya, '--reason', 'fixed', '--json'], { token: releaseManager });
+      expect(resumed.code).toBe(0);
+      expect(resumed.json<CliSlice & { rolledBackSegments: string[] }>()).toMatchObject({ state: 'ACTIVE', rolledBackSegments: [] });
+      expect(await evaluate(t.admin, slice.key, { userId: 'u1', country: 'KE' })).toMatchObject({ path: 'NEW', reason: 'ROLLOUT' });
+      const twice = await cli(['resume', slice.key, '--segment', kenya, '--reason', 'twice'], { token: releaseManager });
+      expect(twice.code).toBe(1);
+      expect(twice.stderr).toContain('SLICE_SEGMENT_NOT_ROLLED_BACK');
+      expect((await sliceHistory(t.admin, slice.key)).map((h) => h.action)).toEqual(['SEGMENT_RESUMED', 'SEGMENT_ROLLED_BACK', 'SLICE_CREATED']);
+      const history = await cli(['history', slice.key]);
+      expect(history.stdout).toContain(`segment ${kenya} rolled back`);
+      expect(history.stdout).toContain(`segment ${kenya} resumed`);
+    });
+
     it('a rolled-back slice refuses `set` (exit 1) and the hint says to resume first', async () => {
       const slice = await createSlice(t.admin, { key: uniqueKey('payments.provider'), percent: 5 });
       await cli(['rollback', slice.key, '--reason', 'incident']);

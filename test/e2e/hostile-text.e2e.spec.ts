@@ -157,6 +157,13 @@ describe('hostile text in every mutation argument', () => {
       return { key, reason: 'fixed' };
     },
     archiveSlice: async () => ({ key: await slice() }),
+    rollbackSegment: async () => ({ key: await slice(), segment: await segment(), reason: 'kenya failing' }),
+    resumeSegment: async () => {
+      const key = await slice();
+      const seg = await segment();
+      await t.admin.ok('mutation($key: String!, $segment: String!) { rollbackSegment(key: $key, segment: $segment, reason: "r") { key } }', { key, segment: seg });
+      return { key, segment: seg, reason: 'fixed' };
+    },
     createSegment: () => ({ key: uniqueKey('fzseg'), description: 'd', constraints: constraints() }),
     updateSegment: async () => ({ key: await segment(), description: 'd2', constraints: constraints() }),
     deleteSegment: async () => ({ key: await segment() }),

@@ -156,6 +156,15 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
     });
     await slice('multi-negation', { percent: 40, targeting: targeting([], [allOperators, numbersAndDates], [{ segments: [proNewApp, staffMobile], percent: 90 }]) });
     await slice('rewritten-negation', { percent: 60, targeting: targeting([], [rewritten]) });
+    // Segment rollbacks (docs/segment-rollback.md): one more exclusion to an Unleash SDK, exact
+    // where the SDK evaluates the negation, conservative otherwise.
+    const rollbackSegment = (key: string, segment: string) =>
+      mutate('mutation($key: String!, $segment: String!) { rollbackSegment(key: $key, segment: $segment, reason: "unleash-compat") { key } }', { key, segment });
+    await slice('segment-rolled-back', { percent: 60, targeting: targeting([ghana], [], [{ segments: [kenya], percent: 100 }]) });
+    await rollbackSegment(keys['segment-rolled-back']!, kenya);
+    await slice('segments-rolled-back', { percent: 70, targeting: targeting([], [], [{ segments: [kenya], percent: 100 }]) });
+    await rollbackSegment(keys['segments-rolled-back']!, kenya);
+    await rollbackSegment(keys['segments-rolled-back']!, staffMobile);
     for (const [i, constraint] of OPERATOR_CONSTRAINTS.entries()) {
       const only = await seg(`op-${i}`, [constraint]);
       await slice(`op-${i}-${constraint.operator.toLowerCase()}`, { percent: 10, targeting: targeting([only]) });
@@ -288,7 +297,19 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
     expect(Math.abs(onNew['pct-37']! - 0.37 * (SUBJECTS - Math.ceil(SUBJECTS / 97)))).toBeLessThan(300);
     expect(onNew['rolled-back']).toBe(0);
     expect(onNew.archived).toBe(0);
-    for (const name of ['include', 'exclude', 'include-exclude', 'rules', 'multi-negation', 'rewritten-negation', 'stickiness-account', 'fraction-12.5', 'date-attribute']) {
+    for (const name of [
+      'include',
+      'exclude',
+      'include-exclude',
+      'rules',
+      'multi-negation',
+      'rewritten-negation',
+      'segment-rolled-back',
+      'segments-rolled-back',
+      'stickiness-account',
+      'fraction-12.5',
+      'date-attribute',
+    ]) {
       expect([name, onNew[name]! > 50 && onNew[name]! < SUBJECTS - 50]).toEqual([name, true]);
     }
     for (const name of Object.keys(keys).filter((n) => n.startsWith('op-'))) {
@@ -331,7 +352,8 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
       expect(etag).toBe(`"${def.revision};spec=${level.since ?? 'none'}"`);
       const ours = compileSnapshot(def);
       const sdk = new OldUnleashSdk(features, worstBehaviourOf(level));
-      const exact = new Set(features.filter((f) => f.description === undefined).map((f) => f.name));
+      // A description says why a toggle is not exact; one that only names rolled-back segments is exact.
+      const exact = new Set(features.filter((f) => f.description === undefined || f.description.startsWith('SEGMENT_ROLLED_BACK')).map((f) => f.name));
       degradedAt.set(
         level.since,
         Object.keys(keys).filter((name) => !exact.has(keys[name]!)),
@@ -354,6 +376,9 @@ describe('unleash-client follows slices exactly (GET /api/client/features, /api/
     const oldest = degradedAt.get(OLDEST_LEVEL.since)!;
     expect(oldest).toEqual(expect.arrayContaining(['exclude', 'rules', 'multi-negation', 'op-4-str_starts_with', 'op-9-num_gt', 'stickiness-account']));
     expect(oldest).not.toContain('include');
+    // A segment rollback is a negation: the oldest SDKs read no NOT_IN, so both are conservative
+    // there (never more on NEW, checked above); the newest get both exactly (below).
+    expect(oldest).toEqual(expect.arrayContaining(['segment-rolled-back', 'segments-rolled-back']));
     expect(oldest).not.toContain('pct-37');
     expect(degradedAt.get(NEWEST_LEVEL.since)!.sort()).toEqual(['date-attribute', 'fraction-0.25', 'fraction-12.5']);
   });

@@ -48,7 +48,7 @@ describe('decision vectors (test/fixtures/decision-vectors.json)', () => {
 
   it('covers every reason and every operator', () => {
     const reasons = new Set(vectors.cases.map((c) => c.expected.reason));
-    const all: DecisionReason[] = ['UNKNOWN_SLICE', 'ROLLED_BACK', 'ARCHIVED', 'EXCLUDED', 'INCLUDED', 'NO_STICKINESS', 'RULE', 'ROLLOUT', 'ERROR'];
+    const all: DecisionReason[] = ['UNKNOWN_SLICE', 'ROLLED_BACK', 'ARCHIVED', 'SEGMENT_ROLLED_BACK', 'EXCLUDED', 'INCLUDED', 'NO_STICKINESS', 'RULE', 'ROLLOUT', 'ERROR'];
     expect([...reasons].sort()).toEqual([...all].sort());
     const operators = new Set(vectors.snapshot.segments.flatMap((s) => s.constraints.map((c) => c.operator)));
     for (const op of OPERATORS) expect([op, operators.has(op)]).toEqual([op, true]);

@@ -276,3 +276,71 @@ describe('observation settings (docs/outcomes.md)', () => {
     expect([back.isWatched('payments.provider.mpesa'), back.shadowBasisPoints('payments.provider.mpesa')]).toEqual([false, 0]);
   });
 });
+
+describe('rolled-back segments (docs/segment-rollback.md)', () => {
+  const countries = ['KE', 'GH', 'UG', ''];
+  const subjects: EvaluationContext[] = [];
+  for (let i = 0; i < 400; i++) {
+    subjects.push({
+      userId: i % 17 === 0 ? '' : `u${i}`,
+      country: countries[i % countries.length],
+      appVersion: i % 3 === 0 ? '2.3.0' : '2.2.0',
+      ...(i % 5 === 0 ? { email: `p${i}@switchyard.dev` } : {}),
+      ...(i % 7 === 0 ? { accountId: 'acc-1' } : {}),
+    });
+  }
+  const pick = <T>(list: readonly T[], mask: number) => list.filter((_, k) => (mask >> k) & 1);
+
+  it('sends exactly the subjects of the rolled-back segments to LEGACY, and leaves every other decision as it was', () => {
+    const keys = segments.map((s) => s.key).concat('ghost');
+    for (let mask = 0; mask < 1 << keys.length; mask++) {
+      const rolledBack = pick(keys, mask);
+      const before = snapshot([slice()]);
+      const after = snapshot([slice({ rolledBackSegments: rolledBack })]);
+      const members = segments
+        .filter((s) => rolledBack.includes(s.key))
+        .map((s) => snapshot([slice({ key: 'm', basisPoints: 10000, targeting: { include: [], exclude: [], rules: [{ segments: [s.key], basisPoints: 10000 }] } })]));
+      for (const ctx of subjects) {
+        const inRolledBack = members.some((m) => m.explain('m', ctx).reason === 'RULE');
+        const decision = after.explain('payments.provider.mpesa', ctx);
+        if (inRolledBack) expect(decision).toEqual({ path: 'LEGACY', reason: 'SEGMENT_ROLLED_BACK' });
+        else expect(decision).toEqual(before.explain('payments.provider.mpesa', ctx));
+      }
+    }
+  });
+
+  it('comes after a whole-slice rollback or archive, and an absent or empty list changes nothing', () => {
+    const ctx = { userId: 'u1', country: 'KE' };
+    expect(snapshot([slice({ state: 'ROLLED_BACK', rolledBackSegments: ['kenya'] })]).explain('payments.provider.mpesa', ctx).reason).toBe('ROLLED_BACK');
+    expect(snapshot([slice({ state: 'ARCHIVED', rolledBackSegments: ['kenya'] })]).explain('payments.provider.mpesa', ctx).reason).toBe('ARCHIVED');
+    expect(snapshot([slice({ rolledBackSegments: [] })]).explain('payments.provider.mpesa', ctx)).toEqual(snapshot([slice()]).explain('payments.provider.mpesa', ctx));
+  });
+
+  it('decides ERROR for a slice whose rolledBackSegments is not a list of keys', () => {
+    for (const bad of ['kenya', [1], null, {}]) {
+      const def = { ...slice(), rolledBackSegments: bad } as unknown as SliceDefinition;
+      expect(snapshot([def]).explain('payments.provider.mpesa', { userId: 'u1' })).toEqual(ERROR_DECISION);
+    }
+  });
+
+  it('follows a delta that rolls a segment back or lifts it, and a change of the rolled-back segment', () => {
+    const base: SnapshotDefinition = { revision: 1, slices: [slice()], segments };
+    const rolled: SnapshotDefinition = { revision: 2, slices: [slice({ rolledBackSegments: ['kenya'] })], segments };
+    const ctx = { userId: 'u1', country: 'KE', appVersion: '2.3.0' };
+    const one = applyDelta(compileSnapshot(base), diffSnapshots(base, rolled));
+    expect(one.changedSlices).toEqual(['payments.provider.mpesa']);
+    expect(one.snapshot.explain('payments.provider.mpesa', ctx).reason).toBe('SEGMENT_ROLLED_BACK');
+    // Kenya redefined as GH: the KE subject is out of the rolled-back segment, the slice recompiled.
+    const moved: SnapshotDefinition = {
+      ...rolled,
+      revision: 3,
+      segments: segments.map((s) => (s.key === 'kenya' ? { key: 'kenya', constraints: [{ attribute: 'country', operator: 'IN', values: ['GH'] }] } : s)),
+    };
+    const two = applyDelta(one.snapshot, diffSnapshots(rolled, moved));
+    expect(two.changedSlices).toEqual(['payments.provider.mpesa']);
+    expect(two.snapshot.explain('payments.provider.mpesa', ctx)).toEqual({ path: 'LEGACY', reason: 'ROLLOUT' });
+    expect(two.snapshot.explain('payments.provider.mpesa', { userId: 'u1', country: 'GH' }).reason).toBe('SEGMENT_ROLLED_BACK');
+    const lifted = applyDelta(one.snapshot, diffSnapshots(rolled, { ...base, revision: 3 }));
+    expect(lifted.snapshot.explain('payments.provider.mpesa', ctx)).toEqual({ path: 'NEW', reason: 'RULE', ruleIndex: 0 });
+  });
+});

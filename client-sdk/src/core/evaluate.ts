@@ -3,14 +3,16 @@
  * by the SDK alike.
  *
  * 1. unknown slice → UNKNOWN_SLICE; `ROLLED_BACK` → ROLLED_BACK; `ARCHIVED` → ARCHIVED (all LEGACY)
- * 2. in any `exclude` segment → LEGACY, EXCLUDED (exclude always wins over include)
- * 3. in any `include` segment → NEW, INCLUDED
- * 4. the first rule whose segments all match gives the basis points (reason RULE + `ruleIndex`);
+ * 2. in any of the slice's `rolledBackSegments` (an incident's `rollbackSegment`, kept apart from
+ *    the targeting) → LEGACY, SEGMENT_ROLLED_BACK
+ * 3. in any `exclude` segment → LEGACY, EXCLUDED (exclude always wins over include)
+ * 4. in any `include` segment → NEW, INCLUDED
+ * 5. the first rule whose segments all match gives the basis points (reason RULE + `ruleIndex`);
  *    no rule matches → the slice's own basis points (reason ROLLOUT)
- * 5. 0 → LEGACY, 10000 → NEW, with the step-4 reason and no id needed; otherwise a missing or
+ * 6. 0 → LEGACY, 10000 → NEW, with the step-5 reason and no id needed; otherwise a missing or
  *    empty stickiness value → LEGACY, NO_STICKINESS, even when a rule chose the share: the
  *    subject could not be placed, and that is the answer to "why LEGACY?"
- * 6. NEW iff the subject's position (bucket.ts) < basis points, with the step-4 reason.
+ * 7. NEW iff the subject's position (bucket.ts) < basis points, with the step-5 reason.
  *
  * Everything is prepared once per snapshot by {@link compileSnapshot}: each slice's hash state for
  * `sliceKey + ":"`, its segments compiled and resolved, every possible `Decision` object. Deciding
@@ -22,10 +24,12 @@
  * - `explain` never throws: a null, undefined or non-object context counts as empty; a non-string
  *   attribute value counts as missing; anything unexpected gives LEGACY with reason ERROR.
  * - A slice that refers to a segment missing from the snapshot treats it as matching nobody (an
- *   include or exclude through it applies to no one; a rule through it never applies). The server
- *   must therefore refuse to delete a segment that a slice still uses.
+ *   include, exclude or segment rollback through it applies to no one; a rule through it never
+ *   applies). The server must therefore refuse to delete a segment that a slice still uses,
+ *   rolled-back segments included (deleting one would silently send its subjects back to NEW).
  * - A slice that is not well-formed (unknown state, basis points that are not integers 0..10000,
- *   targeting that is not lists of segment keys, no stickiness attribute) decides LEGACY with
+ *   targeting that is not lists of segment keys, `rolledBackSegments` present but not a list of
+ *   segment keys, no stickiness attribute) decides LEGACY with
  *   reason ERROR (after ROLLED_BACK / ARCHIVED, which need nothing else).
  * - `compileSnapshot` throws a `TypeError` only when the definition is not shaped like a snapshot
  *   (not an object, no numeric revision, lists that are not lists, keys that are not strings,
@@ -82,6 +86,7 @@ function decision(path: Path, reason: Decision['reason'], ruleIndex?: number): D
 const UNKNOWN_SLICE = decision('LEGACY', 'UNKNOWN_SLICE');
 const ROLLED_BACK = decision('LEGACY', 'ROLLED_BACK');
 const ARCHIVED = decision('LEGACY', 'ARCHIVED');
+const SEGMENT_ROLLED_BACK = decision('LEGACY', 'SEGMENT_ROLLED_BACK');
 const EXCLUDED = decision('LEGACY', 'EXCLUDED');
 const INCLUDED = decision('NEW', 'INCLUDED');
 const NO_STICKINESS = decision('LEGACY', 'NO_STICKINESS');
@@ -119,6 +124,8 @@ interface CompiledSlice {
   readonly malformed: boolean;
   readonly stickinessAttribute: string;
   readonly hashPrefix: HashPrefix;
+  /** The segments rolled back on this slice (empty for nearly every slice: one length check). */
+  readonly rolledBack: readonly ContextPredicate[];
   readonly exclude: readonly ContextPredicate[];
   readonly include: readonly ContextPredicate[];
   readonly rules: readonly CompiledRule[];
@@ -141,6 +148,7 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Comp
   const targeting: unknown = slice.targeting;
   const t = (typeof targeting === 'object' && targeting !== null ? targeting : {}) as Partial<Record<string, unknown>>;
   const rulesDef: unknown = t.rules;
+  const rolledBackDef: unknown = slice.rolledBackSegments;
 
   let malformed =
     !KNOWN_STATES.includes(slice.state) ||
@@ -149,7 +157,8 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Comp
     slice.stickinessAttribute.length === 0 ||
     !isStringList(t.include) ||
     !isStringList(t.exclude) ||
-    !Array.isArray(rulesDef);
+    !Array.isArray(rulesDef) ||
+    (rolledBackDef !== undefined && !isStringList(rolledBackDef));
 
   const rules: CompiledRule[] = [];
   if (Array.isArray(rulesDef)) {
@@ -169,7 +178,7 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Comp
   }
 
   const segmentKeys = new Set<string>();
-  const named = [t.include, t.exclude];
+  const named = [t.include, t.exclude, rolledBackDef];
   if (Array.isArray(rulesDef)) for (const rule of rulesDef) named.push(typeof rule === 'object' && rule !== null ? (rule as { segments?: unknown }).segments : undefined);
   for (const list of named) if (isStringList(list)) for (const key of list) segmentKeys.add(key);
 
@@ -179,6 +188,7 @@ function compileSlice(slice: SliceDefinition, segments: ReadonlyMap<string, Comp
     malformed,
     stickinessAttribute: typeof slice.stickinessAttribute === 'string' ? slice.stickinessAttribute : '',
     hashPrefix: prepareHashPrefix(slice.key + ':'),
+    rolledBack: isStringList(rolledBackDef) ? rolledBackDef.map(resolve) : [],
     exclude: isStringList(t.exclude) ? t.exclude.map(resolve) : [],
     include: isStringList(t.include) ? t.include.map(resolve) : [],
     rules,
@@ -210,13 +220,14 @@ function allMatch(predicates: readonly ContextPredicate[], context: EvaluationCo
   return true;
 }
 
-/** Steps 1 (state) to 6 for a known slice. May throw only on a hostile context (a throwing getter). */
+/** Steps 1 (state) to 7 for a known slice. May throw only on a hostile context (a throwing getter). */
 function decideSlice(slice: CompiledSlice, rawContext: unknown, now: Now): Decision {
   if (slice.state === 'ROLLED_BACK') return ROLLED_BACK;
   if (slice.state === 'ARCHIVED') return ARCHIVED;
   if (slice.malformed) return ERROR_DECISION;
 
   const context = typeof rawContext === 'object' && rawContext !== null ? (rawContext as EvaluationContext) : EMPTY_CONTEXT;
+  if (anyMatches(slice.rolledBack, context, now)) return SEGMENT_ROLLED_BACK;
   if (anyMatches(slice.exclude, context, now)) return EXCLUDED;
   if (anyMatches(slice.include, context, now)) return INCLUDED;
 

@@ -13,7 +13,7 @@ export type Path = 'LEGACY' | 'NEW';
 export type SliceState = 'ACTIVE' | 'ROLLED_BACK' | 'ARCHIVED';
 
 /** Why a decision came out the way it did: a closed set. */
-export type DecisionReason = 'UNKNOWN_SLICE' | 'ROLLED_BACK' | 'ARCHIVED' | 'EXCLUDED' | 'INCLUDED' | 'NO_STICKINESS' | 'RULE' | 'ROLLOUT' | 'ERROR';
+export type DecisionReason = 'UNKNOWN_SLICE' | 'ROLLED_BACK' | 'ARCHIVED' | 'SEGMENT_ROLLED_BACK' | 'EXCLUDED' | 'INCLUDED' | 'NO_STICKINESS' | 'RULE' | 'ROLLOUT' | 'ERROR';
 
 /** Constraint operators, with exactly Unleash's semantics. */
 export const OPERATORS = [
@@ -76,6 +76,13 @@ export interface SliceDefinition {
   readonly basisPoints: number;
   readonly stickinessAttribute: string;
   readonly targeting: TargetingDefinition;
+  /**
+   * Segments an incident responder sent back to LEGACY on this slice (`rollbackSegment`), kept
+   * apart from `targeting` so that `resumeSegment` restores exactly what targeting decided. A
+   * subject in any of them decides LEGACY with reason SEGMENT_ROLLED_BACK, before `exclude`.
+   * Absent means none, so a slice that never had one is served exactly as before.
+   */
+  readonly rolledBackSegments?: readonly string[];
   /**
    * Observation settings, not part of the decision (docs/outcomes.md). Absent means off, so that a
    * slice that never set them is served exactly as before: `watched` makes SDKs report this slice's

@@ -10,6 +10,7 @@ describe('openFeatureReason', () => {
     RULE: { reason: StandardResolutionReasons.TARGETING_MATCH },
     ROLLOUT: { reason: StandardResolutionReasons.SPLIT },
     ROLLED_BACK: { reason: StandardResolutionReasons.DISABLED },
+    SEGMENT_ROLLED_BACK: { reason: StandardResolutionReasons.DISABLED },
     ARCHIVED: { reason: StandardResolutionReasons.DISABLED },
     NO_STICKINESS: { reason: StandardResolutionReasons.DEFAULT },
     UNKNOWN_SLICE: { reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.FLAG_NOT_FOUND },

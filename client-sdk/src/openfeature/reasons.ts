@@ -34,7 +34,10 @@ export function openFeatureReason(reason: DecisionReason): ReasonMapping {
     case 'ROLLOUT':
       return SPLIT;
     // Everyone is on LEGACY whatever the targeting: the slice is switched off in the control plane.
+    // A segment rolled back by an incident responder: switched off for that segment, the same kind
+    // of answer as a whole-slice rollback (switchyardReason in the metadata tells them apart).
     case 'ROLLED_BACK':
+    case 'SEGMENT_ROLLED_BACK':
     case 'ARCHIVED':
       return DISABLED;
     // The share needs an id and the context has none: LEGACY, Switchyard's configured fallback.

@@ -18,6 +18,15 @@ const ROLLBACK_ALL = `mutation($reason: String!, $tag: String, $idempotencyKey: 
 const RESUME = `mutation($key: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
   resume(key: $key, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
 }`;
+// Segment rollback (docs/segment-rollback.md): rolledBackSegments selected only here, so that the
+// other commands keep working against a service older than it.
+const ROLLBACK_SEGMENT = `mutation($key: String!, $segment: String!, $reason: String!, $idempotencyKey: String) {
+  rollbackSegment(key: $key, segment: $segment, reason: $reason, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} rolledBackSegments }
+}`;
+const RESUME_SEGMENT = `mutation($key: String!, $segment: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
+  resumeSegment(key: $key, segment: $segment, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} rolledBackSegments }
+}`;
+type SegmentRollbackView = SliceView & { rolledBackSegments: string[] };
 const SET_OBSERVATION = `mutation($key: String!, $watched: Boolean, $shadowPercent: Float, $mismatchThresholdPercent: Float, $reason: String, $expectedVersion: Int, $idempotencyKey: String) {
   setObservation(key: $key, watched: $watched, shadowPercent: $shadowPercent, mismatchThresholdPercent: $mismatchThresholdPercent,
                  reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} ${OBSERVATION_FIELDS} }
@@ -51,15 +60,37 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .argument('[slice]', 'the slice key (or --all)')
     .option('--all', 'every ACTIVE slice, in one transaction (all or nothing)')
     .option('--tag <tag>', 'with --all: only slices with this tag')
+    .option('--segment <segment>', "only this segment's subjects, on this slice; the rest of the slice is untouched (docs/segment-rollback.md)")
     .addOption(reasonOption())
     .addOption(idempotencyKeyOption())
-    .action(async (key: string | undefined, options: ChangeFlags & { all?: boolean; tag?: string }, command: Command) => {
+    .action(async (key: string | undefined, options: ChangeFlags & { all?: boolean; tag?: string; segment?: string }, command: Command) => {
       if (key !== undefined && options.all) throw CliError.usage('Name one slice or pass --all, not both.');
+      if (options.segment !== undefined && key === undefined)
+        throw CliError.usage('--segment goes with one slice.', `e.g. switchyard rollback payments.provider.mpesa --segment ${options.segment} --reason "..."`);
       if (key === undefined && !options.all)
         throw CliError.usage('Name the slice to roll back, or pass --all (optionally with --tag).', 'e.g. switchyard rollback payments.provider.mpesa --reason "..."');
       if (options.tag !== undefined && !options.all) throw CliError.usage('--tag goes with --all.', `e.g. switchyard rollback --all --tag ${options.tag} --reason "..."`);
       const session = open(command);
       const { out } = session;
+
+      if (key !== undefined && options.segment !== undefined) {
+        const segment = options.segment;
+        const { data, idempotencyKey } = await sendChange<{ rollbackSegment: SegmentRollbackView }>(
+          session,
+          ROLLBACK_SEGMENT,
+          { key, segment },
+          { action: 'roll back', allowedTokens: ROLLBACK_TOKENS, sliceKey: key },
+          options,
+        );
+        const slice = data.rollbackSegment;
+        out.result(
+          { ...slice, idempotencyKey },
+          () =>
+            `${slice.key}: segment ${segment} on LEGACY (rolled back: ${slice.rolledBackSegments.join(', ')}; version ${slice.version}).\n` +
+            `The rest of the slice is untouched: \`switchyard resume ${slice.key} --segment ${segment} --reason "..."\` brings the segment back.`,
+        );
+        return;
+      }
 
       if (key !== undefined) {
         const { data, idempotencyKey } = await sendChange<{ rollback: SliceView }>(
@@ -101,13 +132,31 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
 
   program
     .command('resume')
-    .description('after a rollback: restore exactly the rollout and targeting the slice had')
+    .description('after a rollback: restore exactly the rollout and targeting the slice had (with --segment: lift one segment rollback)')
     .argument('<slice>', 'the slice key')
+    .option('--segment <segment>', 'lift the rollback of this segment only: its subjects decide by the targeting again')
     .addOption(reasonOption())
     .addOption(expectedVersionOption())
     .addOption(idempotencyKeyOption())
-    .action(async (key: string, options: ChangeFlags, command: Command) => {
+    .action(async (key: string, options: ChangeFlags & { segment?: string }, command: Command) => {
       const session = open(command);
+      if (options.segment !== undefined) {
+        const segment = options.segment;
+        const { data, idempotencyKey } = await sendChange<{ resumeSegment: SegmentRollbackView }>(
+          session,
+          RESUME_SEGMENT,
+          { key, segment, expectedVersion: options.expectedVersion ?? null },
+          { action: 'resume a segment', allowedTokens: CHANGE_TOKENS, sliceKey: key },
+          options,
+        );
+        const slice = data.resumeSegment;
+        const still = slice.rolledBackSegments.length > 0 ? `; still rolled back: ${slice.rolledBackSegments.join(', ')}` : '';
+        session.out.result(
+          { ...slice, idempotencyKey },
+          () => `${slice.key}: segment ${segment} decides by the targeting again (${slice.state}${still}; version ${slice.version}).`,
+        );
+        return;
+      }
       const { data, idempotencyKey } = await sendChange<{ resume: SliceView }>(
         session,
         RESUME,

@@ -90,8 +90,16 @@ function summarize(entry: HistoryEntry): string {
   const to = typeof after?.basisPoints === 'number' ? after.basisPoints : undefined;
   if (to !== undefined && from === undefined) parts.push(`${to / 100}%`);
   else if (to !== undefined && from !== to) parts.push(`${from! / 100}% -> ${to / 100}%`);
-  if (before !== undefined && after !== undefined) parts.push(...observationChanges(before, after));
+  if (before !== undefined && after !== undefined) parts.push(...observationChanges(before, after), ...rolledBackSegmentChanges(before, after));
   return parts.join(', ');
+}
+
+/** `segment kenya rolled back`, `segment kenya resumed` (docs/segment-rollback.md): absent means none. */
+function rolledBackSegmentChanges(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = (r: Record<string, unknown>) => (Array.isArray(r.rolledBackSegments) ? r.rolledBackSegments.filter((k): k is string => typeof k === 'string') : []);
+  const was = keys(before);
+  const now = keys(after);
+  return [...now.filter((k) => !was.includes(k)).map((k) => `segment ${k} rolled back`), ...was.filter((k) => !now.includes(k)).map((k) => `segment ${k} resumed`)];
 }
 
 /**

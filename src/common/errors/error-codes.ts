@@ -29,6 +29,8 @@ export const ERROR_CATEGORIES = {
   SLICE_NOT_ACTIVE: 'CONFLICT',
   SLICE_NOT_ROLLED_BACK: 'CONFLICT',
   SLICE_ARCHIVED: 'CONFLICT',
+  /** resumeSegment for a segment that is not rolled back on the slice: nothing to resume. */
+  SLICE_SEGMENT_NOT_ROLLED_BACK: 'CONFLICT',
   SEGMENT_ALREADY_EXISTS: 'CONFLICT',
   SEGMENT_VERSION_CONFLICT: 'CONFLICT',
   SEGMENT_IN_USE: 'CONFLICT',

@@ -373,3 +373,20 @@ describe('mapSnapshot agrees with the decision core through unleash-client (rand
     }
   });
 });
+
+describe('rolled-back segments (docs/segment-rollback.md)', () => {
+  const kenya: SegmentDefinition = { key: 'kenya', constraints: [{ attribute: 'country', operator: 'IN', values: ['KE'] }] };
+  it('are one more exclusion to an Unleash SDK, and the description names them', () => {
+    const targeting = { include: [], exclude: [], rules: [{ segments: ['kenya'], basisPoints: 10000 }] };
+    const rolledBack = mapSlice(slice('a', 5000, { targeting, rolledBackSegments: ['kenya'] }), segmentsOf(kenya));
+    const excluded = mapSlice(slice('a', 5000, { targeting: { ...targeting, exclude: ['kenya'] } }), segmentsOf(kenya));
+    expect(rolledBack.feature.strategies).toEqual(excluded.feature.strategies);
+    expect(rolledBack.form).toBe('EXACT');
+    expect(rolledBack.feature.description).toBe('SEGMENT_ROLLED_BACK: segments rolled back to LEGACY: kenya.');
+    expect(excluded.feature.description).toBeUndefined();
+  });
+  it('a slice whose rolledBackSegments is not a list is served disabled', () => {
+    const bad = { ...slice('a', 5000), rolledBackSegments: 'kenya' } as unknown as SliceDefinition;
+    expect(mapSlice(bad, segmentsOf(kenya)).feature.enabled).toBe(false);
+  });
+});

@@ -5,7 +5,9 @@
  * decision") for every context, as far as the SDK reading it can evaluate it (its client
  * specification level, unleash-constraints.ts).
  *
- * For an ACTIVE slice, with E = OR of the exclude segments, I = OR of the include segments, M_i =
+ * For an ACTIVE slice, with E = OR of the exclude segments and of the rolled-back segments
+ * (`rolledBackSegments`, docs/segment-rollback.md: to an Unleash SDK a segment rollback is one more
+ * exclusion; only the reason differs, and the toggle's description names it), I = OR of the include segments, M_i =
  * the AND of rule i's segments, and roll(bp) = "the subject's position is below bp":
  *
  *     NEW  <=>  not E  and  ( I  or  R )
@@ -173,7 +175,9 @@ class SliceExpander {
   expand(slice: SliceDefinition): Dnf<Atom> {
     const { include, exclude, rules } = slice.targeting;
     let notExcluded = trueDnf<Atom>();
-    for (const key of exclude) notExcluded = product(notExcluded, this.negatedConjunction([key]), this.limit);
+    // Rolled-back segments first: where an SDK cannot express their negation, the strategies they
+    // guard are left out (selectTerms), so the segment gets fewer subjects on NEW, never more.
+    for (const key of [...(slice.rolledBackSegments ?? []), ...exclude]) notExcluded = product(notExcluded, this.negatedConjunction([key]), this.limit);
 
     const positive: Term<Atom>[] = [];
     for (const key of include) positive.push(...this.conjunction([key]));
@@ -203,7 +207,8 @@ function isWellFormed(slice: SliceDefinition): boolean {
     keys(t.include) &&
     keys(t.exclude) &&
     Array.isArray(t.rules) &&
-    t.rules.every((r: RuleDefinition | undefined) => keys(r?.segments) && isBasisPoints(r?.basisPoints))
+    t.rules.every((r: RuleDefinition | undefined) => keys(r?.segments) && isBasisPoints(r?.basisPoints)) &&
+    (slice.rolledBackSegments === undefined || keys(slice.rolledBackSegments))
   );
 }
 
@@ -249,11 +254,18 @@ export function describeInexpressible(reason: InexpressibleReason): string {
   return `its targeting expands to more than ${reason.limit} Unleash strategies`;
 }
 
-/** The toggle's description: why it is not exact, for whoever inspects toggles in an Unleash SDK; undefined when exact. */
-function describe(inexpressible: InexpressibleReason | null, approximations: readonly Approximation[]): string | undefined {
-  if (inexpressible !== null) return `Served disabled to Unleash SDKs (everyone LEGACY): ${describeInexpressible(inexpressible)}.`;
-  if (approximations.length > 0) return `Conservative form for Unleash SDKs (fewer subjects on NEW than Switchyard decides): ${describeApproximations(approximations)}.`;
-  return undefined;
+/**
+ * The toggle's description, for whoever inspects toggles in an Unleash SDK: why it is not exact,
+ * and the segments rolled back on the slice (reason SEGMENT_ROLLED_BACK, which an Unleash SDK
+ * cannot report); undefined when exact and nothing is rolled back.
+ */
+function describe(slice: SliceDefinition, inexpressible: InexpressibleReason | null, approximations: readonly Approximation[]): string | undefined {
+  const parts: string[] = [];
+  if (inexpressible !== null) parts.push(`Served disabled to Unleash SDKs (everyone LEGACY): ${describeInexpressible(inexpressible)}.`);
+  else if (approximations.length > 0) parts.push(`Conservative form for Unleash SDKs (fewer subjects on NEW than Switchyard decides): ${describeApproximations(approximations)}.`);
+  const rolledBack = slice.state === 'ACTIVE' && Array.isArray(slice.rolledBackSegments) ? slice.rolledBackSegments : [];
+  if (rolledBack.length > 0) parts.push(`SEGMENT_ROLLED_BACK: segments rolled back to LEGACY: ${rolledBack.join(', ')}.`);
+  return parts.length > 0 ? parts.join(' ') : undefined;
 }
 
 /** What SDKs at `level` get: the toggle's strategies, those they cannot evaluate left out. */
@@ -296,14 +308,14 @@ function build(expansion: SliceExpansion, level: ClientLevel, kept: readonly Ter
   const degraded = inexpressible !== null || approximations.length > 0;
   if (kept.length === 0) {
     const form: ServedForm = slice.state === 'ACTIVE' && degraded ? 'DISABLED' : 'EXACT';
-    return { feature: feature(slice.key, false, [], describe(inexpressible, approximations)), form, inexpressible, approximations };
+    return { feature: feature(slice.key, false, [], describe(slice, inexpressible, approximations)), form, inexpressible, approximations };
   }
   return {
     feature: feature(
       slice.key,
       true,
       kept.map((t) => toStrategy(t, slice, level)),
-      describe(null, approximations),
+      describe(slice, null, approximations),
     ),
     form: degraded ? 'CONSERVATIVE' : 'EXACT',
     inexpressible: null,

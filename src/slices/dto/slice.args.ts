@@ -228,6 +228,32 @@ export class RollbackAllArgs extends ChangeWithRequiredReasonArgs {
   tag?: string | null;
 }
 
+/** rollbackSegment: like rollback, a reason always, no expected version (docs/segment-rollback.md). */
+@ArgsType()
+export class RollbackSegmentArgs extends ChangeWithRequiredReasonArgs {
+  @KeyField('The slice key.')
+  key!: string;
+
+  @KeyField('The segment whose subjects go to LEGACY on this slice: any existing segment, named in the targeting or not.')
+  segment!: string;
+}
+
+/** resumeSegment: an exposure change, like resume (reason at run time, freeze windows, plans). */
+@ArgsType()
+export class ResumeSegmentArgs extends ChangeWithExposureReasonArgs {
+  @KeyField('The slice key.')
+  key!: string;
+
+  @KeyField('The rolled-back segment to bring back: its subjects decide by the targeting again.')
+  segment!: string;
+
+  @FreezeOverrideField()
+  freezeOverride?: string | null;
+
+  @ExpectedVersionField()
+  expectedVersion?: number | null;
+}
+
 // The reason is checked at run time (SlicesService.exposureChange), like setRollout's: the schema
 // cannot change with SWITCHYARD_REQUIRE_REASON.
 @ArgsType()

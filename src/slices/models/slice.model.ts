@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { basisPointsToPercent } from '@switchyard/client-sdk/core';
 import { PageInfo } from '../../common/graphql/page-info.model.js';
-import { observationOf, type SliceRecord } from '../slice-record.js';
+import { observationOf, rolledBackSegmentsOf, type SliceRecord } from '../slice-record.js';
 
 export enum SliceStateValue {
   ACTIVE = 'ACTIVE',
@@ -66,6 +66,12 @@ export class Slice {
   @Field(() => SliceStateValue)
   state!: SliceStateValue;
 
+  @Field(() => [String], {
+    description:
+      'Segments rolled back on this slice (rollbackSegment), sorted: their subjects are on LEGACY (reason SEGMENT_ROLLED_BACK) whatever the targeting says; resumeSegment lifts one (docs/segment-rollback.md).',
+  })
+  rolledBackSegments!: string[];
+
   @Field({ description: "SDKs report this slice's outcomes every few seconds instead of every interval (docs/outcomes.md)." })
   watched!: boolean;
 
@@ -104,6 +110,7 @@ export class Slice {
         })),
       },
       state: r.state as SliceStateValue,
+      rolledBackSegments: [...rolledBackSegmentsOf(r)],
       watched: observation.watched,
       shadowPercent: basisPointsToPercent(observation.shadowBasisPoints),
       mismatchThresholdPercent: observation.mismatchThresholdPpm / 10_000,
