@@ -120,7 +120,7 @@ export function failureRateGate(gate: FailureGate, context: GateContext): GateRe
     const why = main.rejected
       ? `NEW fails more: evidence e^${main.logEvidence.toFixed(1)} ≥ e^${Math.log(1 / mainAlpha).toFixed(1)}`
       : recentRejected
-        ? `NEW fails more since minute ${recent!.startMinute} of the step (${formatCount(recent!.pooled.next.failures)} of ${formatCount(recent!.pooled.next.calls)} NEW calls): evidence e^${latest!.logEvidence.toFixed(1)} ≥ e^${Math.log(1 / recentAlpha).toFixed(1)}`
+        ? `NEW fails more since minute ${recent!.startMinute} of the step (${formatCount(recent!.pooled.next.failures)} of ${formatCount(recent!.pooled.next.calls)} NEW calls): evidence e^${latest.logEvidence.toFixed(1)} ≥ e^${Math.log(1 / recentAlpha).toFixed(1)}`
         : aboveCeiling
           ? `NEW's rate is above the ${formatRate(ceiling)} ceiling (at least ${formatRate(low)})`
           : `NEW fails more for ${failing.join(', ')}`;
