@@ -18,6 +18,7 @@ import { LATENCY_BUCKETS, mergeSparse, type SparseHistogram } from '@switchyard/
 import type { PlanGates, ReporterEvidence, StepInput, StepVerdict } from '../../src/plans/evaluation/contract.js';
 import { evaluateStep, recentWindowStart } from '../../src/plans/evaluation/evaluate-step.js';
 import { bucketEdges } from '../../src/plans/evaluation/quantile-bounds.js';
+import { mulberry32 } from '../utils/prng.js';
 
 const PLANS = Number(process.env.SIM_PLANS ?? 2000);
 const TRIALS = Number(process.env.SIM_TRIALS ?? 100);
@@ -59,16 +60,6 @@ const STEP_TIMEOUT_MS = 24 * HOUR;
 // --- seeded randomness -------------------------------------------------------------------------
 
 /** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(random: () => number): number {
   let u = 0;
@@ -295,7 +286,7 @@ function quantile(sorted: number[], q: number): number {
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 function aa(): void {
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const counts: Record<PlanOutcome, number> = { COMPLETED: 0, ROLLED_BACK: 0, PAUSED: 0, STUCK: 0 };
   const byGate = new Map<string, number>();
   const stepDurations: number[][] = [[], [], []];
@@ -329,7 +320,7 @@ function aa(): void {
 // --- (b) detection delay ------------------------------------------------------------------------
 
 function detection(): void {
-  const random = prng(SEED + 1);
+  const random = mulberry32(SEED + 1);
   console.log('');
   console.log(`(b) detection delay of a NEW failure-rate regression in the 5 % step (from ${pct(FAILURE_RATE)}), starting at a random moment in its first 10 min;`);
   console.log(`    seconds from the regression's start to the FAIL verdict, ${TRIALS} trials each`);
@@ -361,7 +352,7 @@ function detection(): void {
 }
 
 function late(): void {
-  const random = prng(SEED + 2);
+  const random = mulberry32(SEED + 2);
   const healthyMs = 6 * HOUR;
   console.log('');
   console.log(`(c) the same after ${healthyMs / HOUR} h of healthy traffic at the 5 % step (the regression starts at a random moment in the 10 min after),`);

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { PlanGates, ReporterEvidence, StepInput } from './contract.js';
 import { evaluateStep } from './evaluate-step.js';
 import { DEFAULT_PARAMETERS } from './parameters.js';
+import { binomialByTrials, mulberry32 } from '../../../test/utils/prng.js';
 
 const GATES: PlanGates = {
   failureRate: { ceiling: 0.05, onFail: 'ROLLBACK' },
@@ -75,21 +76,6 @@ function toInput(g: { evidence: ReporterEvidence[]; basisPoints: number; minDura
 }
 
 /** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function binomial(random: () => number, n: number, p: number): number {
-  // Small n only (the test draws a few hundred calls per look): one uniform per call.
-  let k = 0;
-  for (let i = 0; i < n; i++) if (random() < p) k++;
-  return k;
-}
 
 describe('evaluateStep, properties', () => {
   it('never advances before the minimum duration, nor below the evidence minimums', () => {
@@ -175,17 +161,17 @@ describe('evaluateStep, properties', () => {
     let failed = 0;
     fc.assert(
       fc.property(fc.double({ min: 0.005, max: 0.2, noNaN: true }), fc.double({ min: 0.02, max: 0.9, noNaN: true }), fc.integer(), (rate, share, seed) => {
-        const random = prng(seed);
+        const random = mulberry32(seed);
         const next = { calls: 0, failures: 0, latency: [] };
         const legacy = { calls: 0, failures: 0, latency: [] };
         runs++;
         for (let look = 0; look < 60; look++) {
           const calls = 50;
-          const onNew = binomial(random, calls, share);
+          const onNew = binomialByTrials(random, calls, share);
           next.calls += onNew;
-          next.failures += binomial(random, onNew, rate);
+          next.failures += binomialByTrials(random, onNew, rate);
           legacy.calls += calls - onNew;
-          legacy.failures += binomial(random, calls - onNew, rate);
+          legacy.failures += binomialByTrials(random, calls - onNew, rate);
           const evidence: ReporterEvidence[] = [{ reporter: 'api', next, legacy, compared: 0, mismatches: 0, decisions: 0, newDecisions: 0 }];
           const verdict = evaluateStep(
             { step: { basisPoints: 500, minDurationMs: 0, minNewCalls: 0, minComparisons: 0 }, gates, elapsedMs: 0, evidence, followers: ['api'] },

@@ -3,6 +3,7 @@ import type { PathEvidence, PlanGates, ReporterEvidence, StepInput } from './con
 import { evaluateStep, recentWindowStart } from './evaluate-step.js';
 import { recentLevel } from './failure-rate-gate.js';
 import { DEFAULT_PARAMETERS } from './parameters.js';
+import { binomialByTrials, mulberry32 } from '../../../test/utils/prng.js';
 
 /**
  * The failure-rate gate's recent-window test (docs/plan-statistics.md, "Recent window"): a
@@ -29,21 +30,6 @@ function input(evidence: ReporterEvidence[], recent?: StepInput['recent']): Step
 }
 
 /** mulberry32 and a small binomial: seeded draws for the A/A property. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function binomial(random: () => number, n: number, p: number): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (random() < p) k++;
-  return k;
-}
 
 describe('the recent-window test', () => {
   // Six hours at 5 %, 100 NEW calls/s, both paths failing 0.5 %; then NEW at 5 % for its last minute.
@@ -133,17 +119,17 @@ describe('the recent-window test', () => {
     let failed = 0;
     fc.assert(
       fc.property(fc.double({ min: 0.005, max: 0.2, noNaN: true }), fc.double({ min: 0.02, max: 0.9, noNaN: true }), fc.integer(), (rate, share, seed) => {
-        const random = prng(seed);
+        const random = mulberry32(seed);
         const minutes: { next: { calls: number; failures: number }; legacy: { calls: number; failures: number } }[] = [];
         runs++;
         for (let look = 1; look <= 72; look++) {
           const minute = Math.floor((look - 1) / 6);
           minutes[minute] ??= { next: { calls: 0, failures: 0 }, legacy: { calls: 0, failures: 0 } };
-          const onNew = binomial(random, 40, share);
+          const onNew = binomialByTrials(random, 40, share);
           minutes[minute].next.calls += onNew;
-          minutes[minute].next.failures += binomial(random, onNew, rate);
+          minutes[minute].next.failures += binomialByTrials(random, onNew, rate);
           minutes[minute].legacy.calls += 40 - onNew;
-          minutes[minute].legacy.failures += binomial(random, 40 - onNew, rate);
+          minutes[minute].legacy.failures += binomialByTrials(random, 40 - onNew, rate);
           const sum = (from: number) => {
             const next = { calls: 0, failures: 0, latency: [] };
             const legacy = { calls: 0, failures: 0, latency: [] };
