@@ -12,6 +12,8 @@ export interface ChangeFlags {
   reason?: string;
   idempotencyKey?: string;
   expectedVersion?: number;
+  /** An admin's reason to raise exposure during a freeze window (recorded as FREEZE_OVERRIDDEN); only on the commands that raise it. */
+  freezeOverride?: string;
 }
 
 /**
@@ -31,6 +33,14 @@ export const idempotencyKeyOption = () =>
 
 export const expectedVersionOption = (what: 'slice' | 'segment' = 'slice') =>
   new Option('--expected-version <n>', `refuse with CONFLICT unless the ${what} is still at this version`).argParser(parsePositiveInt);
+
+/**
+ * On the commands that can raise exposure (set, targeting, create above 0 %, resume): during a
+ * freeze window the service refuses them with FREEZE_WINDOW unless an admin gives this reason
+ * (docs/freeze-windows.md). Their documents declare `$freezeOverride`.
+ */
+export const freezeOverrideOption = () =>
+  new Option('--freeze-override <reason>', 'admin only: apply it although a freeze window is on; the reason is recorded in history (FREEZE_OVERRIDDEN)').argParser(parseReason);
 
 /** What a change answered, and the key it was sent with (for --json, and for the retry). */
 export interface ChangeResult<T> {
@@ -52,6 +62,10 @@ export async function sendChange<T>(
 ): Promise<ChangeResult<T>> {
   const idempotencyKey = flags.idempotencyKey ?? `cli-${randomUUID()}`;
   session.out.trace(`idempotency key: ${idempotencyKey}${flags.idempotencyKey === undefined ? ' (made up by the CLI; pass it as --idempotency-key to retry safely)' : ''}`);
-  const data = await session.client.request<T>(document, { ...variables, reason: flags.reason ?? null, idempotencyKey }, { ...intent, idempotencyKey });
+  const data = await session.client.request<T>(
+    document,
+    { ...variables, reason: flags.reason ?? null, idempotencyKey, ...(flags.freezeOverride === undefined ? {} : { freezeOverride: flags.freezeOverride }) },
+    { ...intent, idempotencyKey },
+  );
   return { data, idempotencyKey };
 }

@@ -173,6 +173,11 @@ function conflictHint(errorCode: string | undefined, details: Readonly<Record<st
       return `That segment is not rolled back on this slice, so there is nothing to resume (\`switchyard history ${key}\` shows which segments were rolled back and resumed).`;
     case 'SLICE_ARCHIVED':
       return 'The slice is archived: its migration is over and it can no longer change.';
+    case 'FREEZE_WINDOW': {
+      const window = typeof details.window === 'string' ? details.window : undefined;
+      const until = typeof details.until === 'string' ? details.until : undefined;
+      return `A freeze window${window !== undefined ? ` (${window})` : ''} is on${until !== undefined ? ` until ${until}` : ''}: exposure cannot be raised now (\`switchyard freeze list\` shows the windows). Rollback is always allowed; an admin may apply it anyway with --freeze-override "<reason>", which is recorded.`;
+    }
     case 'PLAN_RUNNING':
       return `A running plan moves this slice: \`switchyard plan status ${key}\` shows where it is; \`switchyard plan pause ${key}\` (or abort) first to change it by hand. Rollback needs no pause.`;
     case 'PLAN_ALREADY_OPEN':

@@ -1,5 +1,6 @@
 import { cliAgainst } from '../utils/cli.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
+import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 
 /** `switchyard freeze list|create|delete` (docs/freeze-windows.md) against the real service, run in-process as main.ts runs it. */
 describe('switchyard freeze', () => {
@@ -51,5 +52,36 @@ describe('switchyard freeze', () => {
     expect(refused.code).not.toBe(0);
     expect((await cli(['freeze', 'delete', 'salary-run', '--reason', 'done'])).code).toBe(0);
     expect((await cli(['freeze', 'list'])).stdout).toContain('year-end');
+  });
+
+  it('a raise during a window is refused with a hint; an admin applies it with --freeze-override, recorded in history', async () => {
+    const key = uniqueKey('cli.frozen');
+    const tag = uniqueKey('frozen-tag');
+    await createSlice(t.admin, { key, tags: [tag] });
+    const hour = 60 * 60_000;
+    const window = uniqueKey('incident');
+    const from = new Date(Date.now() - hour).toISOString();
+    const until = new Date(Date.now() + hour).toISOString();
+    expect((await cli(['freeze', 'create', window, '--time-zone', 'UTC', '--from', from, '--until', until, '--tag', tag, '--reason', 'incident'], releaseManager)).code).toBe(0);
+
+    const refused = await cli(['set', key, '5', '--reason', 'ramp'], releaseManager);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('FREEZE_WINDOW');
+    expect(refused.stderr).toContain('--freeze-override');
+    // An override from a release manager is refused by the service; nothing moves.
+    expect((await cli(['set', key, '5', '--reason', 'ramp', '--freeze-override', 'please'], releaseManager)).code).not.toBe(0);
+    expect((await getSlice(t.admin, key)).percent).toBe(0);
+
+    const applied = await cli(['set', key, '5', '--reason', 'ramp', '--freeze-override', 'the fix must ship']);
+    expect(applied).toMatchObject({ code: 0, stderr: '' });
+    expect((await getSlice(t.admin, key)).percent).toBe(5);
+    const rows = await t.dataSource.query<{ action: string; reason: string | null }[]>(`SELECT action, reason FROM history WHERE slice_key = $1 ORDER BY position`, [key]);
+    expect(rows.map((r) => r.action)).toEqual(['SLICE_CREATED', 'FREEZE_OVERRIDDEN', 'ROLLOUT_SET']);
+
+    // Resume, targeting and slice creation take it too (the service decides who may).
+    for (const command of [['resume'], ['targeting', 'set'], ['slice', 'create']]) {
+      expect((await cli([...command, '--help'])).stdout).toContain('--freeze-override');
+    }
+    expect((await cli(['freeze', 'delete', window, '--reason', 'over'])).code).toBe(0);
   });
 });

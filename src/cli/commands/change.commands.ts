@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { type ChangeFlags, expectedVersionOption, idempotencyKeyOption, reasonOption, sendChange } from '../change-options.js';
+import { type ChangeFlags, expectedVersionOption, freezeOverrideOption, idempotencyKeyOption, reasonOption, sendChange } from '../change-options.js';
 import { CHANGE_TOKENS, CliError, ROLLBACK_TOKENS } from '../errors.js';
 import { formatPercent } from '../output.js';
 import { parseFinePercent, parsePercent } from '../parsers.js';
 import type { OpenSession } from '../session.js';
 import { OBSERVATION_FIELDS, type ObservationView, renderObservation, SLICE_FIELDS, type SliceView } from './slice-view.js';
 
-const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
-  setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
+const SET_ROLLOUT = `mutation($key: String!, $percent: Float!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String, $freezeOverride: String) {
+  setRollout(key: $key, percent: $percent, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey, freezeOverride: $freezeOverride) { ${SLICE_FIELDS} }
 }`;
 const ROLLBACK = `mutation($key: String!, $reason: String!, $idempotencyKey: String) {
   rollback(key: $key, reason: $reason, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
@@ -15,16 +15,16 @@ const ROLLBACK = `mutation($key: String!, $reason: String!, $idempotencyKey: Str
 const ROLLBACK_ALL = `mutation($reason: String!, $tag: String, $idempotencyKey: String) {
   rollbackAll(reason: $reason, tag: $tag, idempotencyKey: $idempotencyKey) { count sliceKeys }
 }`;
-const RESUME = `mutation($key: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
-  resume(key: $key, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
+const RESUME = `mutation($key: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String, $freezeOverride: String) {
+  resume(key: $key, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey, freezeOverride: $freezeOverride) { ${SLICE_FIELDS} }
 }`;
 // Segment rollback (docs/segment-rollback.md): rolledBackSegments selected only here, so that the
 // other commands keep working against a service older than it.
 const ROLLBACK_SEGMENT = `mutation($key: String!, $segment: String!, $reason: String!, $idempotencyKey: String) {
   rollbackSegment(key: $key, segment: $segment, reason: $reason, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} rolledBackSegments }
 }`;
-const RESUME_SEGMENT = `mutation($key: String!, $segment: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String) {
-  resumeSegment(key: $key, segment: $segment, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} rolledBackSegments }
+const RESUME_SEGMENT = `mutation($key: String!, $segment: String!, $reason: String!, $expectedVersion: Int, $idempotencyKey: String, $freezeOverride: String) {
+  resumeSegment(key: $key, segment: $segment, reason: $reason, expectedVersion: $expectedVersion, idempotencyKey: $idempotencyKey, freezeOverride: $freezeOverride) { ${SLICE_FIELDS} rolledBackSegments }
 }`;
 type SegmentRollbackView = SliceView & { rolledBackSegments: string[] };
 const SET_OBSERVATION = `mutation($key: String!, $watched: Boolean, $shadowPercent: Float, $mismatchThresholdPercent: Float, $reason: String, $expectedVersion: Int, $idempotencyKey: String) {
@@ -40,6 +40,7 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .argument('<percent>', 'the new share on NEW, e.g. 5, 0.25 or 50%', parsePercent)
     .addOption(reasonOption())
     .addOption(expectedVersionOption())
+    .addOption(freezeOverrideOption())
     .addOption(idempotencyKeyOption())
     .action(async (key: string, percent: number, options: ChangeFlags, command: Command) => {
       const session = open(command);
@@ -137,6 +138,7 @@ export function registerChangeCommands(program: Command, open: OpenSession): voi
     .option('--segment <segment>', 'lift the rollback of this segment only: its subjects decide by the targeting again')
     .addOption(reasonOption())
     .addOption(expectedVersionOption())
+    .addOption(freezeOverrideOption())
     .addOption(idempotencyKeyOption())
     .action(async (key: string, options: ChangeFlags & { segment?: string }, command: Command) => {
       const session = open(command);

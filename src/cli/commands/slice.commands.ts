@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type ChangeFlags, expectedVersionOption, idempotencyKeyOption, optionalReasonOption, reasonOption, sendChange } from '../change-options.js';
+import { type ChangeFlags, expectedVersionOption, freezeOverrideOption, idempotencyKeyOption, optionalReasonOption, reasonOption, sendChange } from '../change-options.js';
 import { CHANGE_TOKENS, CliError } from '../errors.js';
 import { formatPercent } from '../output.js';
 import { collectList, parsePercent } from '../parsers.js';
@@ -7,9 +7,9 @@ import type { OpenSession } from '../session.js';
 import { SLICE_FIELDS, type SliceView } from './slice-view.js';
 
 const CREATE = `mutation($key: String!, $percent: Float, $description: String, $owner: String, $tags: [String!], $stickinessAttribute: String,
-                   $reason: String, $idempotencyKey: String) {
+                   $reason: String, $idempotencyKey: String, $freezeOverride: String) {
   createSlice(key: $key, percent: $percent, description: $description, owner: $owner, tags: $tags, stickinessAttribute: $stickinessAttribute,
-              reason: $reason, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
+              reason: $reason, idempotencyKey: $idempotencyKey, freezeOverride: $freezeOverride) { ${SLICE_FIELDS} }
 }`;
 const UPDATE = `mutation($key: String!, $description: String, $owner: String, $tags: [String!], $expectedVersion: Int, $reason: String, $idempotencyKey: String) {
   updateSlice(key: $key, description: $description, owner: $owner, tags: $tags, expectedVersion: $expectedVersion, reason: $reason, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
@@ -44,6 +44,7 @@ export function registerSliceCommands(program: Command, open: OpenSession): void
     .addOption(new Option('--tag <tags>', 'a tag (repeat, or separate with commas): for `status --tag` and `rollback --all --tag`').argParser(collectList))
     .option('--stickiness <attribute>', 'the context attribute that identifies a subject (default userId)')
     .addOption(optionalReasonOption())
+    .addOption(freezeOverrideOption())
     .addOption(idempotencyKeyOption())
     .action(async (key: string, options: SliceFields & ChangeFlags & { percent?: number; stickiness?: string }, command: Command) => {
       const session = open(command);

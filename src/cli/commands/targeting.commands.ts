@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type ChangeFlags, expectedVersionOption, idempotencyKeyOption, reasonOption, sendChange } from '../change-options.js';
+import { type ChangeFlags, expectedVersionOption, freezeOverrideOption, idempotencyKeyOption, reasonOption, sendChange } from '../change-options.js';
 import { CHANGE_TOKENS, CliError } from '../errors.js';
 import { readTargetingFile, TARGETING_FILE_HELP } from '../input-files.js';
 import { ordinal } from '../output.js';
@@ -8,9 +8,9 @@ import type { OpenSession } from '../session.js';
 import { renderTargeting, SLICE_FIELDS, type SliceView } from './slice-view.js';
 
 const SET_TARGETING = `mutation($key: String!, $include: [String!]!, $exclude: [String!]!, $rules: [RuleInput!]!, $stickinessAttribute: String,
-                          $expectedVersion: Int, $reason: String!, $idempotencyKey: String) {
+                          $expectedVersion: Int, $reason: String!, $idempotencyKey: String, $freezeOverride: String) {
   setTargeting(key: $key, include: $include, exclude: $exclude, rules: $rules, stickinessAttribute: $stickinessAttribute,
-               expectedVersion: $expectedVersion, reason: $reason, idempotencyKey: $idempotencyKey) { ${SLICE_FIELDS} }
+               expectedVersion: $expectedVersion, reason: $reason, idempotencyKey: $idempotencyKey, freezeOverride: $freezeOverride) { ${SLICE_FIELDS} }
 }`;
 
 const TARGETING_HELP = `The targeting given replaces the slice's include, exclude and rules as a whole. Decision order:
@@ -58,6 +58,7 @@ export function registerTargetingCommands(program: Command, open: OpenSession): 
     .option('--stickiness <attribute>', 'also change the attribute that identifies a subject: reshuffles who is on NEW, use with care')
     .addOption(reasonOption())
     .addOption(expectedVersionOption())
+    .addOption(freezeOverrideOption())
     .addOption(idempotencyKeyOption())
     .addHelpText('after', `\n${TARGETING_HELP}\n\n${TARGETING_FILE_HELP}`)
     .action(async (key: string, options: TargetingFlags, command: Command) => {
