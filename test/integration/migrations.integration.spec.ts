@@ -16,6 +16,7 @@ const TABLES = [
   'history',
   'history_checkpoints',
   'idempotency_keys',
+  'instance_outcome_buckets',
   'mismatch_samples',
   'outcome_buckets',
   'plans',
