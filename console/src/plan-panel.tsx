@@ -64,7 +64,20 @@ function problem(e: unknown): string {
  * automatic actions, and the buttons the person's role and the plan's phase allow. A release
  * manager or admin creates one here when the slice has none open.
  */
-export function PlanPanel({ session, sliceKey, revision, sliceActive }: { session: Session; sliceKey: string; revision: number; sliceActive: boolean }) {
+export function PlanPanel({
+  session,
+  sliceKey,
+  revision,
+  sliceActive,
+  onPhase,
+}: {
+  session: Session;
+  sliceKey: string;
+  revision: number;
+  sliceActive: boolean;
+  /** Told the plan's phase whenever it is read (null: no plan), so the page can hide what a running plan refuses. */
+  onPhase?: (phase: string | null) => void;
+}) {
   const [data, setData] = useState<{ plan: Plan | null; history: HistoryRow[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [action, setAction] = useState<Action | null>(null);
@@ -78,7 +91,7 @@ export function PlanPanel({ session, sliceKey, revision, sliceActive }: { sessio
   useEffect(() => {
     let current = true;
     loadPlan(sliceKey).then(
-      (loaded) => current && (setData(loaded), setError(null)),
+      (loaded) => current && (setData(loaded), setError(null), onPhase?.(loaded.plan?.phase ?? null)),
       (e: unknown) => current && setError(problem(e)),
     );
     return () => {

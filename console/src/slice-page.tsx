@@ -26,6 +26,7 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
   const [resuming, setResuming] = useState<string | null>(null);
   // Followers report every few seconds: refresh them while the page is open, as well as on changes.
   const [tick, setTick] = useState(0);
+  const [planPhase, setPlanPhase] = useState<string | null>(null);
   useEffect(() => {
     const timer = setInterval(() => setTick((t) => t + 1), 5_000);
     return () => clearInterval(timer);
@@ -110,13 +111,18 @@ export function SlicePage({ session, sliceKey, revision }: Props) {
               : 'none'}
         </dd>
       </dl>
-      <PlanPanel session={session} sliceKey={slice.key} revision={revision} sliceActive={slice.state === 'ACTIVE'} />
-      {may.change(session) && slice.state === 'ACTIVE' && (
-        <div class="editors">
-          <RolloutControl slice={slice} admin={session.role === 'admin'} />
-          <TargetingEditor slice={slice} />
-        </div>
-      )}
+      <PlanPanel session={session} sliceKey={slice.key} revision={revision} sliceActive={slice.state === 'ACTIVE'} onPhase={setPlanPhase} />
+      {may.change(session) &&
+        slice.state === 'ACTIVE' &&
+        (planPhase === 'RUNNING' ? (
+          // The service refuses a manual change of exposure while the plan runs (PLAN_RUNNING): not offered.
+          <p class="plan-owns-exposure">A running plan moves this slice&apos;s rollout and targeting: pause it (above) to change them by hand. Rollback needs no pause.</p>
+        ) : (
+          <div class="editors">
+            <RolloutControl slice={slice} admin={session.role === 'admin'} />
+            <TargetingEditor slice={slice} />
+          </div>
+        ))}
       <EvaluatePanel sliceKey={slice.key} />
       <OutcomesPanel session={session} sliceKey={slice.key} revision={revision} />
       <h2>

@@ -117,6 +117,10 @@ describe('plans and freeze windows in Chromium', () => {
     await panel.locator('[data-phase="RUNNING"]').waitFor();
     await ana.locator('dl.facts').getByText('5 % on NEW').waitFor();
     await panel.locator('li.plan-step.step-current[data-step="1"]').waitFor();
+    // What the service would refuse while the plan runs (PLAN_RUNNING) is not offered; rollback still is.
+    await ana.locator('p.plan-owns-exposure').waitFor();
+    expect(await ana.locator('form.rollout-control').count()).toBe(0);
+    expect(await ana.getByRole('button', { name: 'Roll back…', exact: true }).count()).toBe(1);
 
     // Evidence arrives and 31 minutes pass: the step is ready, but the next one waits for an approval.
     await report(2_000, 38_000);
@@ -159,6 +163,8 @@ describe('plans and freeze windows in Chromium', () => {
     await confirm(ana, 'Pause', 'holiday traffic');
     await panel.locator('[data-phase="PAUSED"]').waitFor();
     expect(await panel.getByRole('button', { name: 'Resume…' }).count()).toBe(1);
+    // Paused, the rollout is the release manager's again.
+    await ana.locator('form.rollout-control').waitFor();
 
     // The plans list, from the navigation.
     await ana.getByRole('link', { name: 'Plans' }).click();
