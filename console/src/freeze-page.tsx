@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
 import { ErrorLine } from './error-line.js';
@@ -6,6 +6,7 @@ import { conflictMessage } from './field-errors.js';
 import { inZone } from './format.js';
 import { deleteFreezeWindow, type FreezeWindow, type FreezeWindowInput, listFreezeWindows, saveFreezeWindow } from './freeze-api.js';
 import { may, type Session } from './session.js';
+import { usePolled } from './use-polled.js';
 
 /**
  * Windows change no configuration SDKs evaluate, so the live feed does not announce them, and
@@ -33,26 +34,9 @@ function problem(e: unknown): string {
 
 /** Every freeze window: on now (until when) or its next start, in its own time zone; create, edit and delete as the role allows. */
 export function FreezePage({ session }: { session: Session }) {
-  const [windows, setWindows] = useState<FreezeWindow[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<FreezeWindow | 'new' | null>(null);
   const [deleting, setDeleting] = useState<FreezeWindow | null>(null);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), POLL_MS);
-    return () => clearInterval(timer);
-  }, []);
-  useEffect(() => {
-    let current = true;
-    listFreezeWindows().then(
-      (rows) => current && (setWindows(rows), setError(null)),
-      (e: unknown) => current && setError(problem(e)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [tick]);
-  const reload = () => setTick((t) => t + 1);
+  const { data: windows, error, reload } = usePolled<FreezeWindow[]>(listFreezeWindows, [], POLL_MS, { describe: problem });
   const admin = session.role === 'admin';
   return (
     <section>

@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ErrorLine } from './error-line.js';
 import { conflictMessage } from './field-errors.js';
 import { when } from './format.js';
 import { type ComparisonOutcome, loadObservation, type ObservationChange, type OutcomeWindow, type PathOutcome, setObservation, type SliceObservation } from './outcomes-api.js';
 import { may, type Session } from './session.js';
+import { usePolled } from './use-polled.js';
 
 const WINDOWS: readonly { readonly value: OutcomeWindow; readonly label: string; readonly minutes: number | null }[] = [
   { value: 'LAST_5_MINUTES', label: '5 min', minutes: 5 },
@@ -59,32 +60,15 @@ function statusText(c: ComparisonOutcome): string {
  */
 export function OutcomesPanel({ session, sliceKey, revision }: { session: Session; sliceKey: string; revision: number }) {
   const [window, setWindow] = useState<OutcomeWindow>('LAST_HOUR');
-  const [data, setData] = useState<SliceObservation | null>(null);
-  const [error, setError] = useState<string | null>(null);
   // SINCE_LAST_CHANGE has no fixed length: the span of the previous answer sets the step.
   const [sinceMinutes, setSinceMinutes] = useState<number | null>(null);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, []);
   const chosen = WINDOWS.find((w) => w.value === window)!;
   const step = stepFor(chosen.minutes ?? sinceMinutes ?? 60);
-  useEffect(() => {
-    let current = true;
-    loadObservation(sliceKey, window, step).then(
-      (loaded) => {
-        if (!current) return;
-        setData(loaded);
-        setError(null);
-        if (window === 'SINCE_LAST_CHANGE') setSinceMinutes(Math.round((Date.parse(loaded.outcomes.to) - Date.parse(loaded.outcomes.from)) / 60_000));
-      },
-      (e: unknown) => current && setError(e instanceof ApiError ? `${e.message} (${e.errorCode ?? e.code})` : String(e)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [sliceKey, window, step, revision, tick]);
+  const { data, error } = usePolled<SliceObservation>(() => loadObservation(sliceKey, window, step), [sliceKey, window, step, revision], REFRESH_MS, {
+    onLoaded: (loaded) => {
+      if (window === 'SINCE_LAST_CHANGE') setSinceMinutes(Math.round((Date.parse(loaded.outcomes.to) - Date.parse(loaded.outcomes.from)) / 60_000));
+    },
+  });
 
   return (
     <section class="outcomes" aria-label="Outcomes">

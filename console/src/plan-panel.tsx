@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { ReasonDialog } from './dialogs.js';
 import { ErrorLine } from './error-line.js';
@@ -7,6 +7,7 @@ import { percent, when } from './format.js';
 import { approveStep, createPlan, type GateAction, type GatesInput, loadPlan, OPEN_PHASES, type Plan, type PlanCall, planCall, type StepInput } from './plans-api.js';
 import { may, type Session } from './session.js';
 import type { HistoryRow } from './slices-api.js';
+import { usePolled } from './use-polled.js';
 
 /**
  * No stream carries a plan's status (the runner's looks write no history and move no revision):
@@ -78,27 +79,12 @@ export function PlanPanel({
   /** Told the plan's phase whenever it is read (null: no plan), so the page can hide what a running plan refuses. */
   onPhase?: (phase: string | null) => void;
 }) {
-  const [data, setData] = useState<{ plan: Plan | null; history: HistoryRow[] } | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [action, setAction] = useState<Action | null>(null);
   const [creating, setCreating] = useState(false);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), POLL_MS);
-    return () => clearInterval(timer);
-  }, []);
-  const [reloads, setReloads] = useState(0);
-  useEffect(() => {
-    let current = true;
-    loadPlan(sliceKey).then(
-      (loaded) => current && (setData(loaded), setError(null), onPhase?.(loaded.plan?.phase ?? null)),
-      (e: unknown) => current && setError(problem(e)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [sliceKey, revision, tick, reloads]);
-  const reload = () => setReloads((r) => r + 1);
+  const { data, error, reload } = usePolled<{ plan: Plan | null; history: HistoryRow[] }>(() => loadPlan(sliceKey), [sliceKey, revision], POLL_MS, {
+    describe: problem,
+    onLoaded: (loaded) => onPhase?.(loaded.plan?.phase ?? null),
+  });
 
   if (data === null) return <section class="plan panel">{error === null ? <p class="loading">Loading the plan…</p> : <ErrorLine message={error} />}</section>;
   const { plan, history } = data;

@@ -1,31 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from './api.js';
 import { ErrorLine } from './error-line.js';
 import { percent, when } from './format.js';
 import { listPlans, type PlanListRow } from './plans-api.js';
+import { usePolled } from './use-polled.js';
 
 /** The plans list asks again this often: the runner's looks move no revision the live feed could announce. */
 const POLL_MS = 5_000;
 
 /** Every slice's open plan (else its newest): phase, slice, current step, what it waits for. */
 export function PlansPage({ revision }: { revision: number }) {
-  const [plans, setPlans] = useState<PlanListRow[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), POLL_MS);
-    return () => clearInterval(timer);
-  }, []);
-  useEffect(() => {
-    let current = true;
-    listPlans().then(
-      (rows) => current && (setPlans(rows), setError(null)),
-      (e: unknown) => current && setError(e instanceof ApiError ? `${e.message} (${e.errorCode ?? e.code})` : String(e)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [revision, tick]);
+  const { data: plans, error } = usePolled<PlanListRow[]>(listPlans, [revision], POLL_MS);
   return (
     <section>
       <div class="toolbar">

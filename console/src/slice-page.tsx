@@ -10,6 +10,7 @@ import { may, type Session } from './session.js';
 import { listSegments } from './segments-api.js';
 import { type HistoryRow, loadSlice, resume, resumeSegment, rollback, rollbackSegment, setRollout, type SliceDetail } from './slices-api.js';
 import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
+import { usePolled } from './use-polled.js';
 
 interface Props {
   readonly session: Session;
@@ -19,28 +20,12 @@ interface Props {
 
 /** One slice: its rollout control, the separated Roll back, both paths' outcomes, who follows it, and its history with diffs. */
 export function SlicePage({ session, sliceKey, revision }: Props) {
-  const [data, setData] = useState<{ slice: SliceDetail; history: HistoryRow[] } | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<'rollback' | 'resume' | 'rollback-segment' | null>(null);
   /** The rolled-back segment whose resume is being confirmed. */
   const [resuming, setResuming] = useState<string | null>(null);
-  // Followers report every few seconds: refresh them while the page is open, as well as on changes.
-  const [tick, setTick] = useState(0);
   const [planPhase, setPlanPhase] = useState<string | null>(null);
-  useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), 5_000);
-    return () => clearInterval(timer);
-  }, []);
-  useEffect(() => {
-    let current = true;
-    loadSlice(sliceKey).then(
-      (loaded) => current && (setData(loaded), setError(null)),
-      (e: unknown) => current && setError(e instanceof ApiError ? `${e.message} (${e.errorCode ?? e.code})` : String(e)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [sliceKey, revision, tick]);
+  // Followers report every few seconds: refresh them while the page is open, as well as on changes.
+  const { data, error } = usePolled<{ slice: SliceDetail; history: HistoryRow[] }>(() => loadSlice(sliceKey), [sliceKey, revision], 5_000);
 
   if (data === null) return error === null ? <p class="loading">Loading {sliceKey}…</p> : <p class="error">{error}</p>;
   const { slice, history } = data;
