@@ -40,7 +40,19 @@ export interface ChangeRequest<T> {
    * held, so what it reads is the latest committed state and nothing changes under it.
    * Returning no history rows means nothing changed.
    */
-  execute(tx: EntityManager, now: Date): Promise<{ result: T; history: readonly HistoryDraft[] }>;
+  execute(tx: EntityManager, now: Date): Promise<{ result: T; history: readonly HistoryDraft[]; writes?: readonly PendingWrite[] }>;
+}
+
+/**
+ * A write that `execute` leaves to the statement appending its history rows (a data-modifying
+ * CTE there), so the state change and its record reach the server in one round trip: one
+ * fewer per change while the append lock is held. It runs after `execute` returns (nothing in
+ * `execute` may read it back), exactly once, in the same transaction; a change that appends no
+ * history runs its writes on their own. Placeholders are numbered from $1 within `sql`.
+ */
+export interface PendingWrite {
+  readonly sql: string;
+  readonly params: readonly unknown[];
 }
 
 /** What one committed change appended to history: told to `onCommit` listeners. */
@@ -113,10 +125,12 @@ export class ChangeService {
         }
 
         const now = this.clock.now();
-        const { result, history } = await request.execute(tx, now);
+        const { result, history, writes = [] } = await request.execute(tx, now);
         if (history.length > 0) {
-          head = await this.append(tx, request, history, now, HistoryRepository.headAndSequenceOf(opened));
+          head = await this.append(tx, request, history, writes, now, HistoryRepository.headAndSequenceOf(opened));
           appended = history;
+        } else {
+          for (const write of writes) await tx.query(write.sql, [...write.params]);
         }
         if (idempotencyKey && requestHash !== null) {
           await this.idempotency.insert(tx, idempotencyKey, { operation: request.operation, requestHash, actor: request.actor.name, response: request.codec.encode(result) }, now);
@@ -145,6 +159,7 @@ export class ChangeService {
     tx: EntityManager,
     request: ChangeRequest<unknown>,
     drafts: readonly HistoryDraft[],
+    writes: readonly PendingWrite[],
     now: Date,
     opened: { head: { position: string; hash: string } | null; sequence: string },
   ): Promise<{ position: string; hash: string; revision: number | null }> {
@@ -179,7 +194,7 @@ export class ChangeService {
     });
     const lastConfigurationRow = rows.findLast((row) => changesConfiguration(row.action));
     const revision = lastConfigurationRow?.sequence ?? null;
-    await this.history.insertMany(tx, rows, revision === null ? null : this.notices.revisionNotice(revision));
+    await this.history.insertMany(tx, rows, revision === null ? null : this.notices.revisionNotice(revision), writes);
     const last = rows[rows.length - 1]!;
     return { position: last.position, hash: last.hash, revision: revision === null ? null : Number(revision) };
   }

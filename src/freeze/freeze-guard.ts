@@ -3,6 +3,7 @@ import { InvalidInputException } from '../common/errors/switchyard.exception.js'
 import { HistoryAction } from '../history/history-action.js';
 import { type ExposureChange, type ExposureGuard, ExposureGuards } from '../slices/exposure-guards.js';
 import { FreezeException } from './freeze.exception.js';
+import { FreezeWindowsRepository } from './freeze-windows.repository.js';
 import { FreezeWindowsService } from './freeze-windows.service.js';
 import { raisesExposure } from './raises-exposure.js';
 
@@ -16,6 +17,8 @@ import { raisesExposure } from './raises-exposure.js';
 @Injectable()
 export class FreezeGuard implements ExposureGuard, OnModuleInit {
   readonly name = 'freeze-windows';
+  // Read with the slice (under the append lock), not by a statement of its own.
+  readonly sliceRead = FreezeWindowsRepository.ALL_AS_JSON;
 
   constructor(
     private readonly guards: ExposureGuards,
@@ -31,7 +34,12 @@ export class FreezeGuard implements ExposureGuard, OnModuleInit {
     // An override is an admin's: refused from anyone else whether or not a window is on.
     if (override !== null && change.actor.role !== 'admin') throw FreezeException.overrideForbidden(change.actor.role);
     const active = raisesExposure(change.current, change.next)
-      ? await this.windows.activeFor([...new Set([...change.current.tags, ...change.next.tags])], change.now, change.tx)
+      ? await this.windows.activeFor(
+          [...new Set([...change.current.tags, ...change.next.tags])],
+          change.now,
+          change.tx,
+          change.read === undefined ? undefined : FreezeWindowsRepository.fromJson(change.read),
+        )
       : [];
     if (active.length === 0) {
       // An override is an audited act: one that lets nothing through would be neither used nor

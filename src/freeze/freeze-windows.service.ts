@@ -120,8 +120,8 @@ export class FreezeWindowsService {
   }
 
   /** Every window covering a slice with these tags that is on at `now`, the one ending last first. */
-  async activeFor(tags: readonly string[], now: Date, tx?: EntityManager): Promise<FreezePeriodOf[]> {
-    const windows = await this.windows.all(tx);
+  async activeFor(tags: readonly string[], now: Date, tx?: EntityManager, read?: readonly FreezeWindowRecord[]): Promise<FreezePeriodOf[]> {
+    const windows = read ?? (await this.windows.all(tx));
     return windows
       .filter((w) => covers(w, tags))
       .flatMap((w) => {

@@ -70,10 +70,29 @@ export class HistoryRepository {
    * runs): the announcement costs no round trip of its own and, like any NOTIFY, reaches listeners
    * only if the transaction commits.
    */
-  async insertMany(tx: EntityManager, rows: readonly HistoryRow[], notify: { channel: string; payload: string } | null = null): Promise<void> {
+  /**
+   * Inserts the rows (chunked), the revision notice and the change's pending writes (see
+   * PendingWrite) in as few statements as the chunks: the writes and the notice ride in the
+   * first and last chunk's statement as data-modifying CTEs, which PostgreSQL runs exactly once
+   * whether or not anything reads them.
+   */
+  async insertMany(
+    tx: EntityManager,
+    rows: readonly HistoryRow[],
+    notify: { channel: string; payload: string } | null = null,
+    writes: readonly { readonly sql: string; readonly params: readonly unknown[] }[] = [],
+  ): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const params: unknown[] = [];
+      const ctes: string[] = [];
+      if (i === 0) {
+        for (const write of writes) {
+          const offset = params.length;
+          params.push(...write.params);
+          ctes.push(`w${ctes.length} AS (${write.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`);
+        }
+      }
       const tuples = chunk.map((r) => {
         const at = params.length;
         params.push(
@@ -101,9 +120,10 @@ export class HistoryRepository {
          VALUES ${tuples.join(', ')}`;
       if (notify !== null && i + INSERT_CHUNK >= rows.length) {
         params.push(notify.channel, notify.payload);
-        await tx.query(`WITH inserted AS (${insert}) SELECT pg_notify($${params.length - 1}, $${params.length})`, params);
+        ctes.push(`inserted AS (${insert})`);
+        await tx.query(`WITH ${ctes.join(', ')} SELECT pg_notify($${params.length - 1}, $${params.length})`, params);
       } else {
-        await tx.query(insert, params);
+        await tx.query(ctes.length === 0 ? insert : `WITH ${ctes.join(', ')} ${insert}`, params);
       }
     }
   }

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { type ExposureChange, type ExposureGuard, ExposureGuards } from '../slices/exposure-guards.js';
 import { planIdOf } from './plan-actor.js';
 import { PlanException } from './plans.exception.js';
-import { PlansRepository } from './plans.repository.js';
+import { PlansRepository, type RunningPlan } from './plans.repository.js';
 
 /**
  * A RUNNING plan owns its slice's exposure: setRollout, setTargeting, resume and archiveSlice by
@@ -24,13 +24,22 @@ export class PlanExposureGuard implements ExposureGuard, OnModuleInit {
     this.guards.register(this);
   }
 
+  // The slice's RUNNING plan (at most one is open per slice), read with the slice: no round trip of its own.
+  readonly sliceRead = PlansRepository.RUNNING_OF_SLICE_AS_JSON;
+
   async check(change: ExposureChange): Promise<void> {
-    const plan = await this.plans.findBySlice(change.args.key, change.tx);
-    if (plan === null || plan.phase !== 'RUNNING' || planIdOf(change.actor) === plan.id) return;
+    const running = change.read === undefined ? await this.runningPlan(change) : (change.read as RunningPlan | null);
+    if (running === null || planIdOf(change.actor) === running.id) return;
     throw new PlanException(
       'PLAN_RUNNING',
-      `Slice "${plan.sliceKey}" is under a running plan (step ${plan.currentStep + 1} of ${plan.steps.length}): pause or abort the plan before changing its exposure by hand.`,
-      { sliceKey: plan.sliceKey, operation: change.operation, planPhase: plan.phase },
+      `Slice "${change.args.key}" is under a running plan (step ${running.currentStep + 1} of ${running.steps}): pause or abort the plan before changing its exposure by hand.`,
+      { sliceKey: change.args.key, operation: change.operation, planPhase: 'RUNNING' },
     );
+  }
+
+  /** What RUNNING_OF_SLICE_AS_JSON gives, read on its own (a change inside another change: a plan's step). */
+  private async runningPlan(change: ExposureChange): Promise<RunningPlan | null> {
+    const plan = await this.plans.findBySlice(change.args.key, change.tx);
+    return plan === null || plan.phase !== 'RUNNING' ? null : { id: plan.id, currentStep: plan.currentStep, steps: plan.steps.length };
   }
 }

@@ -22,9 +22,24 @@ interface PlanRow {
 
 const COLUMNS = 'id, slice_key, phase, steps, gates, author, current_step, step_started_at, approvals, status, version, created_at, updated_at';
 
+/** A slice's RUNNING plan, as RUNNING_OF_SLICE_AS_JSON reads it. */
+export interface RunningPlan {
+  readonly id: string;
+  readonly currentStep: number;
+  /** How many steps it has. */
+  readonly steps: number;
+}
+
 /** The plans table (migrations/1765200000000-CreatePlans.ts). The only code that queries it. */
 @Injectable()
 export class PlansRepository {
+  /**
+   * The RUNNING plan of the slice row `s` as a RunningPlan (json), null when none: an expression for
+   * a change to read with its slice (ExposureGuard.sliceRead). At most one plan per slice is open.
+   */
+  static readonly RUNNING_OF_SLICE_AS_JSON = `SELECT json_build_object('id', p.id, 'currentStep', p.current_step, 'steps', jsonb_array_length(p.steps))
+         FROM plans p WHERE p.slice_key = s.key AND p.phase = 'RUNNING' LIMIT 1`;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The slice's open plan, else its newest; with `lock`, the row is locked for the transaction. */

@@ -24,6 +24,12 @@ export interface ExposureChange {
    * freeze override, with its reason): same actor, request and reason, in the hash chain like any.
    */
   record(draft: HistoryDraft): void;
+  /**
+   * The value of the guard's `sliceRead`, read with the slice under the append lock (parsed JSON,
+   * or null); undefined when the change loaded the slice without it (inside another change, such
+   * as a plan's step): the guard then reads for itself.
+   */
+  readonly read?: unknown;
 }
 
 /**
@@ -35,6 +41,12 @@ export interface ExposureChange {
 export interface ExposureGuard {
   /** Named in logs; one guard per feature. */
   readonly name: string;
+  /**
+   * What `check` needs from the database, as a SQL expression over the slice's row (alias `s`;
+   * a subquery giving json): read in the statement that loads the slice under the append lock, so
+   * a guard costs a change no round trip of its own. Its value reaches `check` as `change.read`.
+   */
+  readonly sliceRead?: string;
   check(change: ExposureChange): void | Promise<void>;
 }
 
@@ -52,7 +64,17 @@ export class ExposureGuards {
     this.guards.push(guard);
   }
 
-  async check(change: ExposureChange): Promise<void> {
-    for (const guard of this.guards) await guard.check(change);
+  /** The guards' slice reads, in registration order: a change loads them with the slice and passes their values back to `check`. */
+  sliceReads(): string[] {
+    return this.guards.flatMap((g) => (g.sliceRead === undefined ? [] : [g.sliceRead]));
+  }
+
+  /** `reads`: the values of `sliceReads()`, in its order; absent when the slice was loaded without them. */
+  async check(change: Omit<ExposureChange, 'read'>, reads?: readonly unknown[]): Promise<void> {
+    let next = 0;
+    for (const guard of this.guards) {
+      const read = guard.sliceRead === undefined || reads === undefined ? undefined : reads[next++];
+      await guard.check(read === undefined ? change : { ...change, read });
+    }
   }
 }

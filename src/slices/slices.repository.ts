@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { SliceState } from '@switchyard/client-sdk/core';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PendingWrite } from '../changes/change.service.js';
 import { SliceEntity } from './slice.entity.js';
 import { observationOf, rolledBackSegmentsOf, sliceSegmentKeys, type SliceRecord, toSliceRecord } from './slice-record.js';
 
@@ -10,14 +11,31 @@ export interface SliceListFilter {
   readonly state?: SliceState | null;
 }
 
+/** The slices table's columns under SliceEntity's property names (a raw row maps onto the entity as it is). */
+const ENTITY_COLUMNS = `s.key, s.description, s.owner, s.tags, s.stickiness_attribute AS "stickinessAttribute", s.basis_points AS "basisPoints", s.targeting, s.state,
+       s.rolled_back_segments AS "rolledBackSegments", s.watched, s.shadow_basis_points AS "shadowBasisPoints", s.mismatch_threshold_ppm AS "mismatchThresholdPpm",
+       s.version, s.created_at AS "createdAt", s.updated_at AS "updatedAt"`;
+
 /** Slices and their segment links. The only code that queries those tables. */
 @Injectable()
 export class SlicesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async find(key: string, tx: EntityManager = this.dataSource.manager): Promise<SliceRecord | null> {
-    const entity = await tx.findOneBy(SliceEntity, { key });
-    return entity ? toSliceRecord(entity) : null;
+    return (await this.findWith(tx, key, []))?.record ?? null;
+  }
+
+  /**
+   * The slice and, in the same statement, the value of each of `reads` (SQL expressions over its
+   * row, alias `s`: what a change's guards need, ExposureGuard.sliceRead), in order.
+   */
+  async findWith(tx: EntityManager, key: string, reads: readonly string[]): Promise<{ record: SliceRecord; reads: unknown[] } | null> {
+    const extra = reads.map((read, i) => `, (${read}) AS "read${i}"`).join('');
+    const rows: Record<string, unknown>[] = await tx.query(`SELECT ${ENTITY_COLUMNS}${extra} FROM slices s WHERE s.key = $1`, [key]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const entity = Object.assign(new SliceEntity(), row);
+    return { record: toSliceRecord(entity), reads: reads.map((_, i) => row[`read${i}`] ?? null) };
   }
 
   /** Ordered by key; `first` rows after the key `afterKey`. */
@@ -54,8 +72,34 @@ export class SlicesRepository {
    * rolled-back segments changed, call `replaceSegmentLinks` too.
    */
   async save(tx: EntityManager, record: SliceRecord): Promise<void> {
-    const { key, createdAt: _createdAt, ...rest } = toEntity(record);
-    await tx.update(SliceEntity, { key }, rest);
+    const { sql, params } = this.saveStatement(record);
+    await tx.query(sql, [...params]);
+  }
+
+  /** `save` as a statement, for a change to run with its history rows (ChangeService's PendingWrite): every column but the key and createdAt. */
+  saveStatement(record: SliceRecord): PendingWrite {
+    const e = toEntity(record);
+    return {
+      sql: `UPDATE slices SET description = $2, owner = $3, tags = $4::text[], stickiness_attribute = $5, basis_points = $6, targeting = $7::jsonb, state = $8,
+                  rolled_back_segments = $9::text[], watched = $10, shadow_basis_points = $11, mismatch_threshold_ppm = $12, version = $13, updated_at = $14::timestamptz
+             WHERE key = $1`,
+      params: [
+        e.key,
+        e.description,
+        e.owner,
+        e.tags,
+        e.stickinessAttribute,
+        e.basisPoints,
+        JSON.stringify(e.targeting),
+        e.state,
+        e.rolledBackSegments,
+        e.watched,
+        e.shadowBasisPoints,
+        e.mismatchThresholdPpm,
+        e.version,
+        e.updatedAt.toISOString(),
+      ],
+    };
   }
 
   /** One statement for many slices: the rollbackAll path, where 1,000 slices must take well under a second. */

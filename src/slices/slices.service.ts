@@ -6,7 +6,7 @@ import { InvalidInputException, SwitchyardException } from '../common/errors/swi
 import { percentToPartsPerMillion } from '../common/validation/validation.js';
 import { decodeCursor, toPage } from '../common/graphql/cursor.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { type ChangeArgs, ChangeService, type ResultCodec } from '../changes/change.service.js';
+import { type ChangeArgs, ChangeService, type PendingWrite, type ResultCodec } from '../changes/change.service.js';
 import { canonicalJson } from '../history/proof/hash-chain.js';
 import { HistoryAction, type HistoryDraft } from '../history/history-action.js';
 import { SegmentsRepository } from '../segments/segments.repository.js';
@@ -169,15 +169,17 @@ export class SlicesService {
       args,
       actor,
       action,
-      async (tx, current, now) => {
-        const next = await apply(tx, current, now);
+      async (tx, current, now, reads) => {
+        const next = await apply(tx, current, now, reads);
         // Asking for what is already so is not refused (it writes nothing): guards see real changes only.
         if (next !== current && canonicalJson(next) !== canonicalJson(current)) {
-          await this.guards.check({ operation, args, actor, tx, now, current, next, record: (draft) => recorded.push(draft) });
+          await this.guards.check({ operation, args, actor, tx, now, current, next, record: (draft) => recorded.push(draft) }, reads);
         }
         return next;
       },
       recorded,
+      // What the guards read (freeze windows, the running plan), loaded with the slice: no round trip of their own.
+      this.guards.sliceReads(),
     );
   }
 
@@ -192,16 +194,19 @@ export class SlicesService {
     args: ChangeArgs & { key: string; expectedVersion?: number | null },
     actor: Actor,
     action: HistoryAction,
-    apply: (tx: EntityManager, current: SliceRecord, now: Date) => SliceRecord | Promise<SliceRecord>,
+    apply: (tx: EntityManager, current: SliceRecord, now: Date, reads: readonly unknown[]) => SliceRecord | Promise<SliceRecord>,
     /** Rows a guard asked for (filled while `apply` runs), written before the change's own row. */
     recorded: readonly HistoryDraft[] = [],
+    /** SQL expressions over the slice's row (alias `s`) loaded with it under the append lock (ExposureGuard.sliceRead); their values reach `apply`. */
+    sliceReads: readonly string[] = [],
   ): Promise<SliceRecord> {
     return this.changes.run({
       operation,
       args,
       actor,
       codec: SLICE_CODEC,
-      execute: (tx, now) => this.changeWithin(tx, now, args, action, apply, recorded),
+      // The slice's row is written by the statement that appends its history row (one round trip fewer).
+      execute: (tx, now) => this.applyChange(tx, now, args, action, apply, recorded, true, sliceReads),
     });
   }
 
@@ -210,7 +215,7 @@ export class SlicesService {
    * writes a slice and something else in one transaction (a plan's step, src/plans). Returns the
    * history row to append with the rest (none when nothing changed).
    */
-  async changeWithin(
+  changeWithin(
     tx: EntityManager,
     now: Date,
     args: { key: string; expectedVersion?: number | null },
@@ -219,14 +224,34 @@ export class SlicesService {
     /** Rows a guard asked for (filled while `apply` runs), written before the change's own row. */
     recorded: readonly HistoryDraft[] = [],
   ): Promise<{ result: SliceRecord; history: HistoryDraft[] }> {
-    const current = await this.loadForChange(tx, args.key, args.expectedVersion);
-    const applied = await apply(tx, current, now);
+    // Written at once: the change around it may read the slice back before it appends history.
+    return this.applyChange(tx, now, args, action, apply, recorded, false);
+  }
+
+  /**
+   * `changeWithin`; with `deferWrite`, the slice's row is left to the history statement (a
+   * PendingWrite) rather than written now; `sliceReads` are loaded with the slice and given to `apply`.
+   */
+  private async applyChange(
+    tx: EntityManager,
+    now: Date,
+    args: { key: string; expectedVersion?: number | null },
+    action: HistoryAction,
+    apply: (tx: EntityManager, current: SliceRecord, now: Date, reads: readonly unknown[]) => SliceRecord | Promise<SliceRecord>,
+    recorded: readonly HistoryDraft[],
+    deferWrite: boolean,
+    sliceReads: readonly string[] = [],
+  ): Promise<{ result: SliceRecord; history: HistoryDraft[]; writes: PendingWrite[] }> {
+    const { current, reads } = await this.loadForChange(tx, args.key, args.expectedVersion, sliceReads);
+    const applied = await apply(tx, current, now, reads);
     // Asking for what is already so changes nothing: no new version, no history row.
-    if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [] };
+    if (canonicalJson(applied) === canonicalJson(current)) return { result: current, history: [], writes: [] };
     const next: SliceRecord = { ...applied, version: current.version + 1, updatedAt: now.toISOString() };
-    await this.slices.save(tx, next);
+    const writes: PendingWrite[] = [];
+    if (deferWrite) writes.push(this.slices.saveStatement(next));
+    else await this.slices.save(tx, next);
     if (applied.targeting !== current.targeting || applied.rolledBackSegments !== current.rolledBackSegments) await this.slices.replaceSegmentLinks(tx, next);
-    return { result: next, history: [...recorded, { action, sliceKey: next.key, before: current, after: next }] };
+    return { result: next, history: [...recorded, { action, sliceKey: next.key, before: current, after: next }], writes };
   }
 
   /**
@@ -261,14 +286,20 @@ export class SlicesService {
     });
   }
 
-  /** Loads a slice inside a change (the append lock is held) and checks its version. */
-  private async loadForChange(tx: EntityManager, key: string, expectedVersion?: number | null): Promise<SliceRecord> {
-    const current = await this.slices.find(key, tx);
-    if (current === null) throw SliceException.notFound(key);
+  /** Loads a slice inside a change (the append lock is held), with `reads` in the same statement, and checks its version. */
+  private async loadForChange(
+    tx: EntityManager,
+    key: string,
+    expectedVersion: number | null | undefined,
+    reads: readonly string[],
+  ): Promise<{ current: SliceRecord; reads: unknown[] }> {
+    const found = await this.slices.findWith(tx, key, reads);
+    if (found === null) throw SliceException.notFound(key);
+    const current = found.record;
     if (expectedVersion != null && expectedVersion !== current.version) {
       throw SliceException.staleVersion(key, expectedVersion, current.version);
     }
-    return current;
+    return { current, reads: found.reads };
   }
 
   /** Refuses, as the targeting's references are refused (UNKNOWN_SEGMENT_REFERENCE on `field`), a segment that does not exist. */
