@@ -343,9 +343,12 @@ class Client implements SwitchyardClient {
     }
   }
 
-  /** Every COVERAGE_SAMPLE_EVERY-th decision: which of the slice's named segments the subject is in (outcomes/segment-coverage.ts). */
+  /** About every COVERAGE_SAMPLE_EVERY-th decision: which of the slice's named segments the subject is in (outcomes/segment-coverage.ts). */
   private sampleCoverage(slice: string, context: EvaluationContext | null | undefined): void {
-    this.coverageCountdown = COVERAGE_SAMPLE_EVERY;
+    // The next gap drawn from 1..127 (mean 64), not a fixed 64: a host whose traffic repeats with a
+    // period dividing 64 (round-robin over 4 tenants) would otherwise be sampled on one phase only.
+    // One draw per sample; with the tests' fixed random (0.5) the gap is exactly 64.
+    this.coverageCountdown = 1 + Math.floor(this.ports.random() * (2 * COVERAGE_SAMPLE_EVERY - 1));
     if (this.metrics === undefined) return;
     const snapshot = this.snapshot.current;
     this.coverage.record(slice, snapshot.namedSegments(slice), (segment) => snapshot.inSegment(segment, context));

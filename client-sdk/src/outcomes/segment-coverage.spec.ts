@@ -59,8 +59,9 @@ describe('segment coverage in usage reports', () => {
     await server.stop();
   });
 
-  it('samples every 64th decision, whatever the slice, and counts who was in the segments the slice names', async () => {
-    const client = await clients.create(server.url, { metricsIntervalMs: 100 });
+  it('samples every 64th decision (random at 0.5), whatever the slice, and counts who was in the segments the slice names', async () => {
+    // random fixed at 0.5: the gap between two samples is exactly 64 (client.ts sampleCoverage).
+    const client = await clients.create(server.url, { metricsIntervalMs: 100 }, { random: () => 0.5 });
     // 10 blocks of 64 decisions on `search` (which includes segment `staff`): the last one of each
     // block is sampled. Alice (staff) decides in the first 3 blocks, bob in the other 7.
     for (let block = 0; block < 10; block++) {
@@ -76,5 +77,13 @@ describe('segment coverage in usage reports', () => {
     await waitFor(() => coverageOf('search').sampled === 11, 3_000, 'the next sample');
     expect(coverageOf('search')).toEqual({ sampled: 11, staff: 4 });
     expect(clients.errors).toEqual([]);
+  });
+
+  it('draws the gap between samples from 1 to 127: with random at 0, every decision is sampled', async () => {
+    const client = await clients.create(server.url, { metricsIntervalMs: 100 }, { random: () => 0 });
+    // The first sample comes after 64 (the initial gap); from then on every decision.
+    for (let i = 0; i < COVERAGE_SAMPLE_EVERY + 9; i++) client.decide('search', { userId: 'alice' });
+    await waitFor(() => coverageOf('search').sampled === 10, 3_000, 'the coverage');
+    expect(coverageOf('search')).toEqual({ sampled: 10, staff: 10 });
   });
 });

@@ -3,10 +3,12 @@
  * rolled-back segments), on a sample of decisions: what the console shows next to a segment
  * rollback ("covered about N of the last M decisions", docs/segment-rollback.md).
  *
- * Sampling is a countdown kept by the client (one decrement per decision; every
- * COVERAGE_SAMPLE_EVERY-th decision, whatever its slice, is sampled), deterministic so that tests
- * count exactly. A sampled decision evaluates each named segment with the predicate the decision
- * itself uses (CompiledSnapshot.inSegment), off the hot path of the other 63.
+ * Sampling is a countdown kept by the client (one decrement per decision; when it reaches 0 the
+ * decision, whatever its slice, is sampled, and the next gap is drawn from 1..127, mean
+ * COVERAGE_SAMPLE_EVERY, so that periodic traffic is not sampled on one phase only; with the
+ * injected random fixed at 0.5, as in tests, every 64th decision exactly). A sampled decision
+ * evaluates each named segment with the predicate the decision itself uses
+ * (CompiledSnapshot.inSegment); the other decisions pay the decrement only.
  *
  * Memory is bounded: at most MAX_COVERAGE_SLICES slices (valid slice keys only), and per slice at
  * most MAX_COVERAGE_SEGMENTS segments (the first ones its configuration names). Like the outcome
@@ -15,7 +17,7 @@
  */
 import { SLICE_KEY_PATTERN } from '../core/index.js';
 
-/** One decision in this many is sampled. */
+/** One decision in this many is sampled, on average. */
 export const COVERAGE_SAMPLE_EVERY = 64;
 /** Slices recorded at most (as outcomes: MAX_OUTCOME_SLICES). */
 export const MAX_COVERAGE_SLICES = 1_000;
