@@ -240,6 +240,8 @@ export class TrafficBuffer {
   private cellsPerApp = new Map<string, number>();
   private cellsPerToken = new Map<string, number>();
   private outcomeCells = new Map<string, HeldOutcomeCell>();
+  /** Outcome and comparison cells among them (not coverage): see holdsOutcomes. */
+  private urgentOutcomeCells = 0;
   private samples: BufferedSample[] = [];
   private samplesPerSlice = new Map<string, number>();
   /** Samples not kept since start (the buffer's sample room full). */
@@ -248,12 +250,16 @@ export class TrafficBuffer {
   constructor(private readonly limits: BufferLimits = DEFAULT_BUFFER_LIMITS) {}
 
   get isEmpty(): boolean {
-    return this.cells.size === 0 && this.instances.size === 0 && this.followers.size === 0 && !this.holdsOutcomes;
+    return this.cells.size === 0 && this.instances.size === 0 && this.followers.size === 0 && this.outcomeCells.size === 0 && this.samples.length === 0;
   }
 
-  /** Whether outcomes or comparisons are waiting: the service writes those sooner (SWITCHYARD_OUTCOMES_FLUSH_MS). */
+  /**
+   * Whether outcomes or comparisons are waiting: the service writes those sooner
+   * (SWITCHYARD_OUTCOMES_FLUSH_MS). Not segment coverage: nothing waits on it, and nearly every
+   * report carries some, which would put every write on the faster cadence.
+   */
   get holdsOutcomes(): boolean {
-    return this.outcomeCells.size > 0 || this.samples.length > 0;
+    return this.urgentOutcomeCells > 0 || this.samples.length > 0;
   }
 
   /** Entries held, per kind. */
@@ -390,6 +396,7 @@ export class TrafficBuffer {
 
   private holdOutcomeCell(key: string, cell: HeldOutcomeCell): void {
     this.outcomeCells.set(key, cell);
+    if (cell.kind !== 'coverage') this.urgentOutcomeCells++;
     this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
     this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
   }
@@ -450,6 +457,7 @@ export class TrafficBuffer {
       samples: this.samples,
     };
     this.outcomeCells = new Map();
+    this.urgentOutcomeCells = 0;
     this.samples = [];
     this.samplesPerSlice = new Map();
     this.cells = new Map();
