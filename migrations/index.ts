@@ -12,6 +12,7 @@ import { CreateFreezeWindows1765300000000 } from './1765300000000-CreateFreezeWi
 import { CreateInstanceOutcomes1765400000000 } from './1765400000000-CreateInstanceOutcomes.js';
 import { SliceRolledBackSegments1765500000000 } from './1765500000000-SliceRolledBackSegments.js';
 import { IndexPlanHistory1765600000000 } from './1765600000000-IndexPlanHistory.js';
+import { CreateSegmentCoverage1765700000000 } from './1765700000000-CreateSegmentCoverage.js';
 
 /** Every migration, oldest first. Listed explicitly: no glob loading under ES modules. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   CreateInstanceOutcomes1765400000000,
   SliceRolledBackSegments1765500000000,
   IndexPlanHistory1765600000000,
+  CreateSegmentCoverage1765700000000,
 ];

@@ -17,6 +17,7 @@ import { ERROR_DECISION, MAX_BASIS_POINTS, definitionOf, type Decision, type Eva
 import { describeError, SwitchyardError, type SwitchyardErrorCode, type SwitchyardOperation } from './errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
+import { COVERAGE_SAMPLE_EVERY, SegmentCoverageRecorder } from './outcomes/segment-coverage.js';
 import { PathRunner, type CompareHandlers, type RouteHandlers, type RouteOptions } from './outcomes/path-runner.js';
 import { systemClock, systemMonotonic, type Clock, type Monotonic, type Random } from './ports/clock.js';
 import type { SnapshotReader, SnapshotStore } from './ports/storage.js';
@@ -220,6 +221,9 @@ class Client implements SwitchyardClient {
   private lastCounts: MutableCounts | undefined = undefined;
   /** Outcomes and comparisons since the last accepted report (bounded: outcome-recorder.ts). */
   private readonly outcomes: OutcomeRecorder;
+  private readonly coverage = new SegmentCoverageRecorder();
+  /** Decisions until the next one sampled for segment coverage (see sampleCoverage). */
+  private coverageCountdown = COVERAGE_SAMPLE_EVERY;
   private readonly runner: PathRunner;
   private readonly listeners = new Set<(event: ChangeEvent) => void>();
   private readonly statusListeners = new Set<(status: ClientStatus) => void>();
@@ -269,6 +273,7 @@ class Client implements SwitchyardClient {
           counts: (include) => this.countsOf(include),
           sync: () => syncOf(this.status(), clock.now()),
           outcomes: this.outcomes,
+          coverage: this.coverage,
           isWatched: (slice) => this.snapshot.current.isWatched(slice),
         },
         onFailure: report,
@@ -282,6 +287,7 @@ class Client implements SwitchyardClient {
     try {
       const path = this.snapshot.current.decide(slice, context);
       this.count(slice, path);
+      if (--this.coverageCountdown === 0) this.sampleCoverage(slice, context);
       return path;
     } catch {
       // The core does not throw; this is the last line of defence that the host never sees an exception.
@@ -293,6 +299,7 @@ class Client implements SwitchyardClient {
     try {
       const decision = this.snapshot.current.explain(slice, context);
       this.count(slice, decision.path);
+      if (--this.coverageCountdown === 0) this.sampleCoverage(slice, context);
       return decision;
     } catch {
       return ERROR_DECISION;
@@ -334,6 +341,17 @@ class Client implements SwitchyardClient {
     } catch {
       // A hostile outcome object (a throwing getter): ignored, never thrown.
     }
+  }
+
+  /** About every COVERAGE_SAMPLE_EVERY-th decision: which of the slice's named segments the subject is in (outcomes/segment-coverage.ts). */
+  private sampleCoverage(slice: string, context: EvaluationContext | null | undefined): void {
+    // The next gap drawn from 1..127 (mean 64), not a fixed 64: a host whose traffic repeats with a
+    // period dividing 64 (round-robin over 4 tenants) would otherwise be sampled on one phase only.
+    // One draw per sample; with the tests' fixed random (0.5) the gap is exactly 64.
+    this.coverageCountdown = 1 + Math.floor(this.ports.random() * (2 * COVERAGE_SAMPLE_EVERY - 1));
+    if (this.metrics === undefined) return;
+    const snapshot = this.snapshot.current;
+    this.coverage.record(slice, snapshot.namedSegments(slice), (segment) => snapshot.inSegment(segment, context));
   }
 
   /** The memo, else one Map lookup; allocates only the first time a slice key is seen. */

@@ -8,7 +8,18 @@ import { OutcomesPanel } from './outcomes-panel.js';
 import { PlanPanel } from './plan-panel.js';
 import { may, type Session } from './session.js';
 import { listSegments } from './segments-api.js';
-import { type HistoryRow, loadSlice, resume, resumeSegment, rollback, rollbackSegment, setRollout, type SliceDetail } from './slices-api.js';
+import {
+  type HistoryRow,
+  loadSegmentCoverage,
+  loadSlice,
+  resume,
+  resumeSegment,
+  rollback,
+  rollbackSegment,
+  type SegmentCoverage,
+  setRollout,
+  type SliceDetail,
+} from './slices-api.js';
 import { EvaluatePanel, TargetingEditor } from './targeting-editor.js';
 import { usePolled } from './use-polled.js';
 
@@ -184,18 +195,25 @@ function freezeRefusal(error: ApiError): string | null {
 }
 
 /**
- * Rolls one segment of the slice back to LEGACY: choose the segment, say why, confirm once. The
- * traffic reports count decisions per slice and path, not per segment, so how many of the recent
- * decisions the segment covered is not shown (docs/segment-rollback.md).
+ * Rolls one segment of the slice back to LEGACY: choose the segment, say why, confirm once. For the
+ * chosen segment it says how many of the last hour's decisions the segment covered, from the
+ * decisions SDKs sampled, or why that is not measured (docs/segment-rollback.md, "Coverage").
+ * Coverage is a help, never a precondition: the rollback does not wait for it.
  */
 function SegmentRollbackDialog({ slice, onClose }: { slice: SliceDetail; onClose: () => void }) {
   const [segments, setSegments] = useState<string[] | null>(null);
   const [segment, setSegment] = useState('');
+  // Undefined while loading; null when it could not be read.
+  const [coverage, setCoverage] = useState<SegmentCoverage[] | null | undefined>(undefined);
   useEffect(() => {
     let current = true;
     listSegments().then(
       (all) => current && setSegments(all.map((s) => s.key).filter((k) => !slice.rolledBackSegments.includes(k))),
       () => current && setSegments([]),
+    );
+    loadSegmentCoverage(slice.key).then(
+      (list) => current && setCoverage(list),
+      () => current && setCoverage(null),
     );
     return () => {
       current = false;
@@ -220,7 +238,24 @@ function SegmentRollbackDialog({ slice, onClose }: { slice: SliceDetail; onClose
           ))}
         </select>
       </label>
+      {segment !== '' && <p class="segment-coverage">{coverageText(segment, coverage)}</p>}
     </ReasonDialog>
+  );
+}
+
+/** "Covered about N of the last M decisions (x %, last hour, sampled)", or why it is not measured. Text only. */
+export function coverageText(segment: string, coverage: readonly SegmentCoverage[] | null | undefined): string {
+  if (coverage === undefined) return 'Coverage: loading…';
+  if (coverage === null) return 'Coverage could not be read; the rollback does not need it.';
+  const c = coverage.find((entry) => entry.segmentKey === segment);
+  if (c === undefined) return 'Coverage not measured: this slice does not name the segment in its targeting, so SDKs do not sample it.';
+  if (!c.measured || c.share === null || c.shareLow === null || c.shareHigh === null) {
+    return `Coverage not measured: no sampled decisions in the last hour (of ${c.decisions.toLocaleString('en')} decisions). SDKs before segment coverage and Unleash SDKs do not sample.`;
+  }
+  const pct = (v: number) => `${(v * 100).toFixed(1)}`;
+  return (
+    `Covered about ${(c.estimatedDecisions ?? 0).toLocaleString('en')} of the last ${c.decisions.toLocaleString('en')} decisions ` +
+    `(${pct(c.share)} %, 95 % interval ${pct(c.shareLow)}–${pct(c.shareHigh)} %, last hour, sampled: ${c.inSegment.toLocaleString('en')} of ${c.sampled.toLocaleString('en')}).`
   );
 }
 

@@ -180,6 +180,44 @@ export async function rollback(key: string, reason: string): Promise<void> {
   );
 }
 
+/** How many of the slice's recent decisions one segment it names covered (Slice.segmentCoverage). */
+export interface SegmentCoverage {
+  readonly segmentKey: string;
+  readonly measured: boolean;
+  readonly sampled: number;
+  readonly inSegment: number;
+  readonly share: number | null;
+  readonly shareLow: number | null;
+  readonly shareHigh: number | null;
+  readonly decisions: number;
+  readonly estimatedDecisions: number | null;
+}
+
+/** Per segment the slice names, over the last `minutes` (docs/segment-rollback.md, "Coverage"). */
+export async function loadSegmentCoverage(key: string, minutes = 60): Promise<SegmentCoverage[]> {
+  const data = await graphql<{ slice: { segmentCoverage: SegmentCoverage[] } | null }>(
+    `
+      query ConsoleSegmentCoverage($key: String!, $minutes: Int!) {
+        slice(key: $key) {
+          segmentCoverage(minutes: $minutes) {
+            segmentKey
+            measured
+            sampled
+            inSegment
+            share
+            shareLow
+            shareHigh
+            decisions
+            estimatedDecisions
+          }
+        }
+      }
+    `,
+    { key, minutes },
+  );
+  return data.slice?.segmentCoverage ?? [];
+}
+
 /** One segment of one slice to LEGACY (docs/segment-rollback.md): no version, like rollback. */
 export async function rollbackSegment(key: string, segment: string, reason: string): Promise<void> {
   await graphql(

@@ -336,6 +336,39 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
     ] as const,
   });
 
+  it('sums segment coverage per slice, segment, app and minute; it alone does not hurry the write', () => {
+    const buffer = new TrafficBuffer();
+    const coverage = (kenya: number, staff: number) => ({
+      bucketStart: T0,
+      receivedAt: T0,
+      outcomes: [],
+      comparisons: [],
+      coverage: [
+        [
+          'a',
+          {
+            sampled: 10,
+            segments: new Map([
+              ['kenya', kenya],
+              ['staff', staff],
+            ]),
+          },
+        ],
+      ] as const,
+    });
+    expect(buffer.add(instance(), undefined, 't', coverage(4, 0))).toBe('accepted');
+    expect(buffer.add(instance({ instanceId: 'pod-2' }), undefined, 't', coverage(3, 1))).toBe('accepted');
+    expect(buffer.holdsOutcomes).toBe(false);
+    expect(buffer.isEmpty).toBe(false);
+    expect(buffer.outcomeSize.outcomeCells).toBe(2);
+    const rows = buffer.drain().outcomeCells!.map((c) => [c.kind, c.sliceKey, c.segmentKey, c.sums]);
+    expect(rows).toEqual([
+      ['coverage', 'a', 'kenya', [20n, 7n]],
+      ['coverage', 'a', 'staff', [20n, 1n]],
+    ]);
+    expect(buffer.isEmpty).toBe(true);
+  });
+
   it('adds outcomes, latency buckets and comparisons of the same slice, app and minute, exactly', () => {
     const buffer = new TrafficBuffer();
     expect(buffer.add(instance(), undefined, 't', entry(T0))).toBe('accepted');

@@ -12,7 +12,7 @@
  * PostgreSQL bigint), here and in TrafficRepository's upsert, so no report can make a flush fail
  * with "bigint out of range".
  */
-import type { ComparisonReport, PathCounts, PathOutcomeReport, SliceOutcomeReport, TrafficProtocol } from './traffic-report.js';
+import type { ComparisonReport, PathCounts, PathOutcomeReport, SliceCoverageReport, SliceOutcomeReport, TrafficProtocol } from './traffic-report.js';
 
 export const MINUTE_MS = 60_000;
 /**
@@ -75,11 +75,14 @@ export interface BufferedFollower {
  * Sums of outcomes (docs/outcomes.md) for one slice, app and minute, added to by every report:
  *  - `outcome`, per path: [calls, failures], and the latency histogram (log2pct-v1 bucket to count:
  *    merged by adding counts, exactly);
- *  - `comparison`: [compared, mismatches, otherFailures, timeouts].
+ *  - `comparison`: [compared, mismatches, otherFailures, timeouts];
+ *  - `coverage`, per segment: [sampled, inSegment] (docs/segment-rollback.md, "Coverage").
  * Each is a row of its own table; they count towards the same limits as the decision cells.
  */
 export interface OutcomeCell {
-  readonly kind: 'outcome' | 'comparison';
+  readonly kind: 'outcome' | 'comparison' | 'coverage';
+  /** The segment of a coverage cell; absent for the others. */
+  readonly segmentKey?: string;
   readonly sliceKey: string;
   readonly appName: string;
   readonly bucketStart: number;
@@ -122,6 +125,8 @@ export interface OutcomesEntry {
   readonly receivedAt: number;
   readonly outcomes: Iterable<readonly [string, SliceOutcomeReport]>;
   readonly comparisons: Iterable<readonly [string, ComparisonReport]>;
+  /** Segment coverage per slice; absent: none. */
+  readonly coverage?: Iterable<readonly [string, SliceCoverageReport]>;
 }
 
 /**
@@ -235,6 +240,8 @@ export class TrafficBuffer {
   private cellsPerApp = new Map<string, number>();
   private cellsPerToken = new Map<string, number>();
   private outcomeCells = new Map<string, HeldOutcomeCell>();
+  /** Outcome and comparison cells among them (not coverage): see holdsOutcomes. */
+  private urgentOutcomeCells = 0;
   private samples: BufferedSample[] = [];
   private samplesPerSlice = new Map<string, number>();
   /** Samples not kept since start (the buffer's sample room full). */
@@ -243,12 +250,16 @@ export class TrafficBuffer {
   constructor(private readonly limits: BufferLimits = DEFAULT_BUFFER_LIMITS) {}
 
   get isEmpty(): boolean {
-    return this.cells.size === 0 && this.instances.size === 0 && this.followers.size === 0 && !this.holdsOutcomes;
+    return this.cells.size === 0 && this.instances.size === 0 && this.followers.size === 0 && this.outcomeCells.size === 0 && this.samples.length === 0;
   }
 
-  /** Whether outcomes or comparisons are waiting: the service writes those sooner (SWITCHYARD_OUTCOMES_FLUSH_MS). */
+  /**
+   * Whether outcomes or comparisons are waiting: the service writes those sooner
+   * (SWITCHYARD_OUTCOMES_FLUSH_MS). Not segment coverage: nothing waits on it, and nearly every
+   * report carries some, which would put every write on the faster cadence.
+   */
   get holdsOutcomes(): boolean {
-    return this.outcomeCells.size > 0 || this.samples.length > 0;
+    return this.urgentOutcomeCells > 0 || this.samples.length > 0;
   }
 
   /** Entries held, per kind. */
@@ -352,7 +363,17 @@ export class TrafficBuffer {
   private addToOutcomeCell(u: OutcomeUpdate, appName: string, bucketStart: number, owner: string): void {
     let held = this.outcomeCells.get(u.key);
     if (held === undefined) {
-      held = { kind: u.kind, sliceKey: u.sliceKey, appName, bucketStart, path: u.path, sums: u.kind === 'outcome' ? [0, 0] : [0, 0, 0, 0], latency: new Map(), owner };
+      held = {
+        kind: u.kind,
+        ...(u.segmentKey === undefined ? {} : { segmentKey: u.segmentKey }),
+        sliceKey: u.sliceKey,
+        appName,
+        bucketStart,
+        path: u.path,
+        sums: u.kind === 'comparison' ? [0, 0, 0, 0] : [0, 0],
+        latency: new Map(),
+        owner,
+      };
       this.holdOutcomeCell(u.key, held);
     }
     const sums = held.sums;
@@ -367,11 +388,15 @@ export class TrafficBuffer {
       sums[1] = addCount(sums[1]!, c.mismatches);
       sums[2] = addCount(sums[2]!, c.otherFailures);
       sums[3] = addCount(sums[3]!, c.timeouts);
+    } else if (u.coverage !== undefined) {
+      sums[0] = addCount(sums[0]!, u.coverage[0]);
+      sums[1] = addCount(sums[1]!, u.coverage[1]);
     }
   }
 
   private holdOutcomeCell(key: string, cell: HeldOutcomeCell): void {
     this.outcomeCells.set(key, cell);
+    if (cell.kind !== 'coverage') this.urgentOutcomeCells++;
     this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
     this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
   }
@@ -421,10 +446,18 @@ export class TrafficBuffer {
       ),
       outcomeCells: [...this.outcomeCells.values()]
         .map(asBigints)
-        .sort((a, b) => cmp(a.kind, b.kind) || cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path ?? '', b.path ?? '')),
+        .sort(
+          (a, b) =>
+            cmp(a.kind, b.kind) ||
+            cmp(a.sliceKey, b.sliceKey) ||
+            a.bucketStart - b.bucketStart ||
+            cmp(a.appName, b.appName) ||
+            cmp(a.path ?? a.segmentKey ?? '', b.path ?? b.segmentKey ?? ''),
+        ),
       samples: this.samples,
     };
     this.outcomeCells = new Map();
+    this.urgentOutcomeCells = 0;
     this.samples = [];
     this.samplesPerSlice = new Map();
     this.cells = new Map();
@@ -463,7 +496,7 @@ export class TrafficBuffer {
       else if (this.followers.size < this.limits.maxFollowers) this.followers.set(key, { ...follower });
     }
     for (const cell of batch.outcomeCells ?? []) {
-      const key = outcomeKeyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.path, cell.appName);
+      const key = outcomeKeyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.path ?? cell.segmentKey ?? null, cell.appName);
       if (this.outcomeCells.has(key) || this.allCells < this.limits.maxCells) this.addOutcomeCell(key, cell);
     }
     for (const sample of batch.samples ?? []) this.addSample(sample);
@@ -521,11 +554,11 @@ export function rowsIn(batch: TrafficBatch): number {
 
 /**
  * The key of an outcome cell. Its parts joined by NUL, the app name last: a kind, a slice key
- * (SLICE_KEY_PATTERN), a number and a path hold no NUL, so no two cells share a key. Cheaper than
- * keyOf's JSON, and made for every cell of every report.
+ * (SLICE_KEY_PATTERN), a number and a path or segment key (SEGMENT_KEY_PATTERN) hold no NUL, so
+ * no two cells share a key. Cheaper than keyOf's JSON, and made for every cell of every report.
  */
-function outcomeKeyOf(kind: OutcomeCell['kind'], sliceKey: string, bucketStart: number, path: TrafficPath | null, appName: string): string {
-  return `${kind}\u0000${sliceKey}\u0000${bucketStart}\u0000${path ?? ''}\u0000${appName}`;
+function outcomeKeyOf(kind: OutcomeCell['kind'], sliceKey: string, bucketStart: number, pathOrSegment: string | null, appName: string): string {
+  return `${kind}\u0000${sliceKey}\u0000${bucketStart}\u0000${pathOrSegment ?? ''}\u0000${appName}`;
 }
 
 /** One report's figures for one cell, not yet added: the report's own objects, nothing copied. */
@@ -536,6 +569,9 @@ interface OutcomeUpdate {
   readonly path: TrafficPath | null;
   readonly outcome?: PathOutcomeReport;
   readonly comparison?: ComparisonReport;
+  /** Coverage: the segment, and [sampled, inSegment]. */
+  readonly segmentKey?: string;
+  readonly coverage?: readonly [number, number];
 }
 
 /** The cells a report's outcomes and comparisons add to (zero counts skipped). */
@@ -553,6 +589,19 @@ function outcomeUpdatesOf(entry: OutcomesEntry, appName: string): OutcomeUpdate[
   for (const [sliceKey, comparison] of entry.comparisons) {
     if (comparison.compared + comparison.otherFailures + comparison.timeouts === 0) continue;
     updates.push({ key: outcomeKeyOf('comparison', sliceKey, entry.bucketStart, null, appName), kind: 'comparison', sliceKey, path: null, comparison });
+  }
+  for (const [sliceKey, c] of entry.coverage ?? []) {
+    if (c.sampled === 0) continue;
+    for (const [segmentKey, inSegment] of c.segments) {
+      updates.push({
+        key: outcomeKeyOf('coverage', sliceKey, entry.bucketStart, segmentKey, appName),
+        kind: 'coverage',
+        sliceKey,
+        path: null,
+        segmentKey,
+        coverage: [c.sampled, inSegment],
+      });
+    }
   }
   return updates;
 }

@@ -249,6 +249,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     const bucketStart = bucketStartFor(receivedAt, report.start, report.stop);
     const outcomes = this.knownOnly(report.outcomes);
     const comparisons = this.knownOnly(report.comparisons);
+    const coverage = this.knownOnly(report.segmentCoverage);
     const taken = this.take(
       'sdk_metrics',
       {
@@ -267,7 +268,7 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
       { bucketStart, slices },
       token,
       countsIn(slices.values()),
-      outcomes.size + comparisons.size > 0 ? { bucketStart, receivedAt, outcomes, comparisons } : undefined,
+      outcomes.size + comparisons.size + coverage.size > 0 ? { bucketStart, receivedAt, outcomes, comparisons, coverage } : undefined,
     );
     if (taken && outcomes.size > 0) for (const listener of this.outcomeListeners) listener(report.appName, outcomes);
     if (taken) for (const listener of this.reportListeners) listener({ appName: report.appName, instanceId: report.instanceId, bucketStart, slices, outcomes, comparisons });
@@ -568,10 +569,12 @@ function claimsOf(report: SdkReport): Map<string, PathCounts> {
     c.NEW += n;
     claims.set(key, c);
   };
-  if (report.outcomes.size === 0 && report.comparisons.size === 0) return claims;
+  if (report.outcomes.size === 0 && report.comparisons.size === 0 && report.segmentCoverage.size === 0) return claims;
   for (const [key, c] of report.slices) add(key, c.NEW + c.LEGACY);
   for (const [key, o] of report.outcomes) add(key, (o.NEW?.calls ?? 0) + (o.LEGACY?.calls ?? 0));
   for (const [key, c] of report.comparisons) add(key, comparedIn(c));
+  // Sampled decisions are decisions too: a liar cannot claim more of them than of decisions.
+  for (const [key, c] of report.segmentCoverage) add(key, c.sampled);
   return claims;
 }
 

@@ -7,7 +7,7 @@
  * fields are ignored, so that newer SDKs can add some without breaking older services. Whether the
  * counts are plausible is the next check (plausible-counts.ts), on a report of the right shape.
  */
-import { isLatencyBucket, isRfc3339, LATENCY_SCHEME, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
+import { isLatencyBucket, isRfc3339, LATENCY_SCHEME, SEGMENT_KEY_PATTERN, SLICE_KEY_PATTERN } from '@switchyard/client-sdk/core';
 import type { FieldViolation } from '../common/errors/switchyard.exception.js';
 
 /** The SDK families whose instances the service tracks (GraphQL `SdkProtocol`). */
@@ -51,6 +51,13 @@ export interface ComparisonReport {
   readonly samples: readonly MismatchSampleReport[];
 }
 
+/** Segment coverage of a slice since the last report: sampled decisions, and per segment the slice names, how many were in it. */
+export interface SliceCoverageReport {
+  readonly sampled: number;
+  /** Segment key to decisions in it, each at most `sampled`. */
+  readonly segments: ReadonlyMap<string, number>;
+}
+
 export interface SdkReport {
   readonly appName: string;
   readonly instanceId: string;
@@ -73,6 +80,8 @@ export interface SdkReport {
   readonly outcomes: ReadonlyMap<string, SliceOutcomeReport>;
   /** Shadow comparisons per slice; empty when the report has none. */
   readonly comparisons: ReadonlyMap<string, ComparisonReport>;
+  /** Segment coverage per slice (docs/segment-rollback.md, "Coverage"); empty when the report has none. */
+  readonly segmentCoverage: ReadonlyMap<string, SliceCoverageReport>;
 }
 
 export type ParsedReport = { readonly ok: true; readonly value: SdkReport } | { readonly ok: false; readonly violations: readonly FieldViolation[] };
@@ -85,6 +94,8 @@ export const MAX_NAME_LENGTH = 256;
 export const MAX_SDK_FIELD_LENGTH = 128;
 /** Slices in `outcomes`, and in `comparisons`, per report (docs/outcomes.md). */
 export const MAX_OUTCOME_SLICES = 1_000;
+/** Segments per slice in `segmentCoverage` (the SDK's MAX_COVERAGE_SEGMENTS). */
+export const MAX_COVERAGE_SEGMENTS = 64;
 /** Mismatch samples per slice, and per report. */
 export const MAX_SAMPLES_PER_SLICE = 5;
 export const MAX_SAMPLES_PER_REPORT = 20;
@@ -216,8 +227,12 @@ export function parseSdkReport(body: unknown): ParsedReport {
   }
   const outcomes = outcomesOf(v, body);
   const comparisons = parseComparisons(v, body.comparisons);
+  const segmentCoverage = parseSegmentCoverage(v, body.segmentCoverage);
   if (v.list.length > 0) return { ok: false, violations: v.list };
-  return { ok: true, value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices, final, metricsIntervalMs, outcomes, comparisons } };
+  return {
+    ok: true,
+    value: { appName, instanceId, sdkName, sdkVersion, revision, syncedAt, start, stop, slices, final, metricsIntervalMs, outcomes, comparisons, segmentCoverage },
+  };
 }
 
 /** The keys of an optional member keyed by slice key (absent or null: none), or null after a violation. */
@@ -430,6 +445,44 @@ function parseComparisons(v: Violations, value: unknown): Map<string, Comparison
       if (sample !== null) samples.push(sample);
     }
     out.set(key, { compared: entry.compared, mismatches: entry.mismatches, otherFailures: entry.otherFailures, timeouts: entry.timeouts, samples });
+  }
+  return out;
+}
+
+/**
+ * `segmentCoverage`: `{ sliceKey: { "sampled": n, "segments": { segmentKey: n } } }`, at most
+ * MAX_OUTCOME_SLICES slices and MAX_COVERAGE_SEGMENTS segments a slice, each count at most
+ * `sampled`. Which segments a slice names is not checked here: a report may come from an SDK a
+ * revision behind, and a segment the slice no longer names is simply not read.
+ */
+function parseSegmentCoverage(v: Violations, value: unknown): Map<string, SliceCoverageReport> {
+  const out = new Map<string, SliceCoverageReport>();
+  const keys = sliceKeyed(v, value, 'segmentCoverage');
+  if (keys === null) return out;
+  const shape = `must be { "sampled": n, "segments": { segmentKey: n } } with non-negative integer counts, at most ${MAX_COVERAGE_SEGMENTS} segments`;
+  for (const key of keys) {
+    const field = `segmentCoverage[${JSON.stringify(key)}]`;
+    const entry = (value as Json)[key];
+    if (!isObject(entry) || !isCount(entry.sampled) || !isObject(entry.segments)) {
+      v.add(field, shape);
+      continue;
+    }
+    const sampled = entry.sampled;
+    const named = entry.segments;
+    const segmentKeys = Object.keys(named);
+    if (segmentKeys.length > MAX_COVERAGE_SEGMENTS) {
+      v.add(`${field}.segments`, shape);
+      continue;
+    }
+    const segments = new Map<string, number>();
+    for (const segment of segmentKeys) {
+      const n = named[segment];
+      if (!SEGMENT_KEY_PATTERN.test(segment))
+        v.add(`${field}.segments[${JSON.stringify(segment)}]`, 'is not a segment key (lowercase: a letter or digit, then up to 127 of a-z 0-9 . _ : / -)');
+      else if (!isCount(n) || n > sampled) v.add(`${field}.segments[${JSON.stringify(segment)}]`, 'must be a non-negative integer, at most sampled');
+      else segments.set(segment, n);
+    }
+    out.set(key, { sampled, segments });
   }
   return out;
 }

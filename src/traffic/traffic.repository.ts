@@ -210,6 +210,20 @@ export class TrafficRepository {
         ],
       );
     }
+    const coverage = of('coverage');
+    if (coverage.length > 0) {
+      // Both sums saturate alike, so in_segment <= sampled (the table's check) holds after a merge.
+      await tx.query(
+        `INSERT INTO segment_coverage_buckets AS b (slice_key, bucket_start, app_name, segment_key, sampled, in_segment)
+         SELECT u.slice_key, u.bucket_start, u.app_name, u.segment_key, u.sampled, u.in_segment
+         FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) WITH ORDINALITY
+              AS u(slice_key, bucket_start, app_name, segment_key, sampled, in_segment, n)
+         WHERE EXISTS (SELECT 1 FROM slices s WHERE s.key = u.slice_key)
+         ORDER BY u.n
+         ON CONFLICT (slice_key, bucket_start, app_name, segment_key) DO UPDATE SET ${add('sampled', 'b')}, ${add('in_segment', 'b')}`,
+        [coverage.map((r) => r.sliceKey), starts(coverage), coverage.map((r) => r.appName), coverage.map((r) => r.segmentKey ?? ''), sums(coverage, 0), sums(coverage, 1)],
+      );
+    }
     const samples = batch.samples ?? [];
     if (samples.length > 0) {
       await tx.query(
@@ -252,8 +266,21 @@ export class TrafficRepository {
       outcomes:
         (await count('DELETE FROM outcome_buckets WHERE bucket_start < $1')) +
         (await count('DELETE FROM comparison_buckets WHERE bucket_start < $1')) +
-        (await count('DELETE FROM mismatch_samples WHERE received_at < $1')),
+        (await count('DELETE FROM mismatch_samples WHERE received_at < $1')) +
+        (await count('DELETE FROM segment_coverage_buckets WHERE bucket_start < $1')),
     };
+  }
+
+  /** Sampled decisions and those in each segment, per segment of one slice, in [from, until). Segments without rows are absent. */
+  async segmentCoverage(sliceKey: string, from: Date, until: Date): Promise<Map<string, { sampled: number; inSegment: number }>> {
+    const rows: { segment_key: string; sampled: string; in_segment: string }[] = await this.dataSource.query(
+      `SELECT c.segment_key, sum(c.sampled)::text AS sampled, sum(c.in_segment)::text AS in_segment
+       FROM segment_coverage_buckets c
+       WHERE c.slice_key = $1 AND c.bucket_start >= $2 AND c.bucket_start < $3
+       GROUP BY c.segment_key`,
+      [sliceKey, from, until],
+    );
+    return new Map(rows.map((r) => [r.segment_key, { sampled: Number(r.sampled), inSegment: Number(r.in_segment) }]));
   }
 
   /** NEW / LEGACY sums of each slice in three windows (one scan of the widest). Slices without traffic are absent. */

@@ -6,6 +6,8 @@ import { OWN_QUERY_COST, perMinute, perMinuteScan } from '../common/graphql/quer
 import { Slice } from '../slices/models/slice.model.js';
 import { MAX_TRAFFIC_MINUTES, SliceFollowersArgs, TrafficMinutesArgs } from './dto/traffic.args.js';
 import { AppTraffic, FollowerStatus, SdkProtocol, ServedFormValue, SliceFollower, SliceTraffic, TrafficBucket, TrafficTotals } from './models/traffic.model.js';
+import { SegmentCoverage } from './models/segment-coverage.model.js';
+import { namedSegmentsOf } from './segment-coverage.js';
 import { type TrafficReader, TrafficService } from './traffic.service.js';
 
 interface GraphqlContext {
@@ -36,6 +38,18 @@ function readerFor(service: TrafficService, context: GraphqlContext): TrafficRea
 @Resolver(() => Slice)
 export class SliceTrafficFieldsResolver {
   constructor(private readonly service: TrafficService) {}
+
+  // Cost OWN_QUERY_COST (two queries of its own per slice: not batched) + a row summed per minute,
+  // like byApp; capped per request by the cost limit.
+  @ResolveField(() => [SegmentCoverage], {
+    description:
+      'Per segment this slice names (include, exclude, rules, rolled back), sorted by key: how many of its decisions of the last `minutes` the segment covered, from the decisions SDKs sampled (docs/segment-rollback.md, "Coverage").',
+    complexity: perMinuteScan(MAX_TRAFFIC_MINUTES, OWN_QUERY_COST, 10),
+  })
+  async segmentCoverage(@Parent() slice: Slice, @Args() { minutes }: TrafficMinutesArgs, @Context() context: GraphqlContext): Promise<SegmentCoverage[]> {
+    const figures = await readerFor(this.service, context).segmentCoverage(slice.key, namedSegmentsOf(slice), minutes);
+    return figures.map((f) => SegmentCoverage.of(f));
+  }
 
   @ResolveField(() => Int, {
     description:

@@ -3,6 +3,7 @@ import { CLOCK, type Clock } from '../common/scheduling/clock.js';
 import { HistoryRepository } from '../history/history.repository.js';
 import { BatchLoader } from '../common/graphql/batch-loader.js';
 import { type FollowerStatus, followerStatus, reportIntervalOf } from './follower-status.js';
+import { type SegmentCoverageFigures, segmentCoverageOf } from './segment-coverage.js';
 import { type ServedForm, ServedForms } from './served-forms.js';
 import { MINUTE_MS, minuteOf } from './traffic-buffer.js';
 import { type FollowerRow, TrafficRepository, type WindowTotals } from './traffic.repository.js';
@@ -139,6 +140,15 @@ export class TrafficReader {
         degradedReason: served?.reason ?? null,
       };
     });
+  }
+
+  /** Per segment in `segmentKeys`: how many of the slice's decisions of the last `minutes` it covered (segment-coverage.ts). */
+  async segmentCoverage(sliceKey: string, segmentKeys: readonly string[], minutes: number): Promise<SegmentCoverageFigures[]> {
+    const from = this.since(minutes);
+    const until = new Date(this.until);
+    const [sums, minutesTotals] = await Promise.all([this.traffic.segmentCoverage(sliceKey, from, until), this.traffic.minuteTotals(sliceKey, from, until)]);
+    const decisions = minutesTotals.reduce((sum, r) => sum + r.count, 0);
+    return segmentCoverageOf(segmentKeys, sums, decisions);
   }
 
   /** The start of the window of the last `minutes` minutes. */

@@ -21,6 +21,7 @@ const TABLES = [
   'outcome_buckets',
   'plans',
   'sdk_instances',
+  'segment_coverage_buckets',
   'segments',
   'slice_segments',
   'slices',

@@ -77,6 +77,17 @@ export interface CompiledSnapshot {
   shadowBasisPoints(sliceKey: string): number;
   /** True when the snapshot marks `sliceKey` as watched (its outcomes are reported every few seconds). */
   isWatched(sliceKey: string): boolean;
+  /**
+   * The segment keys `sliceKey`'s configuration names (include, exclude, rules, rolled-back
+   * segments), each once; empty for an unknown slice. Shared: do not mutate. Not part of any decision.
+   */
+  namedSegments(sliceKey: string): readonly string[];
+  /**
+   * Whether the subject is in segment `segmentKey`, with the predicate decisions use (a segment
+   * missing from the snapshot matches nobody; anything that is not an object counts as empty).
+   * Never throws (false). For segment coverage (docs/segment-rollback.md), not for decisions.
+   */
+  inSegment(segmentKey: string, context: EvaluationContext | null | undefined, now?: number): boolean;
 }
 
 function decision(path: Path, reason: Decision['reason'], ruleIndex?: number): Decision {
@@ -327,7 +338,23 @@ class Snapshot implements CompiledSnapshot {
   isWatched(sliceKey: string): boolean {
     return this.slice(sliceKey)?.watched === true;
   }
+
+  namedSegments(sliceKey: string): readonly string[] {
+    return this.slice(sliceKey)?.segmentKeys ?? NO_SEGMENTS;
+  }
+
+  inSegment(segmentKey: string, context: EvaluationContext | null | undefined, now?: number): boolean {
+    try {
+      const predicate = this.segments.get(segmentKey)?.compiled;
+      if (predicate === undefined) return false;
+      return predicate(typeof context === 'object' && context !== null ? context : EMPTY_CONTEXT, now);
+    } catch {
+      return false;
+    }
+  }
 }
+
+const NO_SEGMENTS: readonly string[] = Object.freeze([]);
 
 /** Changed slices an overlay holds before applyDelta folds it into a new base. */
 export const MAX_OVERLAY = 64;

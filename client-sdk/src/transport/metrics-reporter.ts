@@ -31,6 +31,7 @@ import { hostname } from 'node:os';
 import { compactOf, LATENCY_SCHEME, SLICE_KEY_PATTERN } from '../core/index.js';
 import { SwitchyardError } from '../errors.js';
 import type { OutcomeBatch } from '../outcomes/outcome-recorder.js';
+import type { CoverageBatch } from '../outcomes/segment-coverage.js';
 import type { Clock, Random } from '../ports/clock.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import { httpError, toTransportError, type TransportContext } from './http.js';
@@ -62,6 +63,8 @@ export interface MetricsSource {
   counts(include?: (slice: string) => boolean): Record<string, { readonly NEW: number; readonly LEGACY: number }>;
   /** Outcomes and comparisons since the last accepted report; absent, reports carry none. */
   readonly outcomes?: { take(include?: (slice: string) => boolean): OutcomeBatch; settle(batch: OutcomeBatch): void };
+  /** Segment coverage on sampled decisions since the last accepted report (outcomes/segment-coverage.ts); absent, reports carry none. */
+  readonly coverage?: { take(include?: (slice: string) => boolean): CoverageBatch; settle(batch: CoverageBatch): void };
   /** True for the slices the configuration marks as watched; absent, none is. */
   readonly isWatched?: (slice: string) => boolean;
   /** The revision decided with (null: none), and when the client last knew it held the service's current configuration (null: never). */
@@ -105,6 +108,8 @@ export interface MetricsReport {
   readonly compactOutcomes?: CompactOutcomes;
   /** Per slice: comparisons, mismatches, other-path failures and timeouts, mismatch samples. Absent when empty. */
   readonly comparisons?: OutcomeBatch['comparisons'];
+  /** Per slice: sampled decisions and, per segment its configuration names, how many were in it. Absent when empty. */
+  readonly segmentCoverage?: CoverageBatch;
 }
 
 /** `compactOutcomes` (docs/outcomes.md, "The compact form"). */
@@ -134,6 +139,8 @@ interface BuiltReport {
   /** The cumulative counts it covers (only the watched slices' for a watched report). */
   readonly snapshot: Map<string, { NEW: number; LEGACY: number }>;
   readonly batch: OutcomeBatch | undefined;
+  /** The segment coverage it carries, settled with it. */
+  readonly coverage: CoverageBatch | undefined;
   readonly stop: Date;
   /** True for a report of the watched slices only. */
   readonly partial: boolean;
@@ -307,6 +314,8 @@ export class MetricsReporter {
     const hasOutcomes = batch !== undefined && Object.keys(batch.outcomes).length > 0;
     const hasComparisons = batch !== undefined && Object.keys(batch.comparisons).length > 0;
     const compact = hasOutcomes && this.compactOutcomes;
+    const coverage = this.options.source.coverage?.take(include);
+    const hasCoverage = coverage !== undefined && Object.keys(coverage).length > 0;
     return {
       report: {
         appName: this.options.appName,
@@ -320,7 +329,9 @@ export class MetricsReporter {
         ...(final ? { final: true } : {}),
         ...(hasOutcomes ? (compact ? { compactOutcomes: compactOutcomesOf(batch.outcomes) } : { outcomes: batch.outcomes }) : {}),
         ...(hasComparisons ? { comparisons: batch.comparisons } : {}),
+        ...(hasCoverage ? { segmentCoverage: coverage } : {}),
       },
+      coverage: hasCoverage ? coverage : undefined,
       snapshot,
       batch,
       stop,
@@ -385,6 +396,7 @@ export class MetricsReporter {
       // Merged, not replaced: a watched slices' report covers only their counters.
       for (const [key, counts] of built.snapshot) this.reported.set(key, counts);
       if (built.batch !== undefined) this.options.source.outcomes?.settle(outcomesTaken ? built.batch : withoutOutcomes(built.batch));
+      if (built.coverage !== undefined) this.options.source.coverage?.settle(built.coverage);
       this.watchedSince = built.stop;
       if (!built.partial) this.since = built.stop;
     }
