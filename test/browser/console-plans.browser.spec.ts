@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { PlanRunner } from '../../src/plans/plan-runner.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { ManualClock } from '../utils/manual-clock.js';
+import { ManualClock, midMinute } from '../utils/manual-clock.js';
 import { pathOutcome } from '../utils/outcomes.js';
 import { postSdkReport, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
@@ -33,7 +33,7 @@ describe('plans and freeze windows in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    clock = new ManualClock(new Date());
+    clock = new ManualClock(midMinute());
     app = await createTestApp({ SWITCHYARD_TRAFFIC_FLUSH_MS: '100' }, { clock });
     runner = app.app.get(PlanRunner);
     runner.stopLooking();

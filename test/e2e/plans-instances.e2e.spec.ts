@@ -1,7 +1,7 @@
 import { PlanRunner } from '../../src/plans/plan-runner.js';
 import { InstanceEvidenceService } from '../../src/traffic/instance-evidence.service.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
-import { ManualClock } from '../utils/manual-clock.js';
+import { ManualClock, midMinute } from '../utils/manual-clock.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 import { pathOutcome } from '../utils/outcomes.js';
 import { postSdkReport, sdkReportBody, sliceServed, watchedAsStored } from '../utils/traffic.js';
@@ -32,7 +32,7 @@ describe('plans: per-instance evidence', () => {
   let runner: PlanRunner;
 
   beforeAll(async () => {
-    clock = new ManualClock(new Date());
+    clock = new ManualClock(midMinute());
     t = await createTestApp({}, { clock });
     runner = t.app.get(PlanRunner);
     runner.stopLooking();

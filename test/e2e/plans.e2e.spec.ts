@@ -2,7 +2,7 @@ import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.j
 import { type LookOutcome, PlanRunner } from '../../src/plans/plan-runner.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import type { GraphqlClient } from '../utils/graphql-client.js';
-import { ManualClock } from '../utils/manual-clock.js';
+import { ManualClock, midMinute } from '../utils/manual-clock.js';
 import { createSlice, getSlice, uniqueKey } from '../utils/operations.js';
 import { pathOutcome } from '../utils/outcomes.js';
 import { postSdkReport, sdkReportBody, sliceServed, watchedAsStored } from '../utils/traffic.js';
@@ -55,7 +55,7 @@ describe('plans', () => {
   let runner: PlanRunner;
 
   beforeAll(async () => {
-    clock = new ManualClock(new Date());
+    clock = new ManualClock(midMinute());
     t = await createTestApp({}, { clock });
     runner = t.app.get(PlanRunner);
     runner.stopLooking();
@@ -290,7 +290,7 @@ const onPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 onPostgres('plans on two instances', () => {
   let a: TestApp;
   let b: TestApp;
-  const clock = new ManualClock(new Date());
+  const clock = new ManualClock(midMinute());
 
   beforeAll(async () => {
     a = await createTestApp({}, { clock });

@@ -42,3 +42,14 @@ export class ManualClock implements Clock {
     return this.timers.size;
   }
 }
+
+/**
+ * The middle of the current minute, for a ManualClock under tests that report traffic right after a
+ * plan's step starts: the service places a report at the middle of the time it covers (an SDK's 10 s
+ * interval: 5 s before it is received) and a step's evidence starts at the minute the step started, so
+ * a clock within the first seconds of a minute would put the test's first report in the minute before
+ * the step, outside its evidence (the plans specs failed whenever they started at :00 to :05).
+ */
+export function midMinute(now: number = Date.now()): Date {
+  return new Date(Math.floor(now / 60_000) * 60_000 + 30_000);
+}
