@@ -124,6 +124,8 @@ describe('the Outcomes panel in Chromium', () => {
 
     // The window selector: the last 5 minutes hold the same reports.
     await panel.getByRole('button', { name: '5 min' }).click();
+    // The hour's series (20 rows here) stays until the 5 minutes' answer replaces it: wait for that.
+    await panel.locator('table.series tbody tr').nth(5).waitFor({ state: 'detached' });
     await panel.locator('table.series tbody tr').nth(4).waitFor();
     expect(await panel.locator('table.series tbody tr').count()).toBe(5);
     await page.screenshot({ path: join(SCREENSHOTS, 'outcomes.png'), fullPage: true });
