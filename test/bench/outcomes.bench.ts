@@ -6,15 +6,19 @@
  * Measures (1) the service process's CPU share of one core while it ingests that, over a steady
  * window, and (2) the delay from a host starting to fail on NEW to the failures being visible in
  * GraphQL (`Slice.outcomes`), a few times over. Targets: under 10 % of one core; visible within 5 s.
+ * Then (3) the floor: the same clients restarted against a bare node:http server that speaks the
+ * SDK protocol and only parses each report (bare-receiver.ts), its CPU per report measured the same
+ * way, so the service's own cost per report reads as what it spends above the floor.
  * Prints figures; asserts nothing.
  *
  * BENCH_INSTANCES=1000 BENCH_SLICES=50 BENCH_WORKERS=4 BENCH_ENGINE=postgres BENCH_WINDOW_S=30 BENCH_PROBES=5
- * BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops.
+ * BENCH_FLOOR=0: skip the floor. BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops.
  */
 import { cpus } from 'node:os';
 import { cpuMs, createSdkToken, fmt, rssMiB } from './bench-config.js';
 import { type BenchServer, graphql, percentile, startServer } from './bench-server.js';
 import { IpcWorker } from './ipc-worker.js';
+import type { FromBareReceiver, ToBareReceiver } from './bare-receiver.js';
 import type { FromOutcomesWorker, ToOutcomesWorker } from './outcomes-worker.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1000);
@@ -23,6 +27,8 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
 const ENGINE = (process.env.BENCH_ENGINE ?? 'postgres') as 'postgres' | 'embedded';
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
 const PROBES = Number(process.env.BENCH_PROBES ?? 5);
+/** 0: skip the floor (the same clients against a bare node:http server, after the service). */
+const FLOOR = process.env.BENCH_FLOOR !== '0';
 const WATCHED_INTERVAL_MS = 2_000;
 /** Outcomes each instance records per second, over its slices (a modest host: 50 calls a second). */
 const CALLS_PER_SECOND = Number(process.env.BENCH_CALLS ?? 50);
@@ -68,6 +74,47 @@ async function newFailures(server: BenchServer, key: string): Promise<number> {
   }
 }
 
+interface Window {
+  readonly cpuShare: number;
+  readonly reportsPerSecond: number;
+  readonly cpuPerReportUs: number;
+}
+
+/** Starts INSTANCES SDK clients in WORKERS worker processes against `url`, then lets them settle 10 s. */
+async function startWorkers(workers: Worker[], url: string, token: string, slices: readonly string[]): Promise<number> {
+  const perWorker = Math.ceil(INSTANCES / WORKERS);
+  const started: Promise<Extract<FromOutcomesWorker, { type: 'started' }>>[] = [];
+  for (let w = 0; w < WORKERS; w++) {
+    const count = Math.min(perWorker, INSTANCES - w * perWorker);
+    if (count <= 0) break;
+    const worker: Worker = new IpcWorker('outcomes-worker.js');
+    workers.push(worker);
+    started.push(worker.next('started', 300_000));
+    worker.send({ type: 'start', url, token, count, firstInstance: w * perWorker, apps: APPS, slices, watchedIntervalMs: WATCHED_INTERVAL_MS, callsPerSecond: CALLS_PER_SECOND });
+  }
+  const ready = await Promise.all(started);
+  const running = ready.reduce((sum, r) => sum + r.ok, 0);
+  process.stderr.write(`[outcomes] ${running} instances running against ${url} (slowest worker ${Math.max(...ready.map((r) => r.ms))} ms); settling 10 s\n`);
+  await sleep(10_000);
+  return running;
+}
+
+/**
+ * CPU of process `pid` over WINDOW_S seconds, and the reports it took meanwhile (`reports()`):
+ * on a loaded machine the workers may send fewer than 500 a second, and the CPU per report is
+ * what compares across runs.
+ */
+async function measureWindow(pid: number, reports: () => Promise<number>): Promise<Window> {
+  const reportsBefore = await reports();
+  const cpuBefore = cpuMs(pid);
+  const wallBefore = Date.now();
+  await sleep(WINDOW_S * 1000);
+  const cpuUsed = cpuMs(pid) - cpuBefore;
+  const wall = Date.now() - wallBefore;
+  const taken = (await reports()) - reportsBefore;
+  return { cpuShare: cpuUsed / wall, reportsPerSecond: (taken * 1000) / wall, cpuPerReportUs: (cpuUsed * 1000) / taken };
+}
+
 async function main(): Promise<void> {
   const profDir = process.env.BENCH_CPU_PROF;
   const server = await startServer(ENGINE, undefined, profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
@@ -79,45 +126,15 @@ async function main(): Promise<void> {
       await graphql(server, 'mutation($key: String!) { setObservation(key: $key, watched: true, reason: "bench") { key watched } }', { key });
     }
     const token = await createSdkToken(server);
+    // The snapshot as the SDKs get it, for the floor below (served by a bare server after this).
+    const snapshotRes = await fetch(`${server.baseUrl}/sdk/v1/snapshot`, { headers: { authorization: `Bearer ${token}` } });
+    const snapshot = await snapshotRes.text();
+    const revision = (JSON.parse(snapshot) as { revision: number }).revision;
     process.stderr.write(`[outcomes] ${ENGINE}: ${SLICES} watched slices; starting ${INSTANCES} SDK instances in ${WORKERS} workers\n`);
 
-    const perWorker = Math.ceil(INSTANCES / WORKERS);
-    const started: Promise<Extract<FromOutcomesWorker, { type: 'started' }>>[] = [];
-    for (let w = 0; w < WORKERS; w++) {
-      const count = Math.min(perWorker, INSTANCES - w * perWorker);
-      if (count <= 0) break;
-      const worker: Worker = new IpcWorker('outcomes-worker.js');
-      workers.push(worker);
-      started.push(worker.next('started', 300_000));
-      worker.send({
-        type: 'start',
-        url: server.baseUrl,
-        token,
-        count,
-        firstInstance: w * perWorker,
-        apps: APPS,
-        slices,
-        watchedIntervalMs: WATCHED_INTERVAL_MS,
-        callsPerSecond: CALLS_PER_SECOND,
-      });
-    }
-    const ready = await Promise.all(started);
-    const running = ready.reduce((sum, r) => sum + r.ok, 0);
-    process.stderr.write(`[outcomes] ${running} instances running (slowest worker ${Math.max(...ready.map((r) => r.ms))} ms); settling 10 s\n`);
-    await sleep(10_000);
-
-    // The reports that arrived in the window, too: on a loaded machine the workers may send fewer
-    // than 500 a second, and the CPU per report is what compares across runs.
-    const reportsBefore = await acceptedReports(server);
-    const cpuBefore = cpuMs(server.pid);
-    const wallBefore = Date.now();
-    await sleep(WINDOW_S * 1000);
-    const cpuUsed = cpuMs(server.pid) - cpuBefore;
-    const wall = Date.now() - wallBefore;
-    const reports = (await acceptedReports(server)) - reportsBefore;
-    const cpuShare = cpuUsed / wall;
-    const reportsPerSecond = (reports * 1000) / wall;
-    const cpuPerReportUs = (cpuUsed * 1000) / reports;
+    const running = await startWorkers(workers, server.baseUrl, token, slices);
+    const steady = await measureWindow(server.pid, () => acceptedReports(server));
+    const { cpuShare, reportsPerSecond, cpuPerReportUs } = steady;
     const expectedPerSecond = (INSTANCES * 1000) / WATCHED_INTERVAL_MS;
     const rss = rssMiB(server.pid);
     process.stderr.write(
@@ -147,6 +164,30 @@ async function main(): Promise<void> {
     }
     delays.sort((a, b) => a - b);
 
+    // The floor: the same SDK clients, restarted against a bare node:http server (bare-receiver.ts).
+    let floor: Window | null = null;
+    if (FLOOR) {
+      await Promise.all(workers.splice(0).map((worker) => worker.close({ type: 'close' })));
+      const bare = new IpcWorker<ToBareReceiver, FromBareReceiver>('bare-receiver.js');
+      try {
+        const listening = bare.next('listening', 10_000);
+        bare.send({ type: 'start', snapshot, revision });
+        const { port, pid } = await listening;
+        await startWorkers(workers, `http://127.0.0.1:${port}`, token, slices);
+        floor = await measureWindow(pid, async () => {
+          const count = bare.next('count', 10_000);
+          bare.send({ type: 'count' });
+          return (await count).reports;
+        });
+        process.stderr.write(
+          `[outcomes] bare node:http floor: CPU ${(floor.cpuShare * 100).toFixed(1)} % of one core; ${floor.reportsPerSecond.toFixed(0)} reports/s, ${floor.cpuPerReportUs.toFixed(0)} µs per report\n`,
+        );
+      } finally {
+        await Promise.all(workers.splice(0).map((worker) => worker.close({ type: 'close' })));
+        await bare.close({ type: 'close' });
+      }
+    }
+
     console.log(
       `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each, ` +
         `${CALLS_PER_SECOND} outcomes a second per instance, reports every ${WATCHED_INTERVAL_MS / 1000} s. Machine: ${cpus().length} cores, shared with the workers.`,
@@ -161,6 +202,20 @@ async function main(): Promise<void> {
       },
       'failure visible in GraphQL, p50': { figure: fmt.ms(percentile(delays, 50)), target: '< 5 s', met: percentile(delays, 50) < 5000 ? 'met' : 'MISSED' },
       'failure visible in GraphQL, max': { figure: fmt.ms(delays[delays.length - 1]!), target: '< 5 s', met: delays[delays.length - 1]! < 5000 ? 'met' : 'MISSED' },
+      ...(floor === null
+        ? {}
+        : {
+            'bare node:http server, same clients (floor)': {
+              figure: `${(floor.cpuShare * 100).toFixed(1)} %, ${floor.cpuPerReportUs.toFixed(0)} µs a report`,
+              target: '',
+              met: '',
+            },
+            'service CPU per report over the floor': {
+              figure: `${(cpuPerReportUs - floor.cpuPerReportUs).toFixed(0)} µs (${(cpuPerReportUs / floor.cpuPerReportUs).toFixed(2)}x the floor)`,
+              target: '',
+              met: '',
+            },
+          }),
       'service RSS': { figure: `${rss.toFixed(0)} MiB`, target: '', met: '' },
       'GraphQL reads refused meanwhile': { figure: String(refusedReads.length), target: '0', met: refusedReads.length === 0 ? 'met' : 'MISSED' },
     });
