@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { basisPointsToPercent } from '@switchyard/client-sdk/core';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../access/auth.decorators.js';
@@ -13,6 +13,7 @@ import { observationOf } from '../slices/slice-record.js';
 import { SliceException } from '../slices/slices.exception.js';
 import { SlicesRepository } from '../slices/slices.repository.js';
 import { SlicesService } from '../slices/slices.service.js';
+import { InstanceEvidenceService } from '../traffic/instance-evidence.service.js';
 import type { ApprovePlanStepArgs, CreatePlanArgs, PlanCallArgs, PlanExposureCallArgs, PlansArgs } from './dto/plan.args.js';
 import { parseGates, parseSteps } from './plan-input.js';
 import { isApproved, isOpen, type PlanLook, type PlanPhase, type PlanRecord } from './plan-record.js';
@@ -36,7 +37,7 @@ interface PlanStepResult {
  * (plan-runner.ts) moves RUNNING plans by itself through `changePlan` too.
  */
 @Injectable()
-export class PlansService {
+export class PlansService implements OnModuleInit {
   constructor(
     private readonly plans: PlansRepository,
     private readonly slices: SlicesRepository,
@@ -44,7 +45,13 @@ export class PlansService {
     private readonly changes: ChangeService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly instanceEvidence: InstanceEvidenceService,
   ) {}
+
+  /** Per-instance figures are kept for the slices of RUNNING plans only: their one reader is a plan's look. */
+  onModuleInit(): void {
+    this.instanceEvidence.scopeTo(() => this.plans.running());
+  }
 
   async get(sliceKey: string): Promise<{ plan: PlanRecord; look: PlanLook | null }> {
     const found = await this.plans.findWithLook(sliceKey);
@@ -121,25 +128,27 @@ export class PlansService {
   start(args: PlanExposureCallArgs, actor: Actor): Promise<PlanRecord> {
     const refused = this.reasonRefusal('startPlan', args.reason);
     if (refused !== null) return Promise.reject(refused);
-    return this.changePlan('startPlan', args, actor, async (tx, plan, now) => {
-      requirePhase(plan, ['PENDING'], 'startPlan');
-      const first = plan.steps[0]!;
-      if (first.requiresApproval && !isApproved(plan, 0)) {
-        throw new PlanException('PLAN_APPROVAL_REQUIRED', `Step 1 of the plan of "${plan.sliceKey}" needs an approval by someone other than ${plan.author} first.`, {
-          sliceKey: plan.sliceKey,
-          step: 1,
-        });
-      }
-      const watched = await this.slicesService.watchWithin(tx, now, plan.sliceKey);
-      // Still PENDING in this transaction: the plan guard lets the person who starts it move the slice.
-      const rollout = await this.slicesService.setRolloutWithin(tx, now, { key: plan.sliceKey, percent: basisPointsToPercent(first.basisPoints), reason: args.reason }, actor);
-      return {
-        // A plan of one step runs that step like any last step (held, gates watched), then completes.
-        next: { ...plan, phase: 'RUNNING', currentStep: 0, stepStartedAt: this.clock.now().toISOString() },
-        action: HistoryAction.PLAN_STARTED,
-        sliceRows: [...watched.history, ...rollout.history],
-      };
-    });
+    return this.keepInstanceFigures(
+      this.changePlan('startPlan', args, actor, async (tx, plan, now) => {
+        requirePhase(plan, ['PENDING'], 'startPlan');
+        const first = plan.steps[0]!;
+        if (first.requiresApproval && !isApproved(plan, 0)) {
+          throw new PlanException('PLAN_APPROVAL_REQUIRED', `Step 1 of the plan of "${plan.sliceKey}" needs an approval by someone other than ${plan.author} first.`, {
+            sliceKey: plan.sliceKey,
+            step: 1,
+          });
+        }
+        const watched = await this.slicesService.watchWithin(tx, now, plan.sliceKey);
+        // Still PENDING in this transaction: the plan guard lets the person who starts it move the slice.
+        const rollout = await this.slicesService.setRolloutWithin(tx, now, { key: plan.sliceKey, percent: basisPointsToPercent(first.basisPoints), reason: args.reason }, actor);
+        return {
+          // A plan of one step runs that step like any last step (held, gates watched), then completes.
+          next: { ...plan, phase: 'RUNNING', currentStep: 0, stepStartedAt: this.clock.now().toISOString() },
+          action: HistoryAction.PLAN_STARTED,
+          sliceRows: [...watched.history, ...rollout.history],
+        };
+      }),
+    );
   }
 
   pause(args: PlanCallArgs, actor: Actor): Promise<PlanRecord> {
@@ -157,18 +166,27 @@ export class PlansService {
   resume(args: PlanExposureCallArgs, actor: Actor): Promise<PlanRecord> {
     const refused = this.reasonRefusal('resumePlan', args.reason);
     if (refused !== null) return Promise.reject(refused);
-    return this.changePlan('resumePlan', args, actor, async (tx, plan, now) => {
-      requirePhase(plan, ['PAUSED'], 'resumePlan');
-      const step = plan.steps[plan.currentStep]!;
-      // Watched again, should someone have turned it off while the plan was paused.
-      const watched = await this.slicesService.watchWithin(tx, now, plan.sliceKey);
-      const rollout = await this.slicesService.setRolloutWithin(tx, now, { key: plan.sliceKey, percent: basisPointsToPercent(step.basisPoints), reason: args.reason }, actor);
-      return {
-        next: { ...plan, phase: 'RUNNING', stepStartedAt: this.clock.now().toISOString() },
-        action: HistoryAction.PLAN_RESUMED,
-        sliceRows: [...watched.history, ...rollout.history],
-      };
-    });
+    return this.keepInstanceFigures(
+      this.changePlan('resumePlan', args, actor, async (tx, plan, now) => {
+        requirePhase(plan, ['PAUSED'], 'resumePlan');
+        const step = plan.steps[plan.currentStep]!;
+        // Watched again, should someone have turned it off while the plan was paused.
+        const watched = await this.slicesService.watchWithin(tx, now, plan.sliceKey);
+        const rollout = await this.slicesService.setRolloutWithin(tx, now, { key: plan.sliceKey, percent: basisPointsToPercent(step.basisPoints), reason: args.reason }, actor);
+        return {
+          next: { ...plan, phase: 'RUNNING', stepStartedAt: this.clock.now().toISOString() },
+          action: HistoryAction.PLAN_RESUMED,
+          sliceRows: [...watched.history, ...rollout.history],
+        };
+      }),
+    );
+  }
+
+  /** Once the plan is RUNNING: this instance keeps its slice's per-instance figures from the next report on (others within a flush tick). */
+  private async keepInstanceFigures(changed: Promise<PlanRecord>): Promise<PlanRecord> {
+    const plan = await changed;
+    if (plan.phase === 'RUNNING') this.instanceEvidence.keepFor(plan.sliceKey);
+    return plan;
   }
 
   /** Finished for good; the slice stays where it is (roll it back, or set it, by hand). */

@@ -26,6 +26,18 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
   private timer: NodeJS.Timeout | undefined;
   private stopPruning: (() => void) | undefined;
   private flushing: Promise<void> | undefined;
+  /**
+   * Which watched slices need per-instance figures: those a RUNNING plan weighs (the only reader),
+   * as last read from `source` (registered by the plans module: traffic does not import plans),
+   * re-read on every flush tick and added to at once when a plan starts on this instance. Until a
+   * source is registered and has answered once, every watched slice is kept (as before scoping).
+   * Why: a slice watched by hand (to see its outcomes within seconds) would otherwise cost a row
+   * per instance, slice and minute that nothing reads: under bench:outcomes' load (1,000
+   * instances, 50 watched slices) 20,000 upserts a second and most of the ingest's own CPU.
+   */
+  private scope: { source: () => Promise<Iterable<string>>; keys: Set<string> | null; reading: Promise<void> | null } | null = null;
+  /** watched ∩ scope, made once per (watched set, scope) pair, not per report. */
+  private kept: { watched: ReadonlySet<string>; keys: Set<string> | null; kept: ReadonlySet<string> } | null = null;
 
   constructor(
     private readonly ingest: TrafficIngestService,
@@ -36,10 +48,11 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
 
   onModuleInit(): void {
     this.unsubscribe = this.ingest.onReport((report) => {
-      const watched = this.knownSlices.watched();
-      if (watched.size > 0) this.buffer.add(report, watched);
+      const keep = this.keptSlices();
+      if (keep.size > 0) this.buffer.add(report, keep);
     });
     this.timer = setInterval(() => {
+      void this.readScope();
       if (this.flushing === undefined && this.buffer.size > 0) void this.flush();
     }, this.config.outcomesFlushMs);
     this.timer.unref();
@@ -58,6 +71,49 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.flush().catch(() => undefined);
+  }
+
+  /**
+   * From now on, keeps per-instance figures only for the watched slices among those `source`
+   * names (read now, then on every flush tick). Registered once, by the plans module.
+   */
+  scopeTo(source: () => Promise<Iterable<string>>): void {
+    this.scope = { source, keys: null, reading: null };
+    void this.readScope();
+  }
+
+  /** A plan starts (or resumes) on `sliceKey` here: keep its figures now, not from the next read of the scope. */
+  keepFor(sliceKey: string): void {
+    if (this.scope?.keys == null) return;
+    this.scope.keys = new Set(this.scope.keys).add(sliceKey);
+  }
+
+  /** Reads the scope again (one read at a time); a failed read keeps the last one. */
+  readScope(): Promise<void> {
+    const scope = this.scope;
+    if (scope === null) return Promise.resolve();
+    scope.reading ??= scope
+      .source()
+      .then((keys) => {
+        scope.keys = new Set(keys);
+      })
+      .catch((error: unknown) =>
+        this.logger.warn({ msg: 'reading which slices need per-instance figures failed; the last answer stands', error: String((error as Error)?.message ?? error) }),
+      )
+      .finally(() => {
+        scope.reading = null;
+      });
+    return scope.reading;
+  }
+
+  private keptSlices(): ReadonlySet<string> {
+    const watched = this.knownSlices.watched();
+    const keys = this.scope?.keys ?? null;
+    if (keys === null) return watched;
+    if (this.kept?.watched !== watched || this.kept.keys !== keys) {
+      this.kept = { watched, keys, kept: new Set([...watched].filter((key) => keys.has(key))) };
+    }
+    return this.kept.kept;
   }
 
   /** Counters for logs and tests: cells held, reports not kept for a full buffer. */

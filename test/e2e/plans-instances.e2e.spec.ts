@@ -115,6 +115,27 @@ describe('plans: per-instance evidence', () => {
     expect(gate.figures.disagreeing).toBe('billing/pod-2');
   });
 
+  it('keeps nothing per instance for a slice watched without a plan, and stops when its plan ends', async () => {
+    const evidence = t.app.get(InstanceEvidenceService);
+    const handWatched = uniqueKey('plans.hand');
+    await createSlice(t.admin, { key: handWatched, percent: 5 });
+    await t.admin.ok('mutation($key: String!) { setObservation(key: $key, watched: true) { key } }', { key: handWatched });
+    await sliceServed(t.app, handWatched);
+    await report(handWatched, 'checkout', 'pod-1', 100);
+    expect(await t.dataSource.query('SELECT 1 FROM instance_outcome_buckets WHERE slice_key = $1', [handWatched])).toEqual([]);
+
+    const key = uniqueKey('plans.ends');
+    await startPlan(key, 1_000);
+    await report(key, 'checkout', 'pod-1', 100);
+    const rows = () => t.dataSource.query<{ new_calls: string }[]>('SELECT new_calls::text FROM instance_outcome_buckets WHERE slice_key = $1', [key]);
+    expect(await rows()).toEqual([{ new_calls: '100' }]);
+    // Aborted: read again (as every flush tick does, on every instance), the slice is out of scope.
+    await t.admin.ok('mutation($sliceKey: String!) { abortPlan(sliceKey: $sliceKey) { phase } }', { sliceKey: key });
+    await evidence.readScope();
+    await report(key, 'checkout', 'pod-1', 100);
+    expect(await rows()).toEqual([{ new_calls: '100' }]);
+  });
+
   it('keeps nothing per instance for slices that are not watched', async () => {
     const key = uniqueKey('plans.unwatched');
     await createSlice(t.admin, { key, percent: 5 });
