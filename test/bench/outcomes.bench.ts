@@ -12,7 +12,7 @@
  * Prints figures; asserts nothing.
  *
  * BENCH_INSTANCES=1000 BENCH_SLICES=50 BENCH_WORKERS=4 BENCH_ENGINE=postgres BENCH_WINDOW_S=30 BENCH_PROBES=5
- * BENCH_FLOOR=0: skip the floor. BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops.
+ * BENCH_FLOOR=0: skip the floor. BENCH_PLANS=1: every slice under a RUNNING plan (per-instance figures kept). BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops.
  */
 import { cpus } from 'node:os';
 import { cpuMs, createSdkToken, fmt, rssMiB } from './bench-config.js';
@@ -29,6 +29,8 @@ const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
 const PROBES = Number(process.env.BENCH_PROBES ?? 5);
 /** 0: skip the floor (the same clients against a bare node:http server, after the service). */
 const FLOOR = process.env.BENCH_FLOOR !== '0';
+/** 1: each slice under a RUNNING plan (first step 5 % for a day), as a ramp would have them: per-instance figures kept, the runner looking after every flush. */
+const PLANS = process.env.BENCH_PLANS === '1';
 const WATCHED_INTERVAL_MS = 2_000;
 /** Outcomes each instance records per second, over its slices (a modest host: 50 calls a second). */
 const CALLS_PER_SECOND = Number(process.env.BENCH_CALLS ?? 50);
@@ -124,6 +126,18 @@ async function main(): Promise<void> {
     for (const key of slices) {
       await graphql(server, 'mutation($key: String!) { createSlice(key: $key, percent: 50) { key } }', { key });
       await graphql(server, 'mutation($key: String!) { setObservation(key: $key, watched: true, reason: "bench") { key watched } }', { key });
+      if (PLANS) {
+        const steps = [
+          { percent: 5, minDuration: '1d', minNewCalls: 1_000 },
+          { percent: 100, minDuration: '1d', minNewCalls: 1_000 },
+        ];
+        await graphql(
+          server,
+          'mutation($key: String!, $steps: [PlanStepInput!]!) { createPlan(sliceKey: $key, steps: $steps, gates: { failureRate: { ceilingPercent: 5, onFail: ROLLBACK } }) { phase } }',
+          { key, steps },
+        );
+        await graphql(server, 'mutation($key: String!) { startPlan(sliceKey: $key, reason: "bench") { phase } }', { key });
+      }
     }
     const token = await createSdkToken(server);
     // The snapshot as the SDKs get it, for the floor below (served by a bare server after this).
@@ -189,7 +203,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each, ` +
+      `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each${PLANS ? ', each under a RUNNING plan' : ''}, ` +
         `${CALLS_PER_SECOND} outcomes a second per instance, reports every ${WATCHED_INTERVAL_MS / 1000} s. Machine: ${cpus().length} cores, shared with the workers.`,
     );
     console.table({
