@@ -27,6 +27,12 @@ export class PublishedSnapshot {
    */
   readonly eventChunk: Buffer;
   readonly deltaChunk: Buffer | null = null;
+  /**
+   * Only the revision, as one `revision` event, for streams opened with `?revisions=1` (the
+   * console: it refetches what it shows when the revision moves and never reads the snapshot; at
+   * 1,000 slices the first snapshot event was 142 KB of its page load). Made on first demand.
+   */
+  private revisionEventBytes: Buffer | null = null;
 
   /** @param previous - the snapshot this one replaces, if any: the delta is computed from it, once. */
   constructor(
@@ -50,6 +56,12 @@ export class PublishedSnapshot {
 
   get revision(): number {
     return this.definition.revision;
+  }
+
+  /** `event: revision` with this revision as id and data (PROTOCOL.md, "revisions only"). */
+  get revisionEvent(): Buffer {
+    this.revisionEventBytes ??= Buffer.from(`id: ${this.revision}\nevent: revision\ndata: {"revision":${this.revision}}\n\n`);
+    return this.revisionEventBytes;
   }
 
   /** The JSON body of GET /sdk/v1/snapshot. */

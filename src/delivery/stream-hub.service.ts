@@ -29,12 +29,13 @@ class SdkStream {
 
   /**
    * @param revision - the revision the client holds (its Last-Event-ID), or -1.
-   * @param acceptsDelta - the client asked for `delta` events.
+   * @param form - what the client asked for: whole snapshots, `delta` events where they apply, or
+   *   only `revision` events.
    */
   constructor(
     readonly res: ServerResponse,
     private revision: number,
-    private readonly acceptsDelta: boolean,
+    private readonly form: StreamForm,
   ) {
     this.socket = res.chunkedEncoding && res.socket !== null ? res.socket : null;
     (this.socket ?? res).on('drain', () => {
@@ -52,8 +53,13 @@ class SdkStream {
     }
     // Ended at shutdown (a 'drain' may still come after the final chunk), or gone.
     if (this.res.writableEnded || this.socket?.destroyed === true) return;
+    if (this.form === 'revisions') {
+      this.res.write(snapshot.revisionEvent);
+      this.revision = snapshot.revision;
+      return;
+    }
     // baseRevision is set exactly when the snapshot has a delta (and never -1).
-    const delta = this.acceptsDelta && snapshot.baseRevision === this.revision;
+    const delta = this.form === 'delta' && snapshot.baseRevision === this.revision;
     if (this.socket !== null) this.socket.write((delta ? snapshot.deltaChunk : null) ?? snapshot.eventChunk);
     else this.res.write((delta ? snapshot.deltaEvent : null) ?? snapshot.event);
     this.revision = snapshot.revision;
@@ -95,7 +101,7 @@ export class StreamHub implements OnModuleDestroy {
   open(req: IncomingMessage, res: ServerResponse, current: PublishedSnapshot, principal: Principal): void {
     startEventStream(req, res);
     const held = heldRevision(req.headers['last-event-id']);
-    const stream = new SdkStream(res, held, acceptsDelta(req.url));
+    const stream = new SdkStream(res, held, streamForm(req.url));
     // Nothing to send when the client holds the current revision; a delta when it holds the one before.
     if (held !== current.revision) stream.send(current);
     this.streams.add(stream, principal);
@@ -125,10 +131,20 @@ function heldRevision(header: string | string[] | undefined): number {
   return /^\d{1,15}$/.test(text) ? Number(text) : -1;
 }
 
-/** `?delta=1` (or `true`): the client applies `delta` events (older clients ignore unknown events, so it must ask). */
-function acceptsDelta(url: string | undefined): boolean {
+type StreamForm = 'snapshots' | 'delta' | 'revisions';
+
+/**
+ * `?delta=1` (or `true`): the client applies `delta` events (older clients ignore unknown events,
+ * so it must ask). `?revisions=1` (or `true`): only `revision` events, never a snapshot (wins over
+ * `delta`).
+ */
+function streamForm(url: string | undefined): StreamForm {
   const query = url?.indexOf('?') ?? -1;
-  if (query < 0) return false;
-  const value = new URLSearchParams(url!.slice(query + 1)).get('delta');
-  return value === '1' || value === 'true';
+  if (query < 0) return 'snapshots';
+  const params = new URLSearchParams(url!.slice(query + 1));
+  const on = (name: string) => {
+    const value = params.get(name);
+    return value === '1' || value === 'true';
+  };
+  return on('revisions') ? 'revisions' : on('delta') ? 'delta' : 'snapshots';
 }

@@ -194,6 +194,27 @@ describe('delivery endpoints (GET /sdk/v1/snapshot, /sdk/v1/stream)', () => {
       expect((await stream.next()).event).toBe('snapshot');
     });
 
+    it('with ?revisions=1, sends only the revision: first the current one, then each new one, never a snapshot or a delta', async () => {
+      const key = uniqueKey('revisions');
+      await createSlice(t.admin, { key, percent: 30 });
+      const start = await headRevision();
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream?revisions=1&delta=1`, { authorization: `Bearer ${sdkToken}` });
+      const first = await nextBesidesHeartbeats(stream);
+      expect(first).toMatchObject({ event: 'revision', id: String(start) });
+      expect(JSON.parse(first.data)).toEqual({ revision: start });
+
+      await t.admin.ok('mutation($key: String!) { rollback(key: $key, reason: "revisions test") { key } }', { key });
+      const next = await nextBesidesHeartbeats(stream);
+      expect(next).toMatchObject({ event: 'revision', id: String(start + 1) });
+      expect(JSON.parse(next.data)).toEqual({ revision: start + 1 });
+      stream.close();
+
+      // Holding the current revision (an EventSource reconnecting): nothing until the next change.
+      stream = await openEventStream(`${t.baseUrl}/sdk/v1/stream?revisions=1`, { authorization: `Bearer ${sdkToken}`, 'last-event-id': String(start + 1) });
+      await t.admin.ok('mutation($key: String!) { resume(key: $key, reason: "revisions test") { key } }', { key });
+      expect(await nextBesidesHeartbeats(stream)).toMatchObject({ event: 'revision', id: String(start + 2) });
+    });
+
     it('streams to an HTTP/1.0 client too (no chunked encoding: events as they are, until the connection closes)', async () => {
       const key = uniqueKey('http10');
       await createSlice(t.admin, { key });
