@@ -2,16 +2,48 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { takeEarlySession } from './boot.js';
-import { FreezePage } from './freeze-page.js';
-import { HistoryPage } from './history-page.js';
+import type { JSX } from 'preact';
 import { followChanges, type LiveState } from './live.js';
 import { currentSession, may, type Session, signIn, signOut } from './session.js';
-import { PlansPage } from './plans-page.js';
 import { SliceList } from './slice-list.js';
-import { SlicePage } from './slice-page.js';
-import { SegmentEditor, SegmentList } from './segments-page.js';
-import { TokensPage } from './tokens-page.js';
 import { ErrorLine } from './error-line.js';
+
+/**
+ * The screens other than the slice list, each loaded when first opened: the list (what an
+ * incident starts from) waits only for its own modules, since a module graph runs only once all
+ * of it has arrived; the server preloads just that graph (src/console/console-assets.ts).
+ */
+const PAGES = {
+  slice: () => import('./slice-page.js'),
+  segments: () => import('./segments-page.js'),
+  plans: () => import('./plans-page.js'),
+  freeze: () => import('./freeze-page.js'),
+  history: () => import('./history-page.js'),
+  tokens: () => import('./tokens-page.js'),
+};
+const loadedPages = new Map<() => Promise<unknown>, unknown>();
+
+/** Renders `children` with the module `load` gives, once it has arrived (at once when it had before). */
+function Lazy<M>({ load, children }: { load: () => Promise<M>; children: (module: M) => JSX.Element }) {
+  const [state, setState] = useState<{ module: M } | { error: string } | null>(() => (loadedPages.has(load) ? { module: loadedPages.get(load) as M } : null));
+  useEffect(() => {
+    if (state !== null && 'module' in state) return;
+    let current = true;
+    load().then(
+      (module) => {
+        loadedPages.set(load, module);
+        if (current) setState({ module });
+      },
+      (e: unknown) => current && setState({ error: `This screen could not be loaded (${String((e as Error)?.message ?? e)}); reload the page.` }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [load]);
+  if (state === null) return <p class="loading">Loading…</p>;
+  if ('error' in state) return <ErrorLine message={state.error} />;
+  return children(state.module);
+}
 
 /** Where the page is: `#/slices` (the list) or `#/slices/<key>` (one slice). */
 function useRoute(): string {
@@ -105,21 +137,37 @@ function Console({ session, onSignedOut }: { session: Session; onSignedOut: () =
       </header>
       <main>
         {slice !== null ? (
-          <SlicePage key={slice[1]} session={session} sliceKey={decodeURIComponent(slice[1]!)} revision={revision} />
+          <Lazy key={slice[1]} load={PAGES.slice}>
+            {(m) => <m.SlicePage session={session} sliceKey={decodeURIComponent(slice[1]!)} revision={revision} />}
+          </Lazy>
         ) : route === '/new-segment' ? (
-          <SegmentEditor key="new" session={session} segmentKey={null} revision={revision} />
+          <Lazy key="new" load={PAGES.segments}>
+            {(m) => <m.SegmentEditor session={session} segmentKey={null} revision={revision} />}
+          </Lazy>
         ) : segment !== null ? (
-          <SegmentEditor key={segment[1]} session={session} segmentKey={decodeURIComponent(segment[1]!)} revision={revision} />
+          <Lazy key={segment[1]} load={PAGES.segments}>
+            {(m) => <m.SegmentEditor session={session} segmentKey={decodeURIComponent(segment[1]!)} revision={revision} />}
+          </Lazy>
         ) : route === '/segments' ? (
-          <SegmentList session={session} revision={revision} />
+          <Lazy key="segments" load={PAGES.segments}>
+            {(m) => <m.SegmentList session={session} revision={revision} />}
+          </Lazy>
         ) : route === '/plans' ? (
-          <PlansPage revision={revision} />
+          <Lazy key="plans" load={PAGES.plans}>
+            {(m) => <m.PlansPage revision={revision} />}
+          </Lazy>
         ) : route === '/freeze-windows' ? (
-          <FreezePage session={session} />
+          <Lazy key="freeze" load={PAGES.freeze}>
+            {(m) => <m.FreezePage session={session} />}
+          </Lazy>
         ) : route === '/history' ? (
-          <HistoryPage revision={revision} />
+          <Lazy key="history" load={PAGES.history}>
+            {(m) => <m.HistoryPage revision={revision} />}
+          </Lazy>
         ) : route === '/tokens' ? (
-          <TokensPage session={session} />
+          <Lazy key="tokens" load={PAGES.tokens}>
+            {(m) => <m.TokensPage session={session} />}
+          </Lazy>
         ) : (
           <SliceList session={session} revision={revision} />
         )}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
+import { extname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
@@ -56,12 +56,15 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
         .map((file) => `app/${relative(app, file).split(sep).join('/')}`)
     : [];
   for (const path of modules) add(path, join(app, path.slice('app/'.length)));
-  // Every module of the application is named in the page, so the browser fetches them all at once
-  // rather than a level of imports at a time (three round trips before anything renders).
-  // Those the page names itself (boot.js and what it imports, first) are not named twice.
+  // Every module main.js needs before it runs (its static imports, all the way down) is named in
+  // the page, so the browser fetches them all at once rather than a level of imports at a time
+  // (three round trips before anything renders). The screens main.js loads with `import()` when
+  // first opened are not: the slice list does not wait for them. Those the page names itself
+  // (boot.js and what it imports, first) are not named twice.
   const pageSource = readFileSync(join(page, 'index.html'), 'utf8');
+  const needed = staticGraph('app/main.js', (path) => assets.get(path)?.body.toString('utf8') ?? null);
   const preloads = modules
-    .filter((path) => path !== 'app/main.js' && !pageSource.includes(`"/console/${path}"`))
+    .filter((path) => path !== 'app/main.js' && needed.has(path) && !pageSource.includes(`"/console/${path}"`))
     .sort()
     .map((path) => `<link rel="modulepreload" href="/console/${path}">\n`)
     .join('');
@@ -86,6 +89,27 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
     "frame-ancestors 'none'",
   ].join('; ');
   return { assets, contentSecurityPolicy, built };
+}
+
+/**
+ * The modules `entry` imports statically (`import ... from './x.js'`, `import './x.js'`,
+ * `export ... from`), and theirs, by path under /console/ ('app/...'); `import()` is not followed.
+ * Bare specifiers (preact, through the import map) are left out.
+ */
+export function staticGraph(entry: string, sourceOf: (path: string) => string | null): Set<string> {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const source = sourceOf(path);
+    if (source === null) return;
+    for (const match of source.matchAll(/^\s*(?:import|export)\s[^;()]*?\sfrom\s*['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+      const specifier = match[1] ?? match[2]!;
+      visit(posix.join(posix.dirname(path), specifier));
+    }
+  };
+  visit(entry);
+  return seen;
 }
 
 function prepare(body: Buffer, contentType: string): ConsoleAsset {
