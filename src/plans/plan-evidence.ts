@@ -88,10 +88,18 @@ export class PlanEvidence {
     // app keeps as `app` only what its instances' figures do not account for (reports from before
     // the slice was watched, Unleash SDKs' decisions, instances beyond MAX_INSTANCE_REPORTERS, or a
     // write of one table ahead of the other's), never below zero.
+    // Kept apart from the apps (keyed by app and instance, not by the shown name): an app's name
+    // may hold a '/', and "a/b" the app is not instance b of app a.
+    const instances = new Map<string, { app: string; name: string; e: ReturnType<typeof of> }>();
     for (const i of perInstance) {
-      const name = `${i.appName}/${i.instanceId}`;
       const app = of(i.appName);
-      const own = of(name);
+      const key = JSON.stringify([i.appName, i.instanceId]);
+      let entry = instances.get(key);
+      if (entry === undefined) {
+        entry = { app: i.appName, name: `${i.appName}/${i.instanceId}`, e: { legacy: emptyPath(), next: emptyPath(), compared: 0, mismatches: 0, decisions: 0, newDecisions: 0 } };
+        instances.set(key, entry);
+      }
+      const own = entry.e;
       moveInto(app.next, own.next, i.next);
       moveInto(app.legacy, own.legacy, i.legacy);
       const compared = Math.min(i.compared, app.compared);
@@ -104,11 +112,15 @@ export class PlanEvidence {
       app.decisions = Math.max(0, app.decisions - i.newDecisions - i.legacyDecisions);
       app.newDecisions = Math.max(0, Math.min(app.newDecisions - i.newDecisions, app.decisions));
     }
-    for (const [name, e] of apps) if (!hasFigures(e)) apps.delete(name);
-    const evidence: ReporterEvidence[] = [...apps.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([reporter, e]) => ({
+    const reporters = [
+      ...[...apps.entries()].map(([name, e]) => ({ name, app: undefined as string | undefined, e })),
+      ...[...instances.values()].map(({ app, name, e }) => ({ name, app: app as string | undefined, e })),
+    ].filter((r) => hasFigures(r.e));
+    const evidence: ReporterEvidence[] = reporters
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(({ name: reporter, app, e }) => ({
         reporter,
+        ...(app === undefined ? {} : { app }),
         legacy: frozen(e.legacy),
         next: frozen(e.next),
         compared: e.compared,

@@ -307,6 +307,7 @@ function evidenceOf(verdict: string, input: StepInput, interval: EvidenceInterva
     followers: input.followers,
     reporters: input.evidence.map((e) => ({
       reporter: e.reporter,
+      ...(e.app === undefined ? {} : { app: e.app }),
       newCalls: e.next.calls,
       newFailures: e.next.failures,
       legacyCalls: e.legacy.calls,

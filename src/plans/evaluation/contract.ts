@@ -26,7 +26,14 @@ export interface PathEvidence {
  * and names the reporters behind a failing gate.
  */
 export interface ReporterEvidence {
+  /** How the reporter is shown: an app's name, or `app/instance` for an instance's own figures. */
   readonly reporter: string;
+  /**
+   * Set for an instance's figures: the app it belongs to (then the reporter is an instance, capped
+   * on its own). Absent for an app's figures. Given, never parsed from `reporter`: app names and
+   * instance ids may themselves hold a '/'.
+   */
+  readonly app?: string;
   readonly legacy: PathEvidence;
   readonly next: PathEvidence;
   /** Shadow comparisons run by this reporter. */

@@ -26,7 +26,13 @@ interface Figures {
   share?: number;
 }
 
+/** An app's figures (`name`), or an instance's (`app/instance`: the app is what precedes the first '/'; use `appReporter` for an app whose name holds one). */
 function reporter(name: string, f: Figures): ReporterEvidence {
+  const slash = name.indexOf('/');
+  return { ...appReporter(name, f), ...(slash < 0 ? {} : { app: name.slice(0, slash) }) };
+}
+
+function appReporter(name: string, f: Figures): ReporterEvidence {
   const decisions = f.newCalls + f.legacyCalls;
   return {
     reporter: name,
@@ -133,6 +139,25 @@ describe('evaluateStep', () => {
     // Spread over the pods, the same evidence is enough; and a single pod, alone, is the app.
     expect(evaluateStep(input([pod('p1', 3000), pod('p2', 2400), pod('p3', 400)], only)).kind).toBe('ADVANCE');
     expect(evaluateStep(input([{ ...pod('p1', 6000), compared: 8000 }], only)).kind).toBe('ADVANCE');
+  });
+
+  it("reads an instance's app from the evidence, never from its name: apps named with a '/' are apps", () => {
+    const big = { newCalls: 6000, newFailures: 30, legacyCalls: 114_000, legacyFailures: 570, compared: 8000 };
+    // One follower app, "team/api", reporting alone: it may make the minimum by itself (it is no pod).
+    expect(evaluateStep(input([appReporter('team/api', big)], { followers: ['team/api'] })).kind).toBe('ADVANCE');
+    // Its two pods: each is capped, the app being "team/api" (not "team").
+    const pod = (instance: string, newCalls: number): ReporterEvidence => ({
+      ...appReporter(`team/api/${instance}`, {
+        newCalls,
+        newFailures: Math.round(newCalls / 200),
+        legacyCalls: newCalls * 19,
+        legacyFailures: Math.round((newCalls * 19) / 200),
+        compared: 3000,
+      }),
+      app: 'team/api',
+    });
+    const verdict = evaluateStep(input([pod('p1', 6000), pod('p2', 100)], { followers: ['team/api'] }));
+    expect(verdict.kind === 'HOLD' && verdict.waitingFor[0]).toBe('2,600 of 5,000 NEW calls (one reporter or app counts for at most 2,500)');
   });
 
   it("caps each app over its instances when two apps follow: one app's many pods cannot make the minimum", () => {

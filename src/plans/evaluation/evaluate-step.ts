@@ -18,7 +18,7 @@ import { latencyGate } from './latency-gate.js';
 import { mismatchGate } from './mismatch-gate.js';
 import { observedShareGate } from './observed-share-gate.js';
 import { DEFAULT_PARAMETERS, type EvaluationParameters } from './parameters.js';
-import { appOf, type CleanReporter, capBites, cappedEvidence, checkReporters, pool } from './reporters.js';
+import { type CleanReporter, capBites, cappedEvidence, checkReporters, pool } from './reporters.js';
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** Durations (ms) and minimums: non-negative safe integers; a year of 1e300 ms is as refusable as NaN. */
@@ -59,7 +59,7 @@ function recentWindow(recent: StepInput['recent'], accepted: readonly CleanRepor
   if (!nonNegative(startMinute) || startMinute === 0) return null;
   // The recent window is read per app (its reporters are apps), the step's evidence per app and
   // per instance (`app/instance`): an app counts when some reporter of it was accepted.
-  const apps = new Set(accepted.map((r) => appOf(r.reporter)));
+  const apps = new Set(accepted.map((r) => r.app));
   const checked = checkReporters(Array.isArray(recent?.evidence) ? recent.evidence : [], followers).accepted.filter((r) => apps.has(r.reporter));
   return { pooled: pool(checked), startMinute };
 }

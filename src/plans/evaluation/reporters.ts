@@ -15,6 +15,10 @@ export interface CleanPath {
 
 export interface CleanReporter {
   readonly reporter: string;
+  /** The app the reporter belongs to: the instance's app, or the reporter itself. */
+  readonly app: string;
+  /** An instance's figures (`app/instance`), not an app's. */
+  readonly instance: boolean;
   readonly follows: boolean;
   readonly legacy: CleanPath;
   readonly next: CleanPath;
@@ -61,12 +65,6 @@ function cleanPath(path: PathEvidence | undefined): CleanPath | null {
   return { calls, failures, latency: cleanHistogram(path.latency, calls) };
 }
 
-/** The app a reporter belongs to: the reporter itself, or what precedes its first '/' ("payments-api/pod-7f9c"). */
-export function appOf(reporter: string): string {
-  const slash = reporter.indexOf('/');
-  return slash < 0 ? reporter : reporter.slice(0, slash);
-}
-
 /** Checks every reporter's figures; a reporter named twice keeps its first entry (the second is refused). */
 export function checkReporters(evidence: readonly ReporterEvidence[] | undefined, followers: readonly string[] | undefined): Reporters {
   const followerList: readonly unknown[] = Array.isArray(followers) ? (followers as readonly unknown[]) : [];
@@ -99,7 +97,9 @@ export function checkReporters(evidence: readonly ReporterEvidence[] | undefined
       refused.push(name);
       continue;
     }
-    accepted.push({ reporter: name, follows: following.has(appOf(name)), legacy, next, compared, mismatches, decisions, newDecisions });
+    const instance = typeof entry?.app === 'string' && entry.app.length > 0;
+    const app = instance ? entry!.app! : name;
+    accepted.push({ reporter: name, app, instance, follows: following.has(app), legacy, next, compared, mismatches, decisions, newDecisions });
   }
   return { accepted, refused };
 }
@@ -156,8 +156,7 @@ export function cappedEvidence(values: readonly { reporter: CleanReporter; value
   const appCap = followerApps > 1 ? cap : Infinity;
   const perApp = new Map<string, number>();
   for (const { reporter, value } of counted) {
-    const app = appOf(reporter.reporter);
-    perApp.set(app, (perApp.get(app) ?? 0) + Math.min(value, reporterCap));
+    perApp.set(reporter.app, (perApp.get(reporter.app) ?? 0) + Math.min(value, reporterCap));
   }
   let total = 0;
   for (const value of perApp.values()) total += Math.min(value, appCap);
@@ -171,11 +170,11 @@ export function capBites(values: readonly { reporter: CleanReporter; value: numb
   if (instancesIn(counted) > 1 && counted.some((v) => v.value > limit)) return true;
   if (followerApps <= 1) return false;
   const perApp = new Map<string, number>();
-  for (const { reporter, value } of counted) perApp.set(appOf(reporter.reporter), (perApp.get(appOf(reporter.reporter)) ?? 0) + value);
+  for (const { reporter, value } of counted) perApp.set(reporter.app, (perApp.get(reporter.app) ?? 0) + value);
   return [...perApp.values()].some((v) => v > limit);
 }
 
 /** How many of these reporters are instances (`app/instance`), not apps. */
 function instancesIn(values: readonly { reporter: CleanReporter }[]): number {
-  return values.filter((v) => v.reporter.reporter.includes('/')).length;
+  return values.filter((v) => v.reporter.instance).length;
 }
