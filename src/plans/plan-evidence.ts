@@ -114,7 +114,7 @@ export class PlanEvidence {
     }
     const reporters = [
       ...[...apps.entries()].map(([name, e]) => ({ name, app: undefined as string | undefined, e })),
-      ...[...instances.values()].map(({ app, name, e }) => ({ name, app: app as string | undefined, e })),
+      ...[...instances.values()].map(({ app, name, e }) => ({ name, app: app, e })),
     ].filter((r) => hasFigures(r.e));
     const evidence: ReporterEvidence[] = reporters
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

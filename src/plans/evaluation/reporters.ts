@@ -98,7 +98,7 @@ export function checkReporters(evidence: readonly ReporterEvidence[] | undefined
       continue;
     }
     const instance = typeof entry?.app === 'string' && entry.app.length > 0;
-    const app = instance ? entry!.app! : name;
+    const app = instance ? entry.app : name;
     accepted.push({ reporter: name, app, instance, follows: following.has(app), legacy, next, compared, mismatches, decisions, newDecisions });
   }
   return { accepted, refused };
