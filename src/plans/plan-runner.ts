@@ -23,14 +23,6 @@ export type StepEvaluator = (input: StepInput) => StepVerdict;
 export const LOOK_EVERY_MS = 5_000;
 /** How stale the list of RUNNING plans may be when a flush asks which of its slices to look at. */
 const RUNNING_LIST_MAX_AGE_MS = 1_000;
-/**
- * A flush brings a look at a plan at most this often (the injected clock): every instance flushes
- * once a second, and a look costs some milliseconds of queries and garbage, so 50 RUNNING plans
- * under 1,000 reporting SDKs made 50 looks a second, a fifth of a core (docs/outcomes.md, "The same
- * load with every slice under a plan"). Evidence written meanwhile is looked at by the next flush
- * after the gap, or by the timer: a regression is seen at most a second later.
- */
-export const FLUSH_LOOK_MIN_GAP_MS = 2_000;
 
 /** What one look did (tests and logs). */
 export type LookOutcome = 'NOT_RUNNING' | 'HELD' | 'BLOCKED' | 'ADVANCED' | 'COMPLETED' | 'ROLLED_BACK' | 'PAUSED' | 'ABORTED' | 'LOST_RACE';
@@ -63,8 +55,6 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
   private refreshing: Promise<ReadonlySet<string>> | null = null;
   /** Per slice: the look in flight, and whether a flush asked for another one meanwhile. */
   private readonly soon = new Map<string, { again: boolean }>();
-  /** Per RUNNING plan's slice: when (clock ms) a flush last brought a look (FLUSH_LOOK_MIN_GAP_MS). */
-  private readonly flushLookAt = new Map<string, number>();
 
   constructor(
     private readonly plans: PlansRepository,
@@ -92,16 +82,7 @@ export class PlanRunner implements OnModuleInit, BeforeApplicationShutdown {
   private async evidenceWritten(keys: ReadonlySet<string>): Promise<void> {
     try {
       const running = await this.runningNow();
-      const now = this.clock.now().getTime();
-      for (const key of this.flushLookAt.keys()) if (!running.has(key)) this.flushLookAt.delete(key);
-      for (const key of keys) {
-        if (!running.has(key)) continue;
-        const last = this.flushLookAt.get(key);
-        // (A clock set back counts as a gap passed.)
-        if (last !== undefined && now >= last && now - last < FLUSH_LOOK_MIN_GAP_MS) continue;
-        this.flushLookAt.set(key, now);
-        this.lookSoon(key);
-      }
+      for (const key of keys) if (running.has(key)) this.lookSoon(key);
     } catch (error) {
       this.logger.warn({ msg: 'plan look after a flush failed; the timer looks again', error: String((error as Error)?.message ?? error) });
     }
