@@ -35,7 +35,7 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
    * per instance, slice and minute that nothing reads: under bench:outcomes' load (1,000
    * instances, 50 watched slices) 20,000 upserts a second and most of the ingest's own CPU.
    */
-  private scope: { source: () => Promise<Iterable<string>>; keys: Set<string> | null; reading: Promise<void> | null } | null = null;
+  private scope: { source: () => Promise<Iterable<string>>; keys: Set<string> | null; reading: Promise<void> | null; pinned: string[] } | null = null;
   /** watched ∩ scope, made once per (watched set, scope) pair, not per report. */
   private kept: { watched: ReadonlySet<string>; keys: Set<string> | null; kept: ReadonlySet<string> } | null = null;
 
@@ -78,24 +78,30 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
    * names (read now, then on every flush tick). Registered once, by the plans module.
    */
   scopeTo(source: () => Promise<Iterable<string>>): void {
-    this.scope = { source, keys: null, reading: null };
+    this.scope = { source, keys: null, reading: null, pinned: [] };
     void this.readScope();
   }
 
   /** A plan starts (or resumes) on `sliceKey` here: keep its figures now, not from the next read of the scope. */
   keepFor(sliceKey: string): void {
-    if (this.scope?.keys == null) return;
-    this.scope.keys = new Set(this.scope.keys).add(sliceKey);
+    if (this.scope === null) return;
+    // Remembered until a read that started after it answers: a read in flight may predate the plan.
+    this.scope.pinned.push(sliceKey);
+    if (this.scope.keys !== null) this.scope.keys = new Set(this.scope.keys).add(sliceKey);
   }
 
   /** Reads the scope again (one read at a time); a failed read keeps the last one. */
   readScope(): Promise<void> {
     const scope = this.scope;
     if (scope === null) return Promise.resolve();
-    scope.reading ??= scope
+    if (scope.reading !== null) return scope.reading;
+    const pinnedBefore = scope.pinned.length;
+    scope.reading = scope
       .source()
       .then((keys) => {
-        scope.keys = new Set(keys);
+        // Pins made before this read began are in its answer (their plans had committed).
+        scope.pinned = scope.pinned.slice(pinnedBefore);
+        scope.keys = new Set([...keys, ...scope.pinned]);
       })
       .catch((error: unknown) =>
         this.logger.warn({ msg: 'reading which slices need per-instance figures failed; the last answer stands', error: String((error as Error)?.message ?? error) }),
