@@ -45,10 +45,13 @@ export class PlanEvidence {
     // current one included), read by the same statement as the whole step's sums.
     const startMinute = recentWindowStart(now - startedAt, startedAt - from.getTime());
     const recentFrom = new Date(from.getTime() + startMinute * MINUTE_MS);
+    // Histograms only for a latency gate, their one reader: they are most of what a look reads
+    // (every app's and up to 200 instances' buckets), and a look follows every flush of the slice's outcomes.
+    const latency = plan.gates.latency !== undefined;
     const [sums, traffic, perInstance] = await Promise.all([
-      this.outcomes.sums(plan.sliceKey, from, until, null, recentFrom),
+      this.outcomes.sums(plan.sliceKey, from, until, null, recentFrom, latency),
       this.outcomes.decisionsAndFollowers(plan.sliceKey, from, until, new Date(now - FOLLOWING_WITHIN_MS)),
-      this.instances.sums(plan.sliceKey, from, until, MAX_INSTANCE_REPORTERS),
+      this.instances.sums(plan.sliceKey, from, until, MAX_INSTANCE_REPORTERS, latency),
     ]);
     const apps = new Map<string, { legacy: MutablePath; next: MutablePath; compared: number; mismatches: number; decisions: number; newDecisions: number }>();
     const of = (app: string) => {
@@ -128,7 +131,7 @@ export class PlanEvidence {
         decisions: e.decisions,
         newDecisions: e.newDecisions,
       }));
-    const baseline = step.basisPoints === 10_000 && plan.currentStep > 0 ? await this.baseline(plan, startedAt) : undefined;
+    const baseline = step.basisPoints === 10_000 && plan.currentStep > 0 ? await this.baseline(plan, startedAt, latency) : undefined;
     return {
       input: {
         ...(baseline === undefined ? {} : { baseline }),
@@ -153,12 +156,12 @@ export class PlanEvidence {
    * step before, read as the minutes before this step started (and the minute it started), as many as that step's minimum
    * duration (at least 10), are the baseline the failure-rate and latency gates compare with.
    */
-  private async baseline(plan: PlanRecord, startedAt: number): Promise<PathEvidence> {
+  private async baseline(plan: PlanRecord, startedAt: number, latency: boolean): Promise<PathEvidence> {
     const before = plan.steps[plan.currentStep - 1]!;
     // The minute the step started included: at 100 % its LEGACY calls are the step before's.
     const until = new Date(minuteOf(startedAt) + MINUTE_MS);
     const from = new Date(until.getTime() - Math.max(before.minDurationMs, 10 * MINUTE_MS));
-    const sums = await this.outcomes.sums(plan.sliceKey, from, until, null);
+    const sums = await this.outcomes.sums(plan.sliceKey, from, until, null, undefined, latency);
     const legacy = emptyPath();
     for (const p of sums.paths) {
       if (p.path !== 'LEGACY') continue;

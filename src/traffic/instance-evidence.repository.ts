@@ -36,6 +36,15 @@ const counts = (p: InstancePathSums) =>
  * instance_outcome_buckets (migrations/1765400000000-CreateInstanceOutcomes.ts): written by
  * InstanceEvidenceService, read by a plan's evidence (src/plans/plan-evidence.ts), pruned by age.
  */
+/** Each instance's latency histograms per path, summed over the window `w` (the look's `sums`). */
+const HISTOGRAMS = `,
+         (SELECT json_agg(json_build_array(h.bucket, h.count::text) ORDER BY h.bucket) FROM (
+            SELECT x.bucket, sum(x.count) AS count FROM w CROSS JOIN LATERAL unnest(w.new_latency_buckets, w.new_latency_counts) AS x(bucket, count)
+            WHERE w.app_name = t.app_name AND w.instance_id = t.instance_id GROUP BY x.bucket) h) AS new_latency,
+         (SELECT json_agg(json_build_array(h.bucket, h.count::text) ORDER BY h.bucket) FROM (
+            SELECT x.bucket, sum(x.count) AS count FROM w CROSS JOIN LATERAL unnest(w.legacy_latency_buckets, w.legacy_latency_counts) AS x(bucket, count)
+            WHERE w.app_name = t.app_name AND w.instance_id = t.instance_id GROUP BY x.bucket) h) AS legacy_latency`;
+
 @Injectable()
 export class InstanceEvidenceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -85,9 +94,10 @@ export class InstanceEvidenceRepository {
 
   /**
    * One slice's figures per app and instance over minutes [from, until), at most `limit`
-   * instances (those with the most NEW calls first): what a plan's look weighs.
+   * instances (those with the most NEW calls first): what a plan's look weighs. `latency` false
+   * leaves the histograms out (empty), for a plan without a latency gate.
    */
-  async sums(sliceKey: string, from: Date, until: Date, limit: number): Promise<InstanceSums[]> {
+  async sums(sliceKey: string, from: Date, until: Date, limit: number, latency = true): Promise<InstanceSums[]> {
     const rows = await this.dataSource.query<
       {
         app_name: string;
@@ -112,13 +122,7 @@ export class InstanceEvidenceRepository {
                 sum(new_decisions)::text AS new_decisions, sum(legacy_decisions)::text AS legacy_decisions
          FROM w GROUP BY app_name, instance_id
          ORDER BY sum(new_calls) DESC, app_name COLLATE "C", instance_id COLLATE "C" LIMIT $4)
-       SELECT t.*,
-         (SELECT json_agg(json_build_array(h.bucket, h.count::text) ORDER BY h.bucket) FROM (
-            SELECT x.bucket, sum(x.count) AS count FROM w CROSS JOIN LATERAL unnest(w.new_latency_buckets, w.new_latency_counts) AS x(bucket, count)
-            WHERE w.app_name = t.app_name AND w.instance_id = t.instance_id GROUP BY x.bucket) h) AS new_latency,
-         (SELECT json_agg(json_build_array(h.bucket, h.count::text) ORDER BY h.bucket) FROM (
-            SELECT x.bucket, sum(x.count) AS count FROM w CROSS JOIN LATERAL unnest(w.legacy_latency_buckets, w.legacy_latency_counts) AS x(bucket, count)
-            WHERE w.app_name = t.app_name AND w.instance_id = t.instance_id GROUP BY x.bucket) h) AS legacy_latency
+       SELECT t.*${latency ? HISTOGRAMS : ', NULL AS new_latency, NULL AS legacy_latency'}
        FROM t`,
       [sliceKey, from, until, limit],
     );

@@ -74,11 +74,20 @@ export class OutcomesRepository {
   /**
    * Sums of one slice per app over minutes [from, until). With `recentFrom`, each path's row also
    * carries its sums over minutes [recentFrom, until) (a plan's recent window), from the same
-   * statement (a FILTER on the same rows: no second read).
+   * statement (a FILTER on the same rows: no second read). `latency` false leaves the histograms
+   * out (`latency` empty): the statement that unnests them is the costliest of the three, and a plan
+   * without a latency gate reads its evidence every time new outcomes are written.
    */
-  async sums(sliceKey: string, from: Date, until: Date, appName: string | null): Promise<OutcomeSums>;
-  async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom: Date): Promise<OutcomeSums & { readonly paths: readonly RecentPathSums[] }>;
-  async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom?: Date): Promise<OutcomeSums> {
+  async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom?: undefined, latency?: boolean): Promise<OutcomeSums>;
+  async sums(
+    sliceKey: string,
+    from: Date,
+    until: Date,
+    appName: string | null,
+    recentFrom: Date,
+    latency?: boolean,
+  ): Promise<OutcomeSums & { readonly paths: readonly RecentPathSums[] }>;
+  async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom?: Date, withLatency = true): Promise<OutcomeSums> {
     const params = [sliceKey, from, until, appName];
     const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
     const recent =
@@ -90,12 +99,14 @@ export class OutcomesRepository {
         `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures${recent} FROM outcome_buckets WHERE ${where} GROUP BY app_name, path`,
         recentFrom === undefined ? params : [...params, recentFrom],
       ),
-      this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
-        `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
-         FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
-         WHERE ${where} GROUP BY app_name, path, x.bucket ORDER BY x.bucket`,
-        params,
-      ),
+      withLatency
+        ? this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
+            `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
+             FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
+             WHERE ${where} GROUP BY app_name, path, x.bucket ORDER BY x.bucket`,
+            params,
+          )
+        : [],
       this.dataSource.query<{ app_name: string; compared: string; mismatches: string; other_failures: string; timeouts: string }[]>(
         `SELECT app_name, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches, sum(other_failures)::text AS other_failures, sum(timeouts)::text AS timeouts
          FROM comparison_buckets WHERE ${where} GROUP BY app_name`,

@@ -42,18 +42,21 @@ describe('plans: per-instance evidence', () => {
     await t?.close();
   });
 
-  /** One pod's report: `newCalls` NEW calls and 19 times as many LEGACY ones, both failing at `rate`. */
-  async function report(key: string, app: string, instance: string, newCalls: number, rate = 0.005): Promise<void> {
-    const ms = (n: number) => Array.from({ length: n }, (_, i) => 10 + (i % 50));
+  /**
+   * One pod's report: `newCalls` NEW calls and 19 times as many LEGACY ones, both failing at `rate`,
+   * taking 10 to 59 ms (NEW's `slower` times that).
+   */
+  async function report(key: string, app: string, instance: string, newCalls: number, rate = 0.005, slower = 1): Promise<void> {
+    const ms = (n: number, factor = 1) => Array.from({ length: n }, (_, i) => (10 + (i % 50)) * factor);
     const legacyCalls = newCalls * 19;
     const body = sdkReportBody(app, instance, { [key]: { NEW: newCalls, LEGACY: legacyCalls } }, 10_000, {
-      outcomes: { [key]: { NEW: pathOutcome(ms(newCalls), Math.round(newCalls * rate)), LEGACY: pathOutcome(ms(legacyCalls), Math.round(legacyCalls * rate)) } },
+      outcomes: { [key]: { NEW: pathOutcome(ms(newCalls, slower), Math.round(newCalls * rate)), LEGACY: pathOutcome(ms(legacyCalls), Math.round(legacyCalls * rate)) } },
     });
     await watchedAsStored(t.app, t.dataSource, key);
     await postSdkReport(t.app, t.baseUrl, sdkToken, body);
   }
 
-  async function startPlan(key: string, minNewCalls: number, ceilingPercent = 5): Promise<void> {
+  async function startPlan(key: string, minNewCalls: number, ceilingPercent = 5, more: Record<string, unknown> = {}): Promise<void> {
     await createSlice(t.admin, { key });
     await sliceServed(t.app, key);
     const steps = [
@@ -61,7 +64,7 @@ describe('plans: per-instance evidence', () => {
       { percent: 50, minDuration: '30m', minNewCalls },
       { percent: 100, minDuration: '30m', minNewCalls },
     ];
-    await t.admin.ok(CREATE, { sliceKey: key, steps, gates: { failureRate: { ceilingPercent, onFail: 'ROLLBACK' } } });
+    await t.admin.ok(CREATE, { sliceKey: key, steps, gates: { failureRate: { ceilingPercent, onFail: 'ROLLBACK' }, ...more } });
     await t.admin.ok(START, { sliceKey: key });
   }
 
@@ -113,6 +116,23 @@ describe('plans: per-instance evidence', () => {
     const gate = (await plan(key)).status.gates[0]!;
     expect(gate).toMatchObject({ gate: 'FAILURE_RATE', verdict: 'PASS' });
     expect(gate.figures.disagreeing).toBe('billing/pod-2');
+  });
+
+  it("a latency gate weighs each pod's own histograms: one slow pod pauses the plan, named, where the pooled figures pass", async () => {
+    const key = uniqueKey('plans.slowpod');
+    await startPlan(key, 1_000, 20, { latency: { percentile: 50, maxRatio: 1.5, ceilingMs: 2_000, onFail: 'PAUSE' } });
+    await report(key, 'checkout', 'pod-1', 4_000);
+    await report(key, 'checkout', 'pod-2', 4_000);
+    // pod-3's NEW takes four times its LEGACY; with a ninth of the NEW calls it leaves the pooled p50 alone.
+    await report(key, 'checkout', 'pod-3', 1_000, 0.005, 4);
+    await clock.advance(MINUTE);
+    expect(await runner.look(key)).toBe('PAUSED');
+    const [paused] = await t.dataSource.query<{ after: { evidence: { failed: { gate: string; reporters: string[] }; gates: { gate: string; figures: { ratio: number } }[] } } }[]>(
+      `SELECT after FROM history WHERE action = 'PLAN_PAUSED' AND after->>'sliceKey' = $1`,
+      [key],
+    );
+    expect(paused!.after.evidence.failed).toMatchObject({ gate: 'LATENCY', reporters: ['checkout/pod-3'] });
+    expect(paused!.after.evidence.gates.find((g) => g.gate === 'LATENCY')!.figures.ratio).toBeLessThan(1.5);
   });
 
   it('keeps nothing per instance for a slice watched without a plan, and stops when its plan ends', async () => {
