@@ -82,6 +82,14 @@ export class PlansRepository {
   }
 
   /** The slice keys of RUNNING plans (the runner looks at each). */
+  /** The RUNNING plans' slices, and whether each plan has a latency gate (InstanceEvidenceService's scope). */
+  async runningScope(): Promise<{ sliceKey: string; latency: boolean }[]> {
+    const rows: { slice_key: string; latency: boolean }[] = await this.dataSource.query(
+      `SELECT slice_key, jsonb_typeof(gates -> 'latency') = 'object' AS latency FROM plans WHERE phase = 'RUNNING' ORDER BY slice_key`,
+    );
+    return rows.map((r) => ({ sliceKey: r.slice_key, latency: r.latency === true }));
+  }
+
   async running(): Promise<string[]> {
     const rows: { slice_key: string }[] = await this.dataSource.query(`SELECT slice_key FROM plans WHERE phase = 'RUNNING' ORDER BY slice_key`);
     return rows.map((r) => r.slice_key);

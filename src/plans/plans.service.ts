@@ -50,7 +50,7 @@ export class PlansService implements OnModuleInit {
 
   /** Per-instance figures are kept for the slices of RUNNING plans only: their one reader is a plan's look. */
   onModuleInit(): void {
-    this.instanceEvidence.scopeTo(() => this.plans.running());
+    this.instanceEvidence.scopeTo(() => this.plans.runningScope());
   }
 
   async get(sliceKey: string): Promise<{ plan: PlanRecord; look: PlanLook | null }> {
@@ -185,7 +185,7 @@ export class PlansService implements OnModuleInit {
   /** Once the plan is RUNNING: this instance keeps its slice's per-instance figures from the next report on (others within a flush tick). */
   private async keepInstanceFigures(changed: Promise<PlanRecord>): Promise<PlanRecord> {
     const plan = await changed;
-    if (plan.phase === 'RUNNING') this.instanceEvidence.keepFor(plan.sliceKey);
+    if (plan.phase === 'RUNNING') this.instanceEvidence.keepFor(plan.sliceKey, plan.gates.latency !== undefined);
     return plan;
   }
 

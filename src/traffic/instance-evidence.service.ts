@@ -10,6 +10,12 @@ import { TrafficIngestService } from './traffic-ingest.service.js';
 const PRUNE_EVERY_MS = 60 * 60_000;
 const FIRST_PRUNE_AFTER_MS = 60_000;
 
+/** A slice whose per-instance figures a RUNNING plan weighs; `latency`: its plan has a latency gate (the histograms' one reader). */
+export interface ScopedSlice {
+  readonly sliceKey: string;
+  readonly latency: boolean;
+}
+
 /**
  * Keeps per-instance figures of watched slices (instance_outcome_buckets; docs/plans.md,
  * "Reporters"), apart from the app-level traffic tables: it listens to the ingest's report hook,
@@ -35,9 +41,9 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
    * per instance, slice and minute that nothing reads: under bench:outcomes' load (1,000
    * instances, 50 watched slices) 20,000 upserts a second and most of the ingest's own CPU.
    */
-  private scope: { source: () => Promise<Iterable<string>>; keys: Set<string> | null; reading: Promise<void> | null; pinned: string[] } | null = null;
-  /** watched ∩ scope, made once per (watched set, scope) pair, not per report. */
-  private kept: { watched: ReadonlySet<string>; keys: Set<string> | null; kept: ReadonlySet<string> } | null = null;
+  private scope: { source: () => Promise<Iterable<ScopedSlice>>; keys: Map<string, boolean> | null; reading: Promise<void> | null; pinned: ScopedSlice[] } | null = null;
+  /** watched ∩ scope, and those of them with latency histograms, made once per (watched set, scope) pair, not per report. */
+  private kept: { watched: ReadonlySet<string>; keys: Map<string, boolean> | null; kept: ReadonlySet<string>; latency: ReadonlySet<string> } | null = null;
 
   constructor(
     private readonly ingest: TrafficIngestService,
@@ -48,8 +54,8 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
 
   onModuleInit(): void {
     this.unsubscribe = this.ingest.onReport((report) => {
-      const keep = this.keptSlices();
-      if (keep.size > 0) this.buffer.add(report, keep);
+      const { kept, latency } = this.keptSlices();
+      if (kept.size > 0) this.buffer.add(report, kept, latency);
     });
     this.timer = setInterval(() => {
       void this.readScope();
@@ -75,19 +81,20 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
 
   /**
    * From now on, keeps per-instance figures only for the watched slices among those `source`
-   * names (read now, then on every flush tick). Registered once, by the plans module.
+   * names (read now, then on every flush tick), with latency histograms only for those it says
+   * need them (a plan with a latency gate). Registered once, by the plans module.
    */
-  scopeTo(source: () => Promise<Iterable<string>>): void {
+  scopeTo(source: () => Promise<Iterable<ScopedSlice>>): void {
     this.scope = { source, keys: null, reading: null, pinned: [] };
     void this.readScope();
   }
 
   /** A plan starts (or resumes) on `sliceKey` here: keep its figures now, not from the next read of the scope. */
-  keepFor(sliceKey: string): void {
+  keepFor(sliceKey: string, latency: boolean): void {
     if (this.scope === null) return;
     // Remembered until a read that started after it answers: a read in flight may predate the plan.
-    this.scope.pinned.push(sliceKey);
-    if (this.scope.keys !== null) this.scope.keys = new Set(this.scope.keys).add(sliceKey);
+    this.scope.pinned.push({ sliceKey, latency });
+    if (this.scope.keys !== null) this.scope.keys = new Map(this.scope.keys).set(sliceKey, latency);
   }
 
   /** Reads the scope again (one read at a time); a failed read keeps the last one. */
@@ -101,7 +108,7 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
       .then((keys) => {
         // Pins made before this read began are in its answer (their plans had committed).
         scope.pinned = scope.pinned.slice(pinnedBefore);
-        scope.keys = new Set([...keys, ...scope.pinned]);
+        scope.keys = new Map([...keys, ...scope.pinned].map((s) => [s.sliceKey, s.latency]));
       })
       .catch((error: unknown) =>
         this.logger.warn({ msg: 'reading which slices need per-instance figures failed; the last answer stands', error: String((error as Error)?.message ?? error) }),
@@ -112,14 +119,15 @@ export class InstanceEvidenceService implements OnModuleInit, OnModuleDestroy, B
     return scope.reading;
   }
 
-  private keptSlices(): ReadonlySet<string> {
+  private keptSlices(): { kept: ReadonlySet<string>; latency: ReadonlySet<string> } {
     const watched = this.knownSlices.watched();
     const keys = this.scope?.keys ?? null;
-    if (keys === null) return watched;
+    if (keys === null) return { kept: watched, latency: watched };
     if (this.kept?.watched !== watched || this.kept.keys !== keys) {
-      this.kept = { watched, keys, kept: new Set([...watched].filter((key) => keys.has(key))) };
+      const kept = [...watched].filter((key) => keys.has(key));
+      this.kept = { watched, keys, kept: new Set(kept), latency: new Set(kept.filter((key) => keys.get(key) === true)) };
     }
-    return this.kept.kept;
+    return this.kept;
   }
 
   /** Counters for logs and tests: cells held, reports not kept for a full buffer. */

@@ -26,6 +26,15 @@ describe('InstanceEvidenceBuffer', () => {
     expect(sut.size).toBe(0);
   });
 
+  it('keeps histograms only for the slices whose plan reads them (a latency gate), counts for every kept slice', () => {
+    const sut = new InstanceEvidenceBuffer(10);
+    sut.add(report('p1', ['a', 'b']), new Set(['a', 'b']), new Set(['b']));
+    expect(sut.drain().map((c) => [c.sliceKey, c.next.calls, c.next.failures, [...c.next.latency]])).toEqual([
+      ['a', 3, 1, []],
+      ['b', 3, 1, [[40, 3]]],
+    ]);
+  });
+
   it('holds at most maxCells whatever the instance ids; a report that does not fit is not kept at all', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ minLength: 1, maxLength: 20 }), { maxLength: 300 }), fc.integer({ min: 1, max: 50 }), (ids, max) => {

@@ -67,10 +67,12 @@ export class InstanceEvidenceBuffer {
   }
 
   /**
-   * Adds the report's figures for the slices in `watched`; the others are ignored. All or
-   * nothing: a report that would need more cells than are left is not kept at all.
+   * Adds the report's figures for the slices in `watched`; the others are ignored. Latency
+   * histograms only for the slices in `latency` (a plan with a latency gate: their one reader);
+   * the others keep counts only. All or nothing: a report that would need more cells than are
+   * left is not kept at all.
    */
-  add(report: TakenReport, watched: ReadonlySet<string>): void {
+  add(report: TakenReport, watched: ReadonlySet<string>, latency: ReadonlySet<string> = watched): void {
     const keys = new Set<string>();
     for (const map of [report.slices, report.outcomes, report.comparisons] as ReadonlyMap<string, unknown>[]) for (const key of map.keys()) if (watched.has(key)) keys.add(key);
     if (keys.size === 0) return;
@@ -105,8 +107,9 @@ export class InstanceEvidenceBuffer {
         cell.legacyDecisions = add(cell.legacyDecisions, decisions.LEGACY);
       }
       const outcome = report.outcomes.get(sliceKey);
-      if (outcome?.NEW !== undefined) addPath(cell.next, outcome.NEW);
-      if (outcome?.LEGACY !== undefined) addPath(cell.legacy, outcome.LEGACY);
+      const histograms = latency.has(sliceKey);
+      if (outcome?.NEW !== undefined) addPath(cell.next, outcome.NEW, histograms);
+      if (outcome?.LEGACY !== undefined) addPath(cell.legacy, outcome.LEGACY, histograms);
       const comparison = report.comparisons.get(sliceKey);
       if (comparison !== undefined) {
         cell.compared = add(cell.compared, comparison.compared);
@@ -147,10 +150,10 @@ export class InstanceEvidenceBuffer {
   }
 }
 
-function addPath(into: InstancePathSums, path: PathOutcomeReport): void {
+function addPath(into: InstancePathSums, path: PathOutcomeReport, histogram: boolean): void {
   into.calls = add(into.calls, path.calls);
   into.failures = add(into.failures, path.failures);
-  for (const [bucket, count] of path.latency) into.latency.set(bucket, add(into.latency.get(bucket) ?? 0, count));
+  if (histogram) for (const [bucket, count] of path.latency) into.latency.set(bucket, add(into.latency.get(bucket) ?? 0, count));
 }
 
 function mergePath(into: InstancePathSums, from: InstancePathSums): void {

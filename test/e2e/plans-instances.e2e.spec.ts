@@ -76,13 +76,14 @@ describe('plans: per-instance evidence', () => {
     // pod-1 claims five times the minimum; pod-2 reports a little. One app follows.
     await report(key, 'checkout', 'pod-1', 5_000);
     await report(key, 'checkout', 'pod-2', 100);
-    const rows = await t.dataSource.query<{ instance_id: string; new_calls: string }[]>(
-      'SELECT instance_id, new_calls::text FROM instance_outcome_buckets WHERE slice_key = $1 ORDER BY instance_id',
+    // Counts per pod; no histograms, which only a latency gate reads (this plan has none).
+    const rows = await t.dataSource.query<{ instance_id: string; new_calls: string; buckets: number }[]>(
+      'SELECT instance_id, new_calls::text, cardinality(new_latency_buckets) + cardinality(legacy_latency_buckets) AS buckets FROM instance_outcome_buckets WHERE slice_key = $1 ORDER BY instance_id',
       [key],
     );
     expect(rows).toEqual([
-      { instance_id: 'pod-1', new_calls: '5000' },
-      { instance_id: 'pod-2', new_calls: '100' },
+      { instance_id: 'pod-1', new_calls: '5000', buckets: 0 },
+      { instance_id: 'pod-2', new_calls: '100', buckets: 0 },
     ]);
     await clock.advance(31 * MINUTE);
     await report(key, 'checkout', 'pod-2', 50);
@@ -125,6 +126,11 @@ describe('plans: per-instance evidence', () => {
     await report(key, 'checkout', 'pod-2', 4_000);
     // pod-3's NEW takes four times its LEGACY; with a ninth of the NEW calls it leaves the pooled p50 alone.
     await report(key, 'checkout', 'pod-3', 1_000, 0.005, 4);
+    const [kept] = await t.dataSource.query<{ buckets: number }[]>(
+      `SELECT cardinality(new_latency_buckets) AS buckets FROM instance_outcome_buckets WHERE slice_key = $1 AND instance_id = 'pod-3'`,
+      [key],
+    );
+    expect(kept!.buckets).toBeGreaterThan(0);
     await clock.advance(MINUTE);
     expect(await runner.look(key)).toBe('PAUSED');
     const [paused] = await t.dataSource.query<{ after: { evidence: { failed: { gate: string; reporters: string[] }; gates: { gate: string; figures: { ratio: number } }[] } } }[]>(
