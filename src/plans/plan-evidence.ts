@@ -48,9 +48,8 @@ export class PlanEvidence {
     // Histograms only for a latency gate, their one reader: they are most of what a look reads
     // (every app's and up to 200 instances' buckets), and a look follows every flush of the slice's outcomes.
     const latency = plan.gates.latency !== undefined;
-    const [sums, traffic, perInstance] = await Promise.all([
-      this.outcomes.sums(plan.sliceKey, from, until, null, recentFrom, latency),
-      this.outcomes.decisionsAndFollowers(plan.sliceKey, from, until, new Date(now - FOLLOWING_WITHIN_MS)),
+    const [{ sums, ...traffic }, perInstance] = await Promise.all([
+      this.outcomes.planEvidence(plan.sliceKey, from, until, recentFrom, new Date(now - FOLLOWING_WITHIN_MS), latency),
       this.instances.sums(plan.sliceKey, from, until, MAX_INSTANCE_REPORTERS, latency),
     ]);
     const apps = new Map<string, { legacy: MutablePath; next: MutablePath; compared: number; mismatches: number; decisions: number; newDecisions: number }>();

@@ -56,6 +56,61 @@ export interface SampleRow {
   readonly diff: string;
 }
 
+/** One slice's outcome rows over minutes [$2, $3), of app $4 (null: every app). */
+const WHERE = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
+/** Calls and failures per app and path; with `recent`, also over minutes [$5, $3) (a FILTER on the same rows). */
+const pathsSql = (recent: boolean) =>
+  `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures${
+    recent
+      ? `, COALESCE(sum(calls) FILTER (WHERE bucket_start >= $5), 0)::text AS recent_calls, COALESCE(sum(failures) FILTER (WHERE bucket_start >= $5), 0)::text AS recent_failures`
+      : ''
+  } FROM outcome_buckets WHERE ${WHERE} GROUP BY app_name, path`;
+const LATENCY_SQL = `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
+  FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
+  WHERE ${WHERE} GROUP BY app_name, path, x.bucket ORDER BY x.bucket`;
+const COMPARISONS_SQL = `SELECT app_name, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches, sum(other_failures)::text AS other_failures, sum(timeouts)::text AS timeouts
+  FROM comparison_buckets WHERE ${WHERE} GROUP BY app_name`;
+/** Decisions per app over minutes [$2, $3) (usage reports). */
+const DECISIONS_SQL = `SELECT app_name, COALESCE(sum(count) FILTER (WHERE path = 'NEW'), 0)::text AS new, COALESCE(sum(count) FILTER (WHERE path = 'LEGACY'), 0)::text AS legacy
+  FROM traffic_buckets WHERE slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY app_name`;
+/** The apps with an instance that reported the slice at or after $6 (at most 1,000). */
+const FOLLOWERS_SQL = `SELECT app_name FROM traffic_followers WHERE slice_key = $1 AND last_reported_at >= $6 GROUP BY app_name ORDER BY app_name COLLATE "C" LIMIT 1000`;
+
+interface PathRow {
+  app_name: string;
+  path: TrafficPath;
+  calls: string;
+  failures: string;
+  recent_calls?: string;
+  recent_failures?: string;
+}
+interface LatencyRow {
+  app_name: string;
+  path: TrafficPath;
+  bucket: number;
+  count: string;
+}
+interface ComparisonRow {
+  app_name: string;
+  compared: string;
+  mismatches: string;
+  other_failures: string;
+  timeouts: string;
+}
+
+function pathSums(r: PathRow, recent: boolean): PathSums | RecentPathSums {
+  const sums = { appName: r.app_name, path: r.path, calls: Number(r.calls), failures: Number(r.failures) };
+  return recent ? { ...sums, recentCalls: Number(r.recent_calls), recentFailures: Number(r.recent_failures) } : sums;
+}
+const latencySums = (r: LatencyRow): LatencySums => ({ appName: r.app_name, path: r.path, bucket: Number(r.bucket), count: Number(r.count) });
+const comparisonSums = (r: ComparisonRow): ComparisonSums => ({
+  appName: r.app_name,
+  compared: Number(r.compared),
+  mismatches: Number(r.mismatches),
+  otherFailures: Number(r.other_failures),
+  timeouts: Number(r.timeouts),
+});
+
 /**
  * Reads of the outcome tables (migrations/1765100000000-CreateOutcomes.ts; TrafficRepository
  * writes and prunes them with the rest of a traffic batch). Sums come back as text and are read as
@@ -89,74 +144,48 @@ export class OutcomesRepository {
   ): Promise<OutcomeSums & { readonly paths: readonly RecentPathSums[] }>;
   async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom?: Date, withLatency = true): Promise<OutcomeSums> {
     const params = [sliceKey, from, until, appName];
-    const where = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
-    const recent =
-      recentFrom === undefined
-        ? ''
-        : `, COALESCE(sum(calls) FILTER (WHERE bucket_start >= $5), 0)::text AS recent_calls, COALESCE(sum(failures) FILTER (WHERE bucket_start >= $5), 0)::text AS recent_failures`;
+    const recent = recentFrom !== undefined;
     const [paths, latency, comparisons] = await Promise.all([
-      this.dataSource.query<{ app_name: string; path: TrafficPath; calls: string; failures: string; recent_calls?: string; recent_failures?: string }[]>(
-        `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures${recent} FROM outcome_buckets WHERE ${where} GROUP BY app_name, path`,
-        recentFrom === undefined ? params : [...params, recentFrom],
-      ),
-      withLatency
-        ? this.dataSource.query<{ app_name: string; path: TrafficPath; bucket: number; count: string }[]>(
-            `SELECT app_name, path, x.bucket, sum(x.count)::text AS count
-             FROM outcome_buckets CROSS JOIN LATERAL unnest(latency_buckets, latency_counts) AS x(bucket, count)
-             WHERE ${where} GROUP BY app_name, path, x.bucket ORDER BY x.bucket`,
-            params,
-          )
-        : [],
-      this.dataSource.query<{ app_name: string; compared: string; mismatches: string; other_failures: string; timeouts: string }[]>(
-        `SELECT app_name, sum(compared)::text AS compared, sum(mismatches)::text AS mismatches, sum(other_failures)::text AS other_failures, sum(timeouts)::text AS timeouts
-         FROM comparison_buckets WHERE ${where} GROUP BY app_name`,
-        params,
-      ),
+      this.dataSource.query<PathRow[]>(pathsSql(recent), recent ? [...params, recentFrom] : params),
+      withLatency ? this.dataSource.query<LatencyRow[]>(LATENCY_SQL, params) : [],
+      this.dataSource.query<ComparisonRow[]>(COMPARISONS_SQL, params),
     ]);
-    return {
-      paths: paths.map((r) => ({
-        appName: r.app_name,
-        path: r.path,
-        calls: Number(r.calls),
-        failures: Number(r.failures),
-        ...(recentFrom === undefined ? {} : { recentCalls: Number(r.recent_calls), recentFailures: Number(r.recent_failures) }),
-      })),
-      latency: latency.map((r) => ({ appName: r.app_name, path: r.path, bucket: Number(r.bucket), count: Number(r.count) })),
-      comparisons: comparisons.map((r) => ({
-        appName: r.app_name,
-        compared: Number(r.compared),
-        mismatches: Number(r.mismatches),
-        otherFailures: Number(r.other_failures),
-        timeouts: Number(r.timeouts),
-      })),
-    };
+    return { paths: paths.map((r) => pathSums(r, recent)), latency: latency.map(latencySums), comparisons: comparisons.map(comparisonSums) };
   }
 
   /**
-   * What a plan's runner weighs besides the outcomes (src/plans): the decisions each app reported on
-   * the slice over minutes [from, until) (usage reports: the observed NEW share), and the apps that
-   * follow it: those with an instance that reported the slice at or after `followingSince`.
+   * Everything a plan's look reads of the slice's traffic, in one statement (one round trip: a
+   * look follows every flush of the slice's outcomes, and on a loopback socket each statement's
+   * write costs more than its rows): `sums` over [from, until) with the recent window from
+   * `recentFrom` (histograms only when `latency`: a latency gate reads them), the decisions each
+   * app reported (usage reports: the observed NEW share), and the apps that follow the slice:
+   * those with an instance that reported it at or after `followingSince`.
    */
-  async decisionsAndFollowers(
+  async planEvidence(
     sliceKey: string,
     from: Date,
     until: Date,
+    recentFrom: Date,
     followingSince: Date,
-  ): Promise<{ decisions: { appName: string; new: number; legacy: number }[]; followers: string[] }> {
-    const [decisions, followers] = await Promise.all([
-      this.dataSource.query<{ app_name: string; new: string; legacy: string }[]>(
-        `SELECT app_name, COALESCE(sum(count) FILTER (WHERE path = 'NEW'), 0)::text AS new, COALESCE(sum(count) FILTER (WHERE path = 'LEGACY'), 0)::text AS legacy
-         FROM traffic_buckets WHERE slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY app_name`,
-        [sliceKey, from, until],
-      ),
-      this.dataSource.query<{ app_name: string }[]>(
-        `SELECT app_name FROM traffic_followers WHERE slice_key = $1 AND last_reported_at >= $2 GROUP BY app_name ORDER BY app_name COLLATE "C" LIMIT 1000`,
-        [sliceKey, followingSince],
-      ),
-    ]);
+    latency: boolean,
+  ): Promise<{
+    sums: OutcomeSums & { readonly paths: readonly RecentPathSums[] };
+    decisions: { appName: string; new: number; legacy: number }[];
+    followers: string[];
+  }> {
+    const asJson = (sql: string) => `(SELECT COALESCE(json_agg(q), '[]'::json) FROM (${sql}) q)`;
+    const [row] = await this.dataSource.query<
+      { paths: PathRow[]; latency: LatencyRow[]; comparisons: ComparisonRow[]; decisions: { app_name: string; new: string; legacy: string }[]; followers: string[] }[]
+    >(
+      `SELECT ${asJson(pathsSql(true))} AS paths, ${latency ? asJson(LATENCY_SQL) : `'[]'::json`} AS latency, ${asJson(COMPARISONS_SQL)} AS comparisons,
+         ${asJson(DECISIONS_SQL)} AS decisions,
+         (SELECT COALESCE(json_agg(f.app_name ORDER BY f.app_name COLLATE "C"), '[]'::json) FROM (${FOLLOWERS_SQL}) f) AS followers`,
+      [sliceKey, from, until, null, recentFrom, followingSince],
+    );
     return {
-      decisions: decisions.map((r) => ({ appName: r.app_name, new: Number(r.new), legacy: Number(r.legacy) })),
-      followers: followers.map((r) => r.app_name),
+      sums: { paths: row!.paths.map((r) => pathSums(r, true) as RecentPathSums), latency: row!.latency.map(latencySums), comparisons: row!.comparisons.map(comparisonSums) },
+      decisions: row!.decisions.map((r) => ({ appName: r.app_name, new: Number(r.new), legacy: Number(r.legacy) })),
+      followers: row!.followers,
     };
   }
 

@@ -113,6 +113,12 @@ describe('plans', () => {
     expect(await runner.look(key)).toBe('ADVANCED');
     expect((await getSlice(t.admin, key)).percent).toBe(50);
     expect((await plan(t.admin, key)).currentStep).toBe(2);
+    // What the look read of the traffic (one statement): the app following, and the decisions of both reports.
+    const advancedRow = (await history(key)).find((r) => r.action === 'PLAN_STEP_ADVANCED')!;
+    const evidence = advancedRow.after.evidence as { followers: string[]; reporters: { decisions: number; newDecisions: number; newCalls: number }[] };
+    expect(evidence.followers).toEqual(['checkout']);
+    const total = (f: (r: (typeof evidence.reporters)[number]) => number) => evidence.reporters.reduce((n, r) => n + f(r), 0);
+    expect([total((r) => r.decisions), total((r) => r.newDecisions), total((r) => r.newCalls)]).toEqual([42_000, 2_100, 2_100]);
     // The next step's evidence starts empty: the look holds on it.
     await clock.advance(MINUTE);
     expect(await runner.look(key)).toBe('HELD');
