@@ -33,8 +33,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 /**
  * The console's files, read once at start-up into memory: the page and stylesheet (console/),
- * the compiled application (dist/console/app, from console/src by `tsc -b`), and Preact's ES
- * modules from node_modules (console/vendor/), which the page's import map names. Nothing else is
+ * the compiled application (dist/console/app, from console/src by `tsc -b`), and the ES modules of
+ * Preact and @tanstack/virtual-core from node_modules (console/vendor/), which the page's import map names. Nothing else is
  * ever served under /console/: the set of paths is closed, so no request can reach another file.
  *
  * The policy allows scripts from this origin only, plus the page's one inline element, its import
@@ -61,19 +61,37 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
   // (three round trips before anything renders). The screens main.js loads with `import()` when
   // first opened are not: the slice list does not wait for them. Those the page names itself
   // (boot.js and what it imports, first) are not named twice.
+  const preact = join(root, 'node_modules', 'preact');
+  add('vendor/preact.mjs', join(preact, 'dist', 'preact.mjs'));
+  add('vendor/hooks.mjs', join(preact, 'hooks', 'dist', 'hooks.mjs'));
+  add('vendor/jsx-runtime.mjs', join(preact, 'jsx-runtime', 'dist', 'jsxRuntime.mjs'));
+  // The slice list's windowing (slice-list.tsx): its ES modules import each other by relative path,
+  // so they are served side by side under vendor/virtual-core/, the import map naming its entry.
+  const virtualCore = join(root, 'node_modules', '@tanstack', 'virtual-core', 'dist', 'esm');
+  const vendorModules = readdirSync(virtualCore)
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => {
+      // Its dist asks `process.env.NODE_ENV` (for debug names), which a browser has not: replaced
+      // by "production" here, as a bundler's define would.
+      const path = `vendor/virtual-core/${file}`;
+      const source = readFileSync(join(virtualCore, file), 'utf8').replaceAll('process.env.NODE_ENV', '"production"');
+      assets.set(path, prepare(Buffer.from(source, 'utf8'), CONTENT_TYPES['.js']!));
+      return path;
+    });
+
   const pageSource = readFileSync(join(page, 'index.html'), 'utf8');
-  const needed = staticGraph('app/main.js', (path) => assets.get(path)?.body.toString('utf8') ?? null);
-  const preloads = modules
-    .filter((path) => path !== 'app/main.js' && needed.has(path) && !pageSource.includes(`"/console/${path}"`))
+  const sourceOf = (path: string) => assets.get(path)?.body.toString('utf8') ?? null;
+  const needed = staticGraph('app/main.js', sourceOf);
+  if (needed.has('app/slice-list.js')) for (const path of staticGraph('vendor/virtual-core/index.js', sourceOf)) needed.add(path);
+  // Named as a script or a preload (the import map names modules too, but fetches nothing).
+  const namedByPage = (path: string) => pageSource.includes(`src="/console/${path}"`) || pageSource.includes(`href="/console/${path}"`);
+  const preloads = [...modules, ...vendorModules]
+    .filter((path) => path !== 'app/main.js' && needed.has(path) && !namedByPage(path))
     .sort()
     .map((path) => `<link rel="modulepreload" href="/console/${path}">\n`)
     .join('');
   const pageHtml = pageSource.replace('<script type="module" src="/console/app/main.js">', `${preloads}$&`);
   assets.set('index.html', prepare(Buffer.from(pageHtml, 'utf8'), CONTENT_TYPES['.html']!));
-  const preact = join(root, 'node_modules', 'preact');
-  add('vendor/preact.mjs', join(preact, 'dist', 'preact.mjs'));
-  add('vendor/hooks.mjs', join(preact, 'hooks', 'dist', 'hooks.mjs'));
-  add('vendor/jsx-runtime.mjs', join(preact, 'jsx-runtime', 'dist', 'jsxRuntime.mjs'));
 
   const html = assets.get('index.html')?.body.toString('utf8') ?? '';
   const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)?.[1];
