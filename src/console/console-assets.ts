@@ -71,10 +71,10 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
   const vendorModules = readdirSync(virtualCore)
     .filter((file) => file.endsWith('.js'))
     .map((file) => {
-      // Its dist asks `process.env.NODE_ENV` (for debug names), which a browser has not: replaced
+      // Its dist reads NODE_ENV from Node's process environment (for debug names), which a browser has not: the read replaced
       // by "production" here, as a bundler's define would.
       const path = `vendor/virtual-core/${file}`;
-      const source = readFileSync(join(virtualCore, file), 'utf8').replaceAll('process.env.NODE_ENV', '"production"');
+      const source = readFileSync(join(virtualCore, file), 'utf8').replace(/\bprocess\.env\.NODE_ENV\b/g, '"production"');
       assets.set(path, prepare(Buffer.from(source, 'utf8'), CONTENT_TYPES['.js']!));
       return path;
     });
