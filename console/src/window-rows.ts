@@ -1,6 +1,6 @@
 import { observeWindowOffset, observeWindowRect, type VirtualItem, Virtualizer, windowScroll } from '@tanstack/virtual-core';
 import { type RefObject } from 'preact';
-import { useCallback, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
 
 /** What a list rendered through `useWindowRows` draws: the rows in and near the viewport, and the space the others take. */
 export interface WindowRows {
@@ -24,15 +24,15 @@ const OVERSCAN = 12;
  * arithmetic: rows of any height (measured as they render, kept by key when a filter reorders
  * them), the page's own scrolling, and its resizing.
  *
- * `start` is the element the rows are rendered in (a tbody): where it sits on the page is where
- * the rows begin. `estimate` is a row's expected height before it is measured.
+ * `keyOf` names the row at an index (keep it the same function while the rows are the same: the
+ * row positions are computed again when it changes). `start` is the element the rows are rendered
+ * in (a tbody): where it sits on the page is where the rows begin. `estimate` is a row's expected height before it is measured.
  */
 export function useWindowRows(count: number, keyOf: (index: number) => string, start: RefObject<HTMLElement | null>, estimate: number): WindowRows {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   // How far down the page the rows begin: read after each render (what sits above the list
   // changes: an error line, a rollback's progress), and a render again only when it moved.
   const margin = useRef(0);
-  const getItemKey = useCallback((index: number) => keyOf(index), [keyOf]);
   const options = {
     count,
     getScrollElement: () => window,
@@ -45,7 +45,7 @@ export function useWindowRows(count: number, keyOf: (index: number) => string, s
     estimateSize: () => estimate,
     overscan: OVERSCAN,
     scrollMargin: margin.current,
-    getItemKey,
+    getItemKey: keyOf,
     onChange: () => rerender(0),
   };
   const [virtualizer] = useState(() => new Virtualizer<Window, Element>(options));

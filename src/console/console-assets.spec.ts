@@ -28,6 +28,15 @@ describe('staticGraph (what the console page preloads)', () => {
     expect(graph.has('app/targeting-editor.js')).toBe(false);
     expect([...graph].some((path) => path.includes('preact'))).toBe(false);
   });
+
+  it('follows a bare specifier where the import map names it, into that module and its own imports', () => {
+    const vendor: Record<string, string> = {
+      'app/main.js': "import { render } from 'preact';\nimport { V } from 'windowing';\nimport { x } from 'unmapped';",
+      'vendor/w/index.js': 'import { u } from "./utils.js";',
+    };
+    const mapped = staticGraph('app/main.js', (path) => vendor[path] ?? '', new Map([['windowing', 'vendor/w/index.js']]));
+    expect([...mapped].sort()).toEqual(['app/main.js', 'vendor/w/index.js', 'vendor/w/utils.js']);
+  });
 });
 
 describe('the vendor modules the console serves', () => {

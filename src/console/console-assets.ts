@@ -71,8 +71,8 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
   const vendorModules = readdirSync(virtualCore)
     .filter((file) => file.endsWith('.js'))
     .map((file) => {
-      // Its dist reads NODE_ENV from Node's process environment (for debug names), which a browser has not: the read replaced
-      // by "production" here, as a bundler's define would.
+      // Its dist reads NODE_ENV from Node's process environment (for debug names), which a browser
+      // has not: the read is replaced by "production" here, as a bundler's define would.
       const path = `vendor/virtual-core/${file}`;
       const source = readFileSync(join(virtualCore, file), 'utf8').replace(/\bprocess\.env\.NODE_ENV\b/g, '"production"');
       assets.set(path, prepare(Buffer.from(source, 'utf8'), CONTENT_TYPES['.js']!));
@@ -80,9 +80,7 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
     });
 
   const pageSource = readFileSync(join(page, 'index.html'), 'utf8');
-  const sourceOf = (path: string) => assets.get(path)?.body.toString('utf8') ?? null;
-  const needed = staticGraph('app/main.js', sourceOf);
-  if (needed.has('app/slice-list.js')) for (const path of staticGraph('vendor/virtual-core/index.js', sourceOf)) needed.add(path);
+  const needed = staticGraph('app/main.js', (path) => assets.get(path)?.body.toString('utf8') ?? null, importMapOf(pageSource));
   // Named as a script or a preload (the import map names modules too, but fetches nothing).
   const namedByPage = (path: string) => pageSource.includes(`src="/console/${path}"`) || pageSource.includes(`href="/console/${path}"`);
   const preloads = [...modules, ...vendorModules]
@@ -94,7 +92,7 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
   assets.set('index.html', prepare(Buffer.from(pageHtml, 'utf8'), CONTENT_TYPES['.html']!));
 
   const html = assets.get('index.html')?.body.toString('utf8') ?? '';
-  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  const importMap = importMapText(html);
   const scriptSources = ["'self'", ...(importMap === undefined ? [] : [`'sha256-${createHash('sha256').update(importMap, 'utf8').digest('base64')}'`])];
   const contentSecurityPolicy = [
     "default-src 'none'",
@@ -112,18 +110,20 @@ export function loadConsoleBundle(root: string = packageRoot()): ConsoleBundle {
 /**
  * The modules `entry` imports statically (`import ... from './x.js'`, `import './x.js'`,
  * `export ... from`), and theirs, by path under /console/ ('app/...'); `import()` is not followed.
- * Bare specifiers (preact, through the import map) are left out.
+ * Bare specifiers are followed where `bare` (the page's import map, as paths under /console/) names
+ * them, and left out otherwise.
  */
-export function staticGraph(entry: string, sourceOf: (path: string) => string | null): Set<string> {
+export function staticGraph(entry: string, sourceOf: (path: string) => string | null, bare: ReadonlyMap<string, string> = new Map()): Set<string> {
   const seen = new Set<string>();
   const visit = (path: string) => {
     if (seen.has(path)) return;
     seen.add(path);
     const source = sourceOf(path);
     if (source === null) return;
-    for (const match of source.matchAll(/^\s*(?:import|export)\s[^;()]*?\sfrom\s*['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+    for (const match of source.matchAll(/^\s*(?:import|export)\s[^;()]*?\sfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
       const specifier = match[1] ?? match[2]!;
-      visit(posix.join(posix.dirname(path), specifier));
+      if (specifier.startsWith('./') || specifier.startsWith('../')) visit(posix.join(posix.dirname(path), specifier));
+      else if (bare.has(specifier)) visit(bare.get(specifier)!);
     }
   };
   visit(entry);
@@ -159,4 +159,16 @@ function packageRoot(): string {
     dir = join(dir, '..');
   }
   throw new Error('the switchyard package root was not found above src/console');
+}
+
+/** The text of the page's import map element (what its CSP hash covers), if it has one. */
+function importMapText(page: string): string | undefined {
+  return /<script type="importmap">([\s\S]*?)<\/script>/.exec(page)?.[1];
+}
+
+/** The page's import map, as bare specifier -> path under /console/ ('vendor/...'). */
+function importMapOf(page: string): Map<string, string> {
+  const map = importMapText(page);
+  const imports = map === undefined ? {} : ((JSON.parse(map) as { imports?: Record<string, string> }).imports ?? {});
+  return new Map(Object.entries(imports).map(([specifier, url]) => [specifier, url.replace(/^\/console\//, '')]));
 }
