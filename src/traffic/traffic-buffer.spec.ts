@@ -39,7 +39,7 @@ const limits = (overrides: Partial<BufferLimits>): BufferLimits => ({ ...DEFAULT
 
 const counts = (bucketStart: number, entries: Record<string, [number, number]>) => ({
   bucketStart,
-  slices: Object.entries(entries).map(([k, [NEW, LEGACY]]) => [k, { NEW, LEGACY }] as const),
+  slices: new Map(Object.entries(entries).map(([k, [NEW, LEGACY]]) => [k, { NEW, LEGACY }] as const)),
 });
 
 describe('bucketStartFor', () => {
@@ -310,7 +310,7 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
   const entry = (bucketStart: number, receivedAt = bucketStart, samples = 0) => ({
     bucketStart,
     receivedAt,
-    outcomes: [
+    outcomes: new Map([
       [
         'a',
         {
@@ -321,8 +321,8 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
           LEGACY: outcome(0, 0, []),
         },
       ],
-    ] as const,
-    comparisons: [
+    ] as const),
+    comparisons: new Map([
       [
         'a',
         {
@@ -333,7 +333,7 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
           samples: Array.from({ length: samples }, (_, i) => ({ at: `2026-01-01T12:00:0${i % 10}Z`, served: 'NEW' as const, subject: '0123456789abcdef', diff: `d${i}` })),
         },
       ],
-    ] as const,
+    ] as const),
   });
 
   it('sums segment coverage per slice, segment, app and minute; it alone does not hurry the write', () => {
@@ -341,9 +341,9 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
     const coverage = (kenya: number, staff: number) => ({
       bucketStart: T0,
       receivedAt: T0,
-      outcomes: [],
-      comparisons: [],
-      coverage: [
+      outcomes: new Map(),
+      comparisons: new Map(),
+      coverage: new Map([
         [
           'a',
           {
@@ -354,7 +354,7 @@ describe('TrafficBuffer: outcomes and comparisons', () => {
             ]),
           },
         ],
-      ] as const,
+      ] as const),
     });
     expect(buffer.add(instance(), undefined, 't', coverage(4, 0))).toBe('accepted');
     expect(buffer.add(instance({ instanceId: 'pod-2' }), undefined, 't', coverage(3, 1))).toBe('accepted');
@@ -464,7 +464,9 @@ describe('TrafficBuffer: outcomes of many reports', () => {
           const comparisons: [string, ComparisonReport][] =
             r.compared === undefined ? [] : [['s1', { compared: r.compared, mismatches: 0, otherFailures: 1, timeouts: 0, samples: [] }]];
           for (const [sliceKey, c] of comparisons) addExpected(`${sliceKey}|${r.app}|${bucketStart}|cmp`, [BigInt(c.compared), 0n, 1n, 0n]);
-          expect(buffer.add(instance({ appName: r.app }), undefined, 't', { bucketStart, receivedAt: bucketStart, outcomes, comparisons })).toBe('accepted');
+          expect(
+            buffer.add(instance({ appName: r.app }), undefined, 't', { bucketStart, receivedAt: bucketStart, outcomes: new Map(outcomes), comparisons: new Map(comparisons) }),
+          ).toBe('accepted');
         }
         const actual = new Map<string, bigint[]>();
         for (const cell of buffer.drain().outcomeCells ?? []) {
@@ -477,6 +479,81 @@ describe('TrafficBuffer: outcomes of many reports', () => {
         }
         expect(actual).toEqual(expected);
       }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('TrafficBuffer: every kind of cell under tight bounds (property)', () => {
+  const figures = fc.record({ calls: fc.integer({ min: 0, max: 3 }), bucket: fc.integer({ min: 0, max: 551 }) });
+  const step = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        kind: fc.constant('add' as const),
+        app: fc.constantFrom('a1', 'a2'),
+        instanceId: fc.constantFrom('i1', 'i2', 'i3'),
+        token: fc.constantFrom('t1', 't2'),
+        minute: fc.integer({ min: 0, max: 2 }),
+        counts: fc.dictionary(fc.constantFrom('s1', 's2', 's3'), fc.record({ NEW: fc.nat(3), LEGACY: fc.nat(3) })),
+        outcomes: fc.dictionary(fc.constantFrom('s1', 's2', 's4'), fc.record({ NEW: figures, LEGACY: figures })),
+        compared: fc.dictionary(fc.constantFrom('s1', 's5'), fc.nat(2)),
+        coverage: fc.dictionary(fc.constantFrom('s1', 's2'), fc.dictionary(fc.constantFrom('kenya', 'staff'), fc.nat(2))),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ kind: 'restore' as const }) },
+  );
+
+  it('takes a report whole or not at all, within its bounds, and puts a drained batch back as it was', () => {
+    fc.assert(
+      fc.property(
+        fc.array(step, { maxLength: 40 }),
+        fc.record({
+          maxCells: fc.integer({ min: 1, max: 40 }),
+          maxCellsPerApp: fc.integer({ min: 1, max: 30 }),
+          maxCellsPerToken: fc.integer({ min: 1, max: 30 }),
+          maxInstances: fc.integer({ min: 1, max: 6 }),
+          maxFollowers: fc.integer({ min: 1, max: 12 }),
+        }),
+        (steps, bounds) => {
+          const buffer = new TrafficBuffer(bounds);
+          for (const s of steps) {
+            if (s.kind === 'restore') {
+              // What a failed write does with an empty buffer: the same batch comes out again.
+              const batch = buffer.drain();
+              expect(buffer.isEmpty).toBe(true);
+              expect(buffer.restore(batch)).toBe(0n);
+              expect(buffer.drain()).toEqual(batch);
+              buffer.restore(batch);
+              continue;
+            }
+            const bucketStart = T0 + s.minute * MINUTE_MS;
+            const path = (f: { calls: number; bucket: number }) => ({ calls: f.calls, failures: 0, latency: f.calls === 0 ? [] : [[f.bucket, f.calls] as [number, number]] });
+            const entry = {
+              bucketStart,
+              receivedAt: bucketStart,
+              outcomes: new Map(Object.entries(s.outcomes).map(([k, o]) => [k, { NEW: path(o.NEW), LEGACY: path(o.LEGACY) }])),
+              comparisons: new Map(Object.entries(s.compared).map(([k, n]) => [k, { compared: n, mismatches: 0, otherFailures: 0, timeouts: 0, samples: [] }])),
+              coverage: new Map(Object.entries(s.coverage).map(([k, segments]) => [k, { sampled: 2, segments: new Map(Object.entries(segments)) }])),
+            };
+            const before = { size: buffer.size, outcomeSize: buffer.outcomeSize, app: buffer.cellsOf({ app: s.app }), token: buffer.cellsOf({ token: s.token }) };
+            const outcome = buffer.add(
+              instance({ appName: s.app, instanceId: s.instanceId }),
+              counts(bucketStart, Object.fromEntries(Object.entries(s.counts).map(([k, c]) => [k, [c.NEW, c.LEGACY]]))),
+              s.token,
+              entry,
+            );
+            const after = { size: buffer.size, outcomeSize: buffer.outcomeSize, app: buffer.cellsOf({ app: s.app }), token: buffer.cellsOf({ token: s.token }) };
+            if (outcome !== 'accepted') expect(after).toEqual(before);
+            const cells = after.size.cells + after.outcomeSize.outcomeCells;
+            expect(cells).toBeLessThanOrEqual(bounds.maxCells);
+            expect(after.size.instances).toBeLessThanOrEqual(bounds.maxInstances);
+            expect(after.size.followers).toBeLessThanOrEqual(bounds.maxFollowers);
+            expect(after.app).toBeLessThanOrEqual(bounds.maxCellsPerApp);
+            expect(after.token).toBeLessThanOrEqual(bounds.maxCellsPerToken);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -123,10 +123,10 @@ export interface TrafficBatch {
 export interface OutcomesEntry {
   readonly bucketStart: number;
   readonly receivedAt: number;
-  readonly outcomes: Iterable<readonly [string, SliceOutcomeReport]>;
-  readonly comparisons: Iterable<readonly [string, ComparisonReport]>;
+  readonly outcomes: ReadonlyMap<string, SliceOutcomeReport>;
+  readonly comparisons: ReadonlyMap<string, ComparisonReport>;
   /** Segment coverage per slice; absent: none. */
-  readonly coverage?: Iterable<readonly [string, SliceCoverageReport]>;
+  readonly coverage?: ReadonlyMap<string, SliceCoverageReport>;
 }
 
 /**
@@ -171,7 +171,7 @@ export type AddOutcome = 'accepted' | 'cell_limit' | 'buffer_full';
 /** The counts of one report, placed in one minute. */
 export interface CountsEntry {
   readonly bucketStart: number;
-  readonly slices: Iterable<readonly [string, PathCounts]>;
+  readonly slices: ReadonlyMap<string, PathCounts>;
 }
 
 export function minuteOf(ms: number): number {
@@ -226,20 +226,73 @@ export function mergeInstance(known: InstanceObservation, next: InstanceObservat
   };
 }
 
-const keyOf = (...parts: readonly (string | number)[]): string => JSON.stringify(parts);
-
 function instanceKey(o: { protocol: string; appName: string; instanceId: string }): string {
-  return keyOf(o.protocol, o.appName, o.instanceId);
+  return JSON.stringify([o.protocol, o.appName, o.instanceId]);
+}
+
+/*
+ * Cell keys. A report adds to some 100 to 150 cells (50 slices, both paths, its followers), 500
+ * times a second with a fleet of 1,000 watching instances, so no key is made per cell: the cells
+ * of one kind, minute, path (or segment) and app are held together under a group key made once per
+ * report, and within a group by slice key (a string the parsed report holds already). Group keys
+ * join their parts by NUL, the app name last: a kind, a number, a path or a segment key
+ * (SEGMENT_KEY_PATTERN) hold no NUL, so no two groups share a key whatever the app name.
+ */
+function countsGroupOf(bucketStart: number, path: TrafficPath, appName: string): string {
+  return `${bucketStart}\u0000${path}\u0000${appName}`;
+}
+
+function outcomesGroupOf(kind: OutcomeCell['kind'], bucketStart: number, pathOrSegment: string | null, appName: string): string {
+  return `${kind}\u0000${bucketStart}\u0000${pathOrSegment ?? ''}\u0000${appName}`;
+}
+
+/** Values by group key, then by slice key (see above), with their count. */
+class GroupedCells<V> {
+  private readonly groups = new Map<string, Map<string, V>>();
+  size = 0;
+
+  /** The group's values by slice key; undefined when it holds none. */
+  group(groupKey: string): ReadonlyMap<string, V> | undefined {
+    return this.groups.get(groupKey);
+  }
+
+  get(groupKey: string, sliceKey: string): V | undefined {
+    return this.groups.get(groupKey)?.get(sliceKey);
+  }
+
+  /** Holds a value not held yet. */
+  hold(groupKey: string, sliceKey: string, value: V): void {
+    let group = this.groups.get(groupKey);
+    if (group === undefined) {
+      group = new Map();
+      this.groups.set(groupKey, group);
+    }
+    group.set(sliceKey, value);
+    this.size++;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const group of this.groups.values()) yield* group.values();
+  }
+}
+
+/** Whether `group` lacks `sliceKey`: a cell a report would add. */
+const lacks = (group: ReadonlyMap<string, unknown> | undefined, sliceKey: string): boolean => group === undefined || !group.has(sliceKey);
+
+/** A decision cell while it is held: its count a number while it is a safe integer (see addCount). */
+interface HeldCell extends Omit<BufferedCell, 'count'> {
+  count: Sum;
 }
 
 export class TrafficBuffer {
-  private cells = new Map<string, BufferedCell>();
+  private cells = new GroupedCells<HeldCell>();
   private instances = new Map<string, InstanceObservation>();
-  private followers = new Map<string, BufferedFollower>();
+  /** By instance key, then slice key. */
+  private followers = new GroupedCells<BufferedFollower>();
   /** Cells held per app name and per owner token: the shares the limits bound. */
   private cellsPerApp = new Map<string, number>();
   private cellsPerToken = new Map<string, number>();
-  private outcomeCells = new Map<string, HeldOutcomeCell>();
+  private outcomeCells = new GroupedCells<HeldOutcomeCell>();
   /** Outcome and comparison cells among them (not coverage): see holdsOutcomes. */
   private urgentOutcomeCells = 0;
   private samples: BufferedSample[] = [];
@@ -292,27 +345,33 @@ export class TrafficBuffer {
    * (zero counts are skipped; a slice with decisions makes the instance its follower as of
    * `seenAt`). Changes nothing unless the outcome is `accepted`: `cell_limit` when the app's or
    * the token's share of cells would go over its cap, `buffer_full` when the buffer would.
+   *
+   * Two passes over the report: the first counts the entries it would add (against the limits),
+   * the second adds its figures. Both find a report's cells by the same group keys, made once.
    */
   add(instance: InstanceObservation, counts: CountsEntry | undefined, token: string, outcomes?: OutcomesEntry): AddOutcome {
+    const appName = instance.appName;
     const iKey = instanceKey(instance);
-    const outcomeUpdates = outcomes === undefined ? [] : outcomeUpdatesOf(outcomes, instance.appName);
-    const cellUpdates: { key: string; sliceKey: string; path: TrafficPath; count: bigint }[] = [];
-    const followerKeys: { key: string; sliceKey: string }[] = [];
+    const newGroup = counts === undefined ? '' : countsGroupOf(counts.bucketStart, 'NEW', appName);
+    const legacyGroup = counts === undefined ? '' : countsGroupOf(counts.bucketStart, 'LEGACY', appName);
+    const groups = outcomes === undefined ? undefined : outcomeGroupsOf(outcomes.bucketStart, appName);
+
+    let newCells = 0;
+    let newFollowers = 0;
     if (counts !== undefined) {
+      const heldNew = this.cells.group(newGroup);
+      const heldLegacy = this.cells.group(legacyGroup);
+      const followed = this.followers.group(iKey);
       for (const [sliceKey, c] of counts.slices) {
         if (c.NEW + c.LEGACY === 0) continue;
-        for (const path of ['NEW', 'LEGACY'] as const) {
-          if (c[path] > 0) cellUpdates.push({ key: keyOf(sliceKey, counts.bucketStart, instance.appName, path), sliceKey, path, count: BigInt(c[path]) });
-        }
-        followerKeys.push({ key: keyOf(sliceKey, iKey), sliceKey });
+        if (c.NEW > 0 && lacks(heldNew, sliceKey)) newCells++;
+        if (c.LEGACY > 0 && lacks(heldLegacy, sliceKey)) newCells++;
+        if (lacks(followed, sliceKey)) newFollowers++;
       }
     }
-    const newOutcomeCells = new Set<string>();
-    for (const u of outcomeUpdates) if (!this.outcomeCells.has(u.key)) newOutcomeCells.add(u.key);
-    const newCells = new Set(cellUpdates.filter((u) => !this.cells.has(u.key)).map((u) => u.key)).size + newOutcomeCells.size;
-    const newFollowers = new Set(followerKeys.filter((f) => !this.followers.has(f.key)).map((f) => f.key)).size;
+    if (outcomes !== undefined) newCells += this.newOutcomeCells(outcomes, groups!, appName);
     const newInstance = this.instances.has(iKey) ? 0 : 1;
-    if (newCells > 0 && (this.cellsOf({ app: instance.appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)) {
+    if (newCells > 0 && (this.cellsOf({ app: appName }) + newCells > this.limits.maxCellsPerApp || this.cellsOf({ token }) + newCells > this.limits.maxCellsPerToken)) {
       return 'cell_limit';
     }
     if (
@@ -325,91 +384,123 @@ export class TrafficBuffer {
 
     const known = this.instances.get(iKey);
     this.instances.set(iKey, known === undefined ? instance : mergeInstance(known, instance));
-    for (const u of cellUpdates) {
-      const cell = this.cells.get(u.key);
-      if (cell !== undefined) cell.count = saturatedSum(cell.count, u.count);
-      else this.putCell(u.key, { sliceKey: u.sliceKey, appName: instance.appName, path: u.path, bucketStart: counts!.bucketStart, count: saturatedSum(0n, u.count), owner: token });
+    if (counts !== undefined) {
+      for (const [sliceKey, c] of counts.slices) {
+        if (c.NEW + c.LEGACY === 0) continue;
+        if (c.NEW > 0) this.addToCell(newGroup, sliceKey, 'NEW', c.NEW, appName, counts.bucketStart, token);
+        if (c.LEGACY > 0) this.addToCell(legacyGroup, sliceKey, 'LEGACY', c.LEGACY, appName, counts.bucketStart, token);
+        const follower = this.followers.get(iKey, sliceKey);
+        if (follower !== undefined) follower.reportedAt = Math.max(follower.reportedAt, instance.seenAt);
+        else this.followers.hold(iKey, sliceKey, { sliceKey, protocol: instance.protocol, appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
+      }
     }
-    for (const f of followerKeys) {
-      const follower = this.followers.get(f.key);
-      if (follower !== undefined) follower.reportedAt = Math.max(follower.reportedAt, instance.seenAt);
-      else
-        this.followers.set(f.key, { sliceKey: f.sliceKey, protocol: instance.protocol, appName: instance.appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
-    }
-    for (const u of outcomeUpdates) this.addToOutcomeCell(u, instance.appName, outcomes!.bucketStart, token);
     if (outcomes !== undefined) {
+      this.addOutcomes(outcomes, groups!, appName, token);
       for (const [sliceKey, c] of outcomes.comparisons) {
         for (const sample of c.samples) {
-          this.addSample({
-            sliceKey,
-            appName: instance.appName,
-            receivedAt: outcomes.receivedAt,
-            at: sample.at,
-            served: sample.served,
-            subject: sample.subject,
-            diff: sample.diff,
-          });
+          this.addSample({ sliceKey, appName, receivedAt: outcomes.receivedAt, at: sample.at, served: sample.served, subject: sample.subject, diff: sample.diff });
         }
       }
     }
     return 'accepted';
   }
 
-  /**
-   * Adds one report's figures to its cell, holding a new cell first if needed: straight from the
-   * report, with no cell of its own made on the way (a report of 50 slices, both paths, adds to
-   * 100 cells, 500 times a second with a fleet of 1,000 watching instances).
-   */
-  private addToOutcomeCell(u: OutcomeUpdate, appName: string, bucketStart: number, owner: string): void {
-    let held = this.outcomeCells.get(u.key);
-    if (held === undefined) {
-      held = {
-        kind: u.kind,
-        ...(u.segmentKey === undefined ? {} : { segmentKey: u.segmentKey }),
-        sliceKey: u.sliceKey,
-        appName,
-        bucketStart,
-        path: u.path,
-        sums: u.kind === 'comparison' ? [0, 0, 0, 0] : [0, 0],
-        latency: new Map(),
-        owner,
-      };
-      this.holdOutcomeCell(u.key, held);
+  private addToCell(group: string, sliceKey: string, path: TrafficPath, count: number, appName: string, bucketStart: number, owner: string): void {
+    const cell = this.cells.get(group, sliceKey);
+    if (cell !== undefined) cell.count = addCount(cell.count, count);
+    else this.putCell(group, sliceKey, { sliceKey, appName, path, bucketStart, count, owner });
+  }
+
+  /** The outcome, comparison and coverage cells a report would add (zero counts skipped, as addOutcomes does). */
+  private newOutcomeCells(entry: OutcomesEntry, groups: OutcomeGroups, appName: string): number {
+    let added = 0;
+    const heldNew = this.outcomeCells.group(groups.NEW);
+    const heldLegacy = this.outcomeCells.group(groups.LEGACY);
+    for (const [sliceKey, slice] of entry.outcomes) {
+      if (slice.NEW !== undefined && slice.NEW.calls > 0 && lacks(heldNew, sliceKey)) added++;
+      if (slice.LEGACY !== undefined && slice.LEGACY.calls > 0 && lacks(heldLegacy, sliceKey)) added++;
     }
-    const sums = held.sums;
-    if (u.outcome !== undefined) {
-      sums[0] = addCount(sums[0]!, u.outcome.calls);
-      if (u.outcome.failures > 0) sums[1] = addCount(sums[1]!, u.outcome.failures);
-      const latency = held.latency;
-      for (const [bucket, count] of u.outcome.latency) latency.set(bucket, addCount(latency.get(bucket) ?? 0, count));
-    } else if (u.comparison !== undefined) {
-      const c = u.comparison;
+    const heldComparisons = this.outcomeCells.group(groups.comparison);
+    for (const [sliceKey, c] of entry.comparisons) if (isComparing(c) && lacks(heldComparisons, sliceKey)) added++;
+    for (const [sliceKey, c] of entry.coverage ?? []) {
+      if (c.sampled === 0) continue;
+      for (const segmentKey of c.segments.keys()) if (lacks(this.outcomeCells.group(outcomesGroupOf('coverage', entry.bucketStart, segmentKey, appName)), sliceKey)) added++;
+    }
+    return added;
+  }
+
+  /**
+   * Adds a report's figures to their cells, holding new cells as needed: straight from the report,
+   * nothing of it copied.
+   */
+  private addOutcomes(entry: OutcomesEntry, groups: OutcomeGroups, appName: string, owner: string): void {
+    const at = { appName, bucketStart: entry.bucketStart, owner };
+    for (const [sliceKey, slice] of entry.outcomes) {
+      const next = slice.NEW;
+      if (next !== undefined && next.calls > 0) addPathOutcome(this.outcomeCell(groups.NEW, 'outcome', sliceKey, 'NEW', at), next);
+      const legacy = slice.LEGACY;
+      if (legacy !== undefined && legacy.calls > 0) addPathOutcome(this.outcomeCell(groups.LEGACY, 'outcome', sliceKey, 'LEGACY', at), legacy);
+    }
+    for (const [sliceKey, c] of entry.comparisons) {
+      if (!isComparing(c)) continue;
+      const sums = this.outcomeCell(groups.comparison, 'comparison', sliceKey, null, at).sums;
       sums[0] = addCount(sums[0]!, c.compared);
       sums[1] = addCount(sums[1]!, c.mismatches);
       sums[2] = addCount(sums[2]!, c.otherFailures);
       sums[3] = addCount(sums[3]!, c.timeouts);
-    } else if (u.coverage !== undefined) {
-      sums[0] = addCount(sums[0]!, u.coverage[0]);
-      sums[1] = addCount(sums[1]!, u.coverage[1]);
+    }
+    for (const [sliceKey, c] of entry.coverage ?? []) {
+      if (c.sampled === 0) continue;
+      for (const [segmentKey, inSegment] of c.segments) {
+        const group = outcomesGroupOf('coverage', entry.bucketStart, segmentKey, appName);
+        const sums = this.outcomeCell(group, 'coverage', sliceKey, null, at, segmentKey).sums;
+        sums[0] = addCount(sums[0]!, c.sampled);
+        sums[1] = addCount(sums[1]!, inSegment);
+      }
     }
   }
 
-  private holdOutcomeCell(key: string, cell: HeldOutcomeCell): void {
-    this.outcomeCells.set(key, cell);
+  /** The held cell, or a new one held (its share counted). */
+  private outcomeCell(
+    group: string,
+    kind: OutcomeCell['kind'],
+    sliceKey: string,
+    path: TrafficPath | null,
+    at: { readonly appName: string; readonly bucketStart: number; readonly owner: string },
+    segmentKey?: string,
+  ): HeldOutcomeCell {
+    const held = this.outcomeCells.get(group, sliceKey);
+    if (held !== undefined) return held;
+    const cell: HeldOutcomeCell = {
+      kind,
+      ...(segmentKey === undefined ? {} : { segmentKey }),
+      sliceKey,
+      appName: at.appName,
+      bucketStart: at.bucketStart,
+      path,
+      sums: kind === 'comparison' ? [0, 0, 0, 0] : [0, 0],
+      latency: new Map(),
+      owner: at.owner,
+    };
+    this.holdOutcomeCell(group, cell);
+    return cell;
+  }
+
+  private holdOutcomeCell(group: string, cell: HeldOutcomeCell): void {
+    this.outcomeCells.hold(group, cell.sliceKey, cell);
     if (cell.kind !== 'coverage') this.urgentOutcomeCells++;
-    this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
-    this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
+    this.countShare(cell.appName, cell.owner);
   }
 
   /** Adds a cell to a held one, or holds a copy of it (its share counted): how a batch is put back. */
-  private addOutcomeCell(key: string, cell: OutcomeCell): void {
-    const held = this.outcomeCells.get(key);
+  private addOutcomeCell(group: string, cell: OutcomeCell): void {
+    const held = this.outcomeCells.get(group, cell.sliceKey);
     if (held !== undefined) {
       for (let i = 0; i < held.sums.length; i++) held.sums[i] = saturatedSum(BigInt(held.sums[i]!), cell.sums[i]!);
       for (const [bucket, count] of cell.latency) held.latency.set(bucket, saturatedSum(BigInt(held.latency.get(bucket) ?? 0), count));
       return;
     }
-    this.holdOutcomeCell(key, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
+    this.holdOutcomeCell(group, { ...cell, sums: cell.sums.map((n) => saturatedSum(0n, n)), latency: new Map(cell.latency) });
   }
 
   /** Keeps the newest SAMPLES_KEPT_PER_SLICE of a slice, MAX_BUFFERED_SAMPLES in all (then drops and counts). */
@@ -430,16 +521,22 @@ export class TrafficBuffer {
     this.samplesPerSlice.set(sample.sliceKey, held + 1);
   }
 
-  private putCell(key: string, cell: BufferedCell): void {
-    this.cells.set(key, cell);
-    this.cellsPerApp.set(cell.appName, (this.cellsPerApp.get(cell.appName) ?? 0) + 1);
-    this.cellsPerToken.set(cell.owner, (this.cellsPerToken.get(cell.owner) ?? 0) + 1);
+  private putCell(group: string, sliceKey: string, cell: HeldCell): void {
+    this.cells.hold(group, sliceKey, cell);
+    this.countShare(cell.appName, cell.owner);
+  }
+
+  private countShare(appName: string, owner: string): void {
+    this.cellsPerApp.set(appName, (this.cellsPerApp.get(appName) ?? 0) + 1);
+    this.cellsPerToken.set(owner, (this.cellsPerToken.get(owner) ?? 0) + 1);
   }
 
   /** Takes everything out, sorted by primary key, and leaves the buffer empty. */
   drain(): TrafficBatch {
     const batch: TrafficBatch = {
-      cells: [...this.cells.values()].sort((a, b) => cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path, b.path)),
+      cells: [...this.cells.values()]
+        .map((cell): BufferedCell => ({ ...cell, count: typeof cell.count === 'bigint' ? cell.count : BigInt(cell.count) }))
+        .sort((a, b) => cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path, b.path)),
       instances: [...this.instances.values()].sort((a, b) => cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId)),
       followers: [...this.followers.values()].sort(
         (a, b) => cmp(a.sliceKey, b.sliceKey) || cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId),
@@ -456,13 +553,13 @@ export class TrafficBuffer {
         ),
       samples: this.samples,
     };
-    this.outcomeCells = new Map();
+    this.outcomeCells = new GroupedCells();
     this.urgentOutcomeCells = 0;
     this.samples = [];
     this.samplesPerSlice = new Map();
-    this.cells = new Map();
+    this.cells = new GroupedCells();
     this.instances = new Map();
-    this.followers = new Map();
+    this.followers = new GroupedCells();
     this.cellsPerApp = new Map();
     this.cellsPerToken = new Map();
     return batch;
@@ -483,21 +580,21 @@ export class TrafficBuffer {
       else if (this.instances.size < this.limits.maxInstances) this.instances.set(key, instance);
     }
     for (const cell of batch.cells) {
-      const key = keyOf(cell.sliceKey, cell.bucketStart, cell.appName, cell.path);
-      const held = this.cells.get(key);
-      if (held !== undefined) held.count = saturatedSum(held.count, cell.count);
-      else if (this.cells.size < this.limits.maxCells) this.putCell(key, { ...cell });
+      const group = countsGroupOf(cell.bucketStart, cell.path, cell.appName);
+      const held = this.cells.get(group, cell.sliceKey);
+      if (held !== undefined) held.count = saturatedSum(BigInt(held.count), cell.count);
+      else if (this.cells.size < this.limits.maxCells) this.putCell(group, cell.sliceKey, { ...cell });
       else dropped += cell.count;
     }
     for (const follower of batch.followers) {
-      const key = keyOf(follower.sliceKey, instanceKey(follower));
-      const held = this.followers.get(key);
+      const group = instanceKey(follower);
+      const held = this.followers.get(group, follower.sliceKey);
       if (held !== undefined) held.reportedAt = Math.max(held.reportedAt, follower.reportedAt);
-      else if (this.followers.size < this.limits.maxFollowers) this.followers.set(key, { ...follower });
+      else if (this.followers.size < this.limits.maxFollowers) this.followers.hold(group, follower.sliceKey, { ...follower });
     }
     for (const cell of batch.outcomeCells ?? []) {
-      const key = outcomeKeyOf(cell.kind, cell.sliceKey, cell.bucketStart, cell.path ?? cell.segmentKey ?? null, cell.appName);
-      if (this.outcomeCells.has(key) || this.allCells < this.limits.maxCells) this.addOutcomeCell(key, cell);
+      const group = outcomesGroupOf(cell.kind, cell.bucketStart, cell.path ?? cell.segmentKey ?? null, cell.appName);
+      if (this.outcomeCells.get(group, cell.sliceKey) !== undefined || this.allCells < this.limits.maxCells) this.addOutcomeCell(group, cell);
     }
     for (const sample of batch.samples ?? []) this.addSample(sample);
     return dropped;
@@ -552,58 +649,33 @@ export function rowsIn(batch: TrafficBatch): number {
   return batch.cells.length + batch.instances.length + batch.followers.length + (batch.outcomeCells?.length ?? 0) + (batch.samples?.length ?? 0);
 }
 
-/**
- * The key of an outcome cell. Its parts joined by NUL, the app name last: a kind, a slice key
- * (SLICE_KEY_PATTERN), a number and a path or segment key (SEGMENT_KEY_PATTERN) hold no NUL, so
- * no two cells share a key. Cheaper than keyOf's JSON, and made for every cell of every report.
- */
-function outcomeKeyOf(kind: OutcomeCell['kind'], sliceKey: string, bucketStart: number, pathOrSegment: string | null, appName: string): string {
-  return `${kind}\u0000${sliceKey}\u0000${bucketStart}\u0000${pathOrSegment ?? ''}\u0000${appName}`;
+/** The group keys of a report's outcome and comparison cells (see GroupedCells). */
+interface OutcomeGroups {
+  readonly NEW: string;
+  readonly LEGACY: string;
+  readonly comparison: string;
 }
 
-/** One report's figures for one cell, not yet added: the report's own objects, nothing copied. */
-interface OutcomeUpdate {
-  readonly key: string;
-  readonly kind: OutcomeCell['kind'];
-  readonly sliceKey: string;
-  readonly path: TrafficPath | null;
-  readonly outcome?: PathOutcomeReport;
-  readonly comparison?: ComparisonReport;
-  /** Coverage: the segment, and [sampled, inSegment]. */
-  readonly segmentKey?: string;
-  readonly coverage?: readonly [number, number];
+function outcomeGroupsOf(bucketStart: number, appName: string): OutcomeGroups {
+  return {
+    NEW: outcomesGroupOf('outcome', bucketStart, 'NEW', appName),
+    LEGACY: outcomesGroupOf('outcome', bucketStart, 'LEGACY', appName),
+    comparison: outcomesGroupOf('comparison', bucketStart, null, appName),
+  };
 }
 
-/** The cells a report's outcomes and comparisons add to (zero counts skipped). */
-function outcomeUpdatesOf(entry: OutcomesEntry, appName: string): OutcomeUpdate[] {
-  const updates: OutcomeUpdate[] = [];
-  // outcomeKeyOf's keys, their common parts made once per report rather than once per cell.
-  const newTail = `\u0000${entry.bucketStart}\u0000NEW\u0000${appName}`;
-  const legacyTail = `\u0000${entry.bucketStart}\u0000LEGACY\u0000${appName}`;
-  for (const [sliceKey, slice] of entry.outcomes) {
-    const next = slice.NEW;
-    if (next !== undefined && next.calls > 0) updates.push({ key: `outcome\u0000${sliceKey}${newTail}`, kind: 'outcome', sliceKey, path: 'NEW', outcome: next });
-    const legacy = slice.LEGACY;
-    if (legacy !== undefined && legacy.calls > 0) updates.push({ key: `outcome\u0000${sliceKey}${legacyTail}`, kind: 'outcome', sliceKey, path: 'LEGACY', outcome: legacy });
-  }
-  for (const [sliceKey, comparison] of entry.comparisons) {
-    if (comparison.compared + comparison.otherFailures + comparison.timeouts === 0) continue;
-    updates.push({ key: outcomeKeyOf('comparison', sliceKey, entry.bucketStart, null, appName), kind: 'comparison', sliceKey, path: null, comparison });
-  }
-  for (const [sliceKey, c] of entry.coverage ?? []) {
-    if (c.sampled === 0) continue;
-    for (const [segmentKey, inSegment] of c.segments) {
-      updates.push({
-        key: outcomeKeyOf('coverage', sliceKey, entry.bucketStart, segmentKey, appName),
-        kind: 'coverage',
-        sliceKey,
-        path: null,
-        segmentKey,
-        coverage: [c.sampled, inSegment],
-      });
-    }
-  }
-  return updates;
+/** A comparison report with anything to add (all zero: skipped). */
+function isComparing(c: ComparisonReport): boolean {
+  return c.compared + c.otherFailures + c.timeouts > 0;
+}
+
+/** Adds one path's calls, failures and histogram to its cell. */
+function addPathOutcome(cell: HeldOutcomeCell, outcome: PathOutcomeReport): void {
+  const sums = cell.sums;
+  sums[0] = addCount(sums[0]!, outcome.calls);
+  if (outcome.failures > 0) sums[1] = addCount(sums[1]!, outcome.failures);
+  const latency = cell.latency;
+  for (const [bucket, count] of outcome.latency) latency.set(bucket, addCount(latency.get(bucket) ?? 0, count));
 }
 
 /**
