@@ -25,6 +25,7 @@ export const MIN_CEILING_SPAN_MS = 1_000;
 
 /** At most this many violations are listed (as the parser does). */
 const MAX_VIOLATIONS = 20;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The most decisions a report covering `spanMs` may hold, per slice and in total. */
 export function decisionCeiling(spanMs: number, perSecond: number): bigint {
@@ -39,15 +40,24 @@ export function decisionCeiling(spanMs: number, perSecond: number): bigint {
  */
 export function implausibleCounts(slices: Iterable<readonly [string, PathCounts]>, ceiling: bigint, fieldOf: (key: string) => string, totalField: string): FieldViolation[] {
   const violations: FieldViolation[] = [];
-  let total = 0n;
+  // In numbers while they are exact (every report of an honest SDK), in bigints beyond: a report
+  // of 50 slices would otherwise cost some 150 bigint allocations. A float sum of two safe
+  // integers is exact when it is at most 2^53 - 1, and at least 2^53 when the exact sum is.
+  const limit = ceiling <= MAX_SAFE ? Number(ceiling) : null;
+  let total = 0;
+  let bigTotal: bigint | null = null;
   for (const [key, counts] of slices) {
-    const decisions = BigInt(counts.NEW) + BigInt(counts.LEGACY);
-    total += decisions;
-    if (decisions > ceiling && violations.length < MAX_VIOLATIONS) {
+    const decisions = counts.NEW + counts.LEGACY;
+    const exact = decisions <= Number.MAX_SAFE_INTEGER;
+    const over = limit !== null && exact ? decisions > limit : BigInt(counts.NEW) + BigInt(counts.LEGACY) > ceiling;
+    if (over && violations.length < MAX_VIOLATIONS) {
       violations.push({ field: fieldOf(key), message: `more decisions than one instance can make in the time the report covers (at most ${ceiling})` });
     }
+    if (bigTotal === null && exact && total + decisions <= Number.MAX_SAFE_INTEGER) total += decisions;
+    else bigTotal = (bigTotal ?? BigInt(total)) + BigInt(counts.NEW) + BigInt(counts.LEGACY);
   }
-  if (total > ceiling && violations.length === 0) {
+  const totalOver = bigTotal === null && limit !== null ? total > limit : (bigTotal ?? BigInt(total)) > ceiling;
+  if (totalOver && violations.length === 0) {
     violations.push({ field: totalField, message: `more decisions in all than one instance can make in the time the report covers (at most ${ceiling})` });
   }
   return violations;

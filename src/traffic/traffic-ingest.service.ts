@@ -267,7 +267,6 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
       },
       { bucketStart, slices },
       token,
-      countsIn(slices.values()),
       outcomes.size + comparisons.size + coverage.size > 0 ? { bucketStart, receivedAt, outcomes, comparisons, coverage } : undefined,
     );
     if (taken && outcomes.size > 0) for (const listener of this.outcomeListeners) listener(report.appName, outcomes);
@@ -319,7 +318,6 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
       },
       { bucketStart: bucketStartFor(receivedAt, counts.start, counts.stop), slices },
       token,
-      countsIn(slices.values()),
     );
   }
 
@@ -359,7 +357,6 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
       },
       undefined,
       token,
-      0n,
     );
   }
 
@@ -404,27 +401,31 @@ export class TrafficIngestService implements OnModuleInit, OnModuleDestroy, Befo
     return deleted;
   }
 
-  /** The entries whose key is a slice this instance knows; the others are counted and dropped. */
-  private knownOnly<T>(slices: ReadonlyMap<string, T>): Map<string, T> {
+  /**
+   * The entries whose key is a slice this instance knows; the others are counted and dropped. The
+   * map itself when it names only known slices (an honest report, nearly always): nothing copied.
+   */
+  private knownOnly<T>(slices: ReadonlyMap<string, T>): ReadonlyMap<string, T> {
     const known = this.knownSlices.current();
+    let unknown = 0;
+    for (const key of slices.keys()) if (!known.has(key)) unknown++;
+    if (unknown === 0) return slices;
+    this.counters.unknownSlices += unknown;
     const kept = new Map<string, T>();
-    for (const [key, counts] of slices) {
-      if (known.has(key)) kept.set(key, counts);
-      else this.counters.unknownSlices++;
-    }
+    for (const [key, value] of slices) if (known.has(key)) kept.set(key, value);
     return kept;
   }
 
   /** Steps 4 and 5 (see the class): admission of the instance, then the buffer. True when taken. */
-  private take(source: TrafficSource, instance: InstanceObservation, counts: CountsEntry | undefined, token: string, decisions: bigint, outcomes?: OutcomesEntry): boolean {
+  private take(source: TrafficSource, instance: InstanceObservation, counts: CountsEntry | undefined, token: string, outcomes?: OutcomesEntry): boolean {
     const kind = counts === undefined ? 'observation' : 'report';
     if (!this.admission.admits(instance, token, instance.seenAt)) {
-      this.refuse(source, 'instance_limit', kind, decisions, { token, appName: instance.appName });
+      this.refuse(source, 'instance_limit', kind, decisionsOf(counts), { token, appName: instance.appName });
       return false;
     }
     const outcome = this.buffer.add(instance, counts, token, outcomes);
     if (outcome !== 'accepted') {
-      this.refuse(source, outcome, kind, decisions, { token, appName: instance.appName });
+      this.refuse(source, outcome, kind, decisionsOf(counts), { token, appName: instance.appName });
       return false;
     }
     this.admission.admit(instance, token, instance.seenAt);
@@ -582,8 +583,9 @@ function comparedIn(c: ComparisonReport): number {
   return c.compared + c.otherFailures + c.timeouts;
 }
 
-function countsIn(counts: Iterable<PathCounts>): bigint {
+/** The decisions a report carries (counted only when it is refused: what is lost). */
+function decisionsOf(counts: CountsEntry | undefined): bigint {
   let total = 0n;
-  for (const c of counts) total += BigInt(c.NEW) + BigInt(c.LEGACY);
+  for (const c of counts?.slices.values() ?? []) total += BigInt(c.NEW) + BigInt(c.LEGACY);
   return total;
 }

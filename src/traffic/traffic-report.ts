@@ -329,12 +329,13 @@ function parseCompactOutcomes(v: Violations, value: unknown): Map<string, SliceO
 /** One path of the compact form: undefined for 0 (no calls), null after a violation. */
 function parseCompactPath(v: Violations, value: unknown, i: number, at: 1 | 2): PathOutcomeReport | null | undefined {
   if (value === 0) return undefined;
-  const field = `compactOutcomes.slices[${i}][${at}]`;
-  if (!Array.isArray(value) || value.length < 3) return (v.add(field, COMPACT_PATH_SHAPE), null);
+  // The field's path is made only for a violation (two paths of every slice of every report pass here).
+  const field = (j?: number) => `compactOutcomes.slices[${i}][${at}]${j === undefined ? '' : `[${j}]`}`;
+  if (!Array.isArray(value) || value.length < 3) return (v.add(field(), COMPACT_PATH_SHAPE), null);
   const failures: unknown = value[0];
-  if (!isCount(failures)) return (v.add(`${field}[0]`, 'failures: must be a non-negative integer, at most the calls'), null);
+  if (!isCount(failures)) return (v.add(field(0), 'failures: must be a non-negative integer, at most the calls'), null);
   const first: unknown = value[1];
-  if (!isLatencyBucket(first)) return (v.add(`${field}[1]`, 'the first bucket: must be an integer from 0 to 551'), null);
+  if (!isLatencyBucket(first)) return (v.add(field(1), 'the first bucket: must be an integer from 0 to 551'), null);
   const latency: [number, number][] = [];
   let bucket = first;
   let calls = 0;
@@ -342,22 +343,22 @@ function parseCompactPath(v: Violations, value: unknown, i: number, at: 1 | 2): 
   for (let j = 2; j < value.length; j++) {
     const n: unknown = value[j];
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n === 0) {
-      return (v.add(`${field}[${j}]`, 'must be a positive integer count or a negative integer gap'), null);
+      return (v.add(field(j), 'must be a positive integer count or a negative integer gap'), null);
     }
     if (n < 0) {
-      if (gapBefore || j === value.length - 1) return (v.add(`${field}[${j}]`, 'a gap must come between two counts'), null);
+      if (gapBefore || j === value.length - 1) return (v.add(field(j), 'a gap must come between two counts'), null);
       bucket -= n;
       gapBefore = true;
       continue;
     }
-    if (!isLatencyBucket(bucket)) return (v.add(`${field}[${j}]`, 'lies beyond the last bucket (551)'), null);
+    if (!isLatencyBucket(bucket)) return (v.add(field(j), 'lies beyond the last bucket (551)'), null);
     calls += n;
-    if (!Number.isSafeInteger(calls)) return (v.add(field, 'the counts must sum to at most 2^53 - 1 calls'), null);
+    if (!Number.isSafeInteger(calls)) return (v.add(field(), 'the counts must sum to at most 2^53 - 1 calls'), null);
     latency.push([bucket, n]);
     bucket++;
     gapBefore = false;
   }
-  if (failures > calls) return (v.add(`${field}[0]`, 'failures: must be a non-negative integer, at most the calls'), null);
+  if (failures > calls) return (v.add(field(0), 'failures: must be a non-negative integer, at most the calls'), null);
   return { calls, failures, latency };
 }
 
