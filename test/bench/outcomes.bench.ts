@@ -12,7 +12,7 @@
  * Prints figures; asserts nothing.
  *
  * BENCH_INSTANCES=1000 BENCH_SLICES=50 BENCH_WORKERS=4 BENCH_ENGINE=postgres BENCH_WINDOW_S=30 BENCH_PROBES=5
- * BENCH_FLOOR=0: skip the floor. BENCH_PLANS=1: every slice under a RUNNING plan (per-instance figures kept). BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops.
+ * BENCH_FLOOR=0: skip the floor. BENCH_PLANS=1: every slice under a RUNNING plan (per-instance figures kept). BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops (the floor's to dir/floor).
  */
 import { cpus } from 'node:os';
 import { cpuMs, createSdkToken, fmt, rssMiB } from './bench-config.js';
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     let floor: Window | null = null;
     if (FLOOR) {
       await Promise.all(workers.splice(0).map((worker) => worker.close({ type: 'close' })));
-      const bare = new IpcWorker<ToBareReceiver, FromBareReceiver>('bare-receiver.js');
+      const bare = new IpcWorker<ToBareReceiver, FromBareReceiver>('bare-receiver.js', profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}/floor`] : []);
       try {
         const listening = bare.next('listening', 10_000);
         bare.send({ type: 'start', snapshot, revision });
