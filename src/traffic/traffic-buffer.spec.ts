@@ -5,6 +5,7 @@ import {
   bucketStartFor,
   DEFAULT_BUFFER_LIMITS,
   decisionsIn,
+  FOLLOWER_MARK_REFRESH_MS,
   type InstanceObservation,
   MAX_CELL_COUNT,
   mergeInstance,
@@ -163,9 +164,10 @@ describe('TrafficBuffer', () => {
 
   it('restores a batch that could not be written, merged with what came since, dropping what does not fit', () => {
     const buffer = new TrafficBuffer(limits({ maxCells: 3, maxInstances: 10, maxFollowers: 10 }));
+    const later = T0 + FOLLOWER_MARK_REFRESH_MS;
     buffer.add(instance(), counts(T0, { a: [1, 2] }), 'sdk-token');
     const failed = buffer.drain();
-    buffer.add(instance({ revision: 11, syncedAt: T0 + 1_000, seenAt: T0 + 1_000 }), counts(T0, { a: [10, 0], b: [0, 7], c: [1, 0] }), 'sdk-token');
+    buffer.add(instance({ revision: 11, syncedAt: later, seenAt: later }), counts(T0, { a: [10, 0], b: [0, 7], c: [1, 0] }), 'sdk-token');
     // a/NEW adds to the cell held; a/LEGACY would be a fourth cell: its 2 decisions are dropped.
     expect(buffer.restore(failed)).toBe(2n);
     const batch = buffer.drain();
@@ -175,12 +177,69 @@ describe('TrafficBuffer', () => {
       ['c', 'NEW', 1n],
     ]);
     // The newer observation of the instance wins, whichever was merged into which.
-    expect(batch.instances).toEqual([instance({ revision: 11, syncedAt: T0 + 1_000, seenAt: T0 + 1_000 })]);
+    expect(batch.instances).toEqual([instance({ revision: 11, syncedAt: later, seenAt: later })]);
     expect(batch.followers.map((f) => [f.sliceKey, f.reportedAt])).toEqual([
-      ['a', T0 + 1_000],
-      ['b', T0 + 1_000],
-      ['c', T0 + 1_000],
+      ['a', later],
+      ['b', later],
+      ['c', later],
     ]);
+  });
+});
+
+describe('TrafficBuffer: follower marks', () => {
+  it('takes a mark out to be written again only a refresh after the last, and a new slice at once', () => {
+    const buffer = new TrafficBuffer();
+    const marks = () => buffer.drain().followers.map((f) => [f.sliceKey, f.reportedAt]);
+    buffer.add(instance({ seenAt: T0 }), counts(T0, { a: [1, 0] }), 't');
+    expect(marks()).toEqual([['a', T0]]);
+    // A watched slice's next reports, 2 s apart: counted, not marked again; a new slice is.
+    buffer.add(instance({ seenAt: T0 + 2_000 }), counts(T0, { a: [1, 0], b: [0, 1] }), 't');
+    expect(marks()).toEqual([['b', T0 + 2_000]]);
+    buffer.add(instance({ seenAt: T0 + FOLLOWER_MARK_REFRESH_MS - 1 }), counts(T0, { a: [1, 0] }), 't');
+    expect(buffer.drain().cells).toHaveLength(1);
+    buffer.add(instance({ seenAt: T0 + FOLLOWER_MARK_REFRESH_MS }), counts(T0, { a: [1, 0] }), 't');
+    expect(marks()).toEqual([['a', T0 + FOLLOWER_MARK_REFRESH_MS]]);
+    // Another instance of the same app is its own follower.
+    buffer.add(instance({ instanceId: 'pod-2', seenAt: T0 + FOLLOWER_MARK_REFRESH_MS + 1 }), counts(T0, { a: [1, 0] }), 't');
+    expect(marks()).toEqual([['a', T0 + FOLLOWER_MARK_REFRESH_MS + 1]]);
+  });
+
+  it("never lets a written mark lag an instance's last report by a refresh or more (property)", () => {
+    const step = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          kind: fc.constant('report' as const),
+          after: fc.nat(20_000),
+          instanceId: fc.constantFrom('i1', 'i2'),
+          slices: fc.subarray(['s1', 's2', 's3'], { minLength: 1 }),
+        }),
+      },
+      { weight: 3, arbitrary: fc.constant({ kind: 'drain' as const }) },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+        const buffer = new TrafficBuffer();
+        let now = T0;
+        const lastReport = new Map<string, number>();
+        const written = new Map<string, number>();
+        const drainAndCheck = () => {
+          for (const f of buffer.drain().followers) written.set(`${f.instanceId}|${f.sliceKey}`, Math.max(written.get(`${f.instanceId}|${f.sliceKey}`) ?? 0, f.reportedAt));
+          for (const [key, at] of lastReport) expect(at - written.get(key)!).toBeLessThan(FOLLOWER_MARK_REFRESH_MS);
+        };
+        for (const s of steps) {
+          if (s.kind === 'drain') {
+            drainAndCheck();
+            continue;
+          }
+          now += s.after;
+          expect(buffer.add(instance({ instanceId: s.instanceId, seenAt: now }), counts(T0, Object.fromEntries(s.slices.map((k) => [k, [1, 0]]))), 't')).toBe('accepted');
+          for (const k of s.slices) lastReport.set(`${s.instanceId}|${k}`, now);
+        }
+        drainAndCheck();
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

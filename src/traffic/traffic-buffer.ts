@@ -141,6 +141,18 @@ export const SAMPLES_KEPT_PER_SLICE = 50;
  */
 export const MAX_BUFFERED_SAMPLES = 2_000;
 
+/**
+ * A follower mark (traffic_followers.last_reported_at) is read by the minute (the followers of a
+ * slice "within N minutes", N at least 1), while the SDK reports a watched slice every 2 s: writing
+ * every report's marks would be some 25,000 row updates a second for 1,000 instances on 50 watched
+ * slices (the flush then took seconds: failures showed in GraphQL after 2.8 s instead of 1). A mark
+ * taken out to be written is not taken again for this long, so a stored mark lags the instance's
+ * last report by at most twice this (see TrafficBuffer's marks).
+ */
+export const FOLLOWER_MARK_REFRESH_MS = 15_000;
+/** Marks remembered as written, per generation of FOLLOWER_MARK_REFRESH_MS: past it, marks are written again. */
+const MAX_REMEMBERED_MARKS = 200_000;
+
 export interface BufferLimits {
   readonly maxCells: number;
   readonly maxInstances: number;
@@ -260,6 +272,13 @@ class GroupedCells<V> {
     return this.groups.get(groupKey)?.get(sliceKey);
   }
 
+  /** Holds a value, or replaces the one held. */
+  set(groupKey: string, sliceKey: string, value: V): void {
+    const group = this.groups.get(groupKey);
+    if (group !== undefined && group.has(sliceKey)) group.set(sliceKey, value);
+    else this.hold(groupKey, sliceKey, value);
+  }
+
   /** Holds a value not held yet. */
   hold(groupKey: string, sliceKey: string, value: V): void {
     let group = this.groups.get(groupKey);
@@ -289,6 +308,14 @@ export class TrafficBuffer {
   private instances = new Map<string, InstanceObservation>();
   /** By instance key, then slice key. */
   private followers = new GroupedCells<BufferedFollower>();
+  /**
+   * Follower marks taken out to be written (drain), with their time, in two generations of
+   * FOLLOWER_MARK_REFRESH_MS by the marks' own times: a report's mark of a slice is kept only when
+   * neither generation holds one of that instance and slice within the refresh (see the constant).
+   */
+  private marks = new GroupedCells<number>();
+  private earlierMarks = new GroupedCells<number>();
+  private marksSince = Number.NEGATIVE_INFINITY;
   /** Cells held per app name and per owner token: the shares the limits bound. */
   private cellsPerApp = new Map<string, number>();
   private cellsPerToken = new Map<string, number>();
@@ -366,7 +393,7 @@ export class TrafficBuffer {
         if (c.NEW + c.LEGACY === 0) continue;
         if (c.NEW > 0 && lacks(heldNew, sliceKey)) newCells++;
         if (c.LEGACY > 0 && lacks(heldLegacy, sliceKey)) newCells++;
-        if (lacks(followed, sliceKey)) newFollowers++;
+        if (lacks(followed, sliceKey) && !this.markedRecently(iKey, sliceKey, instance.seenAt)) newFollowers++;
       }
     }
     if (outcomes !== undefined) newCells += this.newOutcomeCells(outcomes, groups!, appName);
@@ -391,7 +418,8 @@ export class TrafficBuffer {
         if (c.LEGACY > 0) this.addToCell(legacyGroup, sliceKey, 'LEGACY', c.LEGACY, appName, counts.bucketStart, token);
         const follower = this.followers.get(iKey, sliceKey);
         if (follower !== undefined) follower.reportedAt = Math.max(follower.reportedAt, instance.seenAt);
-        else this.followers.hold(iKey, sliceKey, { sliceKey, protocol: instance.protocol, appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
+        else if (!this.markedRecently(iKey, sliceKey, instance.seenAt))
+          this.followers.hold(iKey, sliceKey, { sliceKey, protocol: instance.protocol, appName, instanceId: instance.instanceId, reportedAt: instance.seenAt });
       }
     }
     if (outcomes !== undefined) {
@@ -403,6 +431,24 @@ export class TrafficBuffer {
       }
     }
     return 'accepted';
+  }
+
+  /** Whether a mark of this instance and slice was taken out to be written less than FOLLOWER_MARK_REFRESH_MS before `at`. */
+  private markedRecently(iKey: string, sliceKey: string, at: number): boolean {
+    const marked = this.marks.get(iKey, sliceKey) ?? this.earlierMarks.get(iKey, sliceKey);
+    return marked !== undefined && at - marked < FOLLOWER_MARK_REFRESH_MS && at >= marked;
+  }
+
+  /** Remembers the marks of a drained batch as written (a batch put back is held again, whatever this says). */
+  private rememberMarks(followers: readonly BufferedFollower[]): void {
+    for (const f of followers) {
+      if (f.reportedAt - this.marksSince >= FOLLOWER_MARK_REFRESH_MS) {
+        this.earlierMarks = this.marks;
+        this.marks = new GroupedCells();
+        this.marksSince = f.reportedAt;
+      }
+      if (this.marks.size < MAX_REMEMBERED_MARKS) this.marks.set(instanceKey(f), f.sliceKey, f.reportedAt);
+    }
   }
 
   private addToCell(group: string, sliceKey: string, path: TrafficPath, count: number, appName: string, bucketStart: number, owner: string): void {
@@ -553,6 +599,7 @@ export class TrafficBuffer {
         ),
       samples: this.samples,
     };
+    this.rememberMarks(batch.followers);
     this.outcomeCells = new GroupedCells();
     this.urgentOutcomeCells = 0;
     this.samples = [];
