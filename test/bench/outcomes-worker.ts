@@ -7,7 +7,19 @@
 import { createClient, type SwitchyardClient } from '@switchyard/client-sdk';
 
 export type ToOutcomesWorker =
-  | { type: 'start'; url: string; token: string; count: number; firstInstance: number; apps: number; slices: readonly string[]; watchedIntervalMs: number; callsPerSecond: number }
+  | {
+      type: 'start';
+      url: string;
+      token: string;
+      count: number;
+      firstInstance: number;
+      apps: number;
+      slices: readonly string[];
+      watchedIntervalMs: number;
+      callsPerSecond: number;
+      /** Each outcome follows a decision on its slice (as `route` makes one): reports carry decision counts too. */
+      decisions: boolean;
+    }
   | { type: 'fail'; slice: string }
   | { type: 'close' };
 
@@ -55,6 +67,7 @@ async function start(message: Extract<ToOutcomesWorker, { type: 'start' }>): Pro
         const path = Math.floor(cursor / message.slices.length) % 2 === 0 ? 'NEW' : 'LEGACY';
         cursor++;
         const ok = !(c === 0 && failing === slice && path === 'NEW');
+        if (message.decisions) client.decide(slice, { key: `user-${cursor}` });
         client.recordOutcome(slice, path, { ok, durationMs: duration(path) });
       }
     }

@@ -12,7 +12,7 @@
  * Prints figures; asserts nothing.
  *
  * BENCH_INSTANCES=1000 BENCH_SLICES=50 BENCH_WORKERS=4 BENCH_ENGINE=postgres BENCH_WINDOW_S=30 BENCH_PROBES=5
- * BENCH_FLOOR=0: skip the floor. BENCH_PLANS=1: every slice under a RUNNING plan (per-instance figures kept). BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops (the floor's to dir/floor).
+ * BENCH_FLOOR=0: skip the floor. BENCH_PLANS=1: every slice under a RUNNING plan (per-instance figures kept). BENCH_DECISIONS=1: each outcome follows a decision (as `route` makes), so reports carry decision counts and instances follow their slices. BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops (the floor's to dir/floor).
  */
 import { cpus } from 'node:os';
 import { cpuMs, createSdkToken, fmt, rssMiB } from './bench-config.js';
@@ -31,6 +31,8 @@ const PROBES = Number(process.env.BENCH_PROBES ?? 5);
 const FLOOR = process.env.BENCH_FLOOR !== '0';
 /** 1: each slice under a RUNNING plan (first step 5 % for a day), as a ramp would have them: per-instance figures kept, the runner looking after every flush. */
 const PLANS = process.env.BENCH_PLANS === '1';
+/** 1: each outcome follows a decision on its slice, as a host calling `route` makes: reports carry decision counts, instances follow their slices. */
+const DECISIONS = process.env.BENCH_DECISIONS === '1';
 const WATCHED_INTERVAL_MS = 2_000;
 /** Outcomes each instance records per second, over its slices (a modest host: 50 calls a second). */
 const CALLS_PER_SECOND = Number(process.env.BENCH_CALLS ?? 50);
@@ -92,7 +94,18 @@ async function startWorkers(workers: Worker[], url: string, token: string, slice
     const worker: Worker = new IpcWorker('outcomes-worker.js');
     workers.push(worker);
     started.push(worker.next('started', 300_000));
-    worker.send({ type: 'start', url, token, count, firstInstance: w * perWorker, apps: APPS, slices, watchedIntervalMs: WATCHED_INTERVAL_MS, callsPerSecond: CALLS_PER_SECOND });
+    worker.send({
+      type: 'start',
+      url,
+      token,
+      count,
+      firstInstance: w * perWorker,
+      apps: APPS,
+      slices,
+      watchedIntervalMs: WATCHED_INTERVAL_MS,
+      callsPerSecond: CALLS_PER_SECOND,
+      decisions: DECISIONS,
+    });
   }
   const ready = await Promise.all(started);
   const running = ready.reduce((sum, r) => sum + r.ok, 0);
@@ -203,7 +216,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each${PLANS ? ', each under a RUNNING plan' : ''}, ` +
+      `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each${PLANS ? ', each under a RUNNING plan' : ''}${DECISIONS ? ', a decision before each outcome' : ''}, ` +
         `${CALLS_PER_SECOND} outcomes a second per instance, reports every ${WATCHED_INTERVAL_MS / 1000} s. Machine: ${cpus().length} cores, shared with the workers.`,
     );
     console.table({
