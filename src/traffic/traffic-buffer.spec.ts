@@ -38,6 +38,16 @@ function instance(overrides: Partial<InstanceObservation> = {}): InstanceObserva
 
 const limits = (overrides: Partial<BufferLimits>): BufferLimits => ({ ...DEFAULT_BUFFER_LIMITS, ...overrides });
 
+/** Generated limits, each from 1 to the given most. */
+const tightLimits = (most: BufferLimits) =>
+  fc.record({
+    maxCells: fc.integer({ min: 1, max: most.maxCells }),
+    maxCellsPerApp: fc.integer({ min: 1, max: most.maxCellsPerApp }),
+    maxCellsPerToken: fc.integer({ min: 1, max: most.maxCellsPerToken }),
+    maxInstances: fc.integer({ min: 1, max: most.maxInstances }),
+    maxFollowers: fc.integer({ min: 1, max: most.maxFollowers }),
+  });
+
 const counts = (bucketStart: number, entries: Record<string, [number, number]>) => ({
   bucketStart,
   slices: new Map(Object.entries(entries).map(([k, [NEW, LEGACY]]) => [k, { NEW, LEGACY }] as const)),
@@ -313,13 +323,7 @@ describe('TrafficBuffer shares and bounds', () => {
     fc.assert(
       fc.property(
         fc.array(operation, { maxLength: 60 }),
-        fc.record({
-          maxCells: fc.integer({ min: 1, max: 30 }),
-          maxCellsPerApp: fc.integer({ min: 1, max: 20 }),
-          maxCellsPerToken: fc.integer({ min: 1, max: 25 }),
-          maxInstances: fc.integer({ min: 1, max: 8 }),
-          maxFollowers: fc.integer({ min: 1, max: 30 }),
-        }),
+        tightLimits({ maxCells: 30, maxCellsPerApp: 20, maxCellsPerToken: 25, maxInstances: 8, maxFollowers: 30 }),
         (operations, bounds) => {
           const buffer = new TrafficBuffer(bounds);
           let expected = new Map<string, bigint>();
@@ -567,13 +571,7 @@ describe('TrafficBuffer: every kind of cell under tight bounds (property)', () =
     fc.assert(
       fc.property(
         fc.array(step, { maxLength: 40 }),
-        fc.record({
-          maxCells: fc.integer({ min: 1, max: 40 }),
-          maxCellsPerApp: fc.integer({ min: 1, max: 30 }),
-          maxCellsPerToken: fc.integer({ min: 1, max: 30 }),
-          maxInstances: fc.integer({ min: 1, max: 6 }),
-          maxFollowers: fc.integer({ min: 1, max: 12 }),
-        }),
+        tightLimits({ maxCells: 40, maxCellsPerApp: 30, maxCellsPerToken: 30, maxInstances: 6, maxFollowers: 12 }),
         (steps, bounds) => {
           const buffer = new TrafficBuffer(bounds);
           for (const s of steps) {
