@@ -40,25 +40,32 @@ export function decisionCeiling(spanMs: number, perSecond: number): bigint {
  */
 export function implausibleCounts(slices: Iterable<readonly [string, PathCounts]>, ceiling: bigint, fieldOf: (key: string) => string, totalField: string): FieldViolation[] {
   const violations: FieldViolation[] = [];
-  // In numbers while they are exact (every report of an honest SDK), in bigints beyond: a report
-  // of 50 slices would otherwise cost some 150 bigint allocations. A float sum of two safe
-  // integers is exact when it is at most 2^53 - 1, and at least 2^53 when the exact sum is.
-  const limit = ceiling <= MAX_SAFE ? Number(ceiling) : null;
-  let total = 0;
-  let bigTotal: bigint | null = null;
+  let total: Exact = 0;
   for (const [key, counts] of slices) {
-    const decisions = counts.NEW + counts.LEGACY;
-    const exact = decisions <= Number.MAX_SAFE_INTEGER;
-    const over = limit !== null && exact ? decisions > limit : BigInt(counts.NEW) + BigInt(counts.LEGACY) > ceiling;
-    if (over && violations.length < MAX_VIOLATIONS) {
+    const decisions = exactSum(counts.NEW, counts.LEGACY);
+    total = exactSum(total, decisions);
+    if (above(decisions, ceiling) && violations.length < MAX_VIOLATIONS) {
       violations.push({ field: fieldOf(key), message: `more decisions than one instance can make in the time the report covers (at most ${ceiling})` });
     }
-    if (bigTotal === null && exact && total + decisions <= Number.MAX_SAFE_INTEGER) total += decisions;
-    else bigTotal = (bigTotal ?? BigInt(total)) + BigInt(counts.NEW) + BigInt(counts.LEGACY);
   }
-  const totalOver = bigTotal === null && limit !== null ? total > limit : (bigTotal ?? BigInt(total)) > ceiling;
-  if (totalOver && violations.length === 0) {
+  if (above(total, ceiling) && violations.length === 0) {
     violations.push({ field: totalField, message: `more decisions in all than one instance can make in the time the report covers (at most ${ceiling})` });
   }
   return violations;
+}
+
+/**
+ * A non-negative integer held exactly: a number while it is a safe integer (every report of an
+ * honest SDK: a report of 50 slices would otherwise cost some 150 bigint allocations), a bigint beyond.
+ */
+type Exact = number | bigint;
+
+/** `a + b`, exactly. A float sum of two safe integers is exact when it is at most 2^53 - 1, and at least 2^53 when the exact sum is. */
+function exactSum(a: Exact, b: Exact): Exact {
+  if (typeof a === 'number' && typeof b === 'number' && a + b <= Number.MAX_SAFE_INTEGER) return a + b;
+  return BigInt(a) + BigInt(b);
+}
+
+function above(n: Exact, ceiling: bigint): boolean {
+  return typeof n === 'number' && ceiling <= MAX_SAFE ? n > Number(ceiling) : BigInt(n) > ceiling;
 }

@@ -581,7 +581,7 @@ export class TrafficBuffer {
   drain(): TrafficBatch {
     const batch: TrafficBatch = {
       cells: [...this.cells.values()]
-        .map((cell): BufferedCell => ({ ...cell, count: typeof cell.count === 'bigint' ? cell.count : BigInt(cell.count) }))
+        .map((cell): BufferedCell => ({ ...cell, count: BigInt(cell.count) }))
         .sort((a, b) => cmp(a.sliceKey, b.sliceKey) || a.bucketStart - b.bucketStart || cmp(a.appName, b.appName) || cmp(a.path, b.path)),
       instances: [...this.instances.values()].sort((a, b) => cmp(a.protocol, b.protocol) || cmp(a.appName, b.appName) || cmp(a.instanceId, b.instanceId)),
       followers: [...this.followers.values()].sort(
@@ -679,10 +679,9 @@ export function addCount(held: Sum, count: number): Sum {
 }
 
 function asBigints(cell: HeldOutcomeCell): OutcomeCell {
-  const big = (n: Sum) => (typeof n === 'bigint' ? n : BigInt(n));
   const latency = new Map<number, bigint>();
-  for (const [bucket, count] of cell.latency) latency.set(bucket, big(count));
-  return { ...cell, sums: cell.sums.map(big), latency };
+  for (const [bucket, count] of cell.latency) latency.set(bucket, BigInt(count));
+  return { ...cell, sums: cell.sums.map((n) => BigInt(n)), latency };
 }
 
 /** `a + b`, at most MAX_CELL_COUNT (counts are never negative). */
