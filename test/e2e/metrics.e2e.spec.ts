@@ -326,7 +326,13 @@ describe('GET /metrics (Prometheus)', () => {
       release();
       await Promise.all(held);
     }
-    const after = await scrapeUntil((m) => m.value('switchyard_db_pool_waiting_requests', { engine }) === 0, 'the queue empty');
+    // Background work (traffic flushes, SDK instance writes) may hold a connection for a moment at
+    // any scrape, so wait for a scrape where the queue is empty and every connection is back idle.
+    const settled = (m: Exposition): boolean =>
+      m.value('switchyard_db_pool_waiting_requests', { engine }) === 0 &&
+      m.value('switchyard_db_pool_idle_connections', { engine }) === m.value('switchyard_db_pool_connections', { engine });
+    const after = await scrapeUntil(settled, 'the queue empty and every connection idle');
+    expect(after.value('switchyard_db_pool_waiting_requests', { engine })).toBe(0);
     expect(after.value('switchyard_db_pool_idle_connections', { engine })).toBe(after.value('switchyard_db_pool_connections', { engine }));
   });
 
