@@ -143,6 +143,13 @@ export interface AppConfig {
    */
   readonly outcomesFlushMs: number;
   /**
+   * How long an SDK's report stream (client-sdk/PROTOCOL.md, "The report stream") stays open before
+   * the service ends it and the SDK opens another: under Node's request timeout (300 s), which cuts
+   * a request still sending, and under any proxy's. From SWITCHYARD_REPORT_STREAM_LIFETIME_MS;
+   * default 120,000.
+   */
+  readonly reportStreamLifetimeMs: number;
+  /**
    * Slices whose outcomes are exported to Prometheus (docs/metrics.md), from the comma-separated
    * SWITCHYARD_METRICS_OUTCOME_SLICES: at most 50 slice keys; none by default (bounded cardinality).
    */
@@ -312,6 +319,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trafficMaxCellsPerApp: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_APP', 20_000, 1, 100_000),
     trafficMaxCellsPerToken: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_TOKEN', 50_000, 1, 100_000),
     outcomesFlushMs: int('SWITCHYARD_OUTCOMES_FLUSH_MS', 1_000, 50, 60_000),
+    reportStreamLifetimeMs: int('SWITCHYARD_REPORT_STREAM_LIFETIME_MS', 120_000, 1_000, 290_000),
     metricsOutcomeSlices,
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,

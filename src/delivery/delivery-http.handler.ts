@@ -6,11 +6,14 @@ import { Permission, type Principal, roleGrants } from '../access/roles.js';
 import { httpErrorBody } from '../common/errors/all-exceptions.filter.js';
 import { HTTP_STATUS } from '../common/errors/error-codes.js';
 import { toPublicError } from '../common/errors/error-mapper.js';
-import { SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { InvalidInputException, SwitchyardException } from '../common/errors/switchyard.exception.js';
+import { ApiTokensService } from '../auth/api-tokens.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/env.js';
-import { isPlainJsonRequest, readJsonBody } from '../common/http/json-body.js';
+import { httpError, isNdjsonRequest, isPlainJsonRequest, parseJsonBody, readJsonBody } from '../common/http/json-body.js';
 import { requestIdFor } from '../common/http/request-id.middleware.js';
 import { requestPath, withMergedSlashes } from '../common/http/request-path.js';
+import { EventStreamSet } from './event-stream-set.js';
+import { LineUpload } from './line-upload.js';
 import { writePrepared } from './prepared-body.js';
 import type { PublishedSnapshot } from './published-snapshot.js';
 import { SnapshotService } from './snapshot.service.js';
@@ -20,6 +23,8 @@ const SNAPSHOT_PATH = '/sdk/v1/snapshot';
 const STREAM_PATH = '/sdk/v1/stream';
 /** A 202 has no body. */
 const ACCEPTED_HEADERS: Readonly<Record<string, string>> = { 'content-length': '0' };
+/** A line of a report stream taken (the 202 of its POST). */
+const ACCEPTED_LINE = '{"status":202}';
 
 /**
  * A GET (or HEAD) endpoint answered on the fast path: authenticated, given a request id, refused
@@ -58,6 +63,13 @@ export interface FastPostRoute {
   receive(body: unknown, principal: Principal): void;
   /** Headers of the 202 besides `content-length: 0` (e.g. what the endpoint can read: traffic.controller.ts). */
   readonly acceptedHeaders?: Readonly<Record<string, string>>;
+  /**
+   * Where the same bodies are also taken as a stream (PROTOCOL.md, "The report stream"): one
+   * long-lived POST of `application/x-ndjson`, a body per line, each answered by a line of the
+   * response (line-upload.ts). For clients that send often: one request's work (parsing, the
+   * token's check, the 202's head and its write) per upload rather than per body.
+   */
+  readonly streamPath?: string;
 }
 
 /**
@@ -82,14 +94,19 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryHttpHandler.name);
   private readonly routes = new Map<string, FastRoute>();
   private readonly postRoutes = new Map<string, FastPostRoute>();
+  private readonly uploadRoutes = new Map<string, FastPostRoute>();
+  /** The open report streams: ended when their token is withdrawn, and at shutdown. */
+  private readonly uploads: EventStreamSet<{ readonly res: ServerResponse }, never>;
   private closing = false;
 
   constructor(
     private readonly snapshots: SnapshotService,
     private readonly hub: StreamHub,
     private readonly authenticator: RequestAuthenticator,
+    tokens: ApiTokensService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.uploads = new EventStreamSet<{ readonly res: ServerResponse }, never>(() => {}, tokens);
     this.route({ path: SNAPSHOT_PATH, bareToken: false, serve: (req, res, _principal, requestId) => this.snapshot(req, res, this.currentSnapshot(), requestId) });
     this.route({
       path: STREAM_PATH,
@@ -105,6 +122,10 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
   route(route: FastRoute | FastPostRoute): void {
     const routes: Map<string, FastRoute | FastPostRoute> = route.method === 'POST' ? this.postRoutes : this.routes;
     if (routes.has(route.path)) throw new Error(`fast route ${route.method ?? 'GET'} ${route.path} is defined twice`);
+    if (route.method === 'POST' && route.streamPath !== undefined) {
+      if (this.uploadRoutes.has(route.streamPath) || this.postRoutes.has(route.streamPath)) throw new Error(`fast route POST ${route.streamPath} is defined twice`);
+      this.uploadRoutes.set(route.streamPath, route);
+    }
     // The 202's headers made once, not per request.
     routes.set(route.path, route.method === 'POST' ? { ...route, acceptedHeaders: { ...route.acceptedHeaders, ...ACCEPTED_HEADERS } } : route);
   }
@@ -118,9 +139,10 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     });
   }
 
-  /** From the start of shutdown on, new requests get 503 so SDKs go to another instance. */
-  onModuleDestroy(): void {
+  /** From the start of shutdown on, new requests get 503 so SDKs go to another instance; open report streams end (see EventStreamSet.endAll). */
+  async onModuleDestroy(): Promise<void> {
     this.closing = true;
+    await this.uploads.endAll();
   }
 
   /** True when the request was one of ours. Merges doubled slashes in `req.url` either way. */
@@ -130,11 +152,18 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     if (!isPost && req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = requestPath(req.url);
     const route = isPost ? this.postRoutes.get(path) : this.routes.get(path);
-    if (route === undefined || (route.method === 'POST' && !isPlainJsonRequest(req))) return false;
+    const upload = route === undefined && isPost ? this.uploadRoutes.get(path) : undefined;
+    if (upload === undefined && (route === undefined || (route.method === 'POST' && !isPlainJsonRequest(req)))) return false;
     const requestId = requestIdFor(req.headers['x-request-id']);
-    const fail = (error: unknown) => this.fail(res, error, requestId, `${req.method} ${path}`);
+    // A refused upload's body may never end: its connection is closed after the answer.
+    const fail = (error: unknown) => this.fail(res, error, requestId, `${req.method} ${path}`, upload !== undefined);
     try {
-      const served = route.method === 'POST' ? this.receive(route, req, res, requestId) : this.serve(route, req, res, requestId);
+      const served =
+        upload !== undefined
+          ? this.openUpload(upload, req, res, requestId)
+          : route!.method === 'POST'
+            ? this.receive(route!, req, res, requestId)
+            : this.serve(route!, req, res, requestId);
       served?.catch(fail);
     } catch (error) {
       fail(error);
@@ -178,6 +207,55 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     res.end();
   }
 
+  /**
+   * A report stream (FastPostRoute.streamPath): authenticated once, as any request; then answered
+   * 200 at once, with the 202's headers (what the endpoint reads), so the client knows the stream
+   * is open before its first line; then each line as a POST's body, answered by a line.
+   */
+  private openUpload(route: FastPostRoute, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | undefined {
+    if (this.refusedWhileClosing(res, requestId)) return undefined;
+    const options = { allowBareToken: route.bareToken };
+    const known = this.authenticator.known(req, options);
+    if (known !== null) {
+      this.startUpload(route, req, res, known, requestId);
+      return undefined;
+    }
+    return this.authenticator.authenticate(req, options).then((principal) => this.startUpload(route, req, res, principal, requestId));
+  }
+
+  private startUpload(route: FastPostRoute, req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string): void {
+    if (!roleGrants(principal.role, Permission.READ_CONFIG)) throw AuthException.forbidden(principal.role, Permission.READ_CONFIG);
+    if (!isNdjsonRequest(req)) throw InvalidInputException.field('content-type', 'must be application/x-ndjson (UTF-8), not content-encoded');
+    const { 'content-length': _none, ...accepted } = route.acceptedHeaders ?? {};
+    res.writeHead(200, { ...accepted, 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': requestId });
+    res.flushHeaders();
+    const operation = `POST ${route.streamPath!}`;
+    const upload = new LineUpload(req, res, {
+      maxLineBytes: this.config.maxBodyBytes,
+      answer: (line) => {
+        try {
+          route.receive(parseJsonBody(line), principal);
+          return ACCEPTED_LINE;
+        } catch (error) {
+          return this.errorLine(error, requestId, operation);
+        }
+      },
+      tooLong: () => this.errorLine(httpError(413, 'request entity too large', 'entity.too.large'), requestId, operation),
+    });
+    this.uploads.add({ res }, principal);
+    // Ended after SWITCHYARD_REPORT_STREAM_LIFETIME_MS: the client opens another for its next report.
+    const lifetime = setTimeout(() => upload.end(), this.config.reportStreamLifetimeMs);
+    lifetime.unref();
+    res.once('close', () => clearTimeout(lifetime));
+  }
+
+  /** The answer line of a refused line of a report stream: the status and body its POST would have had. */
+  private errorLine(error: unknown, requestId: string, operation: string): string {
+    const mapped = toPublicError(error);
+    if (mapped.unexpected) this.logger.error({ msg: 'unexpected error', requestId, operation, error: String(error) }, (error as Error)?.stack);
+    return JSON.stringify({ status: HTTP_STATUS[mapped.category], ...httpErrorBody(mapped) });
+  }
+
   /** True when the request was answered 503 (shutting down). */
   private refusedWhileClosing(res: ServerResponse, requestId: string): boolean {
     if (!this.closing) return false;
@@ -198,7 +276,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     writePrepared(req, res, snapshot.prepared, snapshot.etag, { requestId });
   }
 
-  private fail(res: ServerResponse, error: unknown, requestId: string, operation: string): void {
+  private fail(res: ServerResponse, error: unknown, requestId: string, operation: string, close = false): void {
     const mapped = toPublicError(error);
     if (mapped.unexpected) this.logger.error({ msg: 'unexpected error', requestId, operation, error: String(error) }, (error as Error)?.stack);
     if (res.headersSent) {
@@ -207,7 +285,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
     }
     // A body too large is not read to its end: the connection closes after the answer.
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId };
-    if (mapped.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
+    if (mapped.code === 'PAYLOAD_TOO_LARGE' || close) headers.connection = 'close';
     res.writeHead(HTTP_STATUS[mapped.category], headers);
     res.end(JSON.stringify(httpErrorBody(mapped)));
   }

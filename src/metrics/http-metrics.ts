@@ -7,6 +7,8 @@ import { LATENCY_BUCKETS, MetricsService } from './metrics.service.js';
 
 /** The two SDK streaming protocols, as the `protocol` label. */
 export type StreamProtocol = 'switchyard' | 'unleash';
+/** A route whose request lasts as its connection does, counted when its answer starts and not timed: a stream, or an upload (the SDK's report stream). */
+type LongRoute = StreamProtocol | 'upload';
 export const STREAM_PROTOCOLS: readonly StreamProtocol[] = ['switchyard', 'unleash'];
 
 /**
@@ -16,11 +18,12 @@ export const STREAM_PROTOCOLS: readonly StreamProtocol[] = ['switchyard', 'unlea
  * `other`. Adding an endpoint: list it here (test/e2e/metrics.e2e.spec.ts fails when an Express
  * route is missing).
  */
-export const ROUTES: ReadonlyMap<string, StreamProtocol | null> = new Map<string, StreamProtocol | null>([
+export const ROUTES: ReadonlyMap<string, LongRoute | null> = new Map<string, LongRoute | null>([
   ['/graphql', null],
   ['/sdk/v1/snapshot', null],
   ['/sdk/v1/stream', 'switchyard'],
   ['/sdk/v1/metrics', null],
+  ['/sdk/v1/metrics/stream', 'upload'],
   ['/api/client/features', null],
   ['/api/client/streaming', 'unleash'],
   ['/api/client/register', null],
@@ -46,8 +49,9 @@ const ABORTED = 'aborted';
  * snapshot endpoint serves thousands of requests a second): a map lookup, a timestamp and one
  * 'close' listener per request, an increment and an observation at the end.
  *
- * Streams (SDK and Unleash SSE) last as long as their connection: they are counted when their
- * response starts (its status known), never timed, and a 200 counts as a stream opened.
+ * Streams (SDK and Unleash SSE) and the SDK's report stream (an upload) last as long as their
+ * connection: they are counted when their response starts (its status known), never timed, and a
+ * stream's 200 counts as a stream opened.
  */
 @Injectable()
 export class HttpMetrics {
@@ -113,14 +117,14 @@ export class HttpMetrics {
    * response's own writeHead (which Node's implicit head and Express's send call too) is wrapped,
    * once, for these routes only.
    */
-  private trackStream(res: ServerResponse, method: string, route: string, protocol: StreamProtocol): void {
+  private trackStream(res: ServerResponse, method: string, route: string, protocol: LongRoute): void {
     // Unbound on purpose: put back as it was, and called on `res` below.
     // eslint-disable-next-line @typescript-eslint/unbound-method -- see above
     const writeHead = res.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
     res.writeHead = (statusCode: number, ...rest: unknown[]) => {
       res.writeHead = writeHead;
       this.requests.inc({ method, route, status: String(statusCode) });
-      if (statusCode === 200) this.streamsOpened.inc({ protocol });
+      if (statusCode === 200 && protocol !== 'upload') this.streamsOpened.inc({ protocol });
       return writeHead.call(res, statusCode, ...rest);
     };
     res.on('close', () => {

@@ -18,6 +18,14 @@ export const COMPACT_OUTCOMES_HEADER = 'switchyard-compact-outcomes';
 const COMPACT_OUTCOMES_VALUE = COMPACT_OUTCOMES_FORMATS.join(', ');
 
 /**
+ * The same reports as a stream (client-sdk/PROTOCOL.md, "The report stream"): one long-lived POST
+ * of `application/x-ndjson`, a report per line, each answered by a line. Named in every 202 of
+ * the endpoint (REPORT_STREAM_HEADER), so an SDK opens it only on a service that has it.
+ */
+export const SDK_METRICS_STREAM_PATH = '/sdk/v1/metrics/stream';
+export const REPORT_STREAM_HEADER = 'switchyard-report-stream';
+
+/**
  * `POST /sdk/v1/metrics`, answered on the HTTP fast path (DeliveryHttpHandler: before Express,
  * with the same token check and role rule as /sdk/v1/snapshot, READ_CONFIG, the same request id,
  * error body and shutdown behaviour, and the body rules of every JSON body: common/http/json-body.ts).
@@ -47,7 +55,8 @@ export class SdkMetricsFastRoute implements OnModuleInit {
       path: SDK_METRICS_PATH,
       bareToken: false,
       receive: (body, principal) => this.ingest.receiveSdkReport(body, principal.name),
-      acceptedHeaders: { [COMPACT_OUTCOMES_HEADER]: COMPACT_OUTCOMES_VALUE },
+      acceptedHeaders: { [COMPACT_OUTCOMES_HEADER]: COMPACT_OUTCOMES_VALUE, [REPORT_STREAM_HEADER]: SDK_METRICS_STREAM_PATH },
+      streamPath: SDK_METRICS_STREAM_PATH,
     });
   }
 }
@@ -64,6 +73,7 @@ export class SdkMetricsController {
   @Post('metrics')
   @HttpCode(202)
   @Header(COMPACT_OUTCOMES_HEADER, COMPACT_OUTCOMES_VALUE)
+  @Header(REPORT_STREAM_HEADER, SDK_METRICS_STREAM_PATH)
   @Requires(Permission.READ_CONFIG)
   report(@Req() req: AuthenticatedRequest, @Body() body: unknown): void {
     // AuthGuard has run (the route requires a permission): the principal is set.

@@ -21,20 +21,32 @@ import { mayHoldUnstorableText } from './storable-body.js';
 
 /** A request this module reads: `Content-Type: application/json` (charset absent or UTF-8), not content-encoded. */
 export function isPlainJsonRequest(req: IncomingMessage): boolean {
+  return isMediaType(req, 'application/json');
+}
+
+function isMediaType(req: IncomingMessage, expected: string): boolean {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
   const type = req.headers['content-type'];
   if (type === undefined) return false;
   const [media, ...params] = type.split(';');
-  if (media!.trim().toLowerCase() !== 'application/json') return false;
+  if (media!.trim().toLowerCase() !== expected) return false;
   return params.every((param) => {
     const [name, value = ''] = param.split('=');
     return name!.trim().toLowerCase() !== 'charset' || /^"?utf-8"?$/i.test(value.trim());
   });
 }
 
+/**
+ * A report stream's request (delivery-http.handler.ts): `Content-Type: application/x-ndjson`
+ * (charset absent or UTF-8), not content-encoded. Its lines are read by `parseJsonBody`.
+ */
+export function isNdjsonRequest(req: IncomingMessage): boolean {
+  return isMediaType(req, 'application/x-ndjson');
+}
+
 /** body-parser's errors carry `status` and `expose`; the error mapper renders them (error-mapper.ts). */
-function httpError(status: number, message: string, type: string): Error {
+export function httpError(status: number, message: string, type: string): Error {
   return Object.assign(new Error(message), { status, statusCode: status, expose: true, type });
 }
 
