@@ -150,6 +150,13 @@ export interface AppConfig {
    */
   readonly reportStreamLifetimeMs: number;
   /**
+   * Whether SDKs are offered the report stream (its path named in the 202s of POST /sdk/v1/metrics,
+   * and served). Off: they report by POST only, e.g. behind a proxy that holds request bodies until
+   * they end, where each SDK would otherwise wait for the stream now and then before going back to
+   * POSTs. From SWITCHYARD_REPORT_STREAM; default true.
+   */
+  readonly reportStream: boolean;
+  /**
    * Slices whose outcomes are exported to Prometheus (docs/metrics.md), from the comma-separated
    * SWITCHYARD_METRICS_OUTCOME_SLICES: at most 50 slice keys; none by default (bounded cardinality).
    */
@@ -320,6 +327,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trafficMaxCellsPerToken: int('SWITCHYARD_TRAFFIC_MAX_CELLS_PER_TOKEN', 50_000, 1, 100_000),
     outcomesFlushMs: int('SWITCHYARD_OUTCOMES_FLUSH_MS', 1_000, 50, 60_000),
     reportStreamLifetimeMs: int('SWITCHYARD_REPORT_STREAM_LIFETIME_MS', 120_000, 1_000, 290_000),
+    reportStream: bool('SWITCHYARD_REPORT_STREAM', true),
     metricsOutcomeSlices,
     idempotencyRetentionDays: int('SWITCHYARD_IDEMPOTENCY_RETENTION_DAYS', 7, 1, 3_650),
     metricsToken,

@@ -1,7 +1,9 @@
-import { Body, Controller, Header, HttpCode, Injectable, type OnModuleInit, Post, Req } from '@nestjs/common';
+import type { Response } from 'express';
+import { Body, Controller, HttpCode, Inject, Injectable, type OnModuleInit, Post, Req, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { type AuthenticatedRequest, Requires } from '../access/auth.decorators.js';
 import { Permission } from '../access/roles.js';
+import { APP_CONFIG, type AppConfig } from '../config/env.js';
 import { DeliveryHttpHandler } from '../delivery/delivery-http.handler.js';
 import { TrafficIngestService } from './traffic-ingest.service.js';
 import { COMPACT_OUTCOMES_FORMATS } from './traffic-report.js';
@@ -45,6 +47,7 @@ export class SdkMetricsFastRoute implements OnModuleInit {
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly ingest: TrafficIngestService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -55,8 +58,9 @@ export class SdkMetricsFastRoute implements OnModuleInit {
       path: SDK_METRICS_PATH,
       bareToken: false,
       receive: (body, principal) => this.ingest.receiveSdkReport(body, principal.name),
-      acceptedHeaders: { [COMPACT_OUTCOMES_HEADER]: COMPACT_OUTCOMES_VALUE, [REPORT_STREAM_HEADER]: SDK_METRICS_STREAM_PATH },
-      streamPath: SDK_METRICS_STREAM_PATH,
+      acceptedHeaders: acceptedHeaders(this.config),
+      // SWITCHYARD_REPORT_STREAM=false: neither named nor served (a POST there is Express's 404).
+      ...(this.config.reportStream ? { streamPath: SDK_METRICS_STREAM_PATH } : {}),
     });
   }
 }
@@ -68,15 +72,22 @@ export class SdkMetricsFastRoute implements OnModuleInit {
  */
 @Controller('sdk/v1')
 export class SdkMetricsController {
-  constructor(private readonly ingest: TrafficIngestService) {}
+  constructor(
+    private readonly ingest: TrafficIngestService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post('metrics')
   @HttpCode(202)
-  @Header(COMPACT_OUTCOMES_HEADER, COMPACT_OUTCOMES_VALUE)
-  @Header(REPORT_STREAM_HEADER, SDK_METRICS_STREAM_PATH)
   @Requires(Permission.READ_CONFIG)
-  report(@Req() req: AuthenticatedRequest, @Body() body: unknown): void {
+  report(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Res({ passthrough: true }) res: Response): void {
     // AuthGuard has run (the route requires a permission): the principal is set.
     this.ingest.receiveSdkReport(body, req.principal!.name);
+    res.set(acceptedHeaders(this.config));
   }
+}
+
+/** The 202's headers: the compact forms read, and the report stream when offered. */
+function acceptedHeaders(config: AppConfig): Record<string, string> {
+  return { [COMPACT_OUTCOMES_HEADER]: COMPACT_OUTCOMES_VALUE, ...(config.reportStream ? { [REPORT_STREAM_HEADER]: SDK_METRICS_STREAM_PATH } : {}) };
 }

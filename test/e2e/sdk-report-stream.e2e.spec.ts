@@ -237,6 +237,28 @@ describe('POST /sdk/v1/metrics/stream: reports as lines of one request, answered
     expect(Date.now() - revoked).toBeLessThan(LIFETIME_MS);
   });
 
+  it('is neither named nor served with SWITCHYARD_REPORT_STREAM=false: SDKs report by POST', async () => {
+    const off = await createTestApp({ SWITCHYARD_REPORT_STREAM: 'false' });
+    try {
+      const token = await off.tokenFor('sdk');
+      const slice = uniqueKey('streamoff');
+      await createSlice(off.admin, { key: slice });
+      await sliceServed(off.app, slice);
+      const res = await fetch(`${off.baseUrl}/sdk/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(sdkReportBody('off-app', 'i-1', { [slice]: { NEW: 1, LEGACY: 0 } })),
+      });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('switchyard-compact-outcomes')).toBe('1');
+      expect(res.headers.get('switchyard-report-stream')).toBeNull();
+      const upload = await openUpload(off, { authorization: `Bearer ${token}` });
+      expect(upload.res.statusCode).toBe(404);
+    } finally {
+      await off.close();
+    }
+  });
+
   it('ends open streams cleanly when the service shuts down', async () => {
     const other = await createTestApp();
     const token = await other.tokenFor('sdk');
