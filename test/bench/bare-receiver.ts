@@ -4,12 +4,14 @@
  * else: GET /sdk/v1/snapshot and /sdk/v1/stream serve a snapshot captured from the real service
  * (the stream: `retry`, the snapshot event, a heartbeat every 10 s), POST /sdk/v1/metrics reads the
  * body, `JSON.parse`s it, counts it and answers 202 with the compact-outcomes header (so the SDKs
- * send the same compact reports they send the service). No token check, no validation, no buffer,
- * no database: what the service spends above this server's CPU per report is its own work.
+ * send the same compact reports they send the service) and, when `reportStream`, the report
+ * stream's; POST /sdk/v1/metrics/stream answers 200 at once, then `JSON.parse`s each line, counts
+ * it and answers `{"status":202}`. No token check, no validation, no buffer, no database: what the
+ * service spends above this server's CPU per report is its own work.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-export type ToBareReceiver = { type: 'start'; snapshot: string; revision: number } | { type: 'count' } | { type: 'close' };
+export type ToBareReceiver = { type: 'start'; snapshot: string; revision: number; reportStream: boolean } | { type: 'count' } | { type: 'close' };
 export type FromBareReceiver = { type: 'listening'; port: number; pid: number } | { type: 'count'; reports: number } | { type: 'closed' };
 
 const HEARTBEAT_MS = 10_000;
@@ -19,7 +21,8 @@ function send(message: FromBareReceiver): void {
   process.send!(message);
 }
 
-function start(snapshot: string, revision: number): void {
+function start(snapshot: string, revision: number, reportStream: boolean): void {
+  const accepted: Record<string, string> = { 'switchyard-compact-outcomes': '1', ...(reportStream ? { 'switchyard-report-stream': '/sdk/v1/metrics/stream' } : {}) };
   const etag = `"${revision}"`;
   const streams = new Set<ServerResponse>();
   const heartbeat = setInterval(() => {
@@ -35,9 +38,28 @@ function start(snapshot: string, revision: number): void {
       req.on('end', () => {
         JSON.parse(Buffer.concat(chunks).toString('utf8'));
         reports++;
-        res.writeHead(202, { 'switchyard-compact-outcomes': '1' });
+        res.writeHead(202, accepted);
         res.end();
       });
+      return;
+    }
+    if (req.method === 'POST' && path === '/sdk/v1/metrics/stream' && reportStream) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', ...accepted });
+      res.flushHeaders();
+      let pending: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => {
+        let start = 0;
+        for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+          pending.push(chunk.subarray(start, newline));
+          JSON.parse(Buffer.concat(pending).toString('utf8'));
+          pending = [];
+          reports++;
+          res.write('{"status":202}\n');
+          start = newline + 1;
+        }
+        if (start < chunk.length) pending.push(chunk.subarray(start));
+      });
+      req.on('end', () => res.end());
       return;
     }
     if (req.method === 'GET' && path === '/sdk/v1/snapshot') {
@@ -70,7 +92,7 @@ function start(snapshot: string, revision: number): void {
 process.on('message', (message: ToBareReceiver) => {
   switch (message.type) {
     case 'start':
-      start(message.snapshot, message.revision);
+      start(message.snapshot, message.revision, message.reportStream);
       break;
     case 'count':
       send({ type: 'count', reports });

@@ -12,6 +12,7 @@
  * Prints figures; asserts nothing.
  *
  * BENCH_INSTANCES=1000 BENCH_SLICES=50 BENCH_WORKERS=4 BENCH_ENGINE=postgres BENCH_WINDOW_S=30 BENCH_PROBES=5
+ * BENCH_REPORT_STREAM=0: no report stream offered (service and floor): a POST per report.
  * BENCH_FLOOR=0: skip the floor. BENCH_PLANS=1: every slice under a RUNNING plan (per-instance figures kept). BENCH_DECISIONS=1: each outcome follows a decision (as `route` makes), so reports carry decision counts and instances follow their slices. BENCH_CPU_PROF=dir: run the service under --cpu-prof, its profile written to dir when it stops (the floor's to dir/floor).
  */
 import { cpus } from 'node:os';
@@ -33,6 +34,8 @@ const FLOOR = process.env.BENCH_FLOOR !== '0';
 const PLANS = process.env.BENCH_PLANS === '1';
 /** 1: each outcome follows a decision on its slice, as a host calling `route` makes: reports carry decision counts, instances follow their slices. */
 const DECISIONS = process.env.BENCH_DECISIONS === '1';
+/** 0: the service (SWITCHYARD_REPORT_STREAM=false) and the floor offer no report stream: every report is a POST, as before it existed. */
+const REPORT_STREAM = process.env.BENCH_REPORT_STREAM !== '0';
 const WATCHED_INTERVAL_MS = 2_000;
 /** Outcomes each instance records per second, over its slices (a modest host: 50 calls a second). */
 const CALLS_PER_SECOND = Number(process.env.BENCH_CALLS ?? 50);
@@ -132,7 +135,10 @@ async function measureWindow(pid: number, reports: () => Promise<number>): Promi
 
 async function main(): Promise<void> {
   const profDir = process.env.BENCH_CPU_PROF;
-  const server = await startServer(ENGINE, undefined, profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
+  const server = await startServer(ENGINE, undefined, {
+    ...(profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+    env: { SWITCHYARD_REPORT_STREAM: String(REPORT_STREAM) },
+  });
   const workers: Worker[] = [];
   try {
     const slices = Array.from({ length: SLICES }, (_, i) => `bench.outcomes.s${String(i).padStart(3, '0')}`);
@@ -198,7 +204,7 @@ async function main(): Promise<void> {
       const bare = new IpcWorker<ToBareReceiver, FromBareReceiver>('bare-receiver.js', profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}/floor`] : []);
       try {
         const listening = bare.next('listening', 10_000);
-        bare.send({ type: 'start', snapshot, revision });
+        bare.send({ type: 'start', snapshot, revision, reportStream: REPORT_STREAM });
         const { port, pid } = await listening;
         await startWorkers(workers, `http://127.0.0.1:${port}`, token, slices);
         floor = await measureWindow(pid, async () => {
@@ -217,7 +223,7 @@ async function main(): Promise<void> {
 
     console.log(
       `\nOutcomes ingest, ${ENGINE}: ${running} SDK instances (real clients, ${WORKERS} worker processes), ${SLICES} watched slices each${PLANS ? ', each under a RUNNING plan' : ''}${DECISIONS ? ', a decision before each outcome' : ''}, ` +
-        `${CALLS_PER_SECOND} outcomes a second per instance, reports every ${WATCHED_INTERVAL_MS / 1000} s. Machine: ${cpus().length} cores, shared with the workers.`,
+        `${CALLS_PER_SECOND} outcomes a second per instance, reports every ${WATCHED_INTERVAL_MS / 1000} s ${REPORT_STREAM ? 'on the report stream' : 'by POST (BENCH_REPORT_STREAM=0)'}. Machine: ${cpus().length} cores, shared with the workers.`,
     );
     console.table({
       'service CPU (share of one core)': { figure: `${(cpuShare * 100).toFixed(1)} %`, target: '< 10 %', met: cpuShare < 0.1 ? 'met' : 'MISSED' },

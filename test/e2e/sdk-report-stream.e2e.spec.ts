@@ -1,4 +1,6 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { ClientFactory } from '../../client-sdk/src/testing/fixtures.js';
+import { parseExposition } from '../utils/prometheus.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
@@ -235,6 +237,32 @@ describe('POST /sdk/v1/metrics/stream: reports as lines of one request, answered
     await t.admin.ok('mutation($id: ID!) { revokeToken(id: $id) { id } }', { id: issued.createToken.token.id });
     expect(await upload.ended).toBe(true);
     expect(Date.now() - revoked).toBeLessThan(LIFETIME_MS);
+  });
+
+  it("carries a real SDK's reports after its first POST: every decision counted once across the stream's renewals", async () => {
+    const sdks = new ClientFactory({ appName: 'stream-sdk', initTimeoutMs: 5_000, heartbeatTimeoutMs: 2_000 });
+    const slice = uniqueKey('streamsdk');
+    await createSlice(t.admin, { key: slice, percent: 50 });
+    await sliceServed(t.app, slice);
+    const requests = async (route: string, status: string) =>
+      parseExposition(await (await fetch(`${t.baseUrl}/metrics`)).text()).value('switchyard_http_requests_total', { method: 'POST', route, status }) ?? 0;
+    const postsBefore = await requests('/sdk/v1/metrics', '202');
+    const streamsBefore = await requests('/sdk/v1/metrics/stream', '200');
+    const client = await sdks.create(t.baseUrl, { token: sdk, metricsIntervalMs: 100 });
+    // About three times the stream's lifetime: renewed twice or more on the way.
+    const DECISIONS = 45;
+    for (let i = 0; i < DECISIONS; i++) {
+      client.decide(slice, { userId: `u-${i}` });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const errors = await sdks.closeAll();
+    await t.app.get(TrafficIngestService).flush();
+    const { traffic } = await readTraffic(t.admin, slice);
+    expect(traffic.last5Minutes.total).toBe(DECISIONS);
+    expect(await requests('/sdk/v1/metrics', '202')).toBe(postsBefore + 1);
+    expect((await requests('/sdk/v1/metrics/stream', '200')) - streamsBefore).toBeGreaterThanOrEqual(3);
+    // The reports' errors (the configuration stream's heartbeat is the service's default here, slower than the SDK's watchdog).
+    expect(errors.filter((e) => e.operation === 'metrics')).toEqual([]);
   });
 
   it('is neither named nor served with SWITCHYARD_REPORT_STREAM=false: SDKs report by POST', async () => {

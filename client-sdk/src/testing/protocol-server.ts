@@ -22,6 +22,7 @@ export type Handler = (request: IncomingMessage, response: ServerResponse, serve
 export const STREAM = '/sdk/v1/stream';
 export const SNAPSHOT = '/sdk/v1/snapshot';
 export const METRICS = '/sdk/v1/metrics';
+export const REPORT_STREAM = '/sdk/v1/metrics/stream';
 
 export class ProtocolServer {
   readonly requests: RecordedRequest[] = [];
@@ -38,6 +39,15 @@ export class ProtocolServer {
    * reads the compact outcome form (docs/outcomes.md); false (the default): an older service.
    */
   readsCompactOutcomes = false;
+  /**
+   * Names the report stream (REPORT_STREAM) in the 202s of accepted reports, as the service does
+   * since it takes reports as lines of one request (PROTOCOL.md); false (the default): an older one.
+   */
+  offersReportStream = false;
+  /** Overrides the report stream (REPORT_STREAM); null: lines read into `reports`, each answered 202. */
+  reportStreamHandler: Handler | null = null;
+  /** Open report streams' responses (`endReportStreams` ends them cleanly). */
+  readonly reportStreams = new Set<ServerResponse>();
 
   private server: Server | null = null;
   private port = 0;
@@ -122,6 +132,9 @@ export class ProtocolServer {
     } else if (path === SNAPSHOT) {
       if (this.snapshotHandler?.(request, response, this) === true) return;
       this.serveSnapshot(request, response);
+    } else if (path === REPORT_STREAM && request.method === 'POST') {
+      if (this.reportStreamHandler?.(request, response, this) === true) return;
+      this.openReportStream(request, response);
     } else if (path === METRICS && request.method === 'POST') {
       if (this.metricsHandler?.(request, response, this) === true) return;
       this.acceptReport(request, response);
@@ -151,11 +164,40 @@ export class ProtocolServer {
     request.on('end', () => {
       try {
         this.reports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        response.writeHead(202, this.readsCompactOutcomes ? { 'switchyard-compact-outcomes': '1' } : {}).end();
+        response.writeHead(202, this.acceptedHeaders()).end();
       } catch {
         respondStatus(400, 'INVALID_INPUT')(request, response, this);
       }
     });
+  }
+
+  /** What the service says with a report taken: the forms it reads. */
+  acceptedHeaders(): Record<string, string> {
+    return { ...(this.readsCompactOutcomes ? { 'switchyard-compact-outcomes': '1' } : {}), ...(this.offersReportStream ? { 'switchyard-report-stream': REPORT_STREAM } : {}) };
+  }
+
+  /** The report stream as the service answers it: 200 at once, then each line read into `reports` and answered `{"status":202}` (400 when not JSON). */
+  openReportStream(request: IncomingMessage, response: ServerResponse): void {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', ...this.acceptedHeaders() });
+    response.flushHeaders();
+    this.reportStreams.add(response);
+    response.on('close', () => this.reportStreams.delete(response));
+    readLines(request, (line) => {
+      if (response.writableEnded) return;
+      try {
+        this.reports.push(JSON.parse(line));
+        response.write('{"status":202}\n');
+      } catch {
+        response.write(`${JSON.stringify({ status: 400, errors: [{ message: 'not JSON', extensions: { code: 'BAD_USER_INPUT', errorCode: 'INVALID_INPUT' } }] })}\n`);
+      }
+    });
+    request.on('end', () => response.end());
+  }
+
+  /** Ends every open report stream cleanly (its lifetime over, a shutdown): lines read after that are not taken. */
+  endReportStreams(): void {
+    for (const response of this.reportStreams) response.end();
+    this.reportStreams.clear();
   }
 
   private serveSnapshot(request: IncomingMessage, response: ServerResponse): void {
@@ -184,4 +226,21 @@ export function respondStatus(status: number, code = `HTTP_${status}`): Handler 
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `status ${status}`, extensions: { code, errorCode: code } }] }));
     return true;
   };
+}
+
+/** Calls `onLine` with every non-blank line of `request`'s body, as it arrives (the last one may lack its newline). */
+export function readLines(request: IncomingMessage, onLine: (line: string) => void): void {
+  let pending = '';
+  request.setEncoding('utf8');
+  request.on('data', (text: string) => {
+    pending += text;
+    for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line !== '') onLine(line);
+    }
+  });
+  request.on('end', () => {
+    if (pending.trim() !== '') onLine(pending.trim());
+  });
 }

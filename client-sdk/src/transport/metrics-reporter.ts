@@ -35,6 +35,7 @@ import type { CoverageBatch } from '../outcomes/segment-coverage.js';
 import type { Clock, Random } from '../ports/clock.js';
 import { SDK_NAME, SDK_VERSION } from '../version.js';
 import { httpError, toTransportError, type TransportContext } from './http.js';
+import { REPORT_STREAM_PATH, ReportStream, StreamFailure } from './report-stream.js';
 
 /** The path of the usage report endpoint, relative to the service's base URL. */
 export const METRICS_PATH = '/sdk/v1/metrics';
@@ -47,6 +48,19 @@ export const METRICS_PATH = '/sdk/v1/metrics';
 export const COMPACT_OUTCOMES_HEADER = 'switchyard-compact-outcomes';
 /** The compact form's version this SDK writes. */
 export const COMPACT_OUTCOMES_FORMAT = 1;
+
+/**
+ * The response header by which a service names its report stream (PROTOCOL.md, "The report
+ * stream"). Reports go there while accepted reports' answers name it, through Node's own http.
+ */
+export const REPORT_STREAM_HEADER = 'switchyard-report-stream';
+/**
+ * After the report stream failed (not offered after all, cut, no answer), reports go by POST for
+ * this long, doubled at each failure in a row (a proxy that always holds request bodies costs one
+ * wait for the stream's answer an hour at most), back to this after an answer on the stream.
+ */
+export const STREAM_RETRY_MS = 60_000;
+const MAX_STREAM_RETRY_MS = 60 * 60_000;
 
 /** A new revision is acknowledged at a random point within this long (or the interval, if shorter). */
 export const ACK_WINDOW_MS = 5_000;
@@ -152,6 +166,15 @@ interface BuiltReport {
 
 type Outcome = 'sent' | 'refused' | 'failed';
 
+/** The service's answer to one report, by POST or on the stream. */
+interface Answer {
+  readonly ok: boolean;
+  readonly status: number;
+  header(name: string): string | null;
+  /** The SwitchyardError of a refusal (its status, the service's code and message). */
+  error(): Promise<SwitchyardError>;
+}
+
 export class MetricsReporter {
   /** Cumulative counts as of the last report the service accepted (or refused for good). */
   private reported = new Map<string, { NEW: number; LEGACY: number }>();
@@ -172,6 +195,14 @@ export class MetricsReporter {
   private compactOutcomes = false;
   /** Aborted when close() is done: a report still in flight then is abandoned, silently. */
   private readonly lifetime = new AbortController();
+  /** The last accepted report's answer named the report stream (report-stream.ts): reports go there. */
+  private streamOffered = false;
+  /** The report stream, once used. */
+  private stream: ReportStream | undefined;
+  /** After the stream failed, POSTs until then (real time). */
+  private streamBlockedUntil = 0;
+  /** The stream's failures in a row. */
+  private streamFailures = 0;
 
   constructor(private readonly options: MetricsReporterOptions) {
     this.since = options.clock.now();
@@ -220,6 +251,8 @@ export class MetricsReporter {
       await this.send(this.build(sync, true), left);
     } finally {
       this.lifetime.abort();
+      // The request's end: the service answers what it has read, then ends the stream.
+      this.stream?.close();
     }
   }
 
@@ -343,38 +376,35 @@ export class MetricsReporter {
 
   /** One attempt. Never rejects. */
   private async send(built: BuiltReport, timeoutMs: number): Promise<Outcome> {
-    const { transport } = this.options;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     timer.unref();
     const abandon = (): void => controller.abort();
     this.lifetime.signal.addEventListener('abort', abandon, { once: true });
+    const startedAt = Date.now();
     let outcome: Outcome;
     // False when a service that does not read the compact form took the report: it ignored the outcomes.
     let outcomesTaken = true;
     try {
-      const response = await transport.fetch(transport.baseUrl + METRICS_PATH, {
-        method: 'POST',
-        headers: { ...transport.headers, 'content-type': 'application/json' },
-        body: JSON.stringify(built.report),
-        signal: controller.signal,
-      });
-      if (response.ok) {
-        await response.body?.cancel();
+      const body = JSON.stringify(built.report);
+      const answer = (await this.viaStream(body, timeoutMs)) ?? (await this.post(body, controller.signal, timeoutMs - (Date.now() - startedAt)));
+      if (answer.ok) {
         outcome = 'sent';
         this.missing = 0;
         // Behind a load balancer during an upgrade, the next report may reach an older instance:
         // each answer says afresh whether the form is read, and a compact report an instance took
         // without saying so has its outcomes kept and sent again in the `outcomes` member.
-        const readsCompact = readsCompactOutcomes(response.headers.get(COMPACT_OUTCOMES_HEADER));
+        const readsCompact = readsCompactOutcomes(answer.header(COMPACT_OUTCOMES_HEADER));
         if (built.compact && !readsCompact) outcomesTaken = false;
         this.compactOutcomes = readsCompact;
+        // Likewise whether the service takes reports as a stream.
+        this.streamOffered = answer.header(REPORT_STREAM_HEADER) === REPORT_STREAM_PATH;
       } else {
-        const error = await httpError(response, 'metrics', `POST ${METRICS_PATH}`);
+        const error = await answer.error();
         // 400, 404, 413...: the service will refuse these counts again; drop them rather than
         // resend them forever. 401/403 (a token fixed later), 408, 429 and 5xx: keep them.
-        outcome = isPermanent(response.status) ? 'refused' : 'failed';
-        this.missing = response.status === 404 ? this.missing + 1 : 0;
+        outcome = isPermanent(answer.status) ? 'refused' : 'failed';
+        this.missing = answer.status === 404 ? this.missing + 1 : 0;
         // A service without usage reports is said once per streak, not at every attempt.
         if (this.missing <= 1) this.fail(error);
       }
@@ -382,9 +412,11 @@ export class MetricsReporter {
       // Abandoned at close: not a failure worth telling the host about.
       if (!this.lifetime.signal.aborted) {
         this.fail(
-          controller.signal.aborted
-            ? new SwitchyardError('TIMEOUT', 'metrics', `no answer to POST ${METRICS_PATH} within ${timeoutMs} ms`)
-            : (toTransportError(error, controller.signal, 'metrics') as SwitchyardError),
+          error instanceof SwitchyardError
+            ? error
+            : controller.signal.aborted
+              ? new SwitchyardError('TIMEOUT', 'metrics', `no answer to POST ${METRICS_PATH} within ${timeoutMs} ms`)
+              : (toTransportError(error, controller.signal, 'metrics') as SwitchyardError),
         );
       }
       outcome = 'failed';
@@ -401,6 +433,65 @@ export class MetricsReporter {
       if (!built.partial) this.since = built.stop;
     }
     return outcome;
+  }
+
+  /** `POST /sdk/v1/metrics` with `body`. */
+  private async post(body: string, signal: AbortSignal, timeoutMs: number): Promise<Answer> {
+    const { transport } = this.options;
+    if (timeoutMs <= 0) throw new SwitchyardError('TIMEOUT', 'metrics', `no answer to POST ${METRICS_PATH} in time`);
+    const response = await transport.fetch(transport.baseUrl + METRICS_PATH, {
+      method: 'POST',
+      headers: { ...transport.headers, 'content-type': 'application/json' },
+      body,
+      signal,
+    });
+    if (response.ok) await response.body?.cancel();
+    return {
+      ok: response.ok,
+      status: response.status,
+      header: (name) => response.headers.get(name),
+      error: () => httpError(response, 'metrics', `POST ${METRICS_PATH}`),
+    };
+  }
+
+  /**
+   * `body` on the report stream (report-stream.ts), when the service offers one and the transport
+   * is Node's own; undefined when the report is to go by POST instead: the stream could not be
+   * opened, or the service ended it before taking the report twice in a row. A stream that fails is
+   * not tried again for STREAM_RETRY_MS. Throws (a SwitchyardError) when the report was written and
+   * its fate is unknown (no answer in time, the connection cut): it is then kept, as after a POST
+   * that got no answer.
+   */
+  private async viaStream(body: string, timeoutMs: number): Promise<Answer | undefined> {
+    const { transport } = this.options;
+    if (!this.streamOffered || !transport.nodeStream || Date.now() < this.streamBlockedUntil) return undefined;
+    this.stream ??= new ReportStream(transport.baseUrl, transport.headers);
+    const stream = this.stream;
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await stream.send(body, Math.max(1, deadline - Date.now()));
+        this.streamFailures = 0;
+        const head = stream.head;
+        return {
+          ok: answer.status === 202,
+          status: answer.status,
+          header: (name) => {
+            const value = head?.[name];
+            return typeof value === 'string' ? value : null;
+          },
+          error: () => httpError(new Response(answer.line, { status: answer.status }), 'metrics', `POST ${REPORT_STREAM_PATH}`),
+        };
+      } catch (error) {
+        if (!(error instanceof StreamFailure)) throw error;
+        // Ended cleanly before its answer (the stream's lifetime, a shutdown): not taken; once more on a new stream.
+        if (error.reason === 'unanswered' && attempt === 1) continue;
+        this.streamFailures++;
+        this.streamBlockedUntil = Date.now() + Math.min(STREAM_RETRY_MS * 2 ** Math.min(this.streamFailures - 1, 30), MAX_STREAM_RETRY_MS);
+        if (!error.written || error.reason === 'unanswered') return undefined;
+        throw new SwitchyardError(error.reason === 'timeout' ? 'TIMEOUT' : 'NETWORK_ERROR', 'metrics', error.message);
+      }
+    }
   }
 
   private fail(error: SwitchyardError): void {
