@@ -176,14 +176,28 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
    * no promise, no microtask), else once the token is looked up; undefined when served already.
    */
   private serve(route: FastRoute, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | undefined {
+    return this.asCaller(route, req, res, requestId, (principal) => this.serveAs(route, req, res, principal, requestId));
+  }
+
+  /**
+   * Calls `go` with the caller's principal: in the same turn when its token was verified before,
+   * else once it is looked up (the promise); nothing while shutting down (answered 503).
+   */
+  private asCaller(
+    route: { readonly bareToken: boolean },
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    go: (principal: Principal) => void,
+  ): Promise<void> | undefined {
     if (this.refusedWhileClosing(res, requestId)) return undefined;
     const options = { allowBareToken: route.bareToken };
     const known = this.authenticator.known(req, options);
     if (known !== null) {
-      this.serveAs(route, req, res, known, requestId);
+      go(known);
       return undefined;
     }
-    return this.authenticator.authenticate(req, options).then((principal) => this.serveAs(route, req, res, principal, requestId));
+    return this.authenticator.authenticate(req, options).then(go);
   }
 
   private serveAs(route: FastRoute, req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string): void {
@@ -213,14 +227,7 @@ export class DeliveryHttpHandler implements OnModuleDestroy {
    * is open before its first line; then each line as a POST's body, answered by a line.
    */
   private openUpload(route: FastPostRoute, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | undefined {
-    if (this.refusedWhileClosing(res, requestId)) return undefined;
-    const options = { allowBareToken: route.bareToken };
-    const known = this.authenticator.known(req, options);
-    if (known !== null) {
-      this.startUpload(route, req, res, known, requestId);
-      return undefined;
-    }
-    return this.authenticator.authenticate(req, options).then((principal) => this.startUpload(route, req, res, principal, requestId));
+    return this.asCaller(route, req, res, requestId, (principal) => this.startUpload(route, req, res, principal, requestId));
   }
 
   private startUpload(route: FastPostRoute, req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string): void {

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
-import { readTraffic, sdkReportBody, sliceServed } from '../utils/traffic.js';
+import { readTraffic, reportBodyCases, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
 /**
  * POST /sdk/v1/metrics is answered on the HTTP fast path (DeliveryHttpHandler) when its body is
@@ -51,29 +51,8 @@ describe('POST /sdk/v1/metrics: the fast path answers as the Express route does'
     return { status: res.status, code: error?.code ?? null, field: error?.field ?? null, requestId: res.headers.get('x-request-id'), poweredBy: res.headers.get('x-powered-by') };
   }
 
-  const now = () => new Date().toISOString();
   const cases: [string, () => Buffer, Record<string, string>?][] = [
-    ['an honest report', () => Buffer.from(JSON.stringify(sdkReportBody('fast-app', 'i-1', { [key]: { NEW: 1, LEGACY: 2 } })))],
-    ['an empty body', () => Buffer.alloc(0)],
-    ['malformed JSON', () => Buffer.from('{"appName":')],
-    ['a bare string', () => Buffer.from('"report"')],
-    ['an array', () => Buffer.from('[]')],
-    [
-      'a report of the wrong shape',
-      () => Buffer.from(JSON.stringify({ appName: 'a', instanceId: 'i', bucket: { start: now(), stop: now(), slices: { [key]: { NEW: -1, LEGACY: 0 } } } })),
-    ],
-    ['an escaped NUL in the app name', () => Buffer.from(JSON.stringify(sdkReportBody('a\u0000', 'i-1', {})))],
-    ['a lone surrogate in a slice key', () => Buffer.from(JSON.stringify(sdkReportBody('a', 'i-1', { 'k\ud800': { NEW: 1, LEGACY: 0 } })))],
-    [
-      'bytes that are not UTF-8',
-      () => {
-        const body = Buffer.from(JSON.stringify(sdkReportBody('xx', 'i-1', {})));
-        body[body.indexOf('xx')] = 0xff;
-        return body;
-      },
-    ],
-    ['a body over the limit', () => Buffer.from(JSON.stringify(sdkReportBody('a'.repeat(MAX_BODY_BYTES), 'i-1', {})))],
-    ['implausible counts', () => Buffer.from(JSON.stringify(sdkReportBody('fast-app', 'i-2', { [key]: { NEW: 2 ** 50, LEGACY: 0 } }, 1000)))],
+    ...reportBodyCases('fast-app', () => key, MAX_BODY_BYTES).map(({ name, body }): [string, () => Buffer] => [name, body]),
     ['no token', () => Buffer.from('{}'), { authorization: '' }],
     ['a token that is not one', () => Buffer.from('{}'), { authorization: 'Bearer sy_nothing_of_the_kind_0000000000' }],
     ['a viewer token', () => Buffer.from('{}'), { authorization: 'viewer' }],

@@ -4,7 +4,7 @@ import { parseExposition } from '../utils/prometheus.js';
 import { createTestApp, type TestApp } from '../utils/create-test-app.js';
 import { createSlice, uniqueKey } from '../utils/operations.js';
 import { TrafficIngestService } from '../../src/traffic/traffic-ingest.service.js';
-import { readTraffic, sdkReportBody, sliceServed } from '../utils/traffic.js';
+import { readTraffic, reportBodyCases, sdkReportBody, sliceServed } from '../utils/traffic.js';
 
 /**
  * POST /sdk/v1/metrics/stream (client-sdk/PROTOCOL.md, "The report stream"): the reports of
@@ -122,31 +122,9 @@ describe('POST /sdk/v1/metrics/stream: reports as lines of one request, answered
     return answerOf({ status: res.status, ...(text === '' ? {} : (JSON.parse(text) as object)) });
   }
 
-  const now = () => new Date().toISOString();
-  // The bodies of the fast path's own table (sdk-metrics-fast-path.e2e.spec.ts) that can be lines: not the
-  // empty body (a blank line is a keep-alive), nor one over the limit (it ends the stream: below).
-  const cases: [string, () => Buffer][] = [
-    ['an honest report', () => Buffer.from(JSON.stringify(sdkReportBody('stream-app', 'i-1', { [key]: { NEW: 1, LEGACY: 2 } })))],
-    ['malformed JSON', () => Buffer.from('{"appName":')],
-    ['a bare string', () => Buffer.from('"report"')],
-    ['an array', () => Buffer.from('[]')],
-    ['an empty object', () => Buffer.from('{}')],
-    [
-      'a report of the wrong shape',
-      () => Buffer.from(JSON.stringify({ appName: 'a', instanceId: 'i', bucket: { start: now(), stop: now(), slices: { [key]: { NEW: -1, LEGACY: 0 } } } })),
-    ],
-    ['an escaped NUL in the app name', () => Buffer.from(JSON.stringify(sdkReportBody('a\u0000', 'i-1', {})))],
-    ['a lone surrogate in a slice key', () => Buffer.from(JSON.stringify(sdkReportBody('a', 'i-1', { 'k\ud800': { NEW: 1, LEGACY: 0 } })))],
-    [
-      'bytes that are not UTF-8',
-      () => {
-        const body = Buffer.from(JSON.stringify(sdkReportBody('xx', 'i-1', {})));
-        body[body.indexOf('xx')] = 0xff;
-        return body;
-      },
-    ],
-    ['implausible counts', () => Buffer.from(JSON.stringify(sdkReportBody('stream-app', 'i-2', { [key]: { NEW: 2 ** 50, LEGACY: 0 } }, 1000)))],
-  ];
+  // The bodies of the fast path's table that can be lines: not the empty body (a blank line is a
+  // keep-alive), nor one over the limit (it ends the stream: below).
+  const cases = reportBodyCases('stream-app', () => key, MAX_BODY_BYTES).filter((c) => c.line);
 
   it('answers each line with the status, code and field its POST gets, in order, on one request', async () => {
     const upload = await openUpload(t, { authorization: `Bearer ${sdk}` });
@@ -154,8 +132,8 @@ describe('POST /sdk/v1/metrics/stream: reports as lines of one request, answered
     expect(upload.res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
     expect(upload.res.headers['switchyard-compact-outcomes']).toBe('1');
     expect(upload.res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    for (const [, body] of cases) upload.send(body());
-    for (const [name, body] of cases) {
+    for (const { body } of cases) upload.send(body());
+    for (const { name, body } of cases) {
       const line = await upload.next();
       expect([name, answerOf(line as never)]).toEqual([name, await post(body())]);
     }

@@ -128,3 +128,40 @@ export async function watchedAsStored(app: INestApplication, dataSource: DataSou
     10_000,
   );
 }
+
+/**
+ * Report bodies, honest and hostile, for the tests that check two ways of taking a report answer
+ * alike (sdk-metrics-fast-path: the fast path and Express; sdk-report-stream: a line and a POST).
+ * `key()` is a served slice (read when a body is made); `maxBodyBytes` the service's body limit. `line: false` for the bodies that
+ * cannot be a line of the report stream (a blank line is a keep-alive; a line over the limit ends it).
+ */
+export function reportBodyCases(appName: string, key: () => string, maxBodyBytes: number): { name: string; body: () => Buffer; line: boolean }[] {
+  const now = () => new Date().toISOString();
+  const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+  return [
+    { name: 'an honest report', body: () => json(sdkReportBody(appName, 'i-1', { [key()]: { NEW: 1, LEGACY: 2 } })), line: true },
+    { name: 'an empty body', body: () => Buffer.alloc(0), line: false },
+    { name: 'malformed JSON', body: () => Buffer.from('{"appName":'), line: true },
+    { name: 'a bare string', body: () => Buffer.from('"report"'), line: true },
+    { name: 'an array', body: () => Buffer.from('[]'), line: true },
+    { name: 'an empty object', body: () => Buffer.from('{}'), line: true },
+    {
+      name: 'a report of the wrong shape',
+      body: () => json({ appName: 'a', instanceId: 'i', bucket: { start: now(), stop: now(), slices: { [key()]: { NEW: -1, LEGACY: 0 } } } }),
+      line: true,
+    },
+    { name: 'an escaped NUL in the app name', body: () => json(sdkReportBody('a\u0000', 'i-1', {})), line: true },
+    { name: 'a lone surrogate in a slice key', body: () => json(sdkReportBody('a', 'i-1', { 'k\ud800': { NEW: 1, LEGACY: 0 } })), line: true },
+    {
+      name: 'bytes that are not UTF-8',
+      body: () => {
+        const body = json(sdkReportBody('xx', 'i-1', {}));
+        body[body.indexOf('xx')] = 0xff;
+        return body;
+      },
+      line: true,
+    },
+    { name: 'a body over the limit', body: () => json(sdkReportBody('a'.repeat(maxBodyBytes), 'i-1', {})), line: false },
+    { name: 'implausible counts', body: () => json(sdkReportBody(appName, 'i-2', { [key()]: { NEW: 2 ** 50, LEGACY: 0 } }, 1000)), line: true },
+  ];
+}
