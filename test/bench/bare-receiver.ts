@@ -12,10 +12,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 export type ToBareReceiver = { type: 'start'; snapshot: string; revision: number; reportStream: boolean } | { type: 'count' } | { type: 'close' };
-export type FromBareReceiver = { type: 'listening'; port: number; pid: number } | { type: 'count'; reports: number } | { type: 'closed' };
+export type FromBareReceiver = { type: 'listening'; port: number; pid: number } | { type: 'count'; reports: number; posted: number } | { type: 'closed' };
 
 const HEARTBEAT_MS = 10_000;
 let reports = 0;
+/** Of `reports`, those that came by POST. */
+let posted = 0;
 
 function send(message: FromBareReceiver): void {
   process.send!(message);
@@ -38,6 +40,7 @@ function start(snapshot: string, revision: number, reportStream: boolean): void 
       req.on('end', () => {
         JSON.parse(Buffer.concat(chunks).toString('utf8'));
         reports++;
+        posted++;
         res.writeHead(202, accepted);
         res.end();
       });
@@ -95,7 +98,7 @@ process.on('message', (message: ToBareReceiver) => {
       start(message.snapshot, message.revision, message.reportStream);
       break;
     case 'count':
-      send({ type: 'count', reports });
+      send({ type: 'count', reports, posted });
       break;
     case 'close':
       send({ type: 'closed' });

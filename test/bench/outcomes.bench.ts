@@ -47,8 +47,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const OUTCOME_FAILURES = `query($key: String!) { slice(key: $key) { outcomes(window: LAST_5_MINUTES) { new { calls failures } } } }`;
 
-/** Reports the service has taken since start (its Prometheus counter). */
-async function acceptedReports(server: BenchServer): Promise<number> {
+/** Reports the service has taken since start (its Prometheus counter), and how many of them came by POST (the rest on report streams). */
+async function acceptedReports(server: BenchServer): Promise<{ reports: number; posted: number }> {
   // Asked again on a failure: a kept-alive connection the service closed while idle fails once,
   // and a machine loaded by other work can time a connection out.
   let text: string;
@@ -58,12 +58,13 @@ async function acceptedReports(server: BenchServer): Promise<number> {
       break;
     } catch {
       // A service too busy to take a new connection: no count (NaN), the CPU share still stands.
-      if (attempt === 5) return Number.NaN;
+      if (attempt === 5) return { reports: Number.NaN, posted: Number.NaN };
       await sleep(500);
     }
   }
   const line = /^switchyard_traffic_reports_total\{outcome="accepted"\} (\d+)/m.exec(text);
-  return line === null ? Number.NaN : Number(line[1]);
+  const posted = /^switchyard_http_requests_total\{method="POST",route="\/sdk\/v1\/metrics",status="202"\} (\d+)/m.exec(text);
+  return { reports: line === null ? Number.NaN : Number(line[1]), posted: posted === null ? 0 : Number(posted[1]) };
 }
 
 /** Reads that the service refused (e.g. SERVICE_UNAVAILABLE while its database lagged): counted and printed, then asked again. */
@@ -85,6 +86,8 @@ interface Window {
   readonly cpuShare: number;
   readonly reportsPerSecond: number;
   readonly cpuPerReportUs: number;
+  /** The share of the window's reports sent by POST (the rest on report streams). */
+  readonly postedShare: number;
 }
 
 /** Starts INSTANCES SDK clients in WORKERS worker processes against `url`, then lets them settle 10 s. */
@@ -122,15 +125,16 @@ async function startWorkers(workers: Worker[], url: string, token: string, slice
  * on a loaded machine the workers may send fewer than 500 a second, and the CPU per report is
  * what compares across runs.
  */
-async function measureWindow(pid: number, reports: () => Promise<number>): Promise<Window> {
+async function measureWindow(pid: number, reports: () => Promise<{ reports: number; posted: number }>): Promise<Window> {
   const reportsBefore = await reports();
   const cpuBefore = cpuMs(pid);
   const wallBefore = Date.now();
   await sleep(WINDOW_S * 1000);
   const cpuUsed = cpuMs(pid) - cpuBefore;
   const wall = Date.now() - wallBefore;
-  const taken = (await reports()) - reportsBefore;
-  return { cpuShare: cpuUsed / wall, reportsPerSecond: (taken * 1000) / wall, cpuPerReportUs: (cpuUsed * 1000) / taken };
+  const after = await reports();
+  const taken = after.reports - reportsBefore.reports;
+  return { cpuShare: cpuUsed / wall, reportsPerSecond: (taken * 1000) / wall, cpuPerReportUs: (cpuUsed * 1000) / taken, postedShare: (after.posted - reportsBefore.posted) / taken };
 }
 
 async function main(): Promise<void> {
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
 
     const running = await startWorkers(workers, server.baseUrl, token, slices);
     const steady = await measureWindow(server.pid, () => acceptedReports(server));
-    const { cpuShare, reportsPerSecond, cpuPerReportUs } = steady;
+    const { cpuShare, reportsPerSecond, cpuPerReportUs, postedShare } = steady;
     const expectedPerSecond = (INSTANCES * 1000) / WATCHED_INTERVAL_MS;
     const rss = rssMiB(server.pid);
     process.stderr.write(
@@ -210,7 +214,8 @@ async function main(): Promise<void> {
         floor = await measureWindow(pid, async () => {
           const count = bare.next('count', 10_000);
           bare.send({ type: 'count' });
-          return (await count).reports;
+          const { reports, posted } = await count;
+          return { reports, posted };
         });
         process.stderr.write(
           `[outcomes] bare node:http floor: CPU ${(floor.cpuShare * 100).toFixed(1)} % of one core; ${floor.reportsPerSecond.toFixed(0)} reports/s, ${floor.cpuPerReportUs.toFixed(0)} µs per report\n`,
@@ -228,6 +233,7 @@ async function main(): Promise<void> {
     console.table({
       'service CPU (share of one core)': { figure: `${(cpuShare * 100).toFixed(1)} %`, target: '< 10 %', met: cpuShare < 0.1 ? 'met' : 'MISSED' },
       'reports taken a second': { figure: reportsPerSecond.toFixed(0), target: `${expectedPerSecond} sent`, met: '' },
+      'of them by POST (the rest on report streams)': { figure: `${(postedShare * 100).toFixed(1)} %`, target: '', met: '' },
       'service CPU per report': {
         figure: `${cpuPerReportUs.toFixed(0)} µs`,
         target: `< ${((0.1 * 1e6) / expectedPerSecond).toFixed(0)} µs`,
@@ -239,7 +245,7 @@ async function main(): Promise<void> {
         ? {}
         : {
             'bare node:http server, same clients (floor)': {
-              figure: `${(floor.cpuShare * 100).toFixed(1)} %, ${floor.cpuPerReportUs.toFixed(0)} µs a report`,
+              figure: `${(floor.cpuShare * 100).toFixed(1)} %, ${floor.cpuPerReportUs.toFixed(0)} µs a report, ${(floor.postedShare * 100).toFixed(1)} % by POST`,
               target: '',
               met: '',
             },
