@@ -134,7 +134,12 @@ async function measureWindow(pid: number, reports: () => Promise<{ reports: numb
   const wall = Date.now() - wallBefore;
   const after = await reports();
   const taken = after.reports - reportsBefore.reports;
-  return { cpuShare: cpuUsed / wall, reportsPerSecond: (taken * 1000) / wall, cpuPerReportUs: (cpuUsed * 1000) / taken, postedShare: (after.posted - reportsBefore.posted) / taken };
+  return {
+    cpuShare: cpuUsed / wall,
+    reportsPerSecond: (taken * 1000) / wall,
+    cpuPerReportUs: (cpuUsed * 1000) / taken,
+    postedShare: (after.posted - reportsBefore.posted) / taken,
+  };
 }
 
 async function main(): Promise<void> {
