@@ -472,12 +472,12 @@ export class MetricsReporter {
       try {
         const answer = await stream.send(body, Math.max(1, deadline - Date.now()));
         this.streamFailures = 0;
-        const head = stream.head;
+        const head = answer.head;
         return {
           ok: answer.status === 202,
           status: answer.status,
           header: (name) => {
-            const value = head?.[name];
+            const value = head[name];
             return typeof value === 'string' ? value : null;
           },
           error: () => httpError(new Response(answer.line, { status: answer.status }), 'metrics', `POST ${REPORT_STREAM_PATH}`),

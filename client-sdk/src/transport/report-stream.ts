@@ -19,6 +19,8 @@ export const REPORT_STREAM_PATH = '/sdk/v1/metrics/stream';
 export interface StreamAnswer {
   readonly status: number;
   readonly line: string;
+  /** The headers of the stream's `200` (what the service reads: `switchyard-compact-outcomes`), kept with the answer: the stream may have ended by the time it is read. */
+  readonly head: IncomingMessage['headers'];
 }
 
 /**
@@ -58,11 +60,6 @@ export class ReportStream {
     private readonly url: string,
     private readonly headers: Readonly<Record<string, string>>,
   ) {}
-
-  /** The headers of the open stream's `200` (what the service reads: `switchyard-compact-outcomes`); undefined while none is open. */
-  get head(): IncomingMessage['headers'] | undefined {
-    return this.res?.headers;
-  }
 
   /**
    * Writes `line` (one report's JSON, no newline) and resolves with its answer, opening the stream
@@ -170,6 +167,8 @@ export class ReportStream {
   }
 
   private read(req: ClientRequest, text: string): void {
+    // A stream closed since (given up after a timeout) may still answer: not for the report in flight now.
+    if (this.req !== req) return;
     this.pending += text;
     for (let newline = this.pending.indexOf('\n'); newline !== -1; newline = this.pending.indexOf('\n')) {
       const line = this.pending.slice(0, newline).trim();
@@ -180,7 +179,7 @@ export class ReportStream {
         this.lost(req, new StreamFailure('broken', true, `the report stream answered a line that is not an answer: ${line.slice(0, 100)}`));
         return;
       }
-      this.waiter?.resolve({ status, line });
+      this.waiter?.resolve({ status, line, head: this.res?.headers ?? {} });
     }
     if (this.pending.length > MAX_PENDING_TEXT) this.lost(req, new StreamFailure('broken', true, 'the report stream answered a line too long to be an answer'));
   }
