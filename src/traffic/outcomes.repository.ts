@@ -58,6 +58,8 @@ export interface SampleRow {
 
 /** One slice's outcome rows over minutes [$2, $3), of app $4 (null: every app). */
 const WHERE = `slice_key = $1 AND bucket_start >= $2 AND bucket_start < $3 AND ($4::text IS NULL OR app_name = $4)`;
+/** A query's rows as one JSON array (a column of a statement that reads several in one snapshot). */
+const asJson = (sql: string) => `(SELECT COALESCE(json_agg(q), '[]'::json) FROM (${sql}) q)`;
 /** Calls and failures per app and path; with `recent`, also over minutes [$5, $3) (a FILTER on the same rows). */
 const pathsSql = (recent: boolean) =>
   `SELECT app_name, path, sum(calls)::text AS calls, sum(failures)::text AS failures${
@@ -145,12 +147,13 @@ export class OutcomesRepository {
   async sums(sliceKey: string, from: Date, until: Date, appName: string | null, recentFrom?: Date, withLatency = true): Promise<OutcomeSums> {
     const params = [sliceKey, from, until, appName];
     const recent = recentFrom !== undefined;
-    const [paths, latency, comparisons] = await Promise.all([
-      this.dataSource.query<PathRow[]>(pathsSql(recent), recent ? [...params, recentFrom] : params),
-      withLatency ? this.dataSource.query<LatencyRow[]>(LATENCY_SQL, params) : [],
-      this.dataSource.query<ComparisonRow[]>(COMPARISONS_SQL, params),
-    ]);
-    return { paths: paths.map((r) => pathSums(r, recent)), latency: latency.map(latencySums), comparisons: comparisons.map(comparisonSums) };
+    // One statement, so one snapshot: read as three queries on three connections, a flush
+    // committing between them gave calls without their latencies (a percentile of null).
+    const [row] = await this.dataSource.query<{ paths: PathRow[]; latency: LatencyRow[]; comparisons: ComparisonRow[] }[]>(
+      `SELECT ${asJson(pathsSql(recent))} AS paths, ${withLatency ? asJson(LATENCY_SQL) : `'[]'::json`} AS latency, ${asJson(COMPARISONS_SQL)} AS comparisons`,
+      recent ? [...params, recentFrom] : params,
+    );
+    return { paths: row!.paths.map((r) => pathSums(r, recent)), latency: row!.latency.map(latencySums), comparisons: row!.comparisons.map(comparisonSums) };
   }
 
   /**
@@ -173,7 +176,6 @@ export class OutcomesRepository {
     decisions: { appName: string; new: number; legacy: number }[];
     followers: string[];
   }> {
-    const asJson = (sql: string) => `(SELECT COALESCE(json_agg(q), '[]'::json) FROM (${sql}) q)`;
     const [row] = await this.dataSource.query<
       { paths: PathRow[]; latency: LatencyRow[]; comparisons: ComparisonRow[]; decisions: { app_name: string; new: string; legacy: string }[]; followers: string[] }[]
     >(
